@@ -1,0 +1,167 @@
+"""The data in ``rules/``: known long-poll protocols, default timeouts of components, rule documentation.
+
+``rules/`` sits at the top of the source tree and is shipped inside the wheel as ``lpdoctor/rules``;
+:func:`rules_dir` finds whichever of the two exists.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .model import HopKind, Semantics
+
+
+class CatalogError(Exception):
+    """The shipped catalog is broken: a packaging bug, never the user's fault."""
+
+
+def rules_dir() -> Path:
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "rules", here.parent / "rules"):
+        if (candidate / "protocols.yaml").is_file():
+            return candidate
+    raise CatalogError(f"lpdoctor's rules/ catalog is missing (looked in {here / 'rules'} and {here.parent / 'rules'})")
+
+
+def _load_yaml(path: Path) -> Any:
+    with path.open(encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+@dataclass(frozen=True)
+class Protocol:
+    id: str
+    name: str
+    path: re.Pattern[str]
+    require: dict[str, re.Pattern[str]]
+    param: str | None
+    unit: str | None
+    default_s: float | None
+    max_s: float | None
+    jitter: float
+    source: str
+
+
+@dataclass(frozen=True)
+class GenericParam:
+    name: str
+    unit: str  # ms | s | auto
+
+
+@dataclass(frozen=True)
+class ComponentTimeout:
+    component: str
+    setting: str
+    value_s: float | None
+    semantics: Semantics
+    hop: HopKind
+    status: int | None
+    source: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RuleDoc:
+    id: str
+    title: str
+    severity: str
+    summary: str
+    what: str
+    why: str
+    example_fail: str
+    example_pass: str
+    fix: str
+    applies_to: tuple[str, ...]
+    sources: tuple[str, ...]
+
+
+@functools.lru_cache(maxsize=1)
+def protocols() -> tuple[Protocol, ...]:
+    data = _load_yaml(rules_dir() / "protocols.yaml")
+    out = []
+    for p in data["protocols"]:
+        hold = p.get("hold") or {}
+        out.append(
+            Protocol(
+                id=p["id"],
+                name=p["name"],
+                path=re.compile(p["path"]),
+                require={k: re.compile(v) for k, v in (p.get("require") or {}).items()},
+                param=hold.get("param"),
+                unit=hold.get("unit"),
+                default_s=hold.get("default_s"),
+                max_s=hold.get("max_s"),
+                jitter=float(hold.get("jitter", 0.0)),
+                source=p["source"],
+            )
+        )
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=1)
+def generic_params() -> tuple[GenericParam, ...]:
+    data = _load_yaml(rules_dir() / "protocols.yaml")
+    return tuple(GenericParam(g["name"], g["unit"]) for g in data["generic_params"])
+
+
+@functools.lru_cache(maxsize=1)
+def components() -> dict[str, dict[str, ComponentTimeout]]:
+    data = _load_yaml(rules_dir() / "components.yaml")
+    out: dict[str, dict[str, ComponentTimeout]] = {}
+    for name, comp in data["components"].items():
+        hop = HopKind(comp["hop"])
+        settings: dict[str, ComponentTimeout] = {}
+        for setting, t in (comp.get("timeouts") or {}).items():
+            extra = {k: v for k, v in t.items() if k not in ("value_s", "semantics", "status", "source")}
+            settings[setting] = ComponentTimeout(
+                component=name,
+                setting=setting,
+                value_s=t.get("value_s"),
+                semantics=Semantics(t["semantics"]),
+                hop=hop,
+                status=t.get("status"),
+                source=t.get("source", ""),
+                extra=extra,
+            )
+        out[name] = settings
+    return out
+
+
+def component_hop(name: str) -> HopKind:
+    data = _load_yaml(rules_dir() / "components.yaml")
+    comp = data["components"].get(name)
+    return HopKind(comp["hop"]) if comp else HopKind.UNKNOWN
+
+
+def default_timeout(component: str, setting: str) -> ComponentTimeout:
+    try:
+        return components()[component][setting]
+    except KeyError as exc:
+        raise CatalogError(f"no default for {component} {setting} in rules/components.yaml") from exc
+
+
+@functools.lru_cache(maxsize=1)
+def rule_docs() -> dict[str, RuleDoc]:
+    out: dict[str, RuleDoc] = {}
+    for path in sorted((rules_dir() / "checks").glob("*.yaml")):
+        d = _load_yaml(path)
+        out[d["id"]] = RuleDoc(
+            id=d["id"],
+            title=d["title"],
+            severity=d["severity"],
+            summary=d["summary"].strip(),
+            what=d["what"].strip(),
+            why=d["why"].strip(),
+            example_fail=d["example_fail"].rstrip(),
+            example_pass=d["example_pass"].rstrip(),
+            fix=d["fix"].strip(),
+            applies_to=tuple(d.get("applies_to", [])),
+            sources=tuple(d.get("sources", [])),
+        )
+    return out

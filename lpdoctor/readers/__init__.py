@@ -1,0 +1,1 @@
+"""Readers: turn logs, configs and probes into the model (:mod:`lpdoctor.model`)."""

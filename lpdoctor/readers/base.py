@@ -1,0 +1,41 @@
+"""What a log format is: a cheap sniff for auto-detection and a line parser into the model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ..model import ErrorEvent, RequestRecord
+
+Parsed = RequestRecord | ErrorEvent
+
+
+class LineParser(Protocol):
+    """Parses one line. Returns None when the line is not in this format (it is then counted as skipped).
+
+    Must never raise on any input: every byte of a log line is attacker-controlled.
+    """
+
+    def __call__(self, line: str, line_no: int, source: str) -> Parsed | None: ...
+
+
+@dataclass
+class LogFormat:
+    """One log format lpdoctor can read.
+
+    ``name`` is what the report shows ("nginx-combined", "sozu-access" ...); ``kind`` is "access" or
+    "error"; ``has_timing`` says whether request durations are in the lines. ``make_parser`` returns a
+    fresh parser (parsers may cache, so each input gets its own). ``priority`` breaks ties in
+    auto-detection: the richer format of two that parse the same lines wins.
+    """
+
+    name: str
+    kind: str
+    has_timing: bool
+    make_parser: object  # Callable[[], LineParser]; typed loosely so dataclass stays simple
+    priority: int = 0
+    description: str = ""
+    aliases: tuple[str, ...] = field(default_factory=tuple)
+
+    def parser(self) -> LineParser:
+        return self.make_parser()  # type: ignore[operator,no-any-return]

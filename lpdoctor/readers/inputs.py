@@ -1,0 +1,113 @@
+"""Opening inputs: files, ``-`` for stdin, ``.gz`` by its magic bytes; read-only, streamed, never whole.
+
+Unusable inputs raise :class:`InputError` with one line that says why; damaged ones (a truncated ``.gz``)
+yield what could be read and leave a warning on the :class:`~lpdoctor.model.InputSummary`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import stat
+import sys
+import zlib
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from ..model import InputSummary
+
+MAX_LINE_BYTES = 1 << 20  # 1 MiB: longer lines are skipped (and counted), not loaded
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+class InputError(Exception):
+    """An input that cannot be used at all. ``str()`` is the one line shown to the user."""
+
+
+def _describe_kind(mode: int) -> str | None:
+    if stat.S_ISDIR(mode):
+        return "is a directory"
+    if stat.S_ISSOCK(mode):
+        return "is a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "is a device"
+    return None
+
+
+def open_input(path: str) -> BinaryIO:
+    """Open ``path`` (or stdin for ``-``) read-only, in binary. Raises :class:`InputError`."""
+    if path == "-":
+        return sys.stdin.buffer
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except PermissionError:
+        raise InputError(f"{path}: permission denied") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    kind = _describe_kind(st.st_mode)
+    if kind:
+        raise InputError(f"{path}: {kind}, not a log file")
+    if stat.S_ISFIFO(st.st_mode) and not (path.startswith("/dev/fd/") or path.startswith("/proc/")):
+        # A named pipe with no writer would block forever; process substitution (/dev/fd/N) is fine.
+        raise InputError(f"{path}: is a named pipe; pipe it into `lpdoctor scan -` instead")
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOCTTY", 0))
+    except PermissionError:
+        raise InputError(f"{path}: permission denied") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot open ({exc.strerror or exc})") from None
+    return os.fdopen(fd, "rb", buffering=1 << 16)
+
+
+def _maybe_gunzip(raw: BinaryIO) -> tuple[BinaryIO, bool]:
+    peek = raw.peek(2)[:2] if isinstance(raw, io.BufferedReader) else b""
+    if peek == _GZIP_MAGIC:
+        return gzip.GzipFile(fileobj=raw, mode="rb"), True  # type: ignore[return-value]
+    return raw, False
+
+
+def iter_lines(path: str, summary: InputSummary, raw: BinaryIO | None = None) -> Iterator[tuple[int, str]]:
+    """Yield ``(line_no, text)`` for every line; lines over 1 MiB are skipped and counted.
+
+    Invalid UTF-8 is replaced, never fatal. A damaged ``.gz`` stops the stream with a warning on
+    ``summary``; everything before the damage has been yielded.
+    """
+    fh = raw if raw is not None else open_input(path)
+    stream, gz = _maybe_gunzip(fh)
+    line_no = 0
+    try:
+        while True:
+            try:
+                chunk = stream.readline(MAX_LINE_BYTES + 1)
+            except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
+                if gz:
+                    summary.warnings.append(
+                        f"compressed data is damaged or truncated after line {line_no} ({exc}); "
+                        f"the {line_no} lines before it were read"
+                    )
+                else:
+                    summary.warnings.append(f"read error after line {line_no}: {exc}")
+                return
+            if not chunk:
+                return
+            line_no += 1
+            summary.lines += 1
+            if len(chunk) > MAX_LINE_BYTES and not chunk.endswith(b"\n"):
+                # Skip the rest of this overlong line without holding it.
+                try:
+                    while True:
+                        rest = stream.readline(MAX_LINE_BYTES)
+                        if not rest or rest.endswith(b"\n"):
+                            break
+                except (EOFError, gzip.BadGzipFile, zlib.error, OSError):
+                    pass
+                summary.skip(line_no)
+                summary.warnings.append(f"line {line_no} is longer than 1 MiB and was skipped")
+                continue
+            yield line_no, chunk.decode("utf-8", errors="replace").rstrip("\r\n")
+    finally:
+        if fh is not sys.stdin.buffer:
+            fh.close()
