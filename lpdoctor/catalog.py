@@ -79,6 +79,7 @@ class RuleDoc:
     fix: str
     applies_to: tuple[str, ...]
     sources: tuple[str, ...]
+    fixes: dict[str, str] = field(default_factory=dict)
 
 
 @functools.lru_cache(maxsize=1)
@@ -163,5 +164,23 @@ def rule_docs() -> dict[str, RuleDoc]:
             fix=d["fix"].strip(),
             applies_to=tuple(d.get("applies_to", [])),
             sources=tuple(d.get("sources", [])),
+            fixes=dict(d.get("fixes") or {}),
         )
     return out
+
+
+class _Blank(dict[str, object]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def render_fix(rule_id: str, component: str, hop: HopKind, **values: object) -> str | None:
+    """The fix template of a rule for a component and hop, filled in (unknown placeholders stay visible)."""
+    doc = rule_docs().get(rule_id)
+    if doc is None:
+        return None
+    for key in (f"{component}:{hop.value}", f"*:{hop.value}", f"{component}:*", "*:*"):
+        template = doc.fixes.get(key)
+        if template:
+            return template.format_map(_Blank(values))
+    return None

@@ -21,3 +21,27 @@ def _register() -> None:
 
 
 _register()
+
+
+def run() -> None:
+    """Entry point: no traceback reaches the user unless LPDOCTOR_DEBUG is set."""
+    import os
+    import sys
+
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.stderr.write("lpdoctor: interrupted\n")
+        raise SystemExit(130) from None
+    except BrokenPipeError:
+        raise SystemExit(0) from None
+    except Exception as exc:  # a bug: say so in one line, keep the traceback for LPDOCTOR_DEBUG=1
+        if os.environ.get("LPDOCTOR_DEBUG"):
+            raise
+        from .safety import safe
+
+        sys.stderr.write(
+            f"lpdoctor: internal error: {type(exc).__name__}: {safe(str(exc), 300)} "
+            "(rerun with LPDOCTOR_DEBUG=1 for details, and please report it)\n"
+        )
+        raise SystemExit(3) from None

@@ -4,4 +4,6 @@ from __future__ import annotations
 
 import click
 
-COMMANDS: list[click.Command] = []
+from .scan import scan_command
+
+COMMANDS: list[click.Command] = [scan_command]

@@ -38,4 +38,4 @@ class LogFormat:
     aliases: tuple[str, ...] = field(default_factory=tuple)
 
     def parser(self) -> LineParser:
-        return self.make_parser()  # type: ignore[operator,no-any-return]
+        return self.make_parser()  # type: ignore[operator]

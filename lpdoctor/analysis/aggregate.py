@@ -1,0 +1,447 @@
+"""Per-route aggregates: everything the analysis needs, in memory that does not grow with the log.
+
+Durations go into sparse fixed-bin histograms (0.1 s bins below 100 s, 1 s bins to 1 h, 10 s above), never
+into a list. Routes are capped (``max_routes``); requests beyond the cap are counted, not kept. Every aggregate
+merges with another of its kind (``merge``) and round-trips through JSON (``to_dict``/``from_dict``), so
+files, chunks of a file, or machines can be scanned apart and combined.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..model import ErrorEvent, ErrorKind, InputSummary, Outcome, RequestRecord
+from .holds import HoldMatcher, RequestedHold
+from .routes import RouteCache, split_target
+
+DEFAULT_MAX_ROUTES = 5000
+OVERFLOW_ROUTE = "(other routes)"
+
+
+def bin_key(seconds: float) -> int:
+    """Histogram bin of a duration, as an integer number of deciseconds at the bin's resolution."""
+    if seconds < 100.0:
+        return int(seconds * 10.0 + 0.5)
+    if seconds < 3600.0:
+        return int(seconds + 0.5) * 10
+    if seconds < 10_000_000.0:
+        return int(seconds / 10.0 + 0.5) * 100
+    return 100_000_000
+
+
+def bin_value(key: int) -> float:
+    return key / 10.0
+
+
+def bin_width(key: int) -> float:
+    if key < 1000:
+        return 0.1
+    if key < 36000:
+        return 1.0
+    return 10.0
+
+
+class Histogram:
+    """A sparse histogram of durations with exact count, min and max."""
+
+    __slots__ = ("bins", "count", "max", "min", "total")
+
+    def __init__(self) -> None:
+        self.bins: dict[int, int] = {}
+        self.count = 0
+        self.total = 0.0
+        self.min: float | None = None
+        self.max: float | None = None
+
+    def add(self, seconds: float, n: int = 1) -> None:
+        k = bin_key(seconds)
+        self.bins[k] = self.bins.get(k, 0) + n
+        self.count += n
+        self.total += seconds * n
+        if self.min is None or seconds < self.min:
+            self.min = seconds
+        if self.max is None or seconds > self.max:
+            self.max = seconds
+
+    def merge(self, other: Histogram) -> None:
+        for k, v in other.bins.items():
+            self.bins[k] = self.bins.get(k, 0) + v
+        self.count += other.count
+        self.total += other.total
+        if other.min is not None and (self.min is None or other.min < self.min):
+            self.min = other.min
+        if other.max is not None and (self.max is None or other.max > self.max):
+            self.max = other.max
+
+    def items(self) -> list[tuple[float, int]]:
+        return [(bin_value(k), v) for k, v in sorted(self.bins.items())]
+
+    def quantile(self, q: float) -> float | None:
+        if self.count == 0:
+            return None
+        target = q * self.count
+        seen = 0
+        last = 0.0
+        for value, n in self.items():
+            seen += n
+            last = value
+            if seen >= target:
+                break
+        if self.max is not None:
+            last = min(last, self.max)
+        if self.min is not None:
+            last = max(last, self.min)
+        return last
+
+    def count_between(self, lo: float, hi: float) -> int:
+        return sum(n for v, n in self.items() if lo <= v <= hi)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "bins": {str(k): v for k, v in sorted(self.bins.items())},
+            "count": self.count,
+            "total": self.total,
+            "min": self.min,
+            "max": self.max,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Histogram:
+        h = cls()
+        h.bins = {int(k): int(v) for k, v in d["bins"].items()}
+        h.count = int(d["count"])
+        h.total = float(d["total"])
+        h.min = d["min"]
+        h.max = d["max"]
+        return h
+
+
+def _hist_map_to_dict(m: dict[str, Histogram]) -> dict[str, Any]:
+    return {k: h.to_dict() for k, h in sorted(m.items())}
+
+
+def _hist_map_from_dict(d: dict[str, Any]) -> dict[str, Histogram]:
+    return {k: Histogram.from_dict(v) for k, v in d.items()}
+
+
+def _merge_hist_map(a: dict[str, Histogram], b: dict[str, Histogram]) -> None:
+    for k, h in b.items():
+        if k in a:
+            a[k].merge(h)
+        else:
+            n = Histogram()
+            n.merge(h)
+            a[k] = n
+
+
+@dataclass
+class RouteStats:
+    """What is known about one route."""
+
+    route: str
+    requests: int = 0
+    timed: int = 0
+    statuses: Counter[str] = field(default_factory=Counter)
+    outcomes: Counter[str] = field(default_factory=Counter)
+    methods: Counter[str] = field(default_factory=Counter)
+    hosts: Counter[str] = field(default_factory=Counter)
+    proxies: Counter[str] = field(default_factory=Counter)
+    details: Counter[str] = field(default_factory=Counter)  # "outcome|detail" -> count
+    durations: dict[str, Histogram] = field(default_factory=dict)  # outcome -> histogram
+    holds: Counter[str] = field(default_factory=Counter)  # requested hold seconds ("30.0") -> count
+    hold_source: Counter[str] = field(default_factory=Counter)  # "matrix-sync: timeout in ms" -> count
+    hold_protocol: Counter[str] = field(default_factory=Counter)
+    hold_jitter: float = 0.0
+    hold_max_s: float | None = None
+    # nginx multi-value upstream fields
+    retried: int = 0  # requests that tried more than one upstream server
+    retried_timeouts: int = 0  # ... of which at least one try timed out (504)
+    attempt_timeouts: dict[str, Histogram] = field(default_factory=dict)  # "504" -> per-try response time
+    attempts: Counter[str] = field(default_factory=Counter)  # number of tries -> count
+    no_header_failures: int = 0  # failures whose upstream never sent headers
+    errors: Counter[str] = field(default_factory=Counter)  # ErrorKind -> count, from error logs
+    error_timeouts: Counter[str] = field(default_factory=Counter)  # "30.0" -> count (Sōzune "after 30s")
+    error_actions: Counter[str] = field(default_factory=Counter)
+    example: str | None = None  # one request target, for the report (redacted on output)
+
+    # ------------------------------------------------------------------ adding
+
+    def add_request(self, rec: RequestRecord, hold: RequestedHold | None, path: str) -> None:
+        self.requests += 1
+        self.statuses[str(rec.status) if rec.status is not None else "-"] += 1
+        self.outcomes[rec.outcome.value] += 1
+        if rec.method:
+            self.methods[rec.method[:16]] += 1
+        if rec.host:
+            self.hosts[rec.host[:128].lower()] += 1
+        self.proxies[rec.proxy] += 1
+        if rec.detail and rec.outcome.is_failure:
+            self.details[f"{rec.outcome.value}|{rec.detail[:40]}"] += 1
+        if self.example is None and rec.target:
+            self.example = rec.target[:512]
+        if hold is not None:
+            self.holds[f"{hold.seconds:.3f}"] += 1
+            self.hold_source[hold.describe()] += 1
+            if hold.protocol:
+                self.hold_protocol[hold.protocol] += 1
+            self.hold_jitter = max(self.hold_jitter, hold.jitter)
+            if hold.max_s is not None:
+                self.hold_max_s = hold.max_s
+        if rec.duration_s is not None:
+            self.timed += 1
+            h = self.durations.get(rec.outcome.value)
+            if h is None:
+                h = self.durations[rec.outcome.value] = Histogram()
+            h.add(rec.duration_s)
+        if rec.upstream:
+            n = len(rec.upstream)
+            if n > 1:
+                self.retried += 1
+                self.attempts[str(min(n, 20))] += 1
+                if any(t.status == 504 for t in rec.upstream):
+                    self.retried_timeouts += 1
+            for t in rec.upstream:
+                if t.status in (504, 502) and t.response_s is not None and t.header_s is None:
+                    key = str(t.status)
+                    ah = self.attempt_timeouts.get(key)
+                    if ah is None:
+                        ah = self.attempt_timeouts[key] = Histogram()
+                    ah.add(t.response_s)
+            if rec.outcome.is_failure and rec.upstream[-1].header_s is None:
+                self.no_header_failures += 1
+
+    def add_error(self, ev: ErrorEvent) -> None:
+        self.errors[ev.kind.value] += 1
+        if ev.action:
+            self.error_actions[f"{ev.kind.value}|{ev.action[:80]}"] += 1
+        if ev.timeout_s is not None:
+            self.error_timeouts[f"{ev.timeout_s:.1f}"] += 1
+        if ev.host:
+            self.hosts[ev.host[:128].lower()] += 0  # known host, no request counted
+        if self.example is None and ev.target:
+            self.example = ev.target[:512]
+
+    # ------------------------------------------------------------------ views
+
+    def all_durations(self) -> Histogram:
+        h = Histogram()
+        for part in self.durations.values():
+            h.merge(part)
+        return h
+
+    def failures(self) -> int:
+        return sum(n for o, n in self.outcomes.items() if Outcome(o).is_failure)
+
+    def failure_durations(self) -> Histogram:
+        h = Histogram()
+        for o, part in self.durations.items():
+            if Outcome(o).is_failure:
+                h.merge(part)
+        return h
+
+    def success_durations(self) -> Histogram:
+        h = Histogram()
+        for o, part in self.durations.items():
+            if o == Outcome.OK.value:
+                h.merge(part)
+        return h
+
+    def requested_hold(self) -> float | None:
+        """The hold most requests asked for (a 0 hold — a short poll — does not count)."""
+        nonzero = [(n, float(s)) for s, n in self.holds.items() if float(s) > 0]
+        if not nonzero:
+            return None
+        nonzero.sort(reverse=True)
+        return nonzero[0][1]
+
+    def top(self, counter: Counter[str]) -> str | None:
+        return counter.most_common(1)[0][0] if counter else None
+
+    # ------------------------------------------------------------------ merge / (de)serialise
+
+    def merge(self, other: RouteStats) -> None:
+        self.requests += other.requests
+        self.timed += other.timed
+        for name in (
+            "statuses",
+            "outcomes",
+            "methods",
+            "hosts",
+            "proxies",
+            "details",
+            "holds",
+            "hold_source",
+            "hold_protocol",
+            "attempts",
+            "errors",
+            "error_timeouts",
+            "error_actions",
+        ):
+            getattr(self, name).update(getattr(other, name))
+        _merge_hist_map(self.durations, other.durations)
+        _merge_hist_map(self.attempt_timeouts, other.attempt_timeouts)
+        self.hold_jitter = max(self.hold_jitter, other.hold_jitter)
+        if other.hold_max_s is not None:
+            self.hold_max_s = other.hold_max_s
+        self.retried += other.retried
+        self.retried_timeouts += other.retried_timeouts
+        self.no_header_failures += other.no_header_failures
+        if self.example is None:
+            self.example = other.example
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "route": self.route,
+            "requests": self.requests,
+            "timed": self.timed,
+            "counters": {
+                name: dict(getattr(self, name))
+                for name in (
+                    "statuses",
+                    "outcomes",
+                    "methods",
+                    "hosts",
+                    "proxies",
+                    "details",
+                    "holds",
+                    "hold_source",
+                    "hold_protocol",
+                    "attempts",
+                    "errors",
+                    "error_timeouts",
+                    "error_actions",
+                )
+            },
+            "durations": _hist_map_to_dict(self.durations),
+            "attempt_timeouts": _hist_map_to_dict(self.attempt_timeouts),
+            "hold_jitter": self.hold_jitter,
+            "hold_max_s": self.hold_max_s,
+            "retried": self.retried,
+            "retried_timeouts": self.retried_timeouts,
+            "no_header_failures": self.no_header_failures,
+            "example": self.example,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RouteStats:
+        rs = cls(route=d["route"], requests=d["requests"], timed=d["timed"])
+        for name, values in d["counters"].items():
+            getattr(rs, name).update(values)
+        rs.durations = _hist_map_from_dict(d["durations"])
+        rs.attempt_timeouts = _hist_map_from_dict(d["attempt_timeouts"])
+        rs.hold_jitter = d["hold_jitter"]
+        rs.hold_max_s = d["hold_max_s"]
+        rs.retried = d["retried"]
+        rs.retried_timeouts = d["retried_timeouts"]
+        rs.no_header_failures = d["no_header_failures"]
+        rs.example = d["example"]
+        return rs
+
+
+class ScanAggregate:
+    """All routes of a scan, the inputs they came from, and what could not be placed."""
+
+    def __init__(self, max_routes: int = DEFAULT_MAX_ROUTES) -> None:
+        self.max_routes = max_routes
+        self.routes: dict[str, RouteStats] = {}
+        self.inputs: list[InputSummary] = []
+        self.overflow_requests = 0
+        self.unrouted_errors: Counter[str] = Counter()
+        self._route_cache = RouteCache()
+        self._holds = HoldMatcher()
+
+    def _stats_for(self, route: str) -> RouteStats | None:
+        rs = self.routes.get(route)
+        if rs is None:
+            if len(self.routes) >= self.max_routes:
+                return None
+            rs = self.routes[route] = RouteStats(route=route)
+        return rs
+
+    def add_request(self, rec: RequestRecord) -> None:
+        if not rec.target:
+            route, query, path = "{unknown}", "", ""
+        else:
+            path, query = split_target(rec.target)
+            route = self._route_cache.route(path)
+        rs = self._stats_for(route)
+        if rs is None:
+            self.overflow_requests += 1
+            rs = self.routes.get(OVERFLOW_ROUTE)
+            if rs is None:
+                rs = self.routes[OVERFLOW_ROUTE] = RouteStats(route=OVERFLOW_ROUTE)
+            rs.add_request(rec, None, path)
+            return
+        hold = self._holds.match(route, query) if rec.target else None
+        rs.add_request(rec, hold, path)
+
+    def add_error(self, ev: ErrorEvent) -> None:
+        if not ev.target:
+            self.unrouted_errors[ev.kind.value] += 1
+            return
+        path, query = split_target(ev.target)
+        route = self._route_cache.route(path)
+        rs = self._stats_for(route)
+        if rs is None:
+            self.unrouted_errors[ev.kind.value] += 1
+            return
+        rs.add_error(ev)
+        if ev.kind in (ErrorKind.UPSTREAM_TIMEOUT, ErrorKind.UPSTREAM_CLOSED) and rs.requests == 0:
+            # An error-log-only route still carries the hold its request asked for.
+            hold = self._holds.match(route, query)
+            if hold is not None:
+                rs.holds[f"{hold.seconds:.3f}"] += 1
+                rs.hold_source[hold.describe()] += 1
+                if hold.protocol:
+                    rs.hold_protocol[hold.protocol] += 1
+
+    def merge(self, other: ScanAggregate) -> None:
+        for route, rs in other.routes.items():
+            mine = self.routes.get(route)
+            if mine is None:
+                if len(self.routes) >= self.max_routes and route != OVERFLOW_ROUTE:
+                    mine = self.routes.setdefault(OVERFLOW_ROUTE, RouteStats(route=OVERFLOW_ROUTE))
+                    self.overflow_requests += rs.requests
+                else:
+                    mine = self.routes[route] = RouteStats(route=route)
+            mine.merge(rs)
+        self.inputs.extend(other.inputs)
+        self.overflow_requests += other.overflow_requests
+        self.unrouted_errors.update(other.unrouted_errors)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "lpdoctor_partial": 1,
+            "max_routes": self.max_routes,
+            "routes": [rs.to_dict() for _, rs in sorted(self.routes.items())],
+            "inputs": [
+                {
+                    "path": i.path,
+                    "format": i.format,
+                    "lines": i.lines,
+                    "parsed": i.parsed,
+                    "skipped": i.skipped,
+                    "skipped_lines": i.skipped_lines,
+                    "warnings": i.warnings,
+                    "has_timing": i.has_timing,
+                    "kind": i.kind,
+                }
+                for i in self.inputs
+            ],
+            "overflow_requests": self.overflow_requests,
+            "unrouted_errors": dict(self.unrouted_errors),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ScanAggregate:
+        agg = cls(max_routes=int(d.get("max_routes", DEFAULT_MAX_ROUTES)))
+        for r in d["routes"]:
+            rs = RouteStats.from_dict(r)
+            agg.routes[rs.route] = rs
+        for i in d["inputs"]:
+            agg.inputs.append(InputSummary(**i))
+        agg.overflow_requests = int(d["overflow_requests"])
+        agg.unrouted_errors.update(d["unrouted_errors"])
+        return agg

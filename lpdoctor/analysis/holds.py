@@ -1,0 +1,113 @@
+"""What hold a request asks for: from the known-protocol catalog, or from a generic parameter.
+
+Matrix ``/sync?timeout=30000`` asks for 30 s (milliseconds), Consul ``?index=7&wait=5m`` for 5 min,
+ElectricSQL ``/v1/shape?live=true`` gets the server's fixed 20 s. A generic ``timeout``/``wait``/``hold``
+parameter is read with its unit inferred (``15s`` is a duration; ``30000`` is milliseconds, ``25`` seconds).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import unquote_plus
+
+from .. import catalog
+from ..durations import DurationError, parse_duration
+
+
+@dataclass(frozen=True, slots=True)
+class RequestedHold:
+    seconds: float  # 0 means a short poll (e.g. Matrix's first /sync)
+    protocol: str | None  # catalog id, or None for a generic parameter
+    param: str | None
+    unit: str | None
+    max_s: float | None = None
+    jitter: float = 0.0
+
+    def describe(self) -> str:
+        if self.protocol and self.param:
+            return f"{self.protocol}: {self.param} in {self.unit}"
+        if self.protocol:
+            return f"{self.protocol}: server-side hold"
+        return f"{self.param}= ({self.unit})"
+
+
+def parse_query(query: str, limit: int = 64) -> dict[str, str]:
+    out: dict[str, str] = {}
+    if not query:
+        return out
+    for i, part in enumerate(query.split("&")):
+        if i >= limit:
+            break
+        name, _, value = part.partition("=")
+        if name and name not in out:
+            out[unquote_plus(name)[:128]] = value[:256]
+    return out
+
+
+def _read_value(raw: str, unit: str) -> tuple[float, str] | None:
+    value = unquote_plus(raw).strip()
+    if not value or len(value) > 32:
+        return None
+    try:
+        if unit == "duration":
+            return parse_duration(value, default_unit="s"), "duration"
+        if unit in ("ms", "s"):
+            return parse_duration(value, default_unit=unit), unit
+        # auto: a unit suffix wins; a bare number is ms from 1000 up, seconds below.
+        if value.replace(".", "", 1).isdigit():
+            number = float(value)
+            if number >= 1000:
+                return number / 1000.0, "ms"
+            return number, "s"
+        return parse_duration(value, default_unit="s"), "duration"
+    except (DurationError, ValueError, OverflowError):
+        return None
+
+
+class HoldMatcher:
+    """Finds the requested hold of a request. Protocol candidates are computed once per route."""
+
+    def __init__(self) -> None:
+        self._protocols = catalog.protocols()
+        self._generic = catalog.generic_params()
+        self._by_route: dict[str, tuple[catalog.Protocol, ...]] = {}
+
+    def _candidates(self, route: str) -> tuple[catalog.Protocol, ...]:
+        c = self._by_route.get(route)
+        if c is None:
+            if len(self._by_route) > 100000:
+                self._by_route.clear()
+            c = tuple(p for p in self._protocols if p.path.search(route))
+            self._by_route[route] = c
+        return c
+
+    def match(self, route: str, query: str) -> RequestedHold | None:
+        candidates = self._candidates(route)
+        params: dict[str, str] | None = None
+        for proto in candidates:
+            if proto.require or proto.param:
+                if params is None:
+                    params = parse_query(query)
+                if any(name not in params or not rx.search(params[name]) for name, rx in proto.require.items()):
+                    continue
+            if proto.param and params is not None and proto.param in params:
+                read = _read_value(params[proto.param], proto.unit or "auto")
+                if read is None:
+                    continue
+                seconds = read[0]
+                if proto.max_s is not None:
+                    seconds = min(seconds, proto.max_s)
+                return RequestedHold(seconds, proto.id, proto.param, proto.unit, proto.max_s, proto.jitter)
+            if proto.default_s is None:
+                continue
+            return RequestedHold(float(proto.default_s), proto.id, proto.param, proto.unit, proto.max_s, proto.jitter)
+        if not query:
+            return None
+        if params is None:
+            params = parse_query(query)
+        for g in self._generic:
+            if g.name in params:
+                read = _read_value(params[g.name], g.unit)
+                if read is not None and read[0] <= 86400:
+                    return RequestedHold(read[0], None, g.name, read[1])
+        return None

@@ -1,0 +1,52 @@
+"""Logs in, one :class:`ScanAggregate` out: read every input (format given or detected) and aggregate it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..model import ErrorEvent, RequestRecord
+from ..readers.base import LogFormat
+from ..readers.inputs import InputError
+from ..readers.logs import read_log
+from .aggregate import DEFAULT_MAX_ROUTES, ScanAggregate
+
+
+def aggregate_file(path: str, forced: LogFormat | None = None, max_routes: int = DEFAULT_MAX_ROUTES) -> ScanAggregate:
+    """Scan one input into a fresh aggregate. Raises InputError when the input cannot be opened."""
+    agg = ScanAggregate(max_routes=max_routes)
+    summary, records = read_log(path, forced)
+    timed = 0
+    for rec in records:
+        if isinstance(rec, RequestRecord):
+            if rec.duration_s is not None:
+                timed += 1
+            agg.add_request(rec)
+        elif isinstance(rec, ErrorEvent):
+            agg.add_error(rec)
+    if summary.kind == "access" and summary.parsed:
+        summary.has_timing = timed > 0
+    if summary.lines == 0:
+        summary.warnings.append("the input is empty")
+    agg.inputs.append(summary)
+    return agg
+
+
+def aggregate_logs(
+    paths: list[str],
+    forced: LogFormat | None = None,
+    max_routes: int = DEFAULT_MAX_ROUTES,
+    on_input_error: Callable[[str], None] | None = None,
+) -> tuple[ScanAggregate, list[str]]:
+    """Scan every input; unusable ones are reported through ``on_input_error`` and skipped."""
+    total = ScanAggregate(max_routes=max_routes)
+    errors: list[str] = []
+    for path in paths:
+        try:
+            part = aggregate_file(path, forced, max_routes)
+        except InputError as exc:
+            errors.append(str(exc))
+            if on_input_error:
+                on_input_error(str(exc))
+            continue
+        total.merge(part)
+    return total, errors

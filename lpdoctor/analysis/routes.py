@@ -1,0 +1,91 @@
+"""Group requests into routes: the query is dropped and ids, UUIDs, hashes and tokens become placeholders.
+
+``/api/v1/orders/8812/items?x=1`` → ``/api/v1/orders/{id}/items``;
+``/_matrix/client/v3/rooms/!abc:example.org/messages`` → ``/_matrix/client/v3/rooms/{id}/messages``;
+``/bot123456:AAE…/getUpdates`` → ``/bot{token}/getUpdates``.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote
+
+MAX_SEGMENTS = 12
+MAX_SEGMENT_LEN = 80
+
+_UUID = re.compile(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}")
+_NUMBER = re.compile(r"[0-9][0-9_.,-]{0,40}")
+_HEX = re.compile(r"[0-9a-fA-F]{12,128}")
+_MATRIX_ID = re.compile(r"[!@$#+][^/]{1,255}")
+_EMAIL = re.compile(r"[^/@]{1,64}@[^/@]{1,255}\.[A-Za-z]{2,24}")
+_BOT = re.compile(r"bot\d{3,20}:[A-Za-z0-9_-]{10,200}")
+_TOKENISH = re.compile(r"[A-Za-z0-9_=+.~-]{20,512}")
+_DIGIT = re.compile(r"\d")
+
+
+def split_target(target: str) -> tuple[str, str]:
+    """``/a/b?x=1#f`` → ``("/a/b", "x=1")``."""
+    hash_at = target.find("#")
+    if hash_at >= 0:
+        target = target[:hash_at]
+    q = target.find("?")
+    if q < 0:
+        return target, ""
+    return target[:q], target[q + 1 :]
+
+
+def _segment(seg: str) -> str:
+    if not seg:
+        return seg
+    if "%" in seg:
+        seg = unquote(seg)
+    if _BOT.fullmatch(seg):
+        return "bot{token}"
+    if _NUMBER.fullmatch(seg):
+        return "{id}"
+    if _UUID.fullmatch(seg):
+        return "{uuid}"
+    if _MATRIX_ID.fullmatch(seg) and ":" in seg:
+        return "{id}"
+    if _HEX.fullmatch(seg) and _DIGIT.search(seg):
+        return "{hash}"
+    if "@" in seg and _EMAIL.fullmatch(seg):
+        return "{email}"
+    if len(seg) >= 20 and _TOKENISH.fullmatch(seg) and _DIGIT.search(seg) and re.search("[A-Za-z]", seg):
+        return "{token}"
+    if len(seg) > MAX_SEGMENT_LEN:
+        return "{long}"
+    return seg
+
+
+def normalize_path(path: str) -> str:
+    """The route template of a request path (query already removed)."""
+    if not path.startswith("/"):
+        # "*" (OPTIONS), absolute-form targets ("http://host/x") or garbage.
+        if path.startswith(("http://", "https://")):
+            rest = path.split("://", 1)[1]
+            slash = rest.find("/")
+            path = rest[slash:] if slash >= 0 else "/"
+        else:
+            return "{invalid}" if path not in ("*",) else "*"
+    parts = path.split("/")
+    if len(parts) > MAX_SEGMENTS + 1:
+        parts = [*parts[: MAX_SEGMENTS + 1], "…"]
+    return "/".join(_segment(p) for p in parts)
+
+
+class RouteCache:
+    """Remember the route of recent paths: real logs repeat paths a lot. Bounded."""
+
+    def __init__(self, size: int = 65536) -> None:
+        self._size = size
+        self._cache: dict[str, str] = {}
+
+    def route(self, path: str) -> str:
+        r = self._cache.get(path)
+        if r is None:
+            if len(self._cache) >= self._size:
+                self._cache.clear()
+            r = normalize_path(path)
+            self._cache[path] = r
+        return r

@@ -1,0 +1,342 @@
+"""From per-route aggregates to the report: which routes long-poll, where they are cut, by whom, and the fix."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .. import catalog
+from ..durations import fmt_s, nginx_time
+from ..model import Endpoint, Finding, HopKind, Outcome, Report, Severity
+from .aggregate import OVERFLOW_ROUTE, Histogram, RouteStats, ScanAggregate
+from .cutoff import Cut, densest_window, infer_cut, tolerance
+
+MIN_LONG_POLL_HOLD_S = 1.0
+HISTOGRAM_ROUTES = 8
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    margin_min_s: float = 5.0
+    margin_frac: float = 0.10
+
+    def margin(self, hold_s: float) -> float:
+        return max(self.margin_min_s, self.margin_frac * hold_s)
+
+
+@dataclass
+class LongPollView:
+    """What the analysis concluded about one route."""
+
+    stats: RouteStats
+    long_poll: bool
+    requested_hold_s: float | None
+    observed_hold_s: float | None
+    reason: str
+    cut: Cut | None
+
+    @property
+    def hold_s(self) -> float | None:
+        if self.requested_hold_s is not None:
+            return self.requested_hold_s
+        return self.observed_hold_s
+
+
+def observed_hold(success: Histogram) -> float | None:
+    """Where successful durations pile up just below their maximum: the server's hold expiring."""
+    if success.count < 10:
+        return None
+    long = Histogram()
+    for v, n in success.items():
+        if v >= 2.0:
+            long.add(v, n)
+    if long.count < 5:
+        return None
+    window = densest_window(long)
+    if window is None:
+        return None
+    _lo, hi, count, centre = window
+    top = success.quantile(0.95) or 0.0
+    if count >= max(5, 0.2 * success.count) and hi >= top - tolerance(top):
+        return round(centre, 1)
+    return None
+
+
+def classify(rs: RouteStats) -> LongPollView:
+    requested = rs.requested_hold()
+    protocol = rs.top(rs.hold_protocol)
+    success = rs.success_durations()
+    observed = observed_hold(success)
+    cut = infer_cut(rs)
+    everything = rs.all_durations()
+    if requested is not None and requested < MIN_LONG_POLL_HOLD_S:
+        requested = None
+    if requested is not None and protocol:
+        return LongPollView(rs, True, requested, observed, f"hold parameter ({protocol})", cut)
+    if requested is not None:
+        # A generic parameter: believe it when durations agree (or cannot be checked).
+        longest = everything.max or 0.0
+        if rs.timed == 0 or longest >= 0.5 * requested or (cut is not None and cut.seconds is not None):
+            return LongPollView(rs, True, requested, observed, "generic hold parameter", cut)
+    if protocol and rs.hold_source and requested is None and rs.top(rs.holds) not in (None, "0.000"):
+        return LongPollView(rs, True, None, observed, f"protocol ({protocol})", cut)
+    if observed is not None:
+        return LongPollView(rs, True, None, observed, "durations pile up below a ceiling", cut)
+    median = success.quantile(0.5)
+    if cut is not None and cut.seconds is not None and median is not None and median >= 1.0:
+        return LongPollView(rs, True, None, None, "held requests end at a cut-off", cut)
+    return LongPollView(rs, False, requested, observed, "", cut)
+
+
+def _suggest(hold: float | None, cut: Cut, opts: ScanOptions) -> float:
+    base = hold if hold is not None else (cut.seconds or 30.0)
+    return float(math.ceil((base + opts.margin(base)) / 5.0) * 5)
+
+
+def _component(rs: RouteStats) -> str:
+    return rs.top(rs.proxies) or "nginx"
+
+
+def hold_cut_finding(view: LongPollView, opts: ScanOptions) -> Finding | None:
+    cut = view.cut
+    if cut is None:
+        return None
+    rs = view.stats
+    hold = view.hold_s
+    if rs.hold_jitter and hold is not None:
+        hold = hold * (1 + rs.hold_jitter)
+    component = _component(rs)
+    route = rs.route
+    t = cut.seconds
+    evidence: dict[str, object] = {
+        "requests": rs.requests,
+        "failures": cut.failures,
+        "failures_at_cut": cut.at_cut,
+        "outcome": cut.outcome.value,
+        "cut_shape": cut.kind,
+        "statuses": dict(rs.statuses.most_common(8)),
+    }
+    if cut.spread:
+        evidence["failure_durations_s"] = [round(cut.spread[0], 3), round(cut.spread[1], 3)]
+    if cut.max_success_s is not None:
+        evidence["longest_success_s"] = round(cut.max_success_s, 3)
+    if cut.client_wait_s is not None:
+        evidence["client_wait_s"] = cut.client_wait_s
+        evidence["attempts"] = cut.attempts
+    if cut.detail:
+        evidence["proxy_detail"] = cut.detail
+    if rs.errors:
+        evidence["error_log"] = dict(rs.errors)
+    if view.requested_hold_s is not None:
+        evidence["requested_hold_s"] = view.requested_hold_s
+        evidence["hold_from"] = rs.top(rs.hold_source)
+    if view.observed_hold_s is not None:
+        evidence["observed_hold_s"] = view.observed_hold_s
+    if rs.hold_jitter:
+        evidence["hold_jitter"] = rs.hold_jitter
+
+    who = {
+        HopKind.PROXY: f"the proxy ({component}) gave up waiting for the upstream",
+        HopKind.SERVER: "the upstream server closed the connection without answering",
+        HopKind.CLIENT: "the clients gave up and closed the connection",
+        HopKind.EDGE: "an edge in front of the proxy cut the connection",
+        HopKind.UNKNOWN: "a hop reset the connection",
+    }[cut.hop]
+    status_word = {
+        Outcome.GATEWAY_TIMEOUT: "gateway timeouts",
+        Outcome.UPSTREAM_CLOSED: "bad gateways",
+        Outcome.CLIENT_CLOSED: "client closes",
+        Outcome.RESET: "resets",
+        Outcome.SERVER_ERROR: "server errors",
+    }.get(cut.outcome, "failures")
+
+    if t is None:
+        severity = Severity.WARNING
+        message = (
+            f"{route}: {cut.at_cut} {status_word} on a long-poll route"
+            + (f" whose clients ask for {fmt_s(hold)} holds" if hold else "")
+            + f"; {who}. The log has no durations, so the cut-off cannot be measured"
+            " (add $request_time to the log format, or give the config: lpdoctor check-config)."
+        )
+        confidence = "inferred"
+    else:
+        if cut.kind == "ceiling":
+            shape = f"no request longer than {fmt_s(t)} succeeded and all {cut.at_cut} failures came after it"
+        else:
+            shape = f"{cut.at_cut} of {cut.failures} failures ended at {fmt_s(t)}"
+        if cut.client_wait_s is not None:
+            shape += (
+                f" per attempt; nginx retried them on {cut.attempts} upstream servers, so clients waited "
+                f"{fmt_s(cut.client_wait_s)}"
+            )
+        confidence = "measured"
+        if hold is None:
+            severity = Severity.ERROR
+            message = f"{route}: long-polls are cut at {fmt_s(t)} — {shape}; {who}."
+        else:
+            margin = opts.margin(hold)
+            if t <= hold + 0.05:
+                severity = Severity.ERROR
+                message = (
+                    f"{route}: long-polls holding {fmt_s(hold)} are cut at {fmt_s(t)} — {shape}; {who}. "
+                    "The hold can never complete."
+                )
+            elif t < hold + margin:
+                severity = Severity.WARNING
+                message = (
+                    f"{route}: the cut-off {fmt_s(t)} is within {fmt_s(margin)} of the {fmt_s(hold)} hold — "
+                    f"{shape}; {who}. Holds that run slightly long are cut (a race)."
+                )
+            else:
+                severity = Severity.WARNING
+                message = (
+                    f"{route}: requests fail at {fmt_s(t)}, after the {fmt_s(hold)} hold — {shape}; {who}. "
+                    "The server does not end its holds in time."
+                )
+    suggest = _suggest(hold, cut, opts)
+    max_hold = (t - opts.margin(t)) if t else None
+    fix = catalog.render_fix(
+        "hold-cut",
+        component,
+        cut.hop,
+        route=route,
+        cut=fmt_s(t) if t else "the cut-off",
+        suggest=fmt_s(suggest),
+        suggest_nginx=nginx_time(suggest),
+        suggest_int=int(suggest),
+        max_hold=fmt_s(max_hold) if max_hold and max_hold > 0 else "the cut-off",
+    )
+    return Finding(
+        rule="hold-cut",
+        severity=severity,
+        message=message,
+        hop=cut.hop,
+        route=route,
+        host=rs.top(rs.hosts),
+        hold_s=hold,
+        cutoff_s=t,
+        evidence=evidence,
+        fix=fix,
+        confidence=confidence,
+    )
+
+
+def retry_finding(view: LongPollView) -> Finding | None:
+    rs = view.stats
+    if not rs.retried_timeouts:
+        return None
+    cut = view.cut
+    attempts = rs.top(rs.attempts)
+    waits = f", so clients waited {fmt_s(cut.client_wait_s)}" if cut and cut.client_wait_s else ""
+    message = (
+        f"{rs.route}: {rs.retried_timeouts} long-polls timed out and were resent to another upstream server "
+        f"(up to {attempts} tries){waits}. Each timeout also counts against the server's max_fails."
+    )
+    return Finding(
+        rule="retry-multiplies-wait",
+        severity=Severity.WARNING,
+        message=message,
+        hop=HopKind.PROXY,
+        route=rs.route,
+        host=rs.top(rs.hosts),
+        hold_s=view.hold_s,
+        cutoff_s=cut.seconds if cut else None,
+        evidence={
+            "retried_requests": rs.retried,
+            "retried_after_timeout": rs.retried_timeouts,
+            "attempts": dict(rs.attempts),
+            "error_log": dict(rs.errors) if rs.errors else {},
+        },
+        fix=catalog.render_fix("retry-multiplies-wait", _component(rs), HopKind.PROXY, route=rs.route),
+        confidence="measured",
+    )
+
+
+def build_report(agg: ScanAggregate, opts: ScanOptions | None = None) -> Report:
+    opts = opts or ScanOptions()
+    report = Report(command="scan", inputs=list(agg.inputs))
+    views = [classify(rs) for rs in agg.routes.values() if rs.route != OVERFLOW_ROUTE]
+    views.sort(key=lambda v: (not v.long_poll, -v.stats.failures(), -v.stats.requests, v.stats.route))
+    for v in views:
+        rs = v.stats
+        everything = rs.all_durations()
+        observed = None
+        if everything.count:
+            observed = {
+                "p50_s": round(everything.quantile(0.5) or 0.0, 3),
+                "p95_s": round(everything.quantile(0.95) or 0.0, 3),
+                "max_s": round(everything.max or 0.0, 3),
+            }
+        report.endpoints.append(
+            Endpoint(
+                route=rs.route,
+                host=rs.top(rs.hosts),
+                requests=rs.requests,
+                long_poll=v.long_poll,
+                hold_s=v.hold_s if v.long_poll else None,
+                observed=observed,
+                failures=rs.failures(),
+                cutoff_s=v.cut.seconds if (v.long_poll and v.cut) else None,
+                extra={
+                    "requested_hold_s": v.requested_hold_s,
+                    "observed_hold_s": v.observed_hold_s,
+                    "detected_by": v.reason or None,
+                    "statuses": dict(rs.statuses.most_common(10)),
+                    "protocol": rs.top(rs.hold_protocol),
+                    "errors": dict(rs.errors),
+                    "example": rs.example,
+                    "methods": dict(rs.methods.most_common(4)),
+                },
+            )
+        )
+        if not v.long_poll:
+            continue
+        if len(report.histograms) < HISTOGRAM_ROUTES and everything.count:
+            ok = rs.success_durations()
+            report.histograms[rs.route] = _histogram_rows(ok, rs.failure_durations())
+        for finding in (hold_cut_finding(v, opts), retry_finding(v)):
+            if finding is not None:
+                report.findings.append(finding)
+    for inp in agg.inputs:
+        if inp.kind == "access" and not inp.has_timing and inp.parsed:
+            report.findings.append(
+                Finding(
+                    rule="log-lacks-timing",
+                    severity=Severity.INFO,
+                    message=(
+                        f"{inp.path}: the {inp.format} format has no request durations; cut-offs cannot be "
+                        "measured, only inferred from statuses, hold parameters and the error log."
+                    ),
+                    evidence={"input": inp.path, "format": inp.format},
+                    fix=catalog.render_fix("log-lacks-timing", "nginx", HopKind.PROXY),
+                    confidence="measured",
+                )
+            )
+    if agg.overflow_requests:
+        report.notes.append(
+            f"{agg.overflow_requests} requests beyond the first {agg.max_routes} distinct routes were counted "
+            "together as '(other routes)' (raise --max-routes to keep more)."
+        )
+    if agg.unrouted_errors:
+        report.notes.append(
+            "error-log lines with no request: " + ", ".join(f"{n} {k}" for k, n in agg.unrouted_errors.most_common())
+        )
+    report.findings.sort(key=lambda f: f.sort_key())
+    report.stats["routes"] = len(agg.routes)
+    report.stats["long_poll_routes"] = sum(1 for v in views if v.long_poll)
+    return report
+
+
+def _histogram_rows(ok: Histogram, fail: Histogram) -> list[tuple[float, int, int]]:
+    """Bucket successes and failures into about 30 columns over 0 … max for display."""
+    top = max(ok.max or 0.0, fail.max or 0.0)
+    if top <= 0:
+        return []
+    step = max(0.5, math.ceil(top / 30.0 * 2) / 2)
+    n = int(top // step) + 1
+    rows = [[i * step, 0, 0] for i in range(n)]
+    for v, c in ok.items():
+        rows[min(int(v // step), n - 1)][1] += c
+    for v, c in fail.items():
+        rows[min(int(v // step), n - 1)][2] += c
+    return [(float(a), int(b), int(c)) for a, b, c in rows]

@@ -1,0 +1,103 @@
+"""What every command shares: output format, ``--fail-on``, exit codes, writing ``--output`` atomically."""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from ..model import Report, Severity
+from ..reporters import FORMATS, get_renderer
+from ..reporters.sanitize import sanitized
+from ..safety import safe
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def output_options(func: F) -> F:
+    func = click.option(
+        "--output",
+        "-o",
+        type=click.Path(dir_okay=False, writable=True),
+        help="Write the report to FILE (atomically) instead of stdout.",
+    )(func)
+    func = click.option(
+        "--fail-on",
+        type=click.Choice(["error", "warning", "info", "never"]),
+        default="error",
+        show_default=True,
+        help="Exit 1 when a finding at or above this severity is reported.",
+    )(func)
+    func = click.option(
+        "--format",
+        "-f",
+        "output_format",
+        type=click.Choice(["auto", *FORMATS]),
+        default="auto",
+        show_default=True,
+        help="Report format; auto is rich on a terminal, text otherwise (or when NO_COLOR is set).",
+    )(func)
+    return func
+
+
+def choose_format(requested: str, to_file: bool) -> str:
+    if requested != "auto":
+        return requested
+    if to_file or os.environ.get("NO_COLOR") or not sys.stdout.isatty():
+        return "text"
+    return "rich"
+
+
+def exit_code(report: Report, fail_on: str) -> int:
+    if fail_on == "never":
+        return EXIT_OK
+    threshold = Severity(fail_on).rank
+    return EXIT_FINDINGS if any(f.severity.rank >= threshold for f in report.findings) else EXIT_OK
+
+
+def write_atomically(path: str, text: str) -> None:
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".lpdoctor-", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def emit(report: Report, output_format: str, output: str | None) -> None:
+    fmt = choose_format(output_format, output is not None)
+    render = get_renderer(fmt)
+    safe_report = sanitized(report)
+    if output:
+        buf = io.StringIO()
+        render(safe_report, buf)
+        try:
+            write_atomically(output, buf.getvalue())
+        except OSError as exc:
+            fail(f"cannot write {output}: {exc.strerror or exc}")
+        return
+    render(safe_report, sys.stdout)
+    sys.stdout.flush()
+
+
+def warn(message: str) -> None:
+    click.echo(f"lpdoctor: {safe(message, 500)}", err=True)
+
+
+def fail(message: str) -> None:
+    """One line on stderr, exit 2: for usage and input errors. Never a traceback."""
+    warn(message)
+    raise SystemExit(EXIT_USAGE)

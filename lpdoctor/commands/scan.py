@@ -1,0 +1,83 @@
+"""``lpdoctor scan LOG...``: long-poll endpoints and the cut-offs that end them, from access and error logs."""
+
+from __future__ import annotations
+
+import click
+
+from ..analysis.aggregate import DEFAULT_MAX_ROUTES
+from ..analysis.pipeline import aggregate_logs
+from ..analysis.scan import ScanOptions, build_report
+from ..readers.base import LogFormat
+from ..readers.nginx_access import LogFormatError, make_custom_format
+from ..readers.registry import all_formats, get_format
+from .common import EXIT_USAGE, emit, exit_code, fail, output_options, warn
+
+
+def _forced_format(input_format: str | None, log_format: str | None) -> LogFormat | None:
+    if log_format:
+        try:
+            return make_custom_format(log_format, "cli")
+        except LogFormatError as exc:
+            fail(f"--log-format: {exc}")
+    if input_format:
+        fmt = get_format(input_format)
+        if fmt is None:
+            names = ", ".join(f.name for f in all_formats())
+            fail(f"--input-format: unknown format {input_format!r} (known: {names})")
+        return fmt
+    return None
+
+
+@click.command("scan")
+@click.argument("logs", nargs=-1, required=True, metavar="LOG...")
+@click.option("--log-format", metavar="FORMAT", help="The nginx log_format string the access logs were written with.")
+@click.option(
+    "--input-format",
+    metavar="NAME",
+    help="Read every LOG in this built-in format instead of detecting it (see `lpdoctor formats`).",
+)
+@click.option(
+    "--margin",
+    type=click.FloatRange(min=0),
+    default=5.0,
+    show_default=True,
+    help="Minimum margin (s) a cut-off needs above the hold; the margin is max(this, 10% of the hold).",
+)
+@click.option(
+    "--max-routes",
+    type=click.IntRange(min=10),
+    default=DEFAULT_MAX_ROUTES,
+    show_default=True,
+    help="Distinct routes kept; requests beyond are counted together.",
+)
+@output_options
+def scan_command(
+    logs: tuple[str, ...],
+    log_format: str | None,
+    input_format: str | None,
+    margin: float,
+    max_routes: int,
+    output_format: str,
+    fail_on: str,
+    output: str | None,
+) -> None:
+    """Find long-poll endpoints in access and error logs and the hop that cuts them.
+
+    LOG may be a file, a .gz file, or - for standard input. Formats are detected per file.
+    """
+    forced = _forced_format(input_format, log_format)
+    agg, errors = aggregate_logs(list(logs), forced, max_routes, on_input_error=warn)
+    if not agg.inputs:
+        fail("no usable input")
+    if not any(i.parsed for i in agg.inputs):
+        for i in agg.inputs:
+            if i.lines and not i.parsed:
+                shown = ", ".join(str(n) for n in i.skipped_lines)
+                warn(f"{i.path}: no line in a known format (first unparsed lines: {shown})")
+            elif not i.lines:
+                warn(f"{i.path}: the input is empty")
+        fail("nothing to analyse: no input had a line lpdoctor could read")
+    report = build_report(agg, ScanOptions(margin_min_s=margin))
+    emit(report, output_format, output)
+    code = exit_code(report, fail_on)
+    raise SystemExit(EXIT_USAGE if errors else code)

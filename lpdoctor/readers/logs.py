@@ -1,0 +1,83 @@
+"""Read log files of any known format: pick the format (given, or auto-detected), stream parsed records.
+
+Auto-detection tries every registered format on the first non-blank lines and keeps the one that parses
+most of them (ties go to the richer format). The lines used for detection are replayed, not lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from itertools import chain
+
+from ..model import InputSummary
+from .base import LogFormat, Parsed
+from .inputs import iter_lines
+from .registry import all_formats
+
+SNIFF_LINES = 50
+
+
+class UnknownFormat(Exception):
+    pass
+
+
+def detect_format(sample: list[str], candidates: tuple[LogFormat, ...] | list[LogFormat]) -> LogFormat | None:
+    best: tuple[int, int, LogFormat] | None = None
+    for fmt in candidates:
+        parse = fmt.parser()
+        hits = 0
+        for i, line in enumerate(sample):
+            try:
+                if parse(line, i + 1, "<sniff>") is not None:
+                    hits += 1
+            except Exception:  # a parser bug must not stop detection; it just does not win
+                continue
+        if hits and (best is None or (hits, fmt.priority) > (best[0], best[1])):
+            best = (hits, fmt.priority, fmt)
+    return best[2] if best else None
+
+
+def read_log(path: str, forced: LogFormat | None = None) -> tuple[InputSummary, Iterator[Parsed]]:
+    """Open ``path`` and return its summary (filled in as the iterator is consumed) and the records.
+
+    Raises :class:`~lpdoctor.readers.inputs.InputError` if the file cannot be opened.
+    """
+    summary = InputSummary(path=path, format="unknown")
+    lines = iter_lines(path, summary)
+    head: list[tuple[int, str]] = []
+    for item in lines:
+        head.append(item)
+        if sum(1 for _, t in head if t.strip()) >= SNIFF_LINES:
+            break
+    fmt = forced or detect_format([t for _, t in head if t.strip()], all_formats())
+    if fmt is None:
+        summary.format = "unknown"
+
+        def skip_all() -> Iterator[Parsed]:
+            for line_no, text in chain(head, lines):
+                if text.strip():
+                    summary.skip(line_no)
+            return
+            yield  # pragma: no cover
+
+        return summary, skip_all()
+    summary.format = fmt.name
+    summary.has_timing = fmt.has_timing
+    summary.kind = fmt.kind
+    parse = fmt.parser()
+
+    def records() -> Iterator[Parsed]:
+        for line_no, text in chain(head, lines):
+            if not text.strip():
+                continue
+            try:
+                rec = parse(text, line_no, path)
+            except Exception:  # never let one hostile line end the scan
+                rec = None
+            if rec is None:
+                summary.skip(line_no)
+                continue
+            summary.parsed += 1
+            yield rec
+
+    return summary, records()

@@ -1,0 +1,598 @@
+"""nginx access logs: the built-in formats, any ``log_format`` string, and JSON written with ``escape=json``.
+
+Built-in formats, auto-detected:
+
+- ``nginx-combined`` — nginx's default ``combined`` (and the stock ``main``, which adds
+  ``"$http_x_forwarded_for"``). No timing: statuses and hold parameters only.
+- ``nginx-timing`` — ``combined`` followed by positional timing fields such as
+  ``$request_time $upstream_response_time $upstream_status`` (ingress-nginx's ``upstreaminfo`` too).
+- ``nginx-kv`` — ``combined`` followed by ``key=value`` timing (``rt= uct="…" uht="…" urt="…"``), the style of
+  nginx's own admin guide.
+- ``nginx-json`` — one JSON object per line (``escape=json``: missing values are ``""`` rather than ``-``).
+
+A custom ``log_format`` (``--log-format`` or read from nginx.conf) is compiled into a linear-time regular
+expression: every variable is matched by a character class that cannot run past the literal text after it, so a
+hostile line can never make it backtrack.
+
+Multi-value upstream fields (``"0.002, 30.001"``, ``"502, 504"``, ``" : "`` after internal redirects, ``-``) are
+kept as :class:`~lpdoctor.model.UpstreamTry` values, one per attempt.
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..model import Outcome, RequestRecord, UpstreamTry, outcome_from_status
+from .base import LogFormat, Parsed
+
+# --------------------------------------------------------------------------------------------- values
+
+_MONTHS = {m: i for i, m in enumerate(calendar.month_abbr) if m}
+_NGINX_LOCAL = re.compile(r"(\d{2})/([A-Z][a-z]{2})/(\d{4}):(\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})")
+_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?")
+
+
+def _none(value: str | None) -> str | None:
+    if value is None:
+        return None
+    v = value.strip()
+    return None if v in ("", "-") else v
+
+
+def parse_float(value: str | None) -> float | None:
+    v = _none(value)
+    if v is None or len(v) > 32:
+        return None
+    try:
+        f = float(v)
+    except ValueError:
+        return None
+    if not math.isfinite(f) or f < 0:
+        return None
+    return f
+
+
+def parse_int(value: str | None) -> int | None:
+    v = _none(value)
+    if v is None or not v.isdigit() or len(v) > 9:
+        return None
+    return int(v)
+
+
+class _TimeCache:
+    """Timestamps repeat for every request in the same second: parse each once."""
+
+    __slots__ = ("_key", "_value")
+
+    def __init__(self) -> None:
+        self._key: str | None = None
+        self._value: float | None = None
+
+    def local(self, text: str | None) -> float | None:
+        if not text:
+            return None
+        if text == self._key:
+            return self._value
+        m = _NGINX_LOCAL.match(text)
+        value = None
+        if m:
+            day, mon, year, hh, mm, ss, sign, oh, om = m.groups()
+            month = _MONTHS.get(mon)
+            if month:
+                try:
+                    epoch = calendar.timegm((int(year), month, int(day), int(hh), int(mm), int(ss), 0, 0, 0))
+                    offset = (int(oh) * 3600 + int(om) * 60) * (1 if sign == "+" else -1)
+                    value = float(epoch - offset)
+                except (ValueError, OverflowError):
+                    value = None
+        self._key, self._value = text, value
+        return value
+
+    def iso(self, text: str | None) -> float | None:
+        if not text:
+            return None
+        m = _ISO.match(text)
+        if not m:
+            return None
+        try:
+            y, mo, d, hh, mi, ss = (int(g) for g in m.groups()[:6])
+            epoch = float(calendar.timegm((y, mo, d, hh, mi, ss, 0, 0, 0)))
+        except (ValueError, OverflowError):
+            return None
+        frac = m.group(7)
+        if frac:
+            epoch += float("0." + frac)
+        tz = m.group(8)
+        if tz and tz != "Z":
+            tzs = tz.replace(":", "")
+            offset = int(tzs[1:3]) * 3600 + int(tzs[3:5]) * 60
+            epoch -= offset if tzs[0] == "+" else -offset
+        return epoch
+
+
+def split_upstream(value: str | None) -> tuple[list[str | None], int]:
+    """``"a, b : c"`` → ``(["a", "b", "c"], 1)``: every attempt, and the number of internal redirects."""
+    v = value.strip() if value else ""
+    if not v:
+        return [], 0
+    groups = v.split(" : ")
+    out: list[str | None] = []
+    for group in groups:
+        for item in group.split(","):
+            out.append(_none(item))
+    return out, len(groups) - 1
+
+
+def build_upstream(
+    addr: str | None, status: str | None, connect: str | None, header: str | None, response: str | None
+) -> tuple[tuple[UpstreamTry, ...], int]:
+    addrs, redirects = split_upstream(addr)
+    statuses, r2 = split_upstream(status)
+    connects, _ = split_upstream(connect)
+    headers, _ = split_upstream(header)
+    responses, r3 = split_upstream(response)
+    n = max(len(addrs), len(statuses), len(connects), len(headers), len(responses))
+    if n == 0:
+        return (), 0
+    n = min(n, 64)
+
+    def at(seq: list[str | None], i: int) -> str | None:
+        return seq[i] if i < len(seq) else None
+
+    tries = tuple(
+        UpstreamTry(
+            addr=at(addrs, i),
+            status=parse_int(at(statuses, i)),
+            connect_s=parse_float(at(connects, i)),
+            header_s=parse_float(at(headers, i)),
+            response_s=parse_float(at(responses, i)),
+        )
+        for i in range(n)
+    )
+    return tries, max(redirects, r2, r3)
+
+
+_REQUEST = re.compile(r"([A-Z][A-Z_-]{0,19}) (\S{1,65536})(?: (HTTP/[0-9.]{1,5}))?")
+
+
+def split_request(request: str | None) -> tuple[str | None, str | None]:
+    """``GET /path?q HTTP/1.1`` → ``("GET", "/path?q")``; anything else → ``(None, None)``."""
+    if not request:
+        return None, None
+    m = _REQUEST.fullmatch(request)
+    if not m:
+        return None, None
+    return m.group(1), m.group(2)
+
+
+# Field names people use for the same nginx variable (key=value logs, JSON logs).
+ALIASES: dict[str, str] = {
+    "rt": "request_time",
+    "request_time": "request_time",
+    "reqtime": "request_time",
+    "urt": "upstream_response_time",
+    "uprt": "upstream_response_time",
+    "upstream_response_time": "upstream_response_time",
+    "uht": "upstream_header_time",
+    "upstream_header_time": "upstream_header_time",
+    "uct": "upstream_connect_time",
+    "upstream_connect_time": "upstream_connect_time",
+    "us": "upstream_status",
+    "ust": "upstream_status",
+    "upstat": "upstream_status",
+    "upstream_status": "upstream_status",
+    "ua": "upstream_addr",
+    "upadd": "upstream_addr",
+    "upstream_addr": "upstream_addr",
+    "upstream": "upstream_addr",
+    "status": "status",
+    "request": "request",
+    "method": "request_method",
+    "request_method": "request_method",
+    "request_uri": "request_uri",
+    "uri": "uri",
+    "path": "request_uri",
+    "args": "args",
+    "query_string": "args",
+    "host": "host",
+    "http_host": "host",
+    "vhost": "host",
+    "server_name": "server_name",
+    "remote_addr": "remote_addr",
+    "client": "remote_addr",
+    "time_local": "time_local",
+    "time_iso8601": "time_iso8601",
+    "time": "time",
+    "@timestamp": "time",
+    "timestamp": "time",
+    "msec": "msec",
+}
+
+TIMING_VARS = frozenset({"request_time", "upstream_response_time", "upstream_header_time"})
+
+
+class _RecordBuilder:
+    """Turns a ``{nginx variable: raw value}`` dict into a :class:`RequestRecord`."""
+
+    def __init__(self) -> None:
+        self.times = _TimeCache()
+
+    def build(self, v: dict[str, str], line_no: int, source: str) -> RequestRecord | None:
+        method, target = split_request(v.get("request"))
+        if v.get("request_method"):
+            method = _none(v["request_method"]) or method
+        uri = _none(v.get("request_uri"))
+        if uri is None and _none(v.get("uri")) is not None:
+            uri = v["uri"]
+            args = _none(v.get("args"))
+            if args:
+                uri = f"{uri}?{args}"
+        if uri is not None:
+            target = uri
+        status_raw = v.get("status")
+        status = parse_int(status_raw)
+        if status is None and _none(status_raw) is not None:
+            return None  # a status field that is not a status: not this format
+        if target is None and status is None:
+            return None
+        duration = parse_float(v.get("request_time"))
+        tries, redirects = build_upstream(
+            v.get("upstream_addr"),
+            v.get("upstream_status"),
+            v.get("upstream_connect_time"),
+            v.get("upstream_header_time"),
+            v.get("upstream_response_time"),
+        )
+        time = self.times.local(v.get("time_local"))
+        if time is None:
+            raw_time = v.get("time_iso8601") or v.get("time")
+            if raw_time:
+                time = self.times.iso(raw_time) or self.times.local(raw_time)
+        if time is None and v.get("msec"):
+            time = parse_float(v.get("msec"))
+        host = _none(v.get("host")) or _none(v.get("http_host")) or _none(v.get("server_name"))
+        header_s = tries[-1].header_s if tries else None
+        outcome = outcome_from_status(status)
+        if status == 0:
+            outcome = Outcome.RESET
+        return RequestRecord(
+            source=source,
+            line=line_no,
+            proxy="nginx",
+            target=target,
+            status=status,
+            duration_s=duration,
+            outcome=outcome,
+            method=method,
+            host=host,
+            time=time,
+            client=_none(v.get("remote_addr")),
+            upstream=tries,
+            redirects=redirects,
+            header_s=header_s,
+        )
+
+
+# ------------------------------------------------------------------------------- log_format compiler
+
+_VAR = re.compile(r"\$(?:\{([A-Za-z0-9_]{1,64})\}|([A-Za-z0-9_]{1,64}))")
+# Variables whose values may contain ", " or " : " (several upstreams, several forwarded addresses).
+_MULTI_VALUE = frozenset(
+    {
+        "upstream_addr",
+        "upstream_status",
+        "upstream_connect_time",
+        "upstream_header_time",
+        "upstream_response_time",
+        "upstream_response_length",
+        "upstream_bytes_received",
+        "upstream_bytes_sent",
+        "upstream_queue_time",
+        "upstream_cache_status",
+        "http_x_forwarded_for",
+        "proxy_add_x_forwarded_for",
+    }
+)
+_MULTI_PATTERN = r"(?:[^ ,\"]{0,256}(?:(?:, | : )[^ ,\"]{0,256}){0,64})"
+
+
+class LogFormatError(ValueError):
+    """A ``log_format`` string lpdoctor cannot turn into a parser; the message says why."""
+
+
+@dataclass(frozen=True)
+class CompiledLogFormat:
+    """A ``log_format`` turned into a parser: a linear regex, or a JSON key map for JSON templates."""
+
+    name: str
+    variables: tuple[str, ...]
+    regex: re.Pattern[str] | None
+    json_keys: dict[str, str] | None  # JSON key -> nginx variable
+
+    @property
+    def has_timing(self) -> bool:
+        return any(v in TIMING_VARS for v in self.variables)
+
+
+def tokenize_log_format(fmt: str) -> list[tuple[str, str]]:
+    """``'$a - [$b]'`` → ``[("var", "a"), ("lit", " - ["), ("var", "b"), ("lit", "]")]``."""
+    tokens: list[tuple[str, str]] = []
+    pos = 0
+    for m in _VAR.finditer(fmt):
+        if m.start() > pos:
+            tokens.append(("lit", fmt[pos : m.start()]))
+        tokens.append(("var", m.group(1) or m.group(2)))
+        pos = m.end()
+    if pos < len(fmt):
+        tokens.append(("lit", fmt[pos:]))
+    return tokens
+
+
+_JSON_KEY = re.compile(r'"([^"\\]{1,128})"\s{0,8}:\s{0,8}"?\$\{?([A-Za-z0-9_]{1,64})')
+
+
+def compile_log_format(fmt: str, name: str = "custom") -> CompiledLogFormat:
+    """Compile an nginx ``log_format`` string (the concatenated text, without ``escape=``)."""
+    if len(fmt) > 10000:
+        raise LogFormatError("log_format is longer than 10000 characters")
+    tokens = tokenize_log_format(fmt)
+    variables = tuple(t[1] for t in tokens if t[0] == "var")
+    if not variables:
+        raise LogFormatError("log_format has no $variables")
+    if fmt.lstrip().startswith("{"):
+        keys = {k: var for k, var in _JSON_KEY.findall(fmt)}
+        if keys:
+            return CompiledLogFormat(name, variables, None, keys)
+    parts: list[str] = ["^"]
+    for i, (kind, value) in enumerate(tokens):
+        if kind == "lit":
+            parts.append(re.escape(value))
+            continue
+        nxt = tokens[i + 1][1] if i + 1 < len(tokens) else None
+        if nxt is None:
+            parts.append(f"(?P<v{i}>.{{0,65536}}?)")
+        elif value in _MULTI_VALUE:
+            parts.append(f"(?P<v{i}>{_MULTI_PATTERN})")
+        elif tokens[i + 1][0] == "var":
+            prev = tokens[i - 1][1] if i > 0 else "?"
+            raise LogFormatError(
+                f"${value} is followed directly by ${nxt} with no text between them, so the two cannot be "
+                f"told apart (after {prev!r})"
+            )
+        else:
+            stop = re.escape(nxt[0])
+            parts.append(f"(?P<v{i}>[^{stop}]{{0,65536}})")
+    parts.append(r"\s{0,16}$")
+    regex = re.compile("".join(parts))
+    return CompiledLogFormat(name, variables, regex, None)
+
+
+def make_custom_format(fmt: str, name: str = "custom") -> LogFormat:
+    """A :class:`LogFormat` for a user-given ``log_format`` (``--log-format`` or ``--nginx-conf``)."""
+    compiled = compile_log_format(fmt, name)
+    tokens = tokenize_log_format(fmt)
+    var_at = {f"v{i}": t[1] for i, t in enumerate(tokens) if t[0] == "var"}
+
+    def factory() -> Callable[[str, int, str], Parsed | None]:
+        if compiled.json_keys is not None:
+            return _json_parser(compiled.json_keys)
+        builder = _RecordBuilder()
+        regex = compiled.regex
+        assert regex is not None
+
+        def parse(line: str, line_no: int, source: str) -> Parsed | None:
+            if len(line) > 65536:
+                return None
+            m = regex.match(line)
+            if not m:
+                return None
+            values = {var_at[g]: val for g, val in m.groupdict().items() if val is not None}
+            return builder.build(values, line_no, source)
+
+        return parse
+
+    return LogFormat(
+        name=f"nginx-log_format:{name}",
+        kind="access",
+        has_timing=compiled.has_timing,
+        make_parser=factory,
+        priority=100,
+        description=f"nginx log_format {name}",
+    )
+
+
+# ----------------------------------------------------------------------------------- JSON lines
+
+
+def _json_parser(key_map: dict[str, str] | None = None) -> Callable[[str, int, str], Parsed | None]:
+    builder = _RecordBuilder()
+
+    def parse(line: str, line_no: int, source: str) -> Parsed | None:
+        s = line.strip()
+        if not s.startswith("{") or len(s) > 65536:
+            return None
+        try:
+            obj = json.loads(s)
+        except (ValueError, RecursionError):
+            return None
+        if not isinstance(obj, dict):
+            return None
+        values: dict[str, str] = {}
+        for key, raw in obj.items():
+            if not isinstance(key, str):
+                continue
+            var = key_map.get(key) if key_map is not None else None
+            if var is None:
+                var = ALIASES.get(key.lower())
+            if var is None:
+                continue
+            if isinstance(raw, bool) or raw is None:
+                continue
+            if isinstance(raw, int | float):
+                if isinstance(raw, float) and not math.isfinite(raw):
+                    continue
+                values[var] = str(raw)
+            elif isinstance(raw, str):
+                values[var] = raw
+        if "status" not in values or not ("request" in values or "request_uri" in values or "uri" in values):
+            return None
+        return builder.build(values, line_no, source)
+
+    return parse
+
+
+# ------------------------------------------------------------------- combined, with or without a tail
+
+_COMBINED = re.compile(
+    r"(?P<remote_addr>[^ ]{1,256}) [^ ]{1,256} (?P<remote_user>[^ ]{1,256}) \[(?P<time_local>[^\]]{1,64})\] "
+    r'"(?P<request>[^"]{0,65536})" (?P<status>\d{3}|-) (?P<body_bytes_sent>\d{1,20}|-)'
+    r'(?: "(?P<http_referer>[^"]{0,65536})" "(?P<http_user_agent>[^"]{0,65536})")?'
+    r"(?P<tail>.{0,65536})"
+)
+_TAIL_TOKEN = re.compile(r'\s{0,64}(?:([A-Za-z_@][A-Za-z0-9_.@-]{0,63})=)?("[^"]{0,65536}"|[^\s"]{1,65536})')
+_TIME_VALUE = re.compile(r"(?:\d{1,9}\.\d{3}|-)(?:(?:, | : )(?:\d{1,9}\.\d{3}|-)){0,64}")
+_STATUS_VALUE = re.compile(r"(?:\d{3}|-)(?:(?:, | : )(?:\d{3}|-)){0,64}")
+_ADDR_VALUE = re.compile(r"(?:unix:|\[?[0-9A-Fa-f:.]{2,64}\]?:\d{1,5})")
+
+
+def _tail_tokens(tail: str) -> list[tuple[str | None, str, bool]] | None:
+    """Split a tail into ``(key or None, value, quoted)`` tokens, joining multi-value runs (``a, b : c``)."""
+    tokens: list[tuple[str | None, str, bool]] = []
+    pos = 0
+    n = len(tail)
+    while pos < n:
+        if tail[pos:].strip() == "":
+            break
+        m = _TAIL_TOKEN.match(tail, pos)
+        if not m or m.end() == pos:
+            return None
+        key, raw = m.group(1), m.group(2)
+        quoted = raw.startswith('"')
+        value = raw[1:-1] if quoted and len(raw) >= 2 else raw
+        pos = m.end()
+        if not quoted:
+            # Join "0.002," "30.001" and ":" separators of unquoted multi-value fields.
+            while True:
+                if value.endswith(",") and pos < n:
+                    nm = _TAIL_TOKEN.match(tail, pos)
+                    if not nm or nm.group(1):
+                        break
+                    value = value + " " + nm.group(2)
+                    pos = nm.end()
+                    continue
+                if tail.startswith(" : ", pos):
+                    nm = _TAIL_TOKEN.match(tail, pos + 3)
+                    if not nm or nm.group(1):
+                        break
+                    value = value + " : " + nm.group(2)
+                    pos = nm.end()
+                    continue
+                break
+        tokens.append((key, value, quoted))
+    return tokens
+
+
+def _classify_tail(tokens: list[tuple[str | None, str, bool]]) -> tuple[dict[str, str], bool, bool]:
+    """Map tail tokens to nginx variables. Returns (values, saw_key_value_timing, saw_positional_timing)."""
+    values: dict[str, str] = {}
+    kv_timing = False
+    positional_timing = False
+    slots = ["request_time", "upstream_response_time", "upstream_status"]
+    next_slot = 0
+    for key, value, quoted in tokens:
+        if key is not None:
+            var = ALIASES.get(key.lower())
+            if var:
+                values[var] = value
+                if var in TIMING_VARS:
+                    kv_timing = True
+            continue
+        if quoted:
+            continue  # "$http_x_forwarded_for", "$host" ... positional strings carry no timing
+        if next_slot < 2 and _TIME_VALUE.fullmatch(value) and (value != "-" or next_slot == 1):
+            if value == "-" and next_slot == 0:
+                continue
+            values[slots[next_slot]] = value
+            positional_timing = positional_timing or slots[next_slot] == "request_time"
+            next_slot += 1
+            continue
+        if next_slot == 2 and _STATUS_VALUE.fullmatch(value):
+            values["upstream_status"] = value
+            next_slot = 3
+            continue
+        if _ADDR_VALUE.match(value) and "upstream_addr" not in values:
+            values["upstream_addr"] = value
+    return values, kv_timing, positional_timing
+
+
+def _combined_parser(style: str) -> Callable[[str, int, str], Parsed | None]:
+    """``style``: "plain" (no timing in the tail), "kv" or "positional"."""
+    builder = _RecordBuilder()
+
+    def parse(line: str, line_no: int, source: str) -> Parsed | None:
+        if len(line) > 200000:
+            return None
+        m = _COMBINED.fullmatch(line.rstrip())
+        if not m:
+            return None
+        values = {k: v for k, v in m.groupdict().items() if v is not None and k != "tail"}
+        tail = m.group("tail") or ""
+        if tail.strip():
+            tokens = _tail_tokens(tail)
+            if tokens is None:
+                return None
+            tail_values, kv, positional = _classify_tail(tokens)
+            if style == "kv" and not kv:
+                return None
+            if style == "positional" and (kv or not positional):
+                return None
+            if style == "plain" and (kv or positional):
+                return None
+            values.update(tail_values)
+        elif style != "plain":
+            return None
+        return builder.build(values, line_no, source)
+
+    return parse
+
+
+FORMATS: list[LogFormat] = [
+    LogFormat(
+        name="nginx-json",
+        kind="access",
+        has_timing=True,
+        make_parser=lambda: _json_parser(None),
+        priority=30,
+        description="JSON lines (log_format escape=json)",
+    ),
+    LogFormat(
+        name="nginx-kv",
+        kind="access",
+        has_timing=True,
+        make_parser=lambda: _combined_parser("kv"),
+        priority=25,
+        description='combined + key=value timing (rt= uct="…" uht="…" urt="…")',
+    ),
+    LogFormat(
+        name="nginx-timing",
+        kind="access",
+        has_timing=True,
+        make_parser=lambda: _combined_parser("positional"),
+        priority=20,
+        description="combined + $request_time $upstream_response_time $upstream_status …",
+    ),
+    LogFormat(
+        name="nginx-combined",
+        kind="access",
+        has_timing=False,
+        make_parser=lambda: _combined_parser("plain"),
+        priority=10,
+        description="nginx combined / main (no timing)",
+        aliases=("combined", "main"),
+    ),
+]
