@@ -14,6 +14,8 @@ from .base import LogFormat
 _MODULES = (
     "nginx_access",
     "nginx_error",
+    "sozu_log",
+    "sozune_log",
 )
 
 
