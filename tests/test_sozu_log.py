@@ -495,10 +495,10 @@ def test_standalone_sample_stream() -> None:
     sync = [r for r in reqs if r.target and r.target.startswith("/_matrix/client/v3/sync?timeout=30000")]
     cut = [r for r in sync if r.status == 504]
     served = [r for r in sync if r.status == 200]
-    assert len(cut) == 16
+    assert len(cut) == 15
     assert all(r.outcome is Outcome.GATEWAY_TIMEOUT and r.duration_s == 30.0 for r in cut)
     assert {r.detail for r in cut} == {"H1::Complete", "backend_timeout"}
-    assert len(served) == 38
+    assert len(served) == 40
     assert all(r.outcome is Outcome.OK and r.duration_s is not None and r.duration_s < 30 for r in served)
     assert all(r.proxy == "sozu" and r.host == "matrix.example.com" and r.time for r in reqs)
     times = [r.time for r in reqs if r.time is not None]
