@@ -68,7 +68,7 @@ def scan_command(
     forced = _forced_format(input_format, log_format)
     agg, errors = aggregate_logs(list(logs), forced, max_routes, on_input_error=warn)
     if not agg.inputs:
-        fail("no usable input")
+        raise SystemExit(EXIT_USAGE)  # each unusable input has had its one line
     if not any(i.parsed for i in agg.inputs):
         for i in agg.inputs:
             if i.lines and not i.parsed:
