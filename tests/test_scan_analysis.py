@@ -167,3 +167,19 @@ def test_hold_catalog() -> None:
     assert m.match("/api/poll", "wait=1m30s").seconds == 90.0  # type: ignore[union-attr]
     matrix_initial = m.match("/_matrix/client/v3/sync", "filter=0")
     assert matrix_initial is not None and matrix_initial.seconds == 0  # no timeout: a short poll
+
+
+def test_route_normalisation_of_random_ids_but_not_words() -> None:
+    assert normalize_path("/rooms/{id}/send/m.room.message/m1781082843512.7") == "/rooms/{id}/send/m.room.message/{id}"
+    assert normalize_path("/_matrix/media/v3/thumbnail/example.com/XyZkQpLmNoPqRsTu").endswith("/{token}")
+    assert normalize_path("/docs/GettingStartedGuide") == "/docs/GettingStartedGuide"
+
+
+def test_sozune_stream_counts_its_own_timeouts_and_warns_about_missing_lines(tmp_path: Path) -> None:
+    fixture = Path(__file__).parent / "fixtures" / "sozu" / "sozune-stdout.log"
+    result = CliRunner().invoke(main, ["scan", str(fixture), "-f", "json"])
+    report = json.loads(result.output)
+    (f,) = findings(report)
+    assert f["hop"] == "proxy" and abs(f["cutoff_s"] - 30.0) <= 1.0 and f["severity"] == "error"
+    assert "backendTimeout=35" in f["fix"]
+    assert any("not proof" in n for n in report["notes"])

@@ -381,6 +381,25 @@ class ScanAggregate:
         if not ev.target:
             self.unrouted_errors[ev.kind.value] += 1
             return
+        if ev.kind is ErrorKind.UPSTREAM_TIMEOUT and ev.timeout_s is not None:
+            # The line states its own timeout (Sōzune: "after 1 attempt(s): timed out after 30s") and the proxy
+            # writes no access line for that request: the error line is the request's only record.
+            self.add_request(
+                RequestRecord(
+                    source=ev.source,
+                    line=ev.line,
+                    proxy=ev.proxy,
+                    target=ev.target,
+                    status=504,
+                    duration_s=ev.timeout_s * max(1, ev.attempts or 1),
+                    outcome=Outcome.GATEWAY_TIMEOUT,
+                    method=ev.method,
+                    host=ev.host,
+                    time=ev.time,
+                    client=ev.client,
+                    detail="backend_timeout",
+                )
+            )
         path, query = split_target(ev.target)
         route = self._route_cache.route(path)
         rs = self._stats_for(route)

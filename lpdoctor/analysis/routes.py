@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from urllib.parse import unquote
 
@@ -21,6 +22,8 @@ _EMAIL = re.compile(r"[^/@]{1,64}@[^/@]{1,255}\.[A-Za-z]{2,24}")
 _BOT = re.compile(r"bot\d{3,20}:[A-Za-z0-9_-]{10,200}")
 _TOKENISH = re.compile(r"[A-Za-z0-9_=+.~-]{20,512}")
 _DIGIT = re.compile(r"\d")
+_LONG_DIGITS = re.compile(r"\d{6}")
+_MIXED_CASE = re.compile(r"[A-Za-z0-9_-]{16,256}")
 
 
 def split_target(target: str) -> tuple[str, str]:
@@ -32,6 +35,10 @@ def split_target(target: str) -> tuple[str, str]:
     if q < 0:
         return target, ""
     return target[:q], target[q + 1 :]
+
+
+def _case_changes(seg: str) -> int:
+    return sum(1 for a, b in itertools.pairwise(seg) if a.isalpha() and b.isalpha() and a.isupper() != b.isupper())
 
 
 def _segment(seg: str) -> str:
@@ -53,6 +60,10 @@ def _segment(seg: str) -> str:
         return "{email}"
     if len(seg) >= 20 and _TOKENISH.fullmatch(seg) and _DIGIT.search(seg) and re.search("[A-Za-z]", seg):
         return "{token}"
+    if _LONG_DIGITS.search(seg):
+        return "{id}"  # m1781082843512.7, order-20261121-88812 ...
+    if len(seg) >= 16 and _MIXED_CASE.fullmatch(seg) and _case_changes(seg) >= len(seg) // 3:
+        return "{token}"  # random media ids (XyZkQpLmNoPqRsTu), not CamelCase words
     if len(seg) > MAX_SEGMENT_LEN:
         return "{long}"
     return seg

@@ -312,6 +312,14 @@ def build_report(agg: ScanAggregate, opts: ScanOptions | None = None) -> Report:
                     confidence="measured",
                 )
             )
+    formats = {i.format for i in agg.inputs}
+    if "sozune" in formats:
+        report.notes.append(
+            "Sōzune logs leave things out: it writes no access line for its own 504s and 502s (only an ERROR "
+            "line, counted here), access lines only for routes through its middleware (and only with "
+            "RUST_LOG=access=info), and the embedded Sōzu prints only ERROR-ACCESS lines. A route with no failures "
+            "here is not proof that it is healthy: probe it (lpdoctor probe URL --search)."
+        )
     if agg.overflow_requests:
         report.notes.append(
             f"{agg.overflow_requests} requests beyond the first {agg.max_routes} distinct routes were counted "
