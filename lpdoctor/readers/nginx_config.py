@@ -567,23 +567,43 @@ def _load_dump(text: str, source: str) -> NginxConfig:
     return config
 
 
+MAX_MIRRORED_ENTRIES = 10_000
+
+
 def _load_text(text: str, source: str, display: str, base_dir: str) -> NginxConfig:
-    """A plain config from stdin: relative includes resolve against ``base_dir`` (the current directory)."""
+    """A plain config read from a pipe: relative includes resolve against ``base_dir`` (the current directory).
+
+    crossplane resolves relative includes against the main file's directory, so the text is written to a
+    temp directory that mirrors ``base_dir`` with symlinks (nothing is written to ``base_dir``); names are
+    shown as ``base_dir`` paths.
+    """
+    base = os.path.realpath(base_dir)
     with tempfile.TemporaryDirectory(prefix="lpdoctor-nginx-") as tmp:
-        disk = os.path.join(os.path.realpath(tmp), "stdin.conf")
-        with open(disk, "w", encoding="utf-8") as fh:
+        root = os.path.realpath(tmp)
+        main = os.path.join(root, ".lpdoctor-stdin.conf")
+        try:
+            for i, entry in enumerate(os.scandir(base)):
+                if i >= MAX_MIRRORED_ENTRIES:
+                    break
+                if entry.name != os.path.basename(main):
+                    os.symlink(entry.path, os.path.join(root, entry.name))
+        except OSError:
+            pass  # an unreadable current directory: includes then fail with a clear message
+        with open(main, "w", encoding="utf-8") as fh:
             fh.write(text)
-        _retarget_includes(disk, text, None, base_dir=base_dir)
 
         def show(p: str) -> str:
-            return display if os.path.normpath(p) == disk else os.path.normpath(p)
+            p = os.path.normpath(p)
+            if p == main:
+                return display
+            return base + p[len(root) :] if p.startswith(root + os.sep) else p
 
-        tree, read = _parse_files(disk, display=show, dump=False)
+        tree, read = _parse_files(main, display=show, dump=False)
     return _interpret(tree, source=source, main_file=display, files=read, from_dump=False)
 
 
-def _retarget_includes(disk: str, text: str, root: str | None, base_dir: str | None = None) -> None:
-    """Rewrite include paths in a temp copy: absolute ones into ``root``, relative ones onto ``base_dir``.
+def _retarget_includes(disk: str, text: str, root: str) -> None:
+    """Point absolute include paths of a dumped file (a temp copy) into ``root``, where the dump was split.
 
     Works on the tokens crossplane's lexer finds, touching only the include argument's own line, so
     line numbers never move. A file that does not lex is left alone (parsing reports the error).
@@ -607,11 +627,7 @@ def _retarget_includes(disk: str, text: str, root: str | None, base_dir: str | N
             continue
         if expect_directive and token == "include" and i + 1 < len(tokens):
             arg, arg_line, _ = tokens[i + 1]
-            new = None
-            if root is not None and arg.startswith("/"):
-                new = root + arg
-            elif base_dir is not None and not arg.startswith("/"):
-                new = os.path.join(base_dir, arg)
+            new = root + arg if arg.startswith("/") else None
             if new is not None and 0 < arg_line <= len(lines):
                 row = lines[arg_line - 1]
                 start = row.find("include") + len("include") if arg_line == line else 0
@@ -642,7 +658,16 @@ def _parse_files(main: str, display: Callable[[str], str], dump: bool) -> tuple[
         raise NginxConfigError(f"cannot parse ({exc})", display(main)) from None
     configs: list[dict[str, Any]] = payload.get("config", [])
     if payload.get("errors"):
-        raise _first_error(payload["errors"], display, dump)
+        error = _first_error(payload["errors"], display, dump)
+        top = configs[0].get("parsed", []) if configs else []
+        if error.problem.startswith("include ") and not any(st.get("directive") == "http" for st in top):
+            error = NginxConfigError(
+                error.problem + " (relative includes resolve against the main nginx.conf's directory: "
+                "pass the main nginx.conf, or its `nginx -T` output)",
+                error.file,
+                error.line,
+            )
+        raise error
     files = [display(c["file"]) for c in configs]
     budget = [MAX_STATEMENTS]
     tree = _splice(configs, 0, [(os.path.realpath(configs[0]["file"]), files[0])], files, budget)
