@@ -17,6 +17,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from lpdoctor.model import Semantics
 from lpdoctor.readers.ingress_nginx import load_ingress_manifests
@@ -403,6 +405,23 @@ def test_invalid_values_are_recorded_not_fatal() -> None:
     assert wait.read_timeout.note is not None and "if ($arg_wait)" in wait.read_timeout.note
 
 
+def test_missing_semicolon_after_a_list_directive_is_flagged(tmp_path: Path) -> None:
+    # proxy_next_upstream takes any number of values, so nginx's own argument count cannot catch this one:
+    # the next directive is swallowed as values. Its unknown "values" give it away.
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(
+        "events {}\nhttp {\n  server {\n    location /poll {\n      proxy_pass http://127.0.0.1:9;\n"
+        "      proxy_next_upstream error timeout\n      proxy_read_timeout 120s;\n    }\n  }\n}\n"
+    )
+    config = load_nginx_config(str(conf))
+    assert any(
+        w.startswith(f"{conf}:6 ") and "unknown value(s) proxy_read_timeout, 120s (missing ';'?)" in w
+        for w in config.warnings
+    ), config.warnings
+    loc = config.locations[0]
+    assert loc.read_timeout is not None and loc.read_timeout.value_s == 60.0 and not loc.read_timeout.explicit
+
+
 def test_a_site_file_given_alone_is_read_as_http_content() -> None:
     config = load_nginx_config(str(SITE / "sites-enabled" / "tenants.example.org"))
     assert config.warnings[0].endswith("no http block; read its top level as if it were inside http {}")
@@ -545,3 +564,55 @@ def test_ingress_bad_yaml_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(NginxConfigError) as err:
         load_ingress_manifests(str(bad))
     assert str(err.value).startswith(f"{bad}:5: not valid YAML")
+
+
+# ---------------------------------------------------------------------------------------- robustness
+
+_TOKENS = [
+    "http", "server", "location", "upstream", "if", "map", "include", "log_format", "access_log", "listen",
+    "server_name", "proxy_pass", "grpc_pass", "fastcgi_pass", "proxy_read_timeout", "keepalive_timeout",
+    "proxy_next_upstream", "proxy_next_upstream_tries", "keepalive", "try_files", "=", "~", "~*", "^~", "@x",
+    "/", "/a/", "http://up", "http://$v", "unix:/s", "30s", "0", "1h 30m", "$t", "off", "escape=json",
+    "'q'", '"x y"', "{", "}", ";", ";", ";", "\n", "#c\n", "backup", "max_fails=x", "default_server",
+]  # fmt: skip
+
+
+_DIRECTIVES = [
+    "proxy_read_timeout 30s;", "proxy_read_timeout $t;", "proxy_read_timeout 0;", "keepalive_timeout 5 6;",
+    "proxy_next_upstream error bogus;", "proxy_next_upstream_tries x;", "proxy_pass http://up;",
+    "proxy_pass http://$h;", "grpc_pass grpc://[::1]:5;", "fastcgi_pass unix:/s;",
+    "if ($a) { proxy_pass http://x; proxy_read_timeout 3s; }", "location ~ ( { }", "location @n { }",
+    "location =/x { }", "location ~*\\.x$ { }", "try_files $uri @n;", "access_log off;",
+    "access_log /x main buffer=1k;", "log_format main escape=json 'a' \"b\";",
+    "server_name ~^(?<x>.+)$ *.a .b c.*;", "listen [::]:443 ssl;", "listen unix:/x;", "listen 127.0.0.1;",
+    "upstream up { server a:1 backup; server b max_fails=2 fail_timeout=1h; keepalive 2; keepalive_timeout 1ms; }",
+    "proxy_buffering maybe;", "location /n/ { location /n/m { proxy_pass http://up; } }",
+]  # fmt: skip
+
+
+@pytest.mark.fuzz
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.one_of(
+        st.lists(st.sampled_from(_TOKENS), max_size=60).map(" ".join),
+        st.tuples(
+            st.lists(st.sampled_from(_DIRECTIVES), max_size=8),
+            st.lists(st.sampled_from(_DIRECTIVES), max_size=8),
+        ).map(lambda t: f"events {{}} http {{ server {{ {' '.join(t[0])} location / {{ {' '.join(t[1])} }} }} }}"),
+    ),
+    st.text(max_size=40),
+)
+def test_any_config_text_gives_a_config_or_one_clear_error(tmp_path: Path, text: str, path: str) -> None:
+    conf = tmp_path / "fuzz.conf"
+    conf.write_text(text)
+    try:
+        config = load_nginx_config(str(conf))
+    except NginxConfigError as exc:
+        assert "\n" not in str(exc) and str(exc)
+        return
+    from lpdoctor.readers.nginx_locations import match_location
+
+    for server in config.servers:
+        match_location(config, server.names[0] if server.names else None, path)
+        for loc in server.locations:
+            loc.max_attempts_on_timeout("POST")

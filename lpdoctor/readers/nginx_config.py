@@ -519,12 +519,14 @@ def _check_readable(path: str) -> bool:
         raise NginxConfigError("is a directory, not an nginx config file", path)
     if not stat.S_ISREG(st.st_mode) and not stat.S_ISFIFO(st.st_mode):
         raise NginxConfigError("not a regular file", path)
+    if not stat.S_ISREG(st.st_mode):
+        return False
     try:
-        with open(path, "rb") if stat.S_ISREG(st.st_mode) else open(os.devnull, "rb"):
+        with open(path, "rb"):
             pass
     except OSError as exc:
         raise NginxConfigError(f"cannot read ({exc.strerror or exc})", path) from None
-    return stat.S_ISREG(st.st_mode)
+    return True
 
 
 def _read_head(path: str, size: int = 65536) -> str:
@@ -969,7 +971,8 @@ class _Builder:
         for c in loc.conditional:
             if c.directive in loc.timeouts:
                 t = loc.timeouts[c.directive]
-                extra = f"if ({c.condition}) at {c.location.file}:{c.location.line} sets {' '.join(c.args)} (rejected by nginx)"
+                at = f"{c.location.file}:{c.location.line}"
+                extra = f"if ({c.condition}) at {at} sets {' '.join(c.args)} (rejected by nginx)"
                 t.note = f"{t.note}; {extra}" if t.note else extra
         if loc.pass_kind:
             k = loc.pass_kind
