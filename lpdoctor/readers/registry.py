@@ -16,6 +16,13 @@ _MODULES = (
     "nginx_error",
     "sozu_log",
     "sozune_log",
+    "haproxy_log",
+    "apache_log",
+    "caddy_log",
+    "traefik_log",
+    "envoy_log",
+    "alb_log",
+    "heroku_log",
 )
 
 

@@ -1,0 +1,105 @@
+"""Caddy v2 JSON access logs (logger ``http.log.access...``, message ``handled request``).
+
+A real line (from the eris project's sample messages, syslog-wrapped, headers shortened here)::
+
+    Jul  4 23:37:51 app2 caddy[2140]: {"level":"info","ts":1751672271.1656768,
+    "logger":"http.log.access.log7","msg":"handled request","request":{"remote_ip":"172.69.176.57",
+    "remote_port":"44552","client_ip":"172.69.176.57","proto":"HTTP/2.0","method":"GET",
+    "host":"skepticampdc.org","uri":"/","headers":{...}},"bytes_read":0,"user_id":"",
+    "duration":0.000712397,"size":1642,"status":200,"resp_headers":{...}}
+
+``duration`` is float seconds by default. Caddy can be told to write it in nanoseconds (an integer) or as a
+Go duration string (``"1.5s"``): an integer of 1000 or more is read as nanoseconds (no request lasts 1000 s
+with a whole-second duration, none lasts under 1 µs), a string as a Go duration. ``ts`` is when the line was
+written (the end of the request): float epoch seconds, or a string with ``time_format iso8601``.
+
+``reverse_proxy`` answers 504 when the upstream timed out, 499 when the client went away and 502 for other
+upstream failures (``modules/caddyhttp/reverseproxy/reverseproxy.go`` ``statusError``); ``status`` 0 means
+the connection closed before any reply. The generic status mapping says exactly that.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..durations import DurationError, parse_duration
+from ..model import RequestRecord, outcome_from_status
+from .base import LogFormat, Parsed
+from .traefik_log import load_json_object, nonneg_seconds, parse_iso_time, split_target, to_float, to_status
+
+PROXY = "caddy"
+MAX_LINE = 1 << 20
+
+
+def _duration(value: object) -> float | None:
+    if isinstance(value, str):
+        try:
+            return parse_duration(value, default_unit="s")
+        except DurationError:
+            return None
+    number = to_float(value)
+    if isinstance(value, int) and number is not None and number >= 1000:
+        return nonneg_seconds(number, 1e9)
+    return nonneg_seconds(number, 1)
+
+
+def _time(value: object) -> float | None:
+    if isinstance(value, str):
+        return parse_iso_time(value)
+    number = to_float(value)
+    return number if number is not None and 0 <= number < 1e11 else None
+
+
+def _str(value: object, limit: int = 65536) -> str | None:
+    return value if isinstance(value, str) and value and len(value) <= limit else None
+
+
+def parse_line(line: str, line_no: int, source: str) -> Parsed | None:
+    """One Caddy access-log JSON line → :class:`RequestRecord`, or None when it is not one."""
+    if len(line) > MAX_LINE or "handled request" not in line:
+        return None
+    obj = load_json_object(line)
+    if obj is None or obj.get("msg") != "handled request":
+        return None
+    logger = obj.get("logger")
+    request = obj.get("request")
+    if not isinstance(request, dict) or (isinstance(logger, str) and not logger.startswith("http.log.access")):
+        return None
+    if "status" not in obj or "duration" not in obj:
+        return None
+    status = to_status(obj.get("status"))
+    uri = _str(request.get("uri"))
+    host, target = split_target(uri) if uri else (None, None)
+    req_host = _str(request.get("host"), 300)
+    if req_host:
+        host = split_target(f"http://{req_host}/")[0] or host
+    return RequestRecord(
+        source=source,
+        line=line_no,
+        proxy=PROXY,
+        target=target,
+        status=status,
+        duration_s=_duration(obj.get("duration")),
+        outcome=outcome_from_status(status),
+        method=_str(request.get("method"), 32),
+        host=host,
+        time=_time(obj.get("ts")),
+        client=_str(request.get("client_ip"), 256) or _str(request.get("remote_ip"), 256),
+    )
+
+
+def _parser() -> Any:
+    return parse_line
+
+
+FORMATS: list[LogFormat] = [
+    LogFormat(
+        name="caddy-json",
+        kind="access",
+        has_timing=True,
+        make_parser=_parser,
+        priority=5,
+        description='Caddy v2 JSON access log ("handled request"); duration in seconds',
+        aliases=("caddy",),
+    ),
+]
