@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
+from .probe import probe_command
 from .rules import explain_command, rules_command
 from .scan import scan_command
 
-COMMANDS: list[click.Command] = [scan_command, rules_command, explain_command]
+COMMANDS: list[click.Command] = [scan_command, probe_command, rules_command, explain_command]
