@@ -281,14 +281,14 @@ class CutSearch:
                 out.append(est.cut_s - delta)
             if hi > est.cut_s + delta + EPS:
                 out.append(est.cut_s + delta)
+        if lo is None and est is None:
+            out.append(low)  # the cheapest request, and it says whether the cut is in the range at all
         a = lo if lo is not None else low
         if a < hi - EPS:
             n = max(1, plan.concurrency)
             points = [a + (hi - a) * i / (n + 1) for i in range(1, n + 1)]
             points.sort(key=lambda p: abs(p - (a + hi) / 2))
             out.extend(points)
-        if lo is None and low not in self.tried():
-            out.append(low)
         return out
 
 

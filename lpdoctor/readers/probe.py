@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import ssl
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
@@ -648,7 +648,7 @@ class Prober:
         hint = b""
         want_hint = (m.status or 0) >= 400
         try:
-            for chunk in response.iter_raw():
+            for chunk in _raw_chunks(response):
                 if not chunk:
                     continue
                 now = rec.now()
@@ -699,6 +699,14 @@ class Prober:
         for secret in self._secrets:
             text = text.replace(secret, REDACTED)
         return safe(text, 300)
+
+
+def _raw_chunks(response: httpx.Response) -> Iterator[bytes]:
+    """The body as it arrives (a response built in memory, as by httpx.MockTransport, in one piece)."""
+    try:
+        yield from response.iter_raw()
+    except httpx.StreamConsumed:
+        yield response.content
 
 
 def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
