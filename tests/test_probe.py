@@ -41,8 +41,8 @@ from lpdoctor.readers.probe import (
     RESET,
     HoldParam,
     Measurement,
-    Prober,
     ProbeError,
+    Prober,
     client_limit_s,
     hold_in_url,
     parse_header,
@@ -90,7 +90,9 @@ def test_a_fixed_server_hold_cannot_be_varied_and_an_unknown_url_needs_param() -
     assert resolve_hold_param("http://h/updates?cursor=7") is None
 
     named = resolve_hold_param("http://h/updates?cursor=7", param="block_ms", unit="ms")
-    assert named is not None and named.apply("http://h/updates?cursor=7", 3) == "http://h/updates?cursor=7&block_ms=3000"
+    assert (
+        named is not None and named.apply("http://h/updates?cursor=7", 3) == "http://h/updates?cursor=7&block_ms=3000"
+    )
     with pytest.raises(ProbeError):
         resolve_hold_param("http://h/x", param="bad name")
 
@@ -350,7 +352,13 @@ def test_measurement_records_the_answer_and_never_the_header_value() -> None:
 
     m = mock_prober(handler, "http://lp.example/poll?timeout=5000").measure(2.0, 7)
     record = m.record()
-    assert (m.status, m.server, record.outcome, record.line, record.proxy) == (504, "nginx/1.22.1", Outcome.GATEWAY_TIMEOUT, 7, "probe")
+    assert (m.status, m.server, record.outcome, record.line, record.proxy) == (
+        504,
+        "nginx/1.22.1",
+        Outcome.GATEWAY_TIMEOUT,
+        7,
+        "probe",
+    )
     assert record.target == "/poll?timeout=2000"
     assert "hunter2" not in json.dumps(m.as_dict()) and "hunter2" not in (m.body_hint or "")
 
