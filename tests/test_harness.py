@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from tests.realworld import REQUIRE_REAL_ENV, require_real
 from tests.realworld.backend import Backend, BackendConfig, parse_go_duration, parse_mode, start_backend_process
 from tests.realworld.clients import ClientConfig, fixed_target, poll_once, run_clients
+from tests.realworld.haproxy import HaproxyConfig, running_haproxy
 from tests.realworld.nginx import (
     NginxConfig,
     NginxInstance,
@@ -214,6 +216,24 @@ def test_heartbeat_bytes_keep_nginx_idle_timer_alive(
     assert result.status == 200 and result.elapsed_s > 1.4
     assert json.loads(result.body) == {"events": [], "next": "s1"}
     assert status_of(nginx.access_lines()[0]) == 200
+
+
+@pytest.mark.real
+def test_haproxy_timeout_server_gives_504_sH(backend_factory: BackendFactory, tmp_path: Path) -> None:
+    backend = backend_factory()
+    with running_haproxy(HaproxyConfig(servers=[backend.address], timeout_server="1s"), tmp_path) as haproxy:
+        cut = poll_once(haproxy.port, "/poll?timeout=2000")
+        gave_up = poll_once(haproxy.port, "/poll?timeout=2000", read_timeout_s=0.4)
+        lines = haproxy.wait_for_log_lines(2, timeout_s=3.0)
+
+    assert cut.status == 504 and gave_up.error == "read-timeout"
+    assert len(lines) == 2
+    for line in lines:
+        timers, status = line.split()[4:6]
+        assert status == "504" and " sH-- " in line
+        assert timers.split("/")[3] == "-1" and 990 <= int(timers.split("/")[4]) < 1500
+    # HAProxy 2.6 (no abortonclose) kept waiting for the server after the client left at 0.4 s and logged
+    # the request as its own server timeout (research/timeouts.md note 7 saw the same: no CH/CD).
 
 
 def test_backend_events_are_deterministic_per_seed() -> None:

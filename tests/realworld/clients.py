@@ -27,7 +27,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 HOST = "127.0.0.1"
-TargetFn = Callable[[random.Random, int, int], str]  # (rng, client id, request number) -> request target
+# (rng, client id, request number from 1, this client's previous result or None) -> request target
+TargetFn = Callable[[random.Random, int, int, "PollResult | None"], str]
 _MAX_HEAD = 64 * 1024
 _MAX_BODY = 4 * 1024 * 1024
 
@@ -36,7 +37,7 @@ DEFAULT_USER_AGENTS = ("lpdoctor-harness/1.0",)
 
 def fixed_target(target: str) -> TargetFn:
     """Every request asks for the same target."""
-    return lambda _rng, _client, _seq: target
+    return lambda _rng, _client, _seq, _last: target
 
 
 @dataclass
@@ -69,10 +70,12 @@ class ClientConfig:
     connect_timeout_s: float = 5.0
     targets: TargetFn = field(default_factory=lambda: fixed_target("/"))
     host_header: str | None = None  # default: host:port
-    user_agents: Sequence[str] = DEFAULT_USER_AGENTS  # each client picks one (seeded)
+    user_agents: Sequence[str] = DEFAULT_USER_AGENTS  # client i sends user_agents[i % len]
+    forwarded_for: Sequence[str] = ()  # client i sends X-Forwarded-For: forwarded_for[i % len] (with realip)
     stagger_s: float = 0.0  # clients start spread uniformly over this many seconds
     repoll_delay_s: tuple[float, float] = (0.0, 0.0)  # pause before the next poll after a success
-    failure_backoff_s: tuple[float, float] = (0.5, 1.0)  # pause after a failure: real clients back off
+    failure_backoff_s: tuple[float, float] = (0.5, 1.0)  # pause after a 5xx or a close: clients back off
+    timeout_backoff_s: tuple[float, float] = (0.0, 0.0)  # pause after the client's own read timeout
     keep_alive: bool = True
     seed: int = 0
 
@@ -198,24 +201,34 @@ def _exchange(conn: _Connection, request: bytes) -> tuple[int, dict[str, str], b
 
 def _client_loop(cfg: ClientConfig, client: int, start_at: float, stop_at: float, out: list[PollResult]) -> None:
     rng = random.Random(f"{cfg.seed}/client/{client}")
-    agent = rng.choice(list(cfg.user_agents))
+    agent = cfg.user_agents[client % len(cfg.user_agents)]
     host_header = cfg.host_header or f"{cfg.host}:{cfg.port}"
     delay = start_at + rng.uniform(0.0, cfg.stagger_s) - time.monotonic()
     if delay > 0:
         time.sleep(delay)
+    forwarded = (
+        f"X-Forwarded-For: {cfg.forwarded_for[client % len(cfg.forwarded_for)]}\r\n" if cfg.forwarded_for else ""
+    )
+    close = "" if cfg.keep_alive else "Connection: close\r\n"
     conn: _Connection | None = None
+    last: PollResult | None = None
     seq = 0
     try:
         while time.monotonic() < stop_at and (cfg.max_requests is None or seq < cfg.max_requests):
             seq += 1
-            target = cfg.targets(rng, client, seq)
+            target = cfg.targets(rng, client, seq, last)
             request = (
                 f"GET {target} HTTP/1.1\r\nHost: {host_header}\r\nUser-Agent: {agent}\r\n"
-                f"Accept: application/json\r\n{'' if cfg.keep_alive else 'Connection: close' + chr(13) + chr(10)}\r\n"
+                f"Accept: application/json\r\n{forwarded}{close}\r\n"
             ).encode("latin-1")
-            result, conn = _one_poll(cfg, conn, client, seq, target, request)
-            out.append(result)
-            pause = cfg.repoll_delay_s if result.ok else cfg.failure_backoff_s
+            last, conn = _one_poll(cfg, conn, client, seq, target, request)
+            out.append(last)
+            if last.ok:
+                pause = cfg.repoll_delay_s
+            elif last.error == "read-timeout":
+                pause = cfg.timeout_backoff_s
+            else:
+                pause = cfg.failure_backoff_s
             wait = rng.uniform(*pause)
             if wait > 0 and time.monotonic() + wait < stop_at:
                 time.sleep(wait)

@@ -37,6 +37,7 @@ from pathlib import Path
 from . import require_real
 
 HOST = "127.0.0.1"
+DEFAULT_LIFETIME_S = 900.0  # nginx is stopped by coreutils timeout after this, even if our process dies
 NGINX_ENV = "LPDOCTOR_NGINX"  # optional path to an nginx binary
 
 _COMBINED = (
@@ -73,7 +74,10 @@ def free_port(host: str = HOST) -> int:
 
 
 def port_is_free(port: int, host: str = HOST) -> bool:
+    """Whether a server could bind ``port`` now (with SO_REUSEADDR, as nginx and asyncio bind, so
+    connections in TIME_WAIT do not count as "busy")."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError:
@@ -342,6 +346,7 @@ def start_nginx(
     port: int | None = None,
     start_timeout_s: float = 10.0,
     attempts: int = 3,
+    lifetime_s: float = DEFAULT_LIFETIME_S,
 ) -> NginxInstance:
     """Write ``workdir/nginx.conf`` from ``config`` and start nginx with ``workdir`` as its prefix.
 
@@ -366,21 +371,28 @@ def launch_nginx(
     port: int | None = None,
     start_timeout_s: float = 10.0,
     attempts: int = 3,
+    lifetime_s: float = DEFAULT_LIFETIME_S,
 ) -> NginxInstance:
-    """Like :func:`start_nginx` but raises :class:`NginxUnavailable` instead of skipping (for scripts)."""
+    """Like :func:`start_nginx` but raises :class:`NginxUnavailable` instead of skipping (for scripts).
+
+    nginx runs under ``timeout --signal=QUIT --kill-after=10 <lifetime_s>`` (coreutils) when available, so
+    it stops by itself even if the test process is killed; ``timeout`` forwards our SIGQUIT/SIGTERM to it.
+    """
     binary = find_nginx()
     if binary is None:
         raise NginxUnavailable("nginx not found: apt-get install nginx-light")
     prefix = Path(workdir).resolve()
     (prefix / "temp").mkdir(parents=True, exist_ok=True)
     problem = "nginx did not start"
+    timeout_bin = shutil.which("timeout")
+    watchdog = [timeout_bin, "--signal=QUIT", "--kill-after=10", f"{lifetime_s:g}"] if timeout_bin else []
     for _ in range(attempts if port is None else 1):
         listen_port = port if port is not None else free_port()
         (prefix / "nginx.conf").write_text(config.render(f"{HOST}:{listen_port}"), encoding="utf-8")
         stderr_path = prefix / "nginx.stderr"
         with stderr_path.open("wb") as stderr:
             proc = subprocess.Popen(
-                [binary, "-p", f"{prefix}/", "-c", "nginx.conf", "-g", "daemon off; pid nginx.pid;"],
+                [*watchdog, binary, "-p", f"{prefix}/", "-c", "nginx.conf", "-g", "daemon off; pid nginx.pid;"],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=stderr,
