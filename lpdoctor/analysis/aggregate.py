@@ -19,6 +19,31 @@ from .routes import RouteCache, split_target
 DEFAULT_MAX_ROUTES = 5000
 OVERFLOW_ROUTE = "(other routes)"
 
+# Looked up once per request, so computed once here.
+_OUTCOME_VALUE = {o: o.value for o in Outcome}
+_FAILURE_VALUES = frozenset(o.value for o in Outcome if o.is_failure)
+_STATUS_KEY: dict[int | None, str] = {None: "-", **{code: str(code) for code in range(100, 600)}}
+
+# The Counter fields of RouteStats, in one place for merge and (de)serialisation.
+COUNTERS = (
+    "statuses",
+    "outcomes",
+    "methods",
+    "hosts",
+    "proxies",
+    "details",
+    "holds",
+    "hold_source",
+    "hold_protocol",
+    "attempts",
+    "errors",
+    "error_timeouts",
+    "error_actions",
+)
+# What the overflow bucket does not keep of a route past the cap: requests there get no hold (add_request),
+# and error-log lines are counted as unrouted (add_error).
+_NOT_IN_OVERFLOW = ("holds", "hold_source", "hold_protocol", "errors", "error_timeouts", "error_actions")
+
 
 def bin_key(seconds: float) -> int:
     """Histogram bin of a duration, as an integer number of deciseconds at the bin's resolution."""
@@ -169,16 +194,18 @@ class RouteStats:
     # ------------------------------------------------------------------ adding
 
     def add_request(self, rec: RequestRecord, hold: RequestedHold | None, path: str) -> None:
+        outcome = _OUTCOME_VALUE[rec.outcome]
+        failed = outcome in _FAILURE_VALUES
         self.requests += 1
-        self.statuses[str(rec.status) if rec.status is not None else "-"] += 1
-        self.outcomes[rec.outcome.value] += 1
+        self.statuses[_STATUS_KEY.get(rec.status) or str(rec.status)] += 1
+        self.outcomes[outcome] += 1
         if rec.method:
             self.methods[rec.method[:16]] += 1
         if rec.host:
             self.hosts[rec.host[:128].lower()] += 1
         self.proxies[rec.proxy] += 1
-        if rec.detail and rec.outcome.is_failure:
-            self.details[f"{rec.outcome.value}|{rec.detail[:40]}"] += 1
+        if rec.detail and failed:
+            self.details[f"{outcome}|{rec.detail[:40]}"] += 1
         if self.example is None and rec.target:
             self.example = rec.target[:512]
         if hold is not None:
@@ -191,9 +218,9 @@ class RouteStats:
                 self.hold_max_s = hold.max_s
         if rec.duration_s is not None:
             self.timed += 1
-            h = self.durations.get(rec.outcome.value)
+            h = self.durations.get(outcome)
             if h is None:
-                h = self.durations[rec.outcome.value] = Histogram()
+                h = self.durations[outcome] = Histogram()
             h.add(rec.duration_s)
         if rec.upstream:
             n = len(rec.upstream)
@@ -209,7 +236,7 @@ class RouteStats:
                     if ah is None:
                         ah = self.attempt_timeouts[key] = Histogram()
                     ah.add(t.response_s)
-            if rec.outcome.is_failure and rec.upstream[-1].header_s is None:
+            if failed and rec.upstream[-1].header_s is None:
                 self.no_header_failures += 1
 
     def add_error(self, ev: ErrorEvent) -> None:
@@ -261,24 +288,19 @@ class RouteStats:
 
     # ------------------------------------------------------------------ merge / (de)serialise
 
+    def requests_only(self) -> RouteStats:
+        """A copy without what the overflow bucket does not keep (the holds asked for, error-log lines)."""
+        part = RouteStats(route=self.route)
+        part.merge(self)
+        for name in _NOT_IN_OVERFLOW:
+            getattr(part, name).clear()
+        part.hold_jitter, part.hold_max_s = 0.0, None
+        return part
+
     def merge(self, other: RouteStats) -> None:
         self.requests += other.requests
         self.timed += other.timed
-        for name in (
-            "statuses",
-            "outcomes",
-            "methods",
-            "hosts",
-            "proxies",
-            "details",
-            "holds",
-            "hold_source",
-            "hold_protocol",
-            "attempts",
-            "errors",
-            "error_timeouts",
-            "error_actions",
-        ):
+        for name in COUNTERS:
             getattr(self, name).update(getattr(other, name))
         _merge_hist_map(self.durations, other.durations)
         _merge_hist_map(self.attempt_timeouts, other.attempt_timeouts)
@@ -296,24 +318,7 @@ class RouteStats:
             "route": self.route,
             "requests": self.requests,
             "timed": self.timed,
-            "counters": {
-                name: dict(getattr(self, name))
-                for name in (
-                    "statuses",
-                    "outcomes",
-                    "methods",
-                    "hosts",
-                    "proxies",
-                    "details",
-                    "holds",
-                    "hold_source",
-                    "hold_protocol",
-                    "attempts",
-                    "errors",
-                    "error_timeouts",
-                    "error_actions",
-                )
-            },
+            "counters": {name: dict(getattr(self, name)) for name in COUNTERS},
             "durations": _hist_map_to_dict(self.durations),
             "attempt_timeouts": _hist_map_to_dict(self.attempt_timeouts),
             "hold_jitter": self.hold_jitter,
@@ -327,8 +332,9 @@ class RouteStats:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RouteStats:
         rs = cls(route=d["route"], requests=d["requests"], timed=d["timed"])
-        for name, values in d["counters"].items():
-            getattr(rs, name).update(values)
+        counters = d["counters"]
+        for name in COUNTERS:
+            getattr(rs, name).update({str(k): int(v) for k, v in counters.get(name, {}).items()})
         rs.durations = _hist_map_from_dict(d["durations"])
         rs.attempt_timeouts = _hist_map_from_dict(d["attempt_timeouts"])
         rs.hold_jitter = d["hold_jitter"]
@@ -343,19 +349,30 @@ class RouteStats:
 class ScanAggregate:
     """All routes of a scan, the inputs they came from, and what could not be placed."""
 
-    def __init__(self, max_routes: int = DEFAULT_MAX_ROUTES) -> None:
+    def __init__(self, max_routes: int = DEFAULT_MAX_ROUTES, admit: frozenset[str] | None = None) -> None:
+        """``admit``, when given, is the exact set of routes to keep instead of the first ``max_routes``: how
+        a piece of a file is scanned again once the routes the whole file keeps are known."""
         self.max_routes = max_routes
         self.routes: dict[str, RouteStats] = {}
         self.inputs: list[InputSummary] = []
         self.overflow_requests = 0
         self.unrouted_errors: Counter[str] = Counter()
+        self._admit = admit
         self._route_cache = RouteCache()
         self._holds = HoldMatcher()
+
+    @property
+    def full(self) -> bool:
+        """Whether the route cap is reached: a route not seen yet would go to the overflow bucket."""
+        return len(self.routes) - (OVERFLOW_ROUTE in self.routes) >= self.max_routes
+
+    def kept_routes(self) -> frozenset[str]:
+        return frozenset(r for r in self.routes if r != OVERFLOW_ROUTE)
 
     def _stats_for(self, route: str) -> RouteStats | None:
         rs = self.routes.get(route)
         if rs is None:
-            if len(self.routes) >= self.max_routes:
+            if (route not in self._admit) if self._admit is not None else self.full:
                 return None
             rs = self.routes[route] = RouteStats(route=route)
         return rs
@@ -379,7 +396,8 @@ class ScanAggregate:
 
     def add_error(self, ev: ErrorEvent) -> None:
         if not ev.target:
-            self.unrouted_errors[ev.kind.value] += 1
+            if ev.kind is not ErrorKind.OTHER:  # start-up notices and the like are not about requests
+                self.unrouted_errors[ev.kind.value] += 1
             return
         if ev.kind is ErrorKind.UPSTREAM_TIMEOUT and ev.timeout_s is not None:
             # The line states its own timeout (Sōzune: "after 1 attempt(s): timed out after 30s") and the proxy
@@ -417,24 +435,37 @@ class ScanAggregate:
                     rs.hold_protocol[hold.protocol] += 1
 
     def merge(self, other: ScanAggregate) -> None:
+        """Add ``other``, the aggregate of a later input (or of a later piece of the same input).
+
+        Routes ``other`` brings once this aggregate is full end up where scanning would have put them: their
+        requests in the overflow bucket, without a hold; their error-log lines among the unrouted ones.
+        """
         for route, rs in other.routes.items():
             mine = self.routes.get(route)
             if mine is None:
-                if len(self.routes) >= self.max_routes and route != OVERFLOW_ROUTE:
-                    mine = self.routes.setdefault(OVERFLOW_ROUTE, RouteStats(route=OVERFLOW_ROUTE))
-                    self.overflow_requests += rs.requests
-                else:
-                    mine = self.routes[route] = RouteStats(route=route)
+                if route != OVERFLOW_ROUTE and self.full:
+                    self._overflow(rs)
+                    continue
+                mine = self.routes[route] = RouteStats(route=route)
             mine.merge(rs)
         self.inputs.extend(other.inputs)
         self.overflow_requests += other.overflow_requests
         self.unrouted_errors.update(other.unrouted_errors)
 
+    def _overflow(self, rs: RouteStats) -> None:
+        self.overflow_requests += rs.requests
+        self.unrouted_errors.update(rs.errors)
+        if rs.requests:
+            bucket = self.routes.get(OVERFLOW_ROUTE)
+            if bucket is None:
+                bucket = self.routes[OVERFLOW_ROUTE] = RouteStats(route=OVERFLOW_ROUTE)
+            bucket.merge(rs.requests_only())
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "lpdoctor_partial": 1,
             "max_routes": self.max_routes,
-            "routes": [rs.to_dict() for _, rs in sorted(self.routes.items())],
+            "routes": [rs.to_dict() for rs in self.routes.values()],  # in order of first appearance
             "inputs": [
                 {
                     "path": i.path,

@@ -145,8 +145,11 @@ def infer_cut(rs: RouteStats) -> Cut | None:
         tol = tolerance(max_success)
         beyond = sum(n for v, n in failures_all.items() if v >= max_success - tol)
         if beyond >= 0.9 * failures_all.count:
+            # The cut lies between the longest success and the shortest failure beyond it: take the middle.
+            first_failure = min((v for v, _ in failures_all.items() if v >= max_success), default=max_success)
+            estimate = (max_success + min(first_failure, max_success + tol)) / 2
             ceiling = Cut(
-                seconds=round(max_success, 1),
+                seconds=round(estimate, 1),
                 kind="ceiling",
                 outcome=outcome,
                 hop=hop,

@@ -336,11 +336,11 @@ def build_report(agg: ScanAggregate, opts: ScanOptions | None = None) -> Report:
 
 
 def _histogram_rows(ok: Histogram, fail: Histogram) -> list[tuple[float, int, int]]:
-    """Bucket successes and failures into about 30 columns over 0 … max for display."""
+    """Bucket successes and failures into at most about 48 columns over 0 … max for display."""
     top = max(ok.max or 0.0, fail.max or 0.0)
     if top <= 0:
         return []
-    step = max(0.5, math.ceil(top / 30.0 * 2) / 2)
+    step = max(0.5, math.ceil(top / 48.0 * 2) / 2)
     n = int(top // step) + 1
     rows = [[i * step, 0, 0] for i in range(n)]
     for v, c in ok.items():

@@ -21,29 +21,38 @@ def _s(v: float | None) -> str:
     return "–" if v is None else fmt_s(v)
 
 
+def _num(v: float | None) -> str:
+    if v is None:
+        return "–"
+    return f"{v * 1000:.0f}ms" if v < 1 else f"{v:.1f}s"
+
+
 def _console(out: TextIO) -> Console:
     return Console(file=out, markup=False, highlight=False, emoji=False, soft_wrap=False)
 
 
 def _histogram(rows: list[tuple[float, int, int]], hold: float | None, cut: float | None) -> Text:
-    """One column per time step: successes in green, failures in red, hold and cut marked underneath."""
+    """Two bar rows on one time axis — successes, then failures — with the hold and the cut-off marked."""
     blocks = " ▁▂▃▄▅▆▇█"
-    peak = max([ok + bad for _, ok, bad in rows] + [1])
     text = Text()
-    for _, ok, bad in rows:
-        level = 0 if ok + bad == 0 else max(1, round((ok + bad) / peak * 8))
-        text.append(blocks[level], style="red" if bad > ok else "green")
     if not rows:
         return text
+    for label, index, style in (("ok  ", 1, "green"), ("fail", 2, "red")):
+        peak = max([r[index] for r in rows] + [1])
+        text.append(label + " ", style="dim")
+        for row in rows:
+            n = row[index]
+            text.append(blocks[0 if n == 0 else max(1, round(n / peak * 8))], style=style)
+        text.append(f"  peak {peak}\n", style="dim")
     step = rows[1][0] - rows[0][0] if len(rows) > 1 else 1.0
     marks = [" "] * len(rows)
     for value, ch in ((hold, "H"), (cut, "✂")):
         if value is not None:
             i = min(len(rows) - 1, int(value // step))
             marks[i] = ch if marks[i] == " " else "✂"
-    text.append("\n")
-    text.append("".join(marks), style="bold")
-    text.append(f"\n0{' ' * max(0, len(rows) - 2 - len(fmt_s(rows[-1][0] + step)))}{fmt_s(rows[-1][0] + step)}")
+    text.append("     " + "".join(marks) + "\n", style="bold")
+    end_label = fmt_s(rows[-1][0] + step)
+    text.append("     0" + " " * max(1, len(rows) - 1 - len(end_label)) + end_label, style="dim")
     return text
 
 
@@ -75,34 +84,27 @@ def render(report: Report, out: TextIO) -> None:
             title=f"Routes — {len(long_polls)} long-poll of {len(report.endpoints)}",
             title_justify="left",
             show_edge=False,
+            padding=(0, 1),
         )
-        for col, justify in (
-            ("route", "left"),
-            ("requests", "right"),
-            ("hold", "right"),
-            ("p50", "right"),
-            ("p95", "right"),
-            ("max", "right"),
-            ("failures", "left"),
-            ("cut-off", "right"),
-        ):
-            if col == "route":
-                t.add_column(col, no_wrap=True, min_width=12, max_width=44, overflow="ellipsis")
-            else:
-                t.add_column(col, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+        route_width = max(20, min(48, console.width - 56))
+        t.add_column("route", no_wrap=True, min_width=12, max_width=route_width, overflow="ellipsis")
+        t.add_column("n", justify="right", no_wrap=True)
+        t.add_column("hold", justify="right", no_wrap=True)
+        t.add_column("p50/p95/max", justify="right", no_wrap=True)
+        t.add_column("failures", no_wrap=True)
+        t.add_column("cut-off", justify="right", no_wrap=True)
         for e in long_polls + others:
             obs = e.observed or {}
             statuses = e.extra.get("statuses", {})
             fails = ", ".join(f"{k}×{v}" for k, v in statuses.items() if k[:1] in ("5", "-") or k == "499")
             route = Text("⟳ " if e.long_poll else "  ", style="cyan")
             route.append(e.route, style="bold" if e.long_poll else "dim")
+            spread = "/".join(_num(obs.get(k)) for k in ("p50_s", "p95_s", "max_s")) if obs else "–"
             t.add_row(
                 route,
                 str(e.requests),
                 _s(e.hold_s),
-                _s(obs.get("p50_s")),
-                _s(obs.get("p95_s")),
-                _s(obs.get("max_s")),
+                spread,
                 Text(fails or "–", style="red" if fails else ""),
                 Text(_s(e.cutoff_s), style="bold red" if e.cutoff_s is not None else ""),
             )
@@ -115,7 +117,7 @@ def render(report: Report, out: TextIO) -> None:
             continue
         body = Group(
             _histogram(rows, e.hold_s, e.cutoff_s),
-            Text("green: succeeded  red: failed  H: hold  ✂: cut-off", style="dim"),
+            Text("H: requested hold  ✂: cut-off", style="dim"),
         )
         console.print(Panel(body, title=Text(f"durations of {e.route}"), expand=False))
 
