@@ -1,0 +1,225 @@
+"""``check-config`` from inputs to report: configs, chain file, holds, logs and app servers in; findings and
+chains out. The command (:mod:`lpdoctor.commands.check_config`) only parses options and prints.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..model import Endpoint, InputSummary, Report
+from ..readers.app_servers import Discovery, discover_app_servers
+from ..readers.chain_file import ChainFile, ChainFileError, load_chain_file
+from ..readers.config_log_formats import aggregate_with_config
+from ..readers.ingress_nginx import load_ingress_manifests
+from ..readers.nginx_config import NginxConfig, NginxConfigError, load_nginx_config
+from .aggregate import DEFAULT_MAX_ROUTES, ScanAggregate
+from .chain import ChainInputs, HoldSpec, RouteChain, build_chains
+from .evidence import confirm_config_findings, explain_log_findings, locate_routes
+from .hold_specs import (
+    SpecError,
+    apply_overlays,
+    catalog_specs,
+    chain_file_specs,
+    endpoint_specs,
+    parse_hold_option,
+    scan_file_endpoints,
+)
+from .hops import HopFacts, ProxySource
+from .nginx_source import NginxSource
+from .pipeline import aggregate_logs
+from .scan import ScanOptions, build_report
+
+DEFAULT_CHAIN_FILE = "lpdoctor.yaml"
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+class ConfigCheckError(Exception):
+    """An input check-config cannot use; ``str()`` is the one line shown (``file:line: problem``)."""
+
+
+@dataclass(slots=True)
+class ConfigCheckOptions:
+    configs: list[str] = field(default_factory=list)
+    chain_file: str | None = None
+    holds: list[str] = field(default_factory=list)
+    scans: list[str] = field(default_factory=list)
+    logs: list[str] = field(default_factory=list)
+    apps: list[str] = field(default_factory=list)
+    margin_s: float | None = None
+    use_catalog: bool = True
+    max_routes: int = DEFAULT_MAX_ROUTES
+
+
+def load_config(path: str) -> NginxConfig:
+    """An nginx config (or ``nginx -T`` dump), or ingress-nginx manifests (``.yaml``/``.yml``/``.json``)."""
+    if path.lower().endswith(MANIFEST_SUFFIXES):
+        return load_ingress_manifests(path)
+    return load_nginx_config(path)
+
+
+def _line_count(path: str) -> int:
+    try:
+        with open(path, "rb") as fh:
+            return sum(1 for _ in fh)
+    except OSError:
+        return 0
+
+
+def _config_input(config: NginxConfig) -> InputSummary:
+    lines = sum(_line_count(f) for f in config.files) if not config.from_dump else _line_count(config.source)
+    summary = InputSummary(path=config.main_file, format=config.dialect, lines=lines, parsed=lines, kind="config")
+    summary.warnings.extend(config.warnings)
+    if len(config.files) > 1:
+        summary.warnings.insert(0, f"{len(config.files)} files read (includes)")
+    return summary
+
+
+def _discover(paths: list[str], summaries: list[InputSummary], notes: list[str]) -> Discovery:
+    found = discover_app_servers(paths)
+    for path in found.files:
+        summaries.append(InputSummary(path=path, format="app-server", lines=0, parsed=0, kind="config"))
+    notes.extend(found.notes)
+    for hop in found.hops:
+        notes.extend(hop.notes)
+    return found
+
+
+def _chain_discoveries(chain: ChainFile, summaries: list[InputSummary], notes: list[str]) -> dict[str, list[HopFacts]]:
+    wanted: list[str] = []
+    for hops in [chain.defaults, *(r.hops for r in chain.routes)]:
+        for path, where in hops.app_from or []:
+            if not os.path.exists(path):
+                raise ConfigCheckError(f"{where.file}:{where.line}: app_from {path}: no such file or directory")
+            if path not in wanted:
+                wanted.append(path)
+    return {path: _discover([path], summaries, notes).hops for path in wanted}
+
+
+def _endpoint(rc: RouteChain) -> Endpoint:
+    first = min(
+        ((t, f) for f in rc.facts for t in f.hop.timeouts if t.value_s is not None),
+        key=lambda x: x[0].value_s or 0.0,
+        default=None,
+    )
+    hold = rc.chain.hold
+    extra: dict[str, object] = {
+        "hold_source": hold.source if hold else None,
+        "protocol": hold.protocol if hold else None,
+        "served_by": next((str(f.block) for f in rc.proxies() if f.block is not None), None),
+    }
+    if first is not None:
+        extra["first_cut_s"] = first[0].value_s
+        extra["first_cut"] = f"{first[1].hop.name}: {first[0].setting}"
+    return Endpoint(
+        route=rc.route,
+        host=rc.chain.host,
+        requests=0,
+        long_poll=True,
+        hold_s=rc.hold_s,
+        observed=None,
+        failures=0,
+        cutoff_s=None,
+        extra=extra,
+    )
+
+
+def build_config_report(
+    opts: ConfigCheckOptions, on_input_error: Callable[[str], None] | None = None
+) -> tuple[Report, list[str]]:
+    """The check-config report, and the input errors met on the way (logs that could not be opened).
+
+    Raises :class:`ConfigCheckError` for what makes the check meaningless: a config or chain file that cannot
+    be read, a bad ``--hold``, a scan file that is not lpdoctor's JSON.
+    """
+    report = Report(command="check-config")
+    notes: list[str] = []
+    chain = None
+    if opts.chain_file:
+        try:
+            chain = load_chain_file(opts.chain_file)
+        except ChainFileError as exc:
+            raise ConfigCheckError(str(exc)) from None
+        report.inputs.append(InputSummary(path=opts.chain_file, format="chain-file", kind="config"))
+    config_paths = list(opts.configs) + [p for p, _ in (chain.nginx if chain else [])]
+    configs: list[NginxConfig] = []
+    for path in config_paths:
+        try:
+            configs.append(load_config(path))
+        except NginxConfigError as exc:
+            raise ConfigCheckError(str(exc)) from None
+        report.inputs.append(_config_input(configs[-1]))
+    sources: list[ProxySource] = [NginxSource(c) for c in configs]
+
+    specs: list[HoldSpec] = []
+    try:
+        specs.extend(parse_hold_option(h) for h in opts.holds)
+        for path in opts.scans:
+            specs.extend(endpoint_specs(scan_file_endpoints(path), path))
+    except SpecError as exc:
+        raise ConfigCheckError(str(exc)) from None
+    if chain is not None:
+        specs.extend(chain_file_specs(chain))
+
+    errors: list[str] = []
+    agg: ScanAggregate | None = None
+    margin = opts.margin_s if opts.margin_s is not None else (chain.margin_s if chain and chain.margin_s else 5.0)
+    log_report = None
+    if opts.logs:
+        nginx_configs = [c for c in configs if c.dialect == "nginx"]
+        if nginx_configs:
+            agg, errors, format_notes = aggregate_with_config(
+                opts.logs, nginx_configs[0], opts.max_routes, on_input_error
+            )
+            notes.extend(format_notes)
+        else:
+            agg, errors = aggregate_logs(opts.logs, None, opts.max_routes, on_input_error)
+        log_report = build_report(agg, ScanOptions(margin_min_s=margin))
+        report.inputs.extend(agg.inputs)
+        specs.extend(endpoint_specs(log_report.endpoints, "logs"))
+    if opts.use_catalog and sources:
+        specs.extend(catalog_specs())
+    apply_overlays(specs, chain)
+
+    app = _discover(opts.apps, report.inputs, notes) if opts.apps else Discovery()
+    inputs = ChainInputs(
+        sources=sources,
+        specs=specs,
+        defaults=chain.defaults if chain is not None else ChainInputs().defaults,
+        app_hops=app.hops,
+        discovered=_chain_discoveries(chain, report.inputs, notes) if chain is not None else {},
+        margin_min_s=margin,
+    )
+    chains, chain_notes = build_chains(inputs)
+    notes.extend(chain_notes)
+
+    from ..checks import run_checks
+    from ..checks.base import CheckModel
+
+    findings = run_checks(CheckModel(chains=chains, sources=sources))
+    report.chains = [rc.chain for rc in chains]
+    report.endpoints = [_endpoint(rc) for rc in chains]
+    if agg is not None and log_report is not None:
+        logged = locate_routes(agg, sources)
+        explain_log_findings(log_report, logged, app.hops)
+        confirm_config_findings(findings, logged)
+        findings.extend(log_report.findings)
+        known = {(e.host, e.route) for e in report.endpoints}
+        report.endpoints.extend(e for e in log_report.endpoints if (e.host, e.route) not in known)
+        report.histograms = log_report.histograms
+        notes.extend(log_report.notes)
+    findings.sort(key=lambda f: f.sort_key())
+    report.findings = findings
+    report.notes = notes
+    report.stats = {
+        "long_poll_routes": len(chains),
+        "configs": len(configs),
+        "sources": [s.label for s in sources],
+    }
+    if not chains and sources:
+        report.notes.append(
+            "no long-poll route found in the configuration: name one with --hold ROUTE=DURATION, a chain file, "
+            "--from-scan or --log"
+        )
+    return report, errors

@@ -1,0 +1,75 @@
+"""client-timeout-below-hold: the clients give up before the server answers a held request.
+
+The client's read (or total) timeout is compared with the hold — or, for an idle read timeout that the
+server's keepalive reaches, with the keepalive interval. At or below it: error; within the margin,
+max(5 s, 10 % of the hold): warning. nginx logs such requests as 499, HAProxy as ``CD``/``CH``.
+
+Fails (httpx's default read timeout is 5 s, the Matrix /sync hold 30 s)::
+
+    routes:
+      - route: /_matrix/client/v3/sync
+        hold: 30s
+        client: {component: httpx}
+
+Passes::
+
+    routes:
+      - route: /_matrix/client/v3/sync
+        hold: 30s
+        client: {component: httpx, timeouts: {read: 45s}}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..durations import fmt_s
+from ..model import Finding, HopKind, Severity
+from .base import CheckModel, base_evidence, finding, judge, render, suggest, wait_of, written
+
+RULE_ID = "client-timeout-below-hold"
+
+
+def check(model: CheckModel) -> Iterator[Finding]:
+    for rc in model.chains:
+        for i, facts in enumerate(rc.facts):
+            if facts.hop.kind != HopKind.CLIENT:
+                continue
+            for t in facts.hop.timeouts:
+                if not t.value_s:
+                    continue
+                wait = wait_of(rc, i, t)
+                if wait is None:
+                    continue
+                margin = rc.margin(wait.seconds)
+                severity = judge(t.value_s, wait.seconds, margin)
+                if severity is None:
+                    continue
+                origin = "its default" if not t.explicit else f"set at {t.location}"
+                if severity == Severity.ERROR:
+                    message = (
+                        f"{rc.route}: the client ({facts.hop.name}) gives up after {fmt_s(t.value_s)} "
+                        f"({written(t)}, {origin}), before {wait.what} ends."
+                    )
+                else:
+                    message = (
+                        f"{rc.route}: the client's {written(t)} ({origin}) is only {fmt_s(t.value_s - wait.seconds)} "
+                        f"above {wait.what}: slow answers are abandoned."
+                    )
+                value = suggest(wait.seconds, margin)
+                evidence = base_evidence(rc, facts, t)
+                evidence.update({"must_outlast_s": wait.seconds, "margin_s": margin, "suggested_s": value})
+                yield finding(
+                    RULE_ID,
+                    severity,
+                    message,
+                    facts,
+                    t,
+                    rc,
+                    render(RULE_ID, facts, t, value, rc, max_hold=fmt_s(max(t.value_s - margin, 0))),
+                    explanation=(
+                        "The client closes the connection and retries; the proxy logs it as a client abort "
+                        "(nginx 499) and the event that would have ended the hold arrives on the next poll, late."
+                    ),
+                    evidence=evidence,
+                )

@@ -1,0 +1,99 @@
+"""timeout-below-hold: a hop's timer ends long-polls before their hold completes.
+
+For every long-poll route, every timer of every hop between the client and the app (edges, proxies, app
+servers) is compared with what it must outlast: the hold, or — for an idle timer that the server's declared
+keepalive reaches — the keepalive interval. At or below it: error (the hold can never complete). Above it
+by less than the margin, max(5 s, 10 % of the hold): warning (holds that run a little long are cut).
+
+Fails (Matrix clients hold /sync for 30 s; nginx picks the regex location, whose timeout is 30 s)::
+
+    location ~ ^/_matrix/ {
+        proxy_pass http://synapse;
+        proxy_read_timeout 30s;
+    }
+
+Passes::
+
+    location ~ ^/_matrix/ {
+        proxy_pass http://synapse;
+        proxy_read_timeout 65s;
+    }
+
+Clients are :mod:`client_timeout_below_hold`; gunicorn's sync-worker timeout is :mod:`gunicorn_sync_worker`;
+an nginx ``0`` is :mod:`zero_timeout`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..durations import fmt_s
+from ..model import Finding, HopKind, Severity
+from .base import (
+    CheckModel,
+    base_evidence,
+    finding,
+    judge,
+    kind_word,
+    render,
+    scope_words,
+    status_of,
+    suggest,
+    wait_of,
+    written,
+)
+
+RULE_ID = "timeout-below-hold"
+
+
+def check(model: CheckModel) -> Iterator[Finding]:
+    for rc in model.chains:
+        for i, facts in enumerate(rc.facts):
+            if facts.hop.kind == HopKind.CLIENT:
+                continue
+            for t in facts.hop.timeouts:
+                if not t.value_s or (t.component == "gunicorn" and t.setting == "timeout"):
+                    continue
+                wait = wait_of(rc, i, t)
+                if wait is None:
+                    continue
+                margin = rc.margin(wait.seconds)
+                severity = judge(t.value_s, wait.seconds, margin)
+                if severity is None:
+                    continue
+                where = scope_words(facts, t)
+                if severity == Severity.ERROR:
+                    message = (
+                        f"{rc.route}: {written(t)} ({t.semantics.value}) on {facts.hop.name}, {where}, ends every "
+                        f"silent long-poll at {fmt_s(t.value_s)}: it cannot outlast {wait.what}."
+                    )
+                else:
+                    message = (
+                        f"{rc.route}: {written(t)} on {facts.hop.name}, {where}, is only "
+                        f"{fmt_s(t.value_s - wait.seconds)} above {wait.what} (margin {fmt_s(margin)}): "
+                        "holds that run a little long are cut."
+                    )
+                attempts = facts.hop.attempts
+                if attempts > 1 and facts.retry is not None and facts.retry.on_timeout:
+                    message += (
+                        f" Each cut is retried on the next of {attempts} servers, so clients wait up to "
+                        f"{fmt_s(attempts * t.value_s)}."
+                    )
+                value = suggest(wait.seconds, margin)
+                evidence = base_evidence(rc, facts, t)
+                evidence.update({"must_outlast_s": wait.seconds, "margin_s": margin, "suggested_s": value})
+                yield finding(
+                    RULE_ID,
+                    severity,
+                    message,
+                    facts,
+                    t,
+                    rc,
+                    render(RULE_ID, facts, t, value, rc, max_hold=fmt_s(max(t.value_s - margin, 0))),
+                    explanation=(
+                        f"The {kind_word(facts.hop.kind)} gives up when this timer fires"
+                        + (f" (clients see {s})" if (s := status_of(t)) else "")
+                        + "; the long-poll never delivers the event it was waiting for and the client reconnects."
+                    ),
+                    evidence=evidence,
+                )
