@@ -1,0 +1,226 @@
+"""What the HAProxy, Traefik, Caddy, Envoy and Apache config readers share.
+
+Each of those readers turns its dialect into a list of :class:`Frontend` objects — one per virtual server
+(HAProxy frontend, Traefik entryPoint, Caddy site, Envoy virtual host, Apache ``VirtualHost``) — that can
+say which of its blocks serves a request, as :class:`~lpdoctor.analysis.hops.HopFacts`. :class:`RoutedSource`
+wraps them as a :class:`~lpdoctor.analysis.hops.ProxySource`, so the chain builder and every generic rule
+(``timeout-below-hold``, ``unbounded-timeout`` ...) see these proxies exactly as they see nginx.
+
+Only timers that can end a request *already being held* go into ``Hop.timeouts`` (the proxy's response or
+read timeout, total stream caps); timers of other phases (connect, request headers, keep-alive) are kept by
+each reader's own model and appear as notes, ``accept_idle`` or ``pool_idle``. A timer nothing set keeps the
+location of the block it applies to, with ``explicit=False``.
+
+:func:`sniff_config` and :func:`load_config_source` let ``check-config`` dispatch a file by its content.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import importlib
+import os
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from types import ModuleType
+
+from ..analysis.hops import HopFacts
+from ..model import Semantics, SourceLocation, Timeout
+
+MAX_CONFIG_BYTES = 16 << 20
+
+
+class ConfigReadError(Exception):
+    """A configuration lpdoctor cannot use at all. ``str()`` is one line: ``file[:line]: problem``."""
+
+    def __init__(self, problem: str, file: str | None = None, line: int | None = None) -> None:
+        self.problem = problem
+        self.file = file
+        self.line = line
+        where = f"{file}:{line}" if file and line else (file or "")
+        super().__init__(f"{where}: {problem}" if where else problem)
+
+
+def read_text(path: str) -> str:
+    """The file (or stdin for ``-``) as text; invalid UTF-8 replaced. Raises :class:`ConfigReadError`."""
+    if path == "-":
+        return sys.stdin.read(MAX_CONFIG_BYTES)
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_CONFIG_BYTES + 1)
+    except FileNotFoundError:
+        raise ConfigReadError("no such file", path) from None
+    except IsADirectoryError:
+        raise ConfigReadError("is a directory", path) from None
+    except OSError as exc:
+        raise ConfigReadError(f"cannot read ({exc.strerror or exc})", path) from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigReadError(f"larger than {MAX_CONFIG_BYTES >> 20} MiB; not a configuration file", path)
+    if b"\x00" in raw[:8192]:
+        raise ConfigReadError("binary data, not a configuration file", path)
+    return raw.decode("utf-8", "replace")
+
+
+def timer(
+    component: str,
+    setting: str,
+    value_s: float | None,
+    semantics: Semantics,
+    location: SourceLocation | None,
+    *,
+    explicit: bool = True,
+    note: str | None = None,
+) -> Timeout:
+    return Timeout(
+        component=component,
+        setting=setting,
+        value_s=value_s,
+        semantics=semantics,
+        location=location,
+        explicit=explicit,
+        note=note,
+    )
+
+
+def host_matches(pattern: str, host: str) -> bool:
+    """A server-name pattern against a host: exact, ``*.example.com``, ``example.*``, or ``*`` (case-insensitive)."""
+    pattern = pattern.strip().lower().rstrip(".")
+    host = host.strip().lower().rstrip(".")
+    if ":" in host and not host.startswith("["):
+        host = host.split(":", 1)[0]
+    if pattern in ("*", ""):
+        return True
+    if ":" in pattern and not pattern.startswith("["):
+        pattern = pattern.split(":", 1)[0]
+    if "*" in pattern:
+        return fnmatch.fnmatchcase(host, pattern)
+    return pattern == host
+
+
+def concrete_host(patterns: Iterable[str]) -> str | None:
+    """A host name the patterns answer to: the first plain one, a wildcard made concrete, else None."""
+    plain = [p for p in patterns if p and "*" not in p and not p.startswith("~") and p != "_"]
+    if plain:
+        return plain[0].split(":", 1)[0].lower() if not plain[0].startswith("[") else plain[0]
+    for p in patterns:
+        if p.startswith("*."):
+            return "www" + p[1:].lower()
+    return None
+
+
+@dataclass(slots=True)
+class Frontend:
+    """One virtual server: the host names it answers to and how it picks the block for a request.
+
+    ``pick(host, path)`` returns the serving hop, or None when the request is not passed to any upstream.
+    ``hosts`` are patterns (empty: any host). ``probe_hosts`` are concrete names worth trying when the
+    request's host is not known (HAProxy's host ACLs, Traefik's ``Host()`` rules ...).
+    """
+
+    name: str
+    hosts: list[str]
+    pick: Callable[[str | None, str], HopFacts | None]
+    probe_hosts: list[str] = field(default_factory=list)
+
+    def answers(self, host: str | None) -> bool:
+        if host is None or not self.hosts:
+            return True
+        return any(host_matches(p, host) for p in self.hosts)
+
+
+class RoutedSource:
+    """A :class:`~lpdoctor.analysis.hops.ProxySource` over a reader's :class:`Frontend` list."""
+
+    def __init__(
+        self,
+        component: str,
+        label: str,
+        frontends: list[Frontend],
+        warnings: list[str] | None = None,
+        every_hop: Callable[[], Iterable[HopFacts]] | None = None,
+    ) -> None:
+        self.component = component
+        self.label = label
+        self.frontends = frontends
+        self._warnings = list(warnings or [])
+        self._every_hop = every_hop
+
+    def warnings(self) -> list[str]:
+        return list(self._warnings)
+
+    def hop_for(self, host: str | None, path: str) -> HopFacts | None:
+        specific = [f for f in self.frontends if f.hosts and host is not None and f.answers(host)]
+        generic = [f for f in self.frontends if not f.hosts]
+        for fe in specific + generic:
+            facts = fe.pick(host, path)
+            if facts is not None:
+                return facts
+        return None
+
+    def each_server(self, path: str) -> Iterable[tuple[str | None, HopFacts]]:
+        seen: set[int] = set()
+        for fe in self.frontends:
+            candidates: list[str | None] = []
+            if fe.hosts:
+                candidates.append(concrete_host(fe.hosts))
+            candidates.extend(fe.probe_hosts)
+            candidates.append(None)
+            for host in dict.fromkeys(candidates):
+                facts = fe.pick(host, path)
+                if facts is None or id(facts) in seen:
+                    continue
+                seen.add(id(facts))
+                yield host, facts
+
+    def all_timers(self) -> Iterable[tuple[Timeout, HopFacts]]:
+        if self._every_hop is None:
+            return
+        seen: set[int] = set()
+        for facts in self._every_hop():
+            if id(facts) in seen:
+                continue
+            seen.add(id(facts))
+            for t in facts.hop.timeouts:
+                if t.explicit:
+                    yield t, facts
+
+
+# ---- dispatch by content (the hook check-config uses)
+
+CONFIG_KINDS = ("haproxy", "envoy", "traefik", "caddy", "apache")  # sniffing order: most distinctive first
+
+
+def _reader(kind: str) -> ModuleType:
+    return importlib.import_module(f"{__package__}.{kind}_config")
+
+
+def sniff_config(path: str, text: str | None = None) -> str | None:
+    """Which of :data:`CONFIG_KINDS` a file is, from its name and content; None when none. Never raises."""
+    if text is None:
+        try:
+            text = read_text(path)
+        except ConfigReadError:
+            return None
+    name = os.path.basename(path).lower()
+    for kind in CONFIG_KINDS:
+        try:
+            if _reader(kind).looks_like(name, text):
+                return kind
+        except Exception:  # sniffing must never break dispatch
+            continue
+    return None
+
+
+def load_config_source(path: str, kind: str | None = None) -> RoutedSource:
+    """Read ``path`` as the given (or sniffed) kind and return it as a proxy source.
+
+    Raises :class:`ConfigReadError` (a subclass per reader) when the file is none of the known kinds or cannot
+    be read.
+    """
+    kind = kind or sniff_config(path)
+    if kind is None or kind not in CONFIG_KINDS:
+        raise ConfigReadError(
+            "not a configuration lpdoctor reads (nginx, Sōzune, HAProxy, Traefik, Caddy, Envoy, Apache)", path
+        )
+    source: RoutedSource = _reader(kind).load(path).source()
+    return source
