@@ -1,0 +1,808 @@
+"""Sōzune configuration → :class:`~lpdoctor.readers.sozune_routes.SozuneRoute` (and from there, Chains).
+
+Three surfaces, one scheme (shared/research/sozune.md §1):
+
+- a **Docker compose file**: ``labels:`` of each service, as a list (``- "sozune.http.synapse.host=…"``)
+  or a mapping (``sozune.http.synapse.host: …``); ``deploy.labels`` too (the Swarm provider). The route
+  keeps the compose service's name, so the same service's ``command:`` (read by
+  :mod:`lpdoctor.readers.app_servers`) can become the chain's server hop;
+- **Kubernetes** manifests: ``sozune.*`` annotations of ``kind: Service`` objects (several documents,
+  ``kind: List`` too);
+- the **file provider** YAML: a top-level ``entrypoints:`` list (``id``, ``name``, ``protocol``,
+  ``backends``, ``config.hostnames``, ``config.backend_timeout`` …), read by Sōzune with serde_yaml: a value
+  of the wrong type makes the whole file fail to load, an unknown key is silently ignored.
+
+Every value keeps its ``file:line``; a default keeps the line of the block it applies to. Values Sōzune
+would ignore or read differently become :class:`~lpdoctor.readers.sozune_routes.LabelProblem`\\ s, never
+exceptions. Only ``yaml.compose_all`` with the safe loader is used (nodes with line numbers; no Python
+objects are ever constructed from tags). Invalid YAML raises :class:`SozuneConfigError` with ``file:line``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from ..durations import DurationError, parse_duration
+from ..model import Severity, SourceLocation
+from . import sozune_labels as sl
+from .sozune_routes import LabelProblem, Setting, SozuneRoute
+
+MAX_CONFIG_BYTES = 32 << 20
+MAX_MERGE_DEPTH = 8
+FORMS = ("compose", "kubernetes", "file")
+
+
+class SozuneConfigError(Exception):
+    """The file cannot be read or is not YAML. ``str()`` is one line with ``file:line``."""
+
+    def __init__(self, problem: str, file: str | None = None, line: int | None = None) -> None:
+        self.problem = problem
+        self.file = file
+        self.line = line
+        where = f"{file}:{line}" if file and line else (file or "")
+        super().__init__(f"{where}: {problem}" if where else problem)
+
+
+@dataclass(slots=True)
+class SozuneConfig:
+    """What one file says about Sōzune routes."""
+
+    source: str  # the path as given
+    file: str  # as shown in reports ("<stdin>" for -)
+    form: str  # "compose" | "kubernetes" | "file" | "none"
+    routes: list[SozuneRoute] = field(default_factory=list)
+    problems: list[LabelProblem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+# ---- reading
+
+
+def _read(path: str) -> str:
+    if path == "-":
+        return sys.stdin.read(MAX_CONFIG_BYTES)
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(MAX_CONFIG_BYTES).decode("utf-8", "replace")
+    except FileNotFoundError:
+        raise SozuneConfigError("no such file", path) from None
+    except IsADirectoryError:
+        raise SozuneConfigError("is a directory", path) from None
+    except OSError as exc:
+        raise SozuneConfigError(f"cannot read ({exc.strerror or exc})", path) from None
+
+
+def _compose_yaml(text: str, shown: str) -> list[Node]:
+    try:
+        return [d for d in yaml.compose_all(text, Loader=yaml.SafeLoader) if d is not None]
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        raise SozuneConfigError(f"not valid YAML ({exc.problem or exc.context})", shown, line) from None
+    except yaml.YAMLError as exc:
+        raise SozuneConfigError(f"not valid YAML ({exc})", shown) from None
+    except RecursionError:
+        raise SozuneConfigError("YAML nested too deeply", shown) from None
+
+
+def sniff_sozune_yaml(text: str) -> str | None:
+    """Which Sōzune surface a YAML text is ("compose", "kubernetes", "file"), or None.
+
+    Cheap and never raises: for dispatching a config file to this reader.
+    """
+    head = text[:MAX_CONFIG_BYTES]
+    if "sozune." not in head and "entrypoints" not in head:
+        return None
+    try:
+        docs = _compose_yaml(head, "-")
+    except SozuneConfigError:
+        return None
+    for doc in docs:
+        form = _form_of(doc)
+        if form is not None:
+            return form
+    return None
+
+
+def is_sozune_config(path: str) -> bool:
+    try:
+        return sniff_sozune_yaml(_read(path)) is not None
+    except SozuneConfigError:
+        return False
+
+
+def load_sozune_config(path: str) -> SozuneConfig:
+    """Read a compose file, Kubernetes manifests or a file-provider YAML. Raises :class:`SozuneConfigError`
+    only when the file cannot be read or is not YAML."""
+    shown = "<stdin>" if path == "-" else path
+    docs = _compose_yaml(_read(path), shown)
+    forms = [f for f in (_form_of(d) for d in docs) if f is not None]
+    config = SozuneConfig(source=path, file=shown, form=forms[0] if forms else "none")
+    for doc in docs:
+        form = _form_of(doc)
+        if form == "compose":
+            _compose(doc, config)
+        elif form == "kubernetes":
+            for obj in _k8s_objects(doc):
+                _k8s_object(obj, config)
+        elif form == "file":
+            _file_provider(doc, config)
+    if config.form == "none":
+        config.notes.append(f"{shown}: no sozune.* labels or annotations and no file-provider entrypoints: found")
+    elif not config.routes and not config.problems:
+        config.notes.append(f"{shown}: no Sōzune HTTP route found")
+    return config
+
+
+def _form_of(doc: Node) -> str | None:
+    if not isinstance(doc, MappingNode):
+        return None
+    if isinstance(_get(doc, "entrypoints"), SequenceNode):
+        return "file"
+    services = _get(doc, "services")
+    if isinstance(services, MappingNode):
+        for _, _, svc in _items(services):
+            if any(k.startswith("sozune.") for k, *_ in _labels_of(svc, None)):
+                return "compose"
+        return None
+    if _text(_get(doc, "kind")) is not None:
+        for obj in _k8s_objects(doc):
+            ann = _get(_get(obj, "metadata"), "annotations")
+            if isinstance(ann, MappingNode) and any(k.startswith("sozune.") for k, _, _ in _items(ann)):
+                return "kubernetes"
+    return None
+
+
+# ---- YAML nodes
+
+
+def _line(node: Node | None) -> int | None:
+    return node.start_mark.line + 1 if node is not None else None
+
+
+def _text(node: Node | None) -> str | None:
+    return node.value if isinstance(node, ScalarNode) else None
+
+
+def _items(node: Node | None, depth: int = 0) -> Iterator[tuple[str, Node, Node]]:
+    """(key, key node, value node) of a mapping, with ``<<`` merge keys resolved (explicit keys win)."""
+    if not isinstance(node, MappingNode) or depth > MAX_MERGE_DEPTH:
+        return
+    seen: set[str] = set()
+    merged: list[Node] = []
+    for k, v in node.value:
+        key = _text(k)
+        if key is None:
+            continue
+        if key == "<<" and k.tag == "tag:yaml.org,2002:merge":
+            merged.extend(v.value if isinstance(v, SequenceNode) else [v])
+            continue
+        seen.add(key)
+    for k, v in node.value:
+        key = _text(k)
+        if key is not None and not (key == "<<" and k.tag == "tag:yaml.org,2002:merge"):
+            yield key, k, v
+    for m in merged:
+        for key, k, v in _items(m, depth + 1):
+            if key not in seen:
+                seen.add(key)
+                yield key, k, v
+
+
+def _get(node: Node | None, key: str) -> Node | None:
+    for k, _, v in _items(node):
+        if k == key:
+            return v
+    return None
+
+
+def _is_null(node: Node | None) -> bool:
+    return node is None or (isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:null")
+
+
+def _plain_scalar_text(node: ScalarNode) -> str:
+    """A mapping label value as compose turns it into a string (unquoted true/false/numbers)."""
+    if node.style is None or node.style == "":
+        if node.tag == "tag:yaml.org,2002:bool":
+            return "true" if node.value.lower() in ("true", "yes", "on", "y") else "false"
+        if node.tag == "tag:yaml.org,2002:null":
+            return ""
+    return node.value
+
+
+# ---- labels and annotations
+
+
+def _labels_of(
+    svc: Node, problems: list[LabelProblem] | None, file: str = "", where: str = ""
+) -> list[tuple[str, str, int | None, str]]:
+    """(key, value, line, style) of a compose service's ``labels`` and ``deploy.labels``."""
+    out: list[tuple[str, str, int | None, str]] = []
+    for node, label in ((_get(svc, "labels"), "labels"), (_get(_get(svc, "deploy"), "labels"), "deploy.labels")):
+        if node is None or _is_null(node):
+            continue
+        if isinstance(node, SequenceNode):
+            for item in node.value:
+                text = _text(item)
+                if text is None:
+                    if problems is not None:
+                        problems.append(
+                            LabelProblem(
+                                "yaml",
+                                f'a {label} item of {where} is not a string (expected "key=value"): ignored',
+                                SourceLocation(file, _line(item), where),
+                            )
+                        )
+                    continue
+                key, _, value = text.partition("=")
+                out.append((key.strip(), value, _line(item), "list"))
+        elif isinstance(node, MappingNode):
+            for key, knode, vnode in _items(node):
+                if isinstance(vnode, ScalarNode):
+                    out.append((key.strip(), _plain_scalar_text(vnode), _line(knode), "mapping"))
+                elif problems is not None:
+                    problems.append(
+                        LabelProblem(
+                            "yaml",
+                            f"label {key} of {where} has a list or mapping as its value: ignored",
+                            SourceLocation(file, _line(knode), where),
+                            key=key,
+                        )
+                    )
+        elif problems is not None:
+            problems.append(
+                LabelProblem(
+                    "yaml",
+                    f"{label} of {where} is neither a list nor a mapping: ignored",
+                    SourceLocation(file, _line(node), where),
+                )
+            )
+    return out
+
+
+@dataclass(slots=True)
+class _Workload:
+    """A container (compose service) or Kubernetes Service carrying sozune.* labels."""
+
+    form: str  # "label" | "annotation"
+    name: str
+    block: SourceLocation
+    labels: list[tuple[str, str, int | None, str]]
+    image: str | None = None
+
+
+def _compose(doc: Node, config: SozuneConfig) -> None:
+    file = config.file
+    for name, knode, svc in _items(_get(doc, "services")):
+        where = f"service {name}"
+        labels = _labels_of(svc, config.problems, file, where)
+        if not any(k.startswith("sozune.") for k, *_ in labels):
+            continue
+        w = _Workload("label", name, SourceLocation(file, _line(knode), where), labels)
+        w.image = _text(_get(svc, "image"))
+        _routes_from_labels(w, config)
+
+
+def _k8s_objects(doc: Node, depth: int = 0) -> Iterator[Node]:
+    if depth > 4 or not isinstance(doc, MappingNode):
+        return
+    items = _get(doc, "items")
+    if _text(_get(doc, "kind")) in ("List",) or (isinstance(items, SequenceNode) and _get(doc, "metadata") is None):
+        if isinstance(items, SequenceNode):
+            for item in items.value:
+                yield from _k8s_objects(item, depth + 1)
+        return
+    yield doc
+
+
+def _k8s_object(obj: Node, config: SozuneConfig) -> None:
+    kind = _text(_get(obj, "kind")) or "?"
+    meta = _get(obj, "metadata")
+    name = _text(_get(meta, "name")) or "?"
+    namespace = _text(_get(meta, "namespace")) or "default"
+    ann = _get(meta, "annotations")
+    if not isinstance(ann, MappingNode):
+        return
+    labels: list[tuple[str, str, int | None, str]] = []
+    for key, knode, vnode in _items(ann):
+        if key.startswith("sozune."):
+            labels.append((key, _text(vnode) or "", _line(knode), "mapping"))
+    if not labels:
+        return
+    where = f"{kind} {namespace}/{name}"
+    if kind != "Service":
+        config.problems.append(
+            LabelProblem(
+                "k8s-kind",
+                f"{where} carries sozune.* annotations, but Sōzune reads them only on a Service: ignored",
+                SourceLocation(config.file, _line(ann), where),
+                explanation="Sōzune's Kubernetes provider makes candidates of Services (annotations) and of "
+                "Ingress/HTTPRoute objects; annotations on other kinds are not read "
+                "(kemeter/sozune documentation/providers/kubernetes.md).",
+            )
+        )
+        return
+    block = SourceLocation(config.file, _line(ann), f"Service {namespace}/{name} > annotations")
+    _routes_from_labels(_Workload("annotation", name, block, labels), config)
+
+
+def _routes_from_labels(w: _Workload, config: SozuneConfig) -> None:
+    file = config.file
+    ctx = w.block.context
+    values: dict[str, tuple[str, int | None]] = {}
+    styles: set[str] = set()
+    groups: dict[tuple[str, str], dict[str, tuple[str, int | None, str]]] = {}
+    order: list[tuple[str, str]] = []
+    bad_protocols: set[tuple[str | None, str | None]] = set()
+    for key, value, line, style in w.labels:
+        if not key.startswith("sozune."):
+            continue
+        styles.add(style)
+        values[key] = (value, line)
+        k = sl.split_key(key)
+        loc = SourceLocation(file, line, ctx)
+        if k is None:
+            continue
+        if k.is_global:
+            continue
+        if k.field is None:
+            config.problems.append(_unknown(w, k, value, loc, "is not sozune.<protocol>.<service>.<field>"))
+            continue
+        if k.protocol not in sl.PROTOCOLS:
+            if (k.protocol, k.service) in bad_protocols:
+                continue
+            bad_protocols.add((k.protocol, k.service))
+            hint = sl.suggest_label(k)
+            config.problems.append(
+                LabelProblem(
+                    "W012",
+                    f"unsupported protocol {k.protocol!r} in {key}: Sōzune ignores the label"
+                    + (f"; did you mean {hint}?" if hint else " (use http, tcp or udp)"),
+                    loc,
+                    key=key,
+                    value=value,
+                    suggestion=_line_for(w, hint, value) if hint else None,
+                )
+            )
+            continue
+        assert k.service is not None
+        group = groups.setdefault((k.protocol, k.service), {})
+        if (k.protocol, k.service) not in order:
+            order.append((k.protocol, k.service))
+        if not sl.is_known_field(k.field):
+            config.problems.append(_unknown(w, k, value, loc, "is not a Sōzune label"))
+            continue
+        group[k.field] = (value, line, key)
+    enable = values.get("sozune.enable")
+    if enable is None or not sl.parse_bool(enable[0]):
+        what = "no sozune.enable=true" if enable is None else f"sozune.enable={enable[0]!r} (only 'true' enables)"
+        config.problems.append(
+            LabelProblem(
+                "E001",
+                f"{ctx} has {what}: Sōzune ignores it unless the provider sets expose_by_default (checked here anyway)",
+                SourceLocation(file, enable[1] if enable else w.block.line, ctx),
+                severity=Severity.INFO,
+                key="sozune.enable",
+                value=enable[0] if enable else None,
+                suggestion=_line_for(w, "sozune.enable", "true"),
+            )
+        )
+    for protocol, service in order:
+        if protocol != "http":
+            continue
+        route = _label_route(w, protocol, service, groups[(protocol, service)], config)
+        if route is not None:
+            route.label_style = "mapping" if styles == {"mapping"} else "list"
+            config.routes.append(route)
+
+
+def _line_for(w: _Workload, key: str, value: str) -> str:
+    if w.form == "label" and all(style == "list" for *_, style in w.labels):
+        return f'- "{key}={value}"'
+    return f'{key}: "{value}"'
+
+
+def _unknown(w: _Workload, k: sl.LabelKey, value: str, loc: SourceLocation, why: str) -> LabelProblem:
+    hint = sl.suggest_label(k)
+    if hint is not None and hint.endswith(".backendTimeout") and sl.parse_unsigned(value) is None:
+        value = _suggest_seconds(value)  # "5s" becomes the whole seconds backendTimeout takes
+    return LabelProblem(
+        "W013",
+        f"unknown label {k.raw} ({why}): Sōzune ignores it" + (f"; did you mean {hint}?" if hint else ""),
+        loc,
+        key=k.raw,
+        value=value,
+        suggestion=_line_for(w, hint, value) if hint else None,
+    )
+
+
+def _label_route(
+    w: _Workload,
+    protocol: str,
+    service: str,
+    fields: dict[str, tuple[str, int | None, str]],
+    config: SozuneConfig,
+) -> SozuneRoute | None:
+    file = config.file
+    ctx = w.block.context
+    route = SozuneRoute(
+        id=f"{protocol}_{service}",
+        service=service,
+        form=w.form,
+        file=file,
+        block=SourceLocation(file, w.block.line, f"{ctx} > sozune.{protocol}.{service}"),
+        protocol=protocol,
+        workload=w.name,
+        image=w.image,
+    )
+    for name, (raw, line, key) in fields.items():
+        route.settings[name] = Setting(key, raw, SourceLocation(file, line, ctx))
+
+    def loc(name: str) -> SourceLocation:
+        return route.settings[name].location if name in route.settings else route.block
+
+    def problem(
+        code: str,
+        name: str,
+        message: str,
+        severity: Severity = Severity.WARNING,
+        suggestion: str | None = None,
+    ) -> None:
+        s = route.settings.get(name)
+        config.problems.append(
+            LabelProblem(
+                code,
+                message,
+                loc(name),
+                severity=severity,
+                key=s.key if s else None,
+                value=s.raw if s else None,
+                suggestion=suggestion,
+            )
+        )
+
+    host = fields.get("host")
+    if host is None or not host[0].strip():
+        config.problems.append(
+            LabelProblem(
+                "E002",
+                f"sozune.{protocol}.{service} has no host label: Sōzune drops this service (E002), "
+                "so it is not routed at all",
+                route.block,
+                severity=Severity.ERROR,
+                suggestion=_line_for(w, f"sozune.{protocol}.{service}.host", "example.com"),
+            )
+        )
+        return None
+    route.hosts = [h.strip() for h in host[0].split(",") if h.strip()][:32]
+    for name, rtype in (("path", "Prefix"), ("prefix", "Prefix"), ("pathRegex", "Regex")):
+        if name in fields:
+            route.path_type, route.path = rtype, fields[name][0]
+            break
+    if "path" in fields and "prefix" in fields:
+        problem(
+            "path-precedence",
+            "prefix",
+            f"both path and prefix are set on sozune.{protocol}.{service}: Sōzune uses path "
+            f"({fields['path'][0]!r}) and ignores prefix",
+            severity=Severity.INFO,
+        )
+    tls = fields.get("tls")
+    route.tls = sl.parse_bool(tls[0]) if tls else False
+    for name in ("tls", "compress", "stickySession", "httpsRedirect", "stripPrefix"):
+        f = fields.get(name)
+        if f is not None and f[0] != "true" and f[0].strip().lower() in ("true", "1", "yes", "on"):
+            problem(
+                "bool",
+                name,
+                f"{f[2]}={f[0]!r} is read as false: Sōzune treats only the literal 'true' as true",
+                suggestion=_line_for(w, f[2], "true"),
+            )
+
+    bt = fields.get("backendTimeout")
+    if bt is not None:
+        raw = bt[0]
+        value, is_var = sl.variable_default(raw)
+        parsed = sl.parse_unsigned(value) if value is not None else None
+        if is_var and parsed is not None:
+            config.notes.append(f"{file}:{bt[1]}: {bt[2]}={raw}: checked with its default {value}")
+        if parsed is None:
+            if is_var:
+                problem(
+                    "variable",
+                    "backendTimeout",
+                    f"{bt[2]}={raw} comes from an environment variable lpdoctor cannot see: not checked "
+                    "(the default 30 s is assumed)",
+                    severity=Severity.INFO,
+                )
+            else:
+                problem(
+                    "W003",
+                    "backendTimeout",
+                    f"{bt[2]}={raw!r} is not a whole number of seconds: Sōzune ignores it (W003) and the "
+                    "default 30 s applies" + _unit_hint(raw),
+                    suggestion=_line_for(w, bt[2], _suggest_seconds(raw)),
+                )
+        else:
+            route.backend_timeout = parsed
+    retry = fields.get("retry.attempts")
+    if retry is not None:
+        n = sl.parse_unsigned(retry[0].strip(), bits=32)
+        if n is None:
+            problem(
+                "W023",
+                "retry.attempts",
+                f"{retry[2]}={retry[0]!r} is not a whole number: Sōzune disables retries (W023)",
+            )
+        else:
+            route.retry_attempts = max(1, n)
+    ifr = fields.get("inFlightReq")
+    if ifr is not None:
+        n = sl.parse_unsigned(ifr[0])
+        if n is None or n == 0:
+            problem(
+                "W025",
+                "inFlightReq",
+                f"{ifr[2]}={ifr[0]!r} is not a positive whole number: Sōzune disables the in-flight limiter (W025)",
+            )
+        else:
+            route.in_flight_req = n
+    for name in sl.MIDDLEWARE_FIELDS:
+        if name in fields and (name != "backendTimeout" or route.backend_timeout is not None):
+            route.middleware_reasons.append(name)
+    if fields.get("compress", ("",))[0] == "true":
+        route.middleware_reasons.append("compress")
+    if route.retry_attempts > 1:
+        route.middleware_reasons.append("retry.attempts")
+    route.middleware = bool(route.middleware_reasons)
+    prio = fields.get("priority")
+    if prio is not None:
+        try:
+            route.priority = int(prio[0])
+        except ValueError:
+            problem("W002", "priority", f"{prio[2]}={prio[0]!r} is not a whole number: Sōzune uses 0 (W002)")
+    return route
+
+
+def _unit_hint(raw: str) -> str:
+    low = raw.strip().lower()
+    if low.endswith(("ms", "s", "m", "h")):
+        return f"; write a bare number of seconds ({_suggest_seconds(raw)}), without a unit"
+    return ""
+
+
+def _suggest_seconds(raw: str) -> str:
+    try:
+        seconds = parse_duration(raw.strip(), default_unit="s")
+    except (DurationError, ValueError, OverflowError):
+        return "60"
+    return str(max(1, round(seconds)))
+
+
+# ---- the file provider
+
+
+_ENTRYPOINT_KEYS = ("id", "name", "protocol", "backends", "config", "source")
+_PROTOCOL_VALUES = ("Http", "Tcp", "Udp")
+
+
+def _file_provider(doc: Node, config: SozuneConfig) -> None:
+    file = config.file
+    seq = _get(doc, "entrypoints")
+    assert isinstance(seq, SequenceNode)
+    seen_ids: dict[str, int | None] = {}
+    for item in seq.value:
+        if not isinstance(item, MappingNode):
+            config.problems.append(
+                LabelProblem(
+                    "file-type",
+                    "an entrypoints: item is not a mapping: Sōzune cannot load this file",
+                    SourceLocation(file, _line(item), "entrypoints"),
+                    severity=Severity.ERROR,
+                )
+            )
+            continue
+        route = _file_entrypoint(item, config)
+        if route is None:
+            continue
+        if route.id in seen_ids:
+            config.problems.append(
+                LabelProblem(
+                    "file-duplicate",
+                    f"entrypoint id {route.id!r} is used twice (first at line {seen_ids[route.id]}): "
+                    "the later one replaces the earlier",
+                    route.block,
+                )
+            )
+        seen_ids[route.id] = route.block.line
+        config.routes.append(route)
+
+
+def _file_entrypoint(item: MappingNode, config: SozuneConfig) -> SozuneRoute | None:
+    file = config.file
+    ident = _text(_get(item, "id"))
+    where = f"entrypoint {ident}" if ident else "entrypoint"
+    block = SourceLocation(file, _line(item), where)
+
+    def fatal(
+        message: str,
+        node: Node | None,
+        key: str | None = None,
+        value: str | None = None,
+        suggestion: str | None = None,
+    ) -> None:
+        config.problems.append(
+            LabelProblem(
+                "file-type",
+                message + ": Sōzune's file provider fails to load the whole file (serde_yaml)",
+                SourceLocation(file, _line(node) or block.line, where),
+                severity=Severity.ERROR,
+                key=key,
+                value=value,
+                suggestion=suggestion,
+            )
+        )
+
+    for key, knode, vnode in _items(item):
+        if key not in _ENTRYPOINT_KEYS:
+            hint = sl.suggest_file_key(key)
+            config.problems.append(
+                LabelProblem(
+                    "file-unknown",
+                    f"{where}: unknown key {key!r} is silently ignored by Sōzune"
+                    + (f"; did you mean config.{hint} (under config:)?" if hint else ""),
+                    SourceLocation(file, _line(knode), where),
+                    key=key,
+                    value=_text(vnode),
+                    suggestion=_file_line(hint, _text(vnode)) + "  # under config:" if hint else None,
+                )
+            )
+    missing = [k for k in ("id", "name", "protocol", "backends", "config") if _get(item, k) is None]
+    if missing:
+        fatal(f"{where} lacks required key(s) {', '.join(missing)}", item)
+    protocol = _text(_get(item, "protocol"))
+    if protocol is not None and protocol not in _PROTOCOL_VALUES:
+        fixed = next((p for p in _PROTOCOL_VALUES if p.lower() == protocol.lower()), None)
+        fatal(
+            f"{where}: protocol {protocol!r} is not one of Http, Tcp, Udp (case matters)",
+            _get(item, "protocol"),
+            suggestion=f"protocol: {fixed}" if fixed else None,
+        )
+    cfg = _get(item, "config")
+    if ident is None or not isinstance(cfg, MappingNode):
+        if cfg is not None and not isinstance(cfg, MappingNode):
+            fatal(f"{where}: config is not a mapping", cfg)
+        return None
+    if (protocol or "").lower() != "http":
+        return None
+    route = SozuneRoute(
+        id=ident,
+        service=_text(_get(item, "name")) or ident,
+        form="file",
+        file=file,
+        block=SourceLocation(file, _line(item), where),
+        workload=_text(_get(item, "name")),
+    )
+    ctx = f"{where} > config"
+    for key, knode, vnode in _items(cfg):
+        if key not in sl.FILE_CONFIG_KEYS:
+            hint = sl.suggest_file_key(key)
+            config.problems.append(
+                LabelProblem(
+                    "file-unknown",
+                    f"{ctx}: unknown key {key!r} is silently ignored by Sōzune"
+                    + (f"; did you mean {hint}?" if hint else ""),
+                    SourceLocation(file, _line(knode), ctx),
+                    key=key,
+                    value=_text(vnode),
+                    suggestion=_file_line(hint, _text(vnode)) if hint else None,
+                )
+            )
+            continue
+        route.settings[_FILE_TO_LABEL.get(key, key)] = Setting(
+            f"config.{key}", _text(vnode) or "", SourceLocation(file, _line(knode), ctx)
+        )
+    hosts = _get(cfg, "hostnames")
+    if isinstance(hosts, SequenceNode):
+        route.hosts = [h.value for h in hosts.value[:32] if isinstance(h, ScalarNode)]
+    elif hosts is None:
+        fatal(f"{ctx}: hostnames is required", cfg)
+    else:
+        fatal(f"{ctx}: hostnames must be a list", hosts)
+    for req in ("tls", "strip_prefix", "priority"):
+        if _get(cfg, req) is None:
+            fatal(f"{ctx}: {req} is required (no default in the file provider)", cfg)
+    route.tls = _text(_get(cfg, "tls")) in ("true", "True", "TRUE")
+    prio = _get(cfg, "priority")
+    if prio is not None and not _is_null(prio):
+        number = _file_int(prio)
+        if number is None:
+            fatal(f"{ctx}: priority must be a whole number", prio)
+        else:
+            route.priority = number
+    path = _get(cfg, "path")
+    if isinstance(path, MappingNode):
+        rtype = _text(_get(path, "rule_type")) or "Prefix"
+        value = _text(_get(path, "value"))
+        if rtype not in ("Prefix", "Regex", "Exact"):
+            fatal(f"{ctx}: path.rule_type {rtype!r} is not Prefix, Regex or Exact", _get(path, "rule_type"))
+            rtype = "Prefix"
+        route.path_type, route.path = rtype, value or "/"
+    bt = _get(cfg, "backend_timeout")
+    if bt is not None and not _is_null(bt):
+        parsed = _file_uint(bt)
+        if parsed is None:
+            raw = _text(bt) or "?"
+            fatal(
+                f"{ctx}: backend_timeout {raw!r} is not a whole number of seconds (or null)" + _unit_hint(raw),
+                bt,
+                key="config.backend_timeout",
+                value=raw,
+                suggestion=f"backend_timeout: {_suggest_seconds(raw)}",
+            )
+        else:
+            route.backend_timeout = parsed
+    retry = _get(cfg, "retry")
+    if retry is not None and not _is_null(retry):
+        attempts = _get(retry, "attempts")
+        n = _file_uint(attempts) if attempts is not None else None
+        if n is None:
+            fatal(f"{ctx}: retry.attempts must be a whole number", attempts or retry)
+        else:
+            route.retry_attempts = max(1, n)
+            route.settings["retry.attempts"] = Setting(
+                "config.retry.attempts", str(n), SourceLocation(file, _line(attempts), ctx)
+            )
+    ifr = _get(cfg, "in_flight_req")
+    if ifr is not None and not _is_null(ifr):
+        n = _file_uint(ifr)
+        if n is None:
+            fatal(f"{ctx}: in_flight_req must be a whole number", ifr)
+        elif n > 0:
+            route.in_flight_req = n
+    for key in ("in_flight_req", "forward_auth", "rate_limit", "circuit_breaker"):
+        if not _is_null(_get(cfg, key)):
+            route.middleware_reasons.append(key)
+    if route.backend_timeout is not None:
+        route.middleware_reasons.append("backend_timeout")
+    if _text(_get(cfg, "compress")) == "true":
+        route.middleware_reasons.append("compress")
+    for key in ("plugins", "match_headers", "match_query", "match_client_ip", "ip_allow_list"):
+        node = _get(cfg, key)
+        if isinstance(node, SequenceNode) and node.value:
+            route.middleware_reasons.append(key)
+    if route.retry_attempts > 1:
+        route.middleware_reasons.append("retry")
+    route.middleware = bool(route.middleware_reasons)
+    return route
+
+
+def _file_line(key: str, value: str | None) -> str:
+    if key == "backend_timeout" and value is not None and sl.parse_unsigned(value) is None:
+        value = _suggest_seconds(value)
+    return f"{key}: {value if value is not None else '…'}"
+
+
+_FILE_TO_LABEL = {"backend_timeout": "backendTimeout", "in_flight_req": "inFlightReq", "hostnames": "host"}
+
+
+def _file_int(node: Node) -> int | None:
+    if not isinstance(node, ScalarNode) or node.tag != "tag:yaml.org,2002:int":
+        return None
+    text = node.value.replace("_", "")
+    sign = -1 if text.startswith("-") else 1
+    number = sl.parse_unsigned(text.lstrip("+-"))
+    return None if number is None else sign * number
+
+
+def _file_uint(node: Node) -> int | None:
+    """A u64 as serde_yaml reads it: a plain integer scalar (a quoted "60" is a string, not a number)."""
+    if not isinstance(node, ScalarNode) or node.tag != "tag:yaml.org,2002:int":
+        return None
+    text = node.value.replace("_", "")
+    return sl.parse_unsigned(text)
