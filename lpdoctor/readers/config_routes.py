@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 
 from ..analysis.hops import HopFacts
-from ..model import Semantics, SourceLocation, Timeout
+from ..model import InputSummary, Semantics, SourceLocation, Timeout
 
 MAX_CONFIG_BYTES = 16 << 20
 
@@ -138,12 +138,31 @@ class RoutedSource:
         frontends: list[Frontend],
         warnings: list[str] | None = None,
         every_hop: Callable[[], Iterable[HopFacts]] | None = None,
+        files: list[str] | None = None,
+        dialect: str | None = None,
     ) -> None:
         self.component = component
         self.label = label
         self.frontends = frontends
         self._warnings = list(warnings or [])
         self._every_hop = every_hop
+        self.files = list(files or [label])
+        self.dialect = dialect or f"{component}-config"
+
+    def input_summary(self) -> InputSummary:
+        """The config as one input of the report: files read, lines, and the reader's warnings."""
+        lines = 0
+        for f in self.files:
+            try:
+                with open(f, "rb") as fh:
+                    lines += sum(1 for _ in fh)
+            except OSError:
+                continue
+        summary = InputSummary(path=self.label, format=self.dialect, lines=lines, parsed=lines, kind="config")
+        summary.warnings.extend(self._warnings)
+        if len(self.files) > 1:
+            summary.warnings.insert(0, f"{len(self.files)} files read")
+        return summary
 
     def warnings(self) -> list[str]:
         return list(self._warnings)
@@ -187,7 +206,7 @@ class RoutedSource:
 
 # ---- dispatch by content (the hook check-config uses)
 
-CONFIG_KINDS = ("haproxy", "envoy", "traefik", "caddy", "apache")  # sniffing order: most distinctive first
+CONFIG_KINDS = ("sozune", "haproxy", "envoy", "traefik", "caddy", "apache")  # sniffing order: most distinctive first
 
 
 def _reader(kind: str) -> ModuleType:

@@ -358,7 +358,15 @@ class HaproxyConfig:
             Frontend(name=fe.label, hosts=[], pick=self._picker(fe), probe_hosts=_host_values(fe))
             for fe in self.frontends()
         ]
-        return RoutedSource(COMPONENT, self.main_file, frontends, self.warnings, every_hop=self._every_hop)
+        return RoutedSource(
+            COMPONENT,
+            self.main_file,
+            frontends,
+            self.warnings,
+            every_hop=self._every_hop,
+            files=self.files,
+            dialect="haproxy",
+        )
 
     def _picker(self, fe: Proxy) -> Callable[[str | None, str], HopFacts | None]:
         def pick(host: str | None, path: str) -> HopFacts | None:
@@ -382,20 +390,21 @@ class HaproxyConfig:
 # ---- reading
 
 
+_SECTION_HEADER = re.compile(r"(?m)^[ \t]*(?:frontend|backend|listen|defaults)(?:[ \t]+[^\s;{}#]{1,128}){0,3}[ \t]*$")
+_HAPROXY_DIRECTIVE = re.compile(
+    r"(?m)^[ \t]*(?:timeout[ \t]+(?:server|client|connect)|default_backend|use_backend|mode[ \t]+(?:http|tcp)"
+    r"|bind[ \t]+\S{1,256}|server[ \t]+\S{1,128}[ \t]+\S{1,256})[^;{}\n]{0,512}$"
+)
+_SEMICOLON_LINE = re.compile(r"(?m);[ \t]*(?:#[^\n]{0,512})?$")
+
+
 def looks_like(name: str, text: str) -> bool:
-    """Whether a file is an HAProxy configuration (for dispatching by content)."""
-    if name.endswith((".cfg",)) and "haproxy" in name:
-        return True
-    sections = re.findall(r"(?m)^\s*(frontend|backend|listen|defaults)\b[^\n]*$", text[:200_000])
-    if not sections:
+    """Whether a file is an HAProxy configuration (for dispatching by content). nginx files, whose lines end
+    in ``;`` and whose ``listen``/``server`` lines would look alike, are never taken."""
+    head = text[:200_000]
+    if len(_SEMICOLON_LINE.findall(head)) >= 3:
         return False
-    return bool(
-        re.search(
-            r"(?m)^\s*(timeout\s+(server|client|connect)|server\s+\S+\s+\S+|bind\s+\S+|"
-            r"default_backend|use_backend|mode\s+(http|tcp))\b",
-            text[:200_000],
-        )
-    )
+    return bool(_SECTION_HEADER.search(head) and _HAPROXY_DIRECTIVE.search(head))
 
 
 def load_haproxy_config(path: str) -> HaproxyConfig:
@@ -835,6 +844,21 @@ def _host_values(frontend: Proxy) -> list[str]:
 # ---- the hop
 
 
+def _rule_values(frontend: Proxy, backend: Proxy) -> list[str]:
+    """The ACL patterns of the rules that send requests to ``backend`` (what the block says it serves)."""
+    out: list[str] = []
+    for rule in frontend.use_backends:
+        if rule.backend != backend.name:
+            continue
+        for word in rule.cond:
+            name = word.lstrip("!")
+            for acl in frontend.acls.get(name, []):
+                out.extend(acl.values)
+            if name not in frontend.acls and name not in ("{", "}", "||", "or"):
+                out.append(name)
+    return out
+
+
 def _timeout_of(backend: Proxy, name: str, semantics: Semantics, default_note: str) -> tuple[Timeout, str]:
     setting, owner = backend.setting(name)
     if setting is None:
@@ -933,14 +957,8 @@ def _hop_facts(frontend: Proxy, backend: Proxy, catch_all: bool) -> HopFacts:
             if s.value_s:
                 accept_idle = timer(COMPONENT, s.name, s.value_s, Semantics.IDLE, s.location)
             break
-    route_text = " ".join(
-        [
-            frontend.name or "",
-            backend.name or "",
-            *[v for group in frontend.acls.values() for a in group for v in a.values],
-            *[s[0] for s in backend.servers],
-        ]
-    )
+    route_text = " ".join([frontend.name or "", backend.name or "", *_rule_values(frontend, backend)])
+    route_text += " " + " ".join(s[0] for s in backend.servers)
     return HopFacts(
         hop=hop,
         block=backend.location,
