@@ -166,7 +166,8 @@ def build_chains(inputs: ChainInputs) -> tuple[list[RouteChain], list[str]]:
             facts.extend(edges if isinstance(edges, list) else [])
             facts.extend(proxies if isinstance(proxies, list) else [])
             facts.extend(proxy_hops)
-            facts.extend(apps)
+            # no app server given: the one a proxy hop knows is behind it (a compose service's own command)
+            facts.extend(apps or [b for p in proxy_hops for b in getattr(p, "backends", ())])
             if not facts:
                 notes.append(f"{spec.route}: nothing is known about the hops it crosses")
                 continue
@@ -178,4 +179,15 @@ def build_chains(inputs: ChainInputs) -> tuple[list[RouteChain], list[str]]:
                 keepalive=spec.keepalive,
             )
             chains.append(RouteChain(spec=spec, chain=chain, facts=facts, margin_min_s=inputs.margin_min_s))
-    return chains, notes
+    return _dedupe(chains), notes
+
+
+def _dedupe(chains: list[RouteChain]) -> list[RouteChain]:
+    """One chain per (host, route): a catalog request and a logged route for the same path become one."""
+    best: dict[tuple[str, str], RouteChain] = {}
+    for rc in chains:
+        key = ((rc.chain.host or "").lower(), normalize_path(rc.spec.path))
+        current = best.get(key)
+        if current is None or (rc.spec.priority, -rc.hold_s) < (current.spec.priority, -current.hold_s):
+            best[key] = rc
+    return [rc for rc in chains if best.get(((rc.chain.host or "").lower(), normalize_path(rc.spec.path))) is rc]

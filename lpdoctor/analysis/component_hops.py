@@ -123,8 +123,8 @@ def build_hop(spec: ComponentSpec) -> HopFacts:
         if not _applies(entry, spec.worker_class):
             if g is not None:
                 notes.append(
-                    f"{setting} does not end requests with worker class {spec.worker_class or 'sync'} "
-                    f"({spec.location.file}:{spec.location.line})"
+                    f"{spec.location.file}:{spec.location.line}: {spec.component} {setting} does not end requests "
+                    f"with {spec.worker_class or 'sync'} workers"
                 )
             continue
         t = _given(spec.component, g, entry.semantics) if g is not None else _from_catalog(entry, spec.location)

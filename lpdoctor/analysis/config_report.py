@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from ..model import Endpoint, InputSummary, Report
 from ..readers.app_servers import Discovery, discover_app_servers
+from ..readers.base import LogFormat
 from ..readers.chain_file import ChainFile, ChainFileError, load_chain_file
 from ..readers.config_log_formats import aggregate_with_config
 from ..readers.config_routes import ConfigReadError, load_config_source, sniff_config
@@ -80,7 +81,8 @@ def _config_input(config: NginxConfig) -> InputSummary:
 def _discover(paths: list[str], summaries: list[InputSummary], notes: list[str]) -> Discovery:
     found = discover_app_servers(paths)
     for path in found.files:
-        summaries.append(InputSummary(path=path, format="app-server", lines=0, parsed=0, kind="config"))
+        lines = _line_count(path)
+        summaries.append(InputSummary(path=path, format="app-server", lines=lines, parsed=lines, kind="config"))
     notes.extend(found.notes)
     for hop in found.hops:
         notes.extend(hop.notes)
@@ -215,8 +217,14 @@ def build_config_report(
         explain_log_findings(log_report, logged, app.hops)
         confirm_config_findings(findings, logged)
         findings.extend(log_report.findings)
-        known = {(e.host, e.route) for e in report.endpoints}
-        report.endpoints.extend(e for e in log_report.endpoints if (e.host, e.route) not in known)
+        configured = {(e.host, e.route): e for e in report.endpoints}
+        merged = []
+        for e in log_report.endpoints:
+            mine = configured.pop((e.host, e.route), None)
+            if mine is not None:
+                e.extra.update({k: v for k, v in mine.extra.items() if k not in ("hold_source", "protocol")})
+            merged.append(e)
+        report.endpoints = [*configured.values(), *merged]
         report.histograms = log_report.histograms
         notes.extend(log_report.notes)
     findings.sort(key=lambda f: f.sort_key())
@@ -233,3 +241,30 @@ def build_config_report(
             "--from-scan or --log"
         )
     return report, errors
+
+
+def scan_logs_with_config(
+    logs: list[str],
+    config_path: str,
+    forced: LogFormat | None,
+    max_routes: int,
+    on_input_error: Callable[[str], None] | None = None,
+) -> tuple[ScanAggregate, list[str], NginxConfig]:
+    """``scan --nginx-conf``: logs read in the formats the config declares (unless one is forced)."""
+    try:
+        config = load_config(config_path)
+    except NginxConfigError as exc:
+        raise ConfigCheckError(str(exc)) from None
+    if forced is not None:
+        agg, errors = aggregate_logs(logs, forced, max_routes, on_input_error)
+    else:
+        agg, errors, notes = aggregate_with_config(logs, config, max_routes, on_input_error)
+        for note in notes:
+            if on_input_error:
+                on_input_error(note)
+    return agg, errors, config
+
+
+def explain_with_config(report: Report, agg: ScanAggregate, config: NginxConfig) -> None:
+    """Name, in every log finding of a scan, the location and timer of ``config`` that explain it."""
+    explain_log_findings(report, locate_routes(agg, [NginxSource(config)]))

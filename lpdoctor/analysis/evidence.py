@@ -75,6 +75,18 @@ def explain_log_findings(report: Report, logged: list[LoggedRoute], app_hops: li
         candidates = [(t, hop) for t in hop.hop.timeouts if t.value_s is not None]
         candidates += [(t, a) for a in app_hops or [] for t in a.hop.timeouts if t.value_s is not None]
         f.evidence["served_by"] = str(hop.block) if hop.block else hop.hop.name
+        if f.fix and hop.block is not None:
+            f.fix += f" — {hop.block_label} at {_at(hop.block)}"
+        if f.rule == "retry-multiplies-wait" and hop.retry is not None:
+            retry = hop.retry
+            f.location = retry.location
+            read = hop.hop.first_cut()
+            f.configured_s = read.value_s if read is not None else None
+            default = "" if retry.explicit else ", the default,"
+            f.message += (
+                f" The retries come from `{retry.directive} {retry.conditions}`{default} at {_at(retry.location)}."
+            )
+            continue
         if f.cutoff_s is None:
             t = hop.hop.first_cut()
             if t is not None:
@@ -99,16 +111,13 @@ def explain_log_findings(report: Report, logged: list[LoggedRoute], app_hops: li
             )
 
 
-def _cut_near(rs: RouteStats, value: float) -> int:
+def _cut_near(rs: RouteStats, value: float) -> tuple[int, int]:
+    """(requests, upstream attempts) that ended at about ``value``."""
     tol = tolerance(value)
-    n = 0
-    for outcome, hist in rs.durations.items():
-        if Outcome(outcome).is_failure:
-            n += hist.count_between(max(0.0, value - tol), value + tol)
-    if not n:
-        for hist in rs.attempt_timeouts.values():  # per-attempt cuts of retried requests
-            n += hist.count_between(max(0.0, value - tol), value + tol)
-    return n
+    lo, hi = max(0.0, value - tol), value + tol
+    requests = sum(h.count_between(lo, hi) for o, h in rs.durations.items() if Outcome(o).is_failure)
+    attempts = sum(h.count_between(lo, hi) for h in rs.attempt_timeouts.values())  # tries of retried requests
+    return requests, attempts
 
 
 def _ok_beyond(rs: RouteStats, value: float) -> int:
@@ -142,10 +151,16 @@ def confirm_config_findings(findings: list[Finding], logged: list[LoggedRoute]) 
             detail = f"{retried} requests were retried after a timeout" if retried else "no retried timeouts logged"
         else:
             value = f.cutoff_s if f.cutoff_s is not None else f.configured_s
-            cut = sum(_cut_near(lr.stats, value) for lr in served)
+            near = [_cut_near(lr.stats, value) for lr in served]
+            cut, tries = sum(n for n, _ in near), sum(n for _, n in near)
             longer = sum(_ok_beyond(lr.stats, value) for lr in served)
             if cut:
                 verdict, detail = "confirmed", f"{cut} requests were cut at about {fmt_s(value)}"
+            elif tries:
+                verdict, detail = (
+                    "confirmed",
+                    f"{tries} upstream attempts (of retried requests) ended at about {fmt_s(value)}",
+                )
             elif longer:
                 verdict = "contradicted"
                 detail = (

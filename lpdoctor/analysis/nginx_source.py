@@ -76,10 +76,21 @@ class NginxSource:
         return _serving(loc)
 
     def hop_for(self, host: str | None, path: str) -> HopFacts | None:
+        """The hop nginx uses for ``path`` on ``host``; with the port unknown, the first server for that host
+        (on any port) that passes the path upstream — not a ``return 301`` twin on port 80."""
         loc = match_location(self.config, host, path)
-        if loc is None:
-            return None
-        return self.facts(loc)
+        facts = self.facts(loc) if loc is not None else None
+        if facts is not None or host is None:
+            return facts
+        ports = sorted(
+            {p for server in self.config.servers for p in server.ports}, key=lambda p: (p not in (443, 80), p)
+        )
+        for port in ports:
+            loc = match_location(self.config, host, path, port)
+            facts = self.facts(loc) if loc is not None else None
+            if facts is not None:
+                return facts
+        return None
 
     def each_server(self, path: str) -> Iterable[tuple[str | None, HopFacts]]:
         for server in self.config.servers:

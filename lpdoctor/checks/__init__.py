@@ -18,6 +18,10 @@ from . import (
     keepalive_1xx,
     keepalive_race,
     retry_multiplies_wait,
+    sozune_in_flight,
+    sozune_invalid_setting,
+    sozune_sozu_ceiling,
+    sozune_unit_trap,
     timeout_below_hold,
     timeout_order,
     unbounded_timeout,
@@ -36,6 +40,10 @@ CHECKS: list[ModuleType] = [
     keepalive_race,
     gunicorn_sync_worker,
     keepalive_1xx,
+    sozune_sozu_ceiling,
+    sozune_unit_trap,
+    sozune_in_flight,
+    sozune_invalid_setting,
 ]
 
 RULE_IDS: tuple[str, ...] = tuple(m.RULE_ID for m in CHECKS)

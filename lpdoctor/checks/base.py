@@ -144,6 +144,9 @@ def fix_values(facts: HopFacts, t: Timeout, value: float, rc: RouteChain | None)
 
 def render(rule: str, facts: HopFacts, t: Timeout, value: float, rc: RouteChain | None, **extra: object) -> str | None:
     values = fix_values(facts, t, value, rc)
+    own = getattr(facts, "fix_placeholders", None)  # hops that spell fixes in their own syntax (Sōzune labels)
+    if callable(own):
+        values.update(own(t, value))
     values.update(extra)
     return catalog.render_fix(rule, t.component, facts.hop.kind, **values)
 

@@ -56,8 +56,12 @@ def check(model: CheckModel) -> Iterator[Finding]:
                 count = f"{group} (its servers are chosen per request)"
                 wait = "a multiple of"
             else:
-                servers = retry.servers or n
-                count = f"{n} servers of {group}" if n >= servers else f"{n} of the {servers} servers of {group}"
+                if retry.servers is None:
+                    count = f"up to {n} servers of {group}"
+                elif n >= retry.servers:
+                    count = f"{n} servers of {group}"
+                else:
+                    count = f"{n} of the {retry.servers} servers of {group}"
                 wait = f"up to {fmt_s(n * read.value_s)}, {n} x"
             message = (
                 f"{rc.route}: {facts.block_label} resends a timed-out request to the next server "

@@ -65,6 +65,10 @@ def _timers(route: SozuneRoute) -> str:
     return " and ".join(parts)
 
 
+def _likely(route: SozuneRoute) -> str:
+    return "likely still end" if route.tls else "likely still ends"
+
+
 def _configured(route: SozuneRoute) -> str:
     s = route.settings.get("backendTimeout")
     if route.backend_timeout is None or s is None:
@@ -82,7 +86,7 @@ def _verify(route: SozuneRoute, path: str, hold_s: float | None) -> str:
     high = max(int(SOZU_CEILING_S) + 30, int((hold_s or 0) + 20))
     return (
         f"verify before relying on backendTimeout: lpdoctor probe '{scheme}://{host}{path}' --search {low}s..{high}s "
-        "(add -H 'Authorization: …' if the route needs it), or run lpdoctor scan on Sōzune's output and look for "
+        "(with -H for the access token if the route needs one), or run lpdoctor scan on Sōzune's output and look for "
         "504s and ERROR-ACCESS … | H2::IdleTimeout lines at about 30 s. If the cut is confirmed: hold for less "
         "than ~25 s, have the backend send bytes more often than every 30 s, or serve this route through a proxy "
         "whose backend timeout you can raise."
@@ -120,10 +124,15 @@ def check(model: CheckModel) -> Iterator[Finding]:
             margin = rc.margin(wait.seconds)
             if judge(SOZU_CEILING_S, wait.seconds, margin) is None:
                 continue
+            whatever = (
+                "even once backendTimeout is raised"
+                if route.backend_timeout is None
+                else f"whatever backendTimeout says ({_configured(route)})"
+            )
             message = (
-                f"{rc.route}: Sōzu's own {_timers(route)}, which Sōzune never sets, likely still ends silent "
-                f"long-polls at about {fmt_s(SOZU_CEILING_S)} on {route.describe()}, whatever backendTimeout says "
-                f"({_configured(route)}), before {wait.what} completes."
+                f"{rc.route}: Sōzu's own {_timers(route)}, which Sōzune never sets, {_likely(route)} silent "
+                f"long-polls at about {fmt_s(SOZU_CEILING_S)} on {route.describe()} {whatever}, before "
+                f"{wait.what} completes."
             )
             yield _finding(route, message, rc.route, rc.chain.host, rc.hold_s, facts, _probe_path(rc.route, route))
     for source in model.sources:
@@ -137,7 +146,7 @@ def check(model: CheckModel) -> Iterator[Finding]:
                 continue
             message = (
                 f"{r.describe()}: {_configured(r)} lets requests run past {fmt_s(SOZU_CEILING_S)}, but "
-                f"Sōzu's own {_timers(r)}, which Sōzune never sets, likely still ends a request whose backend "
+                f"Sōzu's own {_timers(r)}, which Sōzune never sets, {_likely(r)} a request whose backend "
                 f"stays silent for {fmt_s(SOZU_CEILING_S)}."
             )
             host = r.hosts[0] if r.hosts else None

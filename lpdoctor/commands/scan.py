@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..analysis.aggregate import DEFAULT_MAX_ROUTES
+from ..analysis.config_report import ConfigCheckError, explain_with_config, scan_logs_with_config
 from ..analysis.pipeline import aggregate_logs
 from ..analysis.scan import ScanOptions, build_report
 from ..readers.base import LogFormat
@@ -37,6 +38,11 @@ def _forced_format(input_format: str | None, log_format: str | None) -> LogForma
     help="Read every LOG in this built-in format instead of detecting it (see `lpdoctor formats`).",
 )
 @click.option(
+    "--nginx-conf",
+    metavar="FILE",
+    help="nginx.conf (or `nginx -T` output): read logs in its log_format, name the timeout behind each cut-off.",
+)
+@click.option(
     "--margin",
     type=click.FloatRange(min=0),
     default=5.0,
@@ -55,6 +61,7 @@ def scan_command(
     logs: tuple[str, ...],
     log_format: str | None,
     input_format: str | None,
+    nginx_conf: str | None,
     margin: float,
     max_routes: int,
     output_format: str,
@@ -66,7 +73,14 @@ def scan_command(
     LOG may be a file, a .gz file, or - for standard input. Formats are detected per file.
     """
     forced = _forced_format(input_format, log_format)
-    agg, errors = aggregate_logs(list(logs), forced, max_routes, on_input_error=warn)
+    config = None
+    if nginx_conf:
+        try:
+            agg, errors, config = scan_logs_with_config(list(logs), nginx_conf, forced, max_routes, on_input_error=warn)
+        except ConfigCheckError as exc:
+            fail(str(exc))
+    else:
+        agg, errors = aggregate_logs(list(logs), forced, max_routes, on_input_error=warn)
     if not agg.inputs:
         raise SystemExit(EXIT_USAGE)  # each unusable input has had its one line
     if not any(i.parsed for i in agg.inputs):
@@ -78,6 +92,8 @@ def scan_command(
                 warn(f"{i.path}: the input is empty")
         fail("nothing to analyse: no input had a line lpdoctor could read")
     report = build_report(agg, ScanOptions(margin_min_s=margin))
+    if config is not None:
+        explain_with_config(report, agg, config)
     emit(report, output_format, output)
     code = exit_code(report, fail_on)
     raise SystemExit(EXIT_USAGE if errors else code)

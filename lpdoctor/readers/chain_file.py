@@ -152,7 +152,7 @@ def parse_chain_file(text: str, path: str) -> ChainFile:
         raise ChainFileError("the file is empty", path)
     root = _Y(data, node, path)
     out = ChainFile(path=path)
-    base = os.path.dirname(os.path.abspath(path))
+    base = os.path.dirname(path)  # relative stays relative: reports name files as the user does
     for key, k, v in root.items("the chain file"):
         if key not in _TOP_KEYS:
             raise k.error(f"unknown key {key!r} (known: {', '.join(sorted(_TOP_KEYS))})")

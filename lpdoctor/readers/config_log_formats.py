@@ -37,7 +37,7 @@ def config_formats(config: NginxConfig) -> tuple[dict[str, LogFormat], list[str]
         if fmt.builtin:
             continue
         try:
-            out[name] = make_custom_format(fmt.format, f"nginx-conf:{name}")
+            out[name] = make_custom_format(fmt.format, name)
         except LogFormatError as exc:
             problems.append(f"{fmt.location}: log_format {name}: {exc}")
     return out, problems
