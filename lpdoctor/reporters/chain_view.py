@@ -71,12 +71,12 @@ def axis_rows(c: Chain, width: int = 48) -> list[tuple[str, str, str, bool]]:
     for hop in c.hops:
         if not hop.timeouts:
             values.append((f"{hop.kind.value}: {hop.component}", None, None))
-        for t in hop.timeouts:
-            values.append((f"{hop.kind.value}: {hop.component} {t.setting}", t.value_s, t))
+        for timer in hop.timeouts:
+            values.append((f"{hop.kind.value}: {hop.component} {timer.setting}", timer.value_s, timer))
     bounded = [v for _, v, _ in values if v is not None]
     hold = c.hold.seconds if c.hold else None
     top = max([*bounded, hold or 0.0, 1.0]) * 1.1
-    live = [v for _, v, t in values if v is not None and t is not None and not _reset(c, t)]
+    live = [v for _, v, x in values if v is not None and x is not None and not _reset(c, x)]
     first = min(live) if live else None
     rows = []
     for label, value, t in values:
