@@ -19,6 +19,7 @@ from __future__ import annotations
 import fnmatch
 import importlib
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -168,9 +169,12 @@ class RoutedSource:
         return list(self._warnings)
 
     def hop_for(self, host: str | None, path: str) -> HopFacts | None:
-        specific = [f for f in self.frontends if f.hosts and host is not None and f.answers(host)]
         generic = [f for f in self.frontends if not f.hosts]
-        for fe in specific + generic:
+        if host is None:  # host unknown: a catch-all server first, then any server that serves the path
+            order = generic + [f for f in self.frontends if f.hosts]
+        else:
+            order = [f for f in self.frontends if f.hosts and f.answers(host)] + generic
+        for fe in order:
             facts = fe.pick(host, path)
             if facts is not None:
                 return facts
@@ -243,3 +247,150 @@ def load_config_source(path: str, kind: str | None = None) -> RoutedSource:
         )
     source: RoutedSource = _reader(kind).load(path).source()
     return source
+
+
+# ---- YAML / JSON documents with line numbers (safe: nodes only, nothing is ever constructed from tags)
+
+MAX_DEPTH = 64
+
+
+@dataclass(slots=True)
+class Y:
+    """A YAML/JSON value with the line it starts on: a dict of ``Y``, a list of ``Y``, or a scalar."""
+
+    value: object
+    line: int | None = None
+    tag: str = "str"  # for scalars: "str", "int", "float", "bool", "null"
+
+    def get(self, *keys: str) -> Y | None:
+        node: Y | None = self
+        for key in keys:
+            if node is None or not isinstance(node.value, dict):
+                return None
+            node = node.value.get(key)
+        return node
+
+    def items(self) -> list[tuple[str, Y]]:
+        return list(self.value.items()) if isinstance(self.value, dict) else []
+
+    def seq(self) -> list[Y]:
+        return list(self.value) if isinstance(self.value, list) else []
+
+    def text(self) -> str | None:
+        """A scalar as text (None for mappings, lists and null)."""
+        if isinstance(self.value, (dict, list)) or self.tag == "null":
+            return None
+        return str(self.value)
+
+    @property
+    def is_map(self) -> bool:
+        return isinstance(self.value, dict)
+
+
+_YAML_TAGS = {
+    "tag:yaml.org,2002:int": "int",
+    "tag:yaml.org,2002:float": "float",
+    "tag:yaml.org,2002:bool": "bool",
+    "tag:yaml.org,2002:null": "null",
+}
+
+
+def _from_node(node: object, depth: int = 0) -> Y:
+    import yaml
+
+    if depth > MAX_DEPTH:
+        return Y(None, None, "null")
+    line = node.start_mark.line + 1 if isinstance(node, yaml.Node) else None
+    if isinstance(node, yaml.MappingNode):
+        out: dict[str, Y] = {}
+        for knode, vnode in node.value:
+            if isinstance(knode, yaml.ScalarNode):
+                if knode.value == "<<" and knode.tag == "tag:yaml.org,2002:merge":
+                    merged = _from_node(vnode, depth + 1)
+                    for src in [merged] if merged.is_map else merged.seq():
+                        for k, v in src.items():
+                            out.setdefault(k, v)
+                    continue
+                out[knode.value] = _from_node(vnode, depth + 1)
+        return Y(out, line)
+    if isinstance(node, yaml.SequenceNode):
+        return Y([_from_node(v, depth + 1) for v in node.value], line)
+    if isinstance(node, yaml.ScalarNode):
+        return Y(node.value, line, _YAML_TAGS.get(node.tag, "str"))
+    return Y(None, line, "null")
+
+
+def _from_json(value: object, depth: int = 0) -> Y:
+    if depth > MAX_DEPTH:
+        return Y(None, None, "null")
+    if isinstance(value, dict):
+        return Y({str(k): _from_json(v, depth + 1) for k, v in value.items()})
+    if isinstance(value, list):
+        return Y([_from_json(v, depth + 1) for v in value])
+    if value is None:
+        return Y(None, None, "null")
+    if isinstance(value, bool):
+        return Y("true" if value else "false", None, "bool")
+    if isinstance(value, int):
+        return Y(str(value), None, "int")
+    if isinstance(value, float):
+        return Y(repr(value), None, "float")
+    return Y(str(value))
+
+
+def load_documents(text: str, file: str) -> list[Y]:
+    """Every YAML document (or the one JSON value) in ``text``, with line numbers when YAML can give them.
+
+    Raises :class:`ConfigReadError` (with the line) when the text is neither YAML nor JSON.
+    """
+    import json
+
+    import yaml
+
+    try:
+        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        return [_from_node(n) for n in nodes if n is not None]
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = f"not valid YAML or JSON ({exc.problem or exc.context})"
+        yaml_error = ConfigReadError(problem, file, mark.line + 1 if mark is not None else None)
+    except (yaml.YAMLError, RecursionError) as exc:
+        yaml_error = ConfigReadError(f"not valid YAML or JSON ({exc.__class__.__name__})", file)
+    try:
+        return [_from_json(json.loads(text))]
+    except (ValueError, RecursionError):
+        raise yaml_error from None
+
+
+def go_duration(text: str, *, bare_unit: str | None = None) -> float | None:
+    """A Go ``time.Duration`` string (``1m30s``, ``300ms``, ``1.5h``) in seconds; a bare number in
+    ``bare_unit`` when given (Traefik reads ``60`` as seconds); None when it is not one."""
+    s = text.strip()
+    if not s or len(s) > 64:
+        return None
+    if bare_unit is not None and _BARE.fullmatch(s):
+        return float(s) * _GO_UNITS[bare_unit]
+    if s in ("0", "-0", "+0"):
+        return 0.0
+    pos = 0
+    total = 0.0
+    sign = 1.0
+    if s[0] in "+-":
+        sign = -1.0 if s[0] == "-" else 1.0
+        pos = 1
+    matched = False
+    while pos < len(s):
+        m = _GO_PART.match(s, pos)
+        if m is None:
+            return None
+        total += float(m[1]) * _GO_UNITS[m[2]]
+        pos = m.end()
+        matched = True
+    if not matched:
+        return None
+    return sign * total
+
+
+_GO_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_GO_PART = re.compile(r"(\d{1,15}(?:\.\d{1,9})?|\.\d{1,9})(ns|us|µs|μs|ms|s|m|h|d)")
+_BARE = re.compile(r"\d{1,15}(?:\.\d{1,9})?")
