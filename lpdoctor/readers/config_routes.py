@@ -311,7 +311,9 @@ def _from_node(node: object, depth: int = 0) -> Y:
                         for k, v in src.items():
                             out.setdefault(k, v)
                     continue
-                out[knode.value] = _from_node(vnode, depth + 1)
+                child = _from_node(vnode, depth + 1)
+                child.line = knode.start_mark.line + 1  # a block is where its key is written
+                out[knode.value] = child
         return Y(out, line)
     if isinstance(node, yaml.SequenceNode):
         return Y([_from_node(v, depth + 1) for v in node.value], line)
