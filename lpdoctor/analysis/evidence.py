@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..durations import fmt_s
-from ..model import Finding, Outcome, Report, SourceLocation
+from ..model import Finding, HopKind, Outcome, Report, SourceLocation
 from .aggregate import OVERFLOW_ROUTE, RouteStats, ScanAggregate
 from .component_hops import written
 from .hops import HopFacts, ProxySource
@@ -75,7 +75,7 @@ def explain_log_findings(report: Report, logged: list[LoggedRoute], app_hops: li
         candidates = [(t, hop) for t in hop.hop.timeouts if t.value_s is not None]
         candidates += [(t, a) for a in app_hops or [] for t in a.hop.timeouts if t.value_s is not None]
         f.evidence["served_by"] = str(hop.block) if hop.block else hop.hop.name
-        if f.fix and hop.block is not None:
+        if f.fix and hop.block is not None and f.hop == HopKind.PROXY:
             f.fix += f" — {hop.block_label} at {_at(hop.block)}"
         if f.rule == "retry-multiplies-wait" and hop.retry is not None:
             retry = hop.retry

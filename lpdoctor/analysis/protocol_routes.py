@@ -26,7 +26,9 @@ class KnownRequest:
 # Targets use what clients really send (Matrix clients: timeout=30000; Consul: index without wait = 5 min).
 KNOWN_REQUESTS: tuple[KnownRequest, ...] = (
     KnownRequest(
-        "matrix-sync", "/_matrix/client/v3/sync?since=s1&timeout=30000", ("_matrix", "synapse", "dendrite", "conduit")
+        "matrix-sync",
+        "/_matrix/client/v3/sync?since=s1&timeout=30000",
+        ("_matrix", "matrix.", "synapse", "dendrite", "conduit"),
     ),
     KnownRequest("consul-blocking", "/v1/kv/app/config?index=42", ("consul", "/v1/kv", "/v1/catalog", "/v1/health")),
     KnownRequest("nomad-blocking", "/v1/jobs?index=42", ("nomad", "/v1/job", "/v1/allocation", "/v1/node")),
