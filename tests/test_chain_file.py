@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lpdoctor.analysis.chain import HoldSpec
 from lpdoctor.analysis.hold_specs import apply_overlays
@@ -41,8 +44,37 @@ routes:
 """
 
 
-def parse(text: str) -> object:
-    return parse_chain_file(text, "ops/lpdoctor.yaml")
+KEYS = [
+    "version",
+    "nginx",
+    "margin",
+    "defaults",
+    "routes",
+    "route",
+    "host",
+    "hold",
+    "keepalive",
+    "every",
+    "kind",
+    "client",
+    "edges",
+    "proxies",
+    "app",
+    "app_from",
+    "component",
+    "timeouts",
+    "worker_class",
+    "keepalive_idle",
+    "pool_idle",
+    "buffering",
+    "passes_1xx",
+    "value",
+    "semantics",
+    "aws-alb",
+    "httpx",
+    "read",
+    "idle_timeout",
+]
 
 
 def test_a_full_chain_file() -> None:
@@ -153,3 +185,28 @@ def test_the_documented_example_is_valid() -> None:
     assert blocks, "docs/chain-file.md has no yaml example"
     for block in blocks:
         parse_chain_file(block.split("```", 1)[0], "docs/chain-file.md")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+        lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.sampled_from(KEYS), kids, max_size=5),
+        max_leaves=25,
+    )
+)
+def test_any_yaml_is_a_chain_file_or_one_clear_error(data: object) -> None:
+    text = yaml.safe_dump(data)
+    try:
+        parse_chain_file(text, "fuzz.yaml")
+    except ChainFileError as exc:
+        assert str(exc).startswith("fuzz.yaml") and "\n" not in str(exc)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300))
+def test_any_text_is_a_chain_file_or_one_clear_error(text: str) -> None:
+    try:
+        parse_chain_file(text, "fuzz.yaml")
+    except ChainFileError as exc:
+        assert "\n" not in str(exc)

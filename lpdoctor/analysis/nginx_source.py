@@ -55,11 +55,13 @@ def scope_of(t: Timeout) -> str:
 class NginxSource:
     """An :class:`NginxConfig` answering "which hop serves this request"."""
 
-    component = "nginx"
-
     def __init__(self, config: NginxConfig) -> None:
         self.config = config
         self._facts: dict[int, HopFacts | None] = {}
+
+    @property
+    def component(self) -> str:
+        return self.config.dialect  # "nginx", or "ingress-nginx" for manifests
 
     @property
     def label(self) -> str:

@@ -10,6 +10,7 @@ The data is read with ``yaml.safe_load``; line numbers come from ``yaml.compose`
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +45,7 @@ class ChainFileError(Exception):
     """A chain file lpdoctor cannot use. ``str()`` is one line: ``file:line: problem``."""
 
     def __init__(self, problem: str, file: str, line: int | None = None) -> None:
+        problem = " ".join(problem.split())  # one line, whatever the YAML library said
         self.problem = problem
         self.file = file
         self.line = line
@@ -147,7 +149,9 @@ def parse_chain_file(text: str, path: str) -> ChainFile:
         line = mark.line + 1 if mark is not None else None
         raise ChainFileError(f"not valid YAML: {exc.problem or exc.context}", path, line) from None
     except yaml.YAMLError as exc:
-        raise ChainFileError(f"not valid YAML: {exc}", path) from None
+        raise ChainFileError(
+            f"not valid YAML: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", path
+        ) from None
     if data is None:
         raise ChainFileError("the file is empty", path)
     root = _Y(data, node, path)
@@ -187,8 +191,8 @@ def _duration(v: _Y, what: str, component: str) -> float | None:
         raise v.error(f"{what}: expected a duration like 30s, got {data}")
     if isinstance(data, (int, float)):
         seconds = float(data)
-        if seconds < 0 or seconds != seconds:
-            raise v.error(f"{what}: a duration cannot be negative")
+        if not math.isfinite(seconds) or seconds < 0:
+            raise v.error(f"{what}: {data} is not a duration (like 30s, 500ms, 2m, or none)")
     else:
         text = str(data).strip()
         if text.lower() in _NO_LIMIT:
