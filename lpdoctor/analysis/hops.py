@@ -78,14 +78,6 @@ class HopFacts:
     def component(self) -> str:
         return self.hop.component
 
-    def spell(self, t: Timeout, value: float | None) -> str | None:
-        """The fix line setting ``t`` to ``value`` in this hop's own syntax (``{line}`` in fix templates).
-
-        None here: the rule templates spell it. A dialect whose syntax depends on where the hop was declared
-        (labels, annotations, file keys) overrides this.
-        """
-        return None
-
 
 class ProxySource(Protocol):
     """A proxy configuration that can say which of its blocks serves a request."""
