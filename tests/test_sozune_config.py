@@ -1,12 +1,17 @@
 """Sōzune configuration: compose labels (list and mapping), Kubernetes annotations, the file provider.
 
-The reader's model (routes, settings with file:line, problems Sōzune would report) is tested here; the
-findings and fixes through ``lpdoctor check-config`` are in ``tests/test_sozune_check_config.py``.
+The reader's model (routes, settings with file:line, problems Sōzune would report) first; then the findings
+and fixes users see through ``lpdoctor check-config`` (and ``scan`` on the samples' logs).
 """
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -328,3 +333,137 @@ def test_did_you_mean(key: str, suggestion: str | None) -> None:
 )
 def test_backend_timeout_is_read_like_rusts_u64_parse(raw: str, value: int | None) -> None:
     assert sl.parse_unsigned(raw) == value
+
+
+# ---- through the CLI: findings, file:line and fixes in Sōzune's own syntax
+
+LPDOCTOR = [sys.executable, "-m", "lpdoctor"]
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*LPDOCTOR, *args], capture_output=True, text=True, timeout=120, env={**os.environ, "NO_COLOR": "1"}
+    )
+
+
+def check_config(*args: str) -> tuple[int, list[dict[str, Any]], dict[str, Any]]:
+    r = run("check-config", *args, "-f", "json")
+    assert "Traceback" not in r.stderr, r.stderr
+    report = json.loads(r.stdout)
+    return r.returncode, report["findings"], report
+
+
+def one(findings: list[dict[str, Any]], rule: str, line: int | None = None) -> dict[str, Any]:
+    found = [f for f in findings if f["rule"] == rule and (line is None or f["line"] == line)]
+    assert len(found) == 1, [(f["rule"], f["line"], f["message"]) for f in findings]
+    return found[0]
+
+
+def test_cli_compose_list_default_timeout_is_an_error_with_a_label_fix() -> None:
+    code, findings, report = check_config(str(FIX / "compose-list.yml"))
+    assert code == 1
+    cut = one(findings, "timeout-below-hold")
+    assert (cut["severity"], cut["line"], cut["route"], cut["hold_s"]) == ("error", 13, "/_matrix/client/v3/sync", 30.0)
+    assert cut["file"].endswith("compose-list.yml") and "no backendTimeout (default 30 s)" in cut["context"]
+    assert cut["fix"].startswith(
+        '- "sozune.http.synapse.backendTimeout=35"  # under labels: of compose service synapse'
+    )
+    ceiling = one(findings, "sozune-sozu-ceiling", 13)
+    assert ceiling["severity"] == "warning" and ceiling["confidence"] == "inferred"
+    assert ceiling["evidence"]["confidence"] == "inferred from the code, not reproduced"
+    assert "HTTP/2 per-stream idle timeout 30 s" in ceiling["message"]  # tls=true
+    assert "lpdoctor probe 'https://matrix.example.com/_matrix/client/v3/sync' --search" in ceiling["fix"]
+    assert report["inputs"][0]["format"] == "sozune-compose"
+
+
+def test_cli_compose_backend_command_is_the_server_hop() -> None:
+    _, findings, report = check_config(str(FIX / "compose-list.yml"), "--hold", "notify.example.com/poll=60s")
+    (chain,) = [c for c in report["chains"] if c["route"] == "/poll"]
+    assert [(h["component"], h["kind"]) for h in chain["hops"]] == [("sozune", "proxy"), ("gunicorn", "server")]
+    assert chain["hops"][1]["timeouts"][0]["value_s"] == 120.0 and chain["hops"][1]["timeouts"][0]["line"] == 26
+    retry = one(findings, "retry-multiplies-wait")
+    assert retry["line"] == 33
+    assert retry["fix"].startswith('- "sozune.http.notify.retry.attempts=1"')
+    assert one(findings, "sozune-sozu-ceiling", 32)["configured_s"] == 90.0
+
+
+def test_cli_compose_mapping_gives_mapping_fixes() -> None:
+    code, findings, _ = check_config(str(FIX / "compose-mapping.yml"))
+    assert code == 0  # backendTimeout=60 clears the hold; what is left are warnings
+    assert not [f for f in findings if f["rule"] == "timeout-below-hold"]
+    in_flight = one(findings, "sozune-in-flight-long-poll")
+    assert (in_flight["severity"], in_flight["line"]) == ("warning", 16)
+    assert in_flight["fix"].startswith('sozune.http.synapse.inFlightReq: "8"')
+    assert one(findings, "retry-multiplies-wait")["fix"].startswith('sozune.http.synapse.retry.attempts: "1"')
+    assert "backendTimeout=60" in one(findings, "sozune-sozu-ceiling", 14)["message"]
+
+
+def test_cli_file_provider_fixes_use_backend_timeout_keys() -> None:
+    code, findings, report = check_config(str(FIX / "entrypoints.yaml"))
+    assert code == 1
+    cut = one(findings, "timeout-below-hold")
+    assert cut["line"] == 3 and cut["fix"].startswith("backend_timeout: 35  # under config: of entrypoint file_synapse")
+    quoted = one(findings, "sozune-invalid-setting", 46)
+    assert quoted["severity"] == "error" and quoted["fix"] == "backend_timeout: 120"
+    assert one(findings, "sozune-invalid-setting", 45)["fix"] == "backend_timeout: 90"
+    assert one(findings, "sozune-sozu-ceiling", 29)["route"] == "/"  # file_app: no hold known, 60 s set
+    assert report["inputs"][0]["format"] == "sozune-file"
+
+
+def test_cli_kubernetes_annotations_and_zero_timeout() -> None:
+    code, findings, _ = check_config(str(FIX / "k8s-services.yaml"), "--hold", "events.example.com/events=25s")
+    assert code == 1
+    cut = one(findings, "timeout-below-hold")
+    assert cut["line"] == 8
+    assert cut["fix"].startswith('sozune.http.synapse.backendTimeout: "35"  # under metadata.annotations of Service')
+    unbounded = one(findings, "unbounded-timeout")
+    assert (unbounded["severity"], unbounded["line"]) == ("warning", 27)
+    assert unbounded["fix"].startswith('sozune.http.events.backendTimeout: "30"')
+    assert "only on a Service" in one(findings, "sozune-invalid-setting", 39)["message"]
+
+
+def test_cli_bad_labels_are_findings_with_did_you_mean_and_both_unit_readings() -> None:
+    code, findings, _ = check_config(str(FIX / "compose-bad.yml"))
+    assert code == 1  # E002: a service without host is not routed
+    typo = one(findings, "sozune-invalid-setting", 9)
+    assert "did you mean sozune.http.web.backendTimeout?" in typo["message"]
+    assert typo["fix"] == '- "sozune.http.web.backendTimeout=5"'
+    assert "'60s' is not a whole number" in one(findings, "sozune-invalid-setting", 10)["message"]
+    assert one(findings, "sozune-invalid-setting", 31)["severity"] == "error"
+    trap = one(findings, "timeout-unit-trap")
+    assert trap["line"] == 28
+    assert "30000 SECONDS" in trap["message"] and "that is 30 s" in trap["message"]
+    assert trap["fix"].startswith('- "sozune.http.api.backendTimeout=30"')
+
+
+def test_cli_invalid_yaml_is_one_line_with_file_and_line_and_exit_2() -> None:
+    r = run("check-config", str(FIX / "broken.yml"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert f"{FIX / 'broken.yml'}:5: not valid YAML" in r.stderr
+
+
+def test_sample_sozune_matrix_config_and_log() -> None:
+    code, findings, _ = check_config(str(SAMPLES / "sozune-matrix" / "docker-compose.yml"))
+    assert code == 1
+    assert sorted((f["rule"], f["severity"], f["line"]) for f in findings) == [
+        ("sozune-sozu-ceiling", "warning", 18),
+        ("timeout-below-hold", "error", 18),
+    ]
+    r = run("scan", str(SAMPLES / "sozune-matrix" / "sozune.log"), "-f", "json")
+    assert r.returncode == 1
+    scan = json.loads(r.stdout)
+    (cut,) = scan["findings"]
+    assert (cut["rule"], cut["severity"], cut["cutoff_s"], cut["hold_s"]) == ("hold-cut", "error", 30.0, 30.0)
+
+
+def test_sample_sozune_matrix_fixed_keeps_only_the_ceiling_warning() -> None:
+    code, findings, _ = check_config(str(SAMPLES / "sozune-matrix-fixed" / "docker-compose.yml"))
+    assert code == 0
+    ceiling = one(findings, "sozune-sozu-ceiling")
+    assert len(findings) == 1 and ceiling["line"] == 34 and ceiling["confidence"] == "inferred"
+    r = run("scan", str(SAMPLES / "sozune-matrix-fixed" / "sozune.log"), "-f", "json")
+    assert r.returncode == 0
+    scan = json.loads(r.stdout)
+    assert scan["findings"] == []
+    assert any("not proof that it is healthy" in n for n in scan.get("notes", []))

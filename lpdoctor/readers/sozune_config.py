@@ -23,6 +23,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -30,34 +31,37 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ..durations import DurationError, parse_duration
 from ..model import Severity, SourceLocation
 from . import sozune_labels as sl
+from .config_routes import ConfigReadError
 from .sozune_routes import LabelProblem, Setting, SozuneRoute
+
+if TYPE_CHECKING:
+    from ..analysis.sozune_source import SozuneSource
 
 MAX_CONFIG_BYTES = 32 << 20
 MAX_MERGE_DEPTH = 8
 FORMS = ("compose", "kubernetes", "file")
 
 
-class SozuneConfigError(Exception):
+class SozuneConfigError(ConfigReadError):
     """The file cannot be read or is not YAML. ``str()`` is one line with ``file:line``."""
-
-    def __init__(self, problem: str, file: str | None = None, line: int | None = None) -> None:
-        self.problem = problem
-        self.file = file
-        self.line = line
-        where = f"{file}:{line}" if file and line else (file or "")
-        super().__init__(f"{where}: {problem}" if where else problem)
 
 
 @dataclass(slots=True)
 class SozuneConfig:
     """What one file says about Sōzune routes."""
 
-    source: str  # the path as given
+    path: str  # the path as given
     file: str  # as shown in reports ("<stdin>" for -)
     form: str  # "compose" | "kubernetes" | "file" | "none"
     routes: list[SozuneRoute] = field(default_factory=list)
     problems: list[LabelProblem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+
+    def source(self) -> SozuneSource:
+        """This configuration as a proxy source for check-config (:mod:`lpdoctor.analysis.sozune_source`)."""
+        from ..analysis.sozune_source import SozuneSource
+
+        return SozuneSource(self)
 
 
 # ---- reading
@@ -109,6 +113,16 @@ def sniff_sozune_yaml(text: str) -> str | None:
     return None
 
 
+def looks_like(name: str, text: str) -> bool:
+    """The check-config dispatch hook (:func:`lpdoctor.readers.config_routes.sniff_config`)."""
+    return name.endswith((".yml", ".yaml")) and sniff_sozune_yaml(text) is not None
+
+
+def load(path: str) -> SozuneConfig:
+    """The check-config dispatch hook: :func:`load_sozune_config`."""
+    return load_sozune_config(path)
+
+
 def is_sozune_config(path: str) -> bool:
     try:
         return sniff_sozune_yaml(_read(path)) is not None
@@ -122,7 +136,7 @@ def load_sozune_config(path: str) -> SozuneConfig:
     shown = "<stdin>" if path == "-" else path
     docs = _compose_yaml(_read(path), shown)
     forms = [f for f in (_form_of(d) for d in docs) if f is not None]
-    config = SozuneConfig(source=path, file=shown, form=forms[0] if forms else "none")
+    config = SozuneConfig(path=path, file=shown, form=forms[0] if forms else "none")
     for doc in docs:
         form = _form_of(doc)
         if form == "compose":
