@@ -175,11 +175,16 @@ class _Blank(dict[str, object]):
 
 
 def render_fix(rule_id: str, component: str, hop: HopKind, **values: object) -> str | None:
-    """The fix template of a rule for a component and hop, filled in (unknown placeholders stay visible)."""
+    """The fix template of a rule for a component and hop, filled in (unknown placeholders stay visible).
+
+    A key ``component/setting:hop`` (e.g. ``envoy/stream_idle_timeout:proxy``) is preferred for that setting.
+    """
     doc = rule_docs().get(rule_id)
     if doc is None:
         return None
-    for key in (f"{component}:{hop.value}", f"*:{hop.value}", f"{component}:*", "*:*"):
+    setting = values.get("setting")
+    specific = (f"{component}/{setting}:{hop.value}",) if setting else ()
+    for key in (*specific, f"{component}:{hop.value}", f"*:{hop.value}", f"{component}:*", "*:*"):
         template = doc.fixes.get(key)
         if template:
             return template.format_map(_Blank(values))
