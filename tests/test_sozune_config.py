@@ -467,3 +467,20 @@ def test_sample_sozune_matrix_fixed_keeps_only_the_ceiling_warning() -> None:
     scan = json.loads(r.stdout)
     assert scan["findings"] == []
     assert any("not proof that it is healthy" in n for n in scan.get("notes", []))
+
+
+def test_swarm_deploy_labels_and_regex_paths(tmp_path: Path) -> None:
+    path = tmp_path / "stack.yml"
+    path.write_text(
+        "services:\n  chat:\n    image: matrixdotorg/synapse:latest\n    deploy:\n      labels:\n"
+        "        - sozune.enable=true\n        - sozune.http.chat.host=m.example.com\n"
+        "        - sozune.http.chat.pathRegex=^/_matrix/(client|federation)/\n"
+        "  slow:\n    labels:\n      - sozune.enable=true\n      - sozune.http.slow.host=s.example.com\n"
+        "      - sozune.http.slow.pathRegex=^/(a+)+$\n",
+        encoding="utf-8",
+    )
+    config = load_sozune_config(str(path))
+    chat, slow = config.routes
+    assert (chat.path_type, chat.settings["pathRegex"].location.line) == ("Regex", 8)
+    assert path_matches(chat, "/_matrix/client/v3/sync") and not path_matches(chat, "/_synapse/admin")
+    assert not path_matches(slow, "/" + "a" * 40 + "!")  # a nested quantifier is never run

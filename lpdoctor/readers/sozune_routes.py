@@ -186,13 +186,19 @@ def sozune_hop(route: SozuneRoute) -> Hop:
 
 
 MAX_REGEX_CHARS = 512
+# A quantified group that itself holds a quantifier ("(a+)+", "(.*)*"): Python's backtracking engine can take
+# exponential time on it (Sōzu's Rust regex cannot). Such a rule is not tried; the route is not matched.
+_NESTED_QUANTIFIER = re.compile(r"\([^()]{0,200}[+*][^()]{0,200}\)[+*{]")
 
 
 def path_matches(route: SozuneRoute, path: str) -> bool:
     """Whether the route's path rule takes ``path`` (Sōzu: prefix = string prefix; regex = search)."""
     if route.path_type == "Regex":
+        pattern = route.path[:MAX_REGEX_CHARS]
+        if _NESTED_QUANTIFIER.search(pattern):
+            return False
         try:
-            return re.search(route.path[:MAX_REGEX_CHARS], path) is not None
+            return re.search(pattern, path[:MAX_REGEX_CHARS]) is not None
         except re.error:
             return False
     if route.path_type == "Exact":
