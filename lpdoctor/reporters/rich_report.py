@@ -102,7 +102,7 @@ def render(report: Report, out: TextIO) -> None:
             spread = "/".join(_num(obs.get(k)) for k in ("p50_s", "p95_s", "max_s")) if obs else "–"
             t.add_row(
                 route,
-                str(e.requests),
+                str(e.requests) if (e.requests or e.observed) else "–",
                 _s(e.hold_s),
                 spread,
                 Text(fails or "–", style="red" if fails else ""),

@@ -33,6 +33,10 @@ def render(report: Report, out: TextIO) -> None:
         w(f"Routes ({len(long_polls)} long-poll of {len(report.endpoints)})\n")
         listed = long_polls + [e for e in report.endpoints if not e.long_poll][: max(0, 10 - len(long_polls))]
         for e in listed:
+            if e.requests == 0 and not e.observed:
+                source = e.extra.get("hold_source") or e.extra.get("detected_by") or "configuration"
+                w(f"  {'LP ' if e.long_poll else '   '}{e.route}  hold={_s(e.hold_s)} (from {source})\n")
+                continue
             obs = e.observed or {}
             statuses = e.extra.get("statuses", {})
             fails = ", ".join(f"{k}×{v}" for k, v in statuses.items() if k[:1] in ("4", "5", "-") and k != "404")
