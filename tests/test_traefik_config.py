@@ -18,6 +18,7 @@ from lpdoctor.readers.traefik_config import (
     add_traefik_text,
     evaluate_rule,
     load_traefik_config,
+    looks_like,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures" / "configs" / "traefik"
@@ -162,6 +163,10 @@ def test_sniffing_and_dispatch() -> None:
     for name in ("traefik.yml", "dynamic.yml", "traefik.toml", "docker-compose.yml"):
         assert sniff_config(str(FIXTURES / name)) == "traefik", name
     assert load_config_source(DYNAMIC).component == "traefik"
+    # Sōzune's file provider also has a top-level entrypoints key, but as a list.
+    sozune = "entrypoints:\n  - id: matrix\n    name: synapse\n    protocol: http\n"
+    assert not looks_like("entrypoints.yaml", sozune)
+    assert not looks_like("nginx.conf", "server {\n  listen 80;\n  location / { proxy_pass http://a; }\n}\n")
 
 
 @given(st.text(max_size=200), st.sampled_from(["/", "/poll", "/a/b?c=d"]))

@@ -449,7 +449,8 @@ def looks_like(name: str, text: str) -> bool:
     if name.startswith("traefik") and name.endswith((".yml", ".yaml", ".toml")):
         return True
     return bool(
-        re.search(r"(?im)^\s*\[?\s*entry_?points\b", head)
+        re.search(r"(?im)^[ \t]*entryPoints[ \t]*:[ \t]*\n[ \t]+[\w.-]{1,64}[ \t]*:", head)  # a mapping, not a list
+        or re.search(r"(?im)^\s*\[\s*entryPoints\b", head)
         or re.search(r"(?i)respondingtimeouts|forwardingtimeouts|serverstransports?\b", head)
         or (re.search(r"(?im)^\s*\[?http\.?(routers|services)\]?", head) and "rule" in low)
     )
