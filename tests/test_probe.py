@@ -153,6 +153,9 @@ def test_judging_failures_by_when_they_happen() -> None:
     assert judge(fake(5.0, 0.01, status=401)).verdict is Verdict.REJECTED
     assert judge(fake(5.0, 12.0, status=None, failure=OWN_TIMEOUT)).verdict is Verdict.NO_ANSWER
     assert judge(fake(5.0, 0.0, status=None, failure="connect")).verdict is Verdict.UNREACHABLE
+    lost = fake(2.0, 3.8, status=None, failure=EOF_BEFORE_HEADERS)
+    lost.interim = [(102, 0.4)]
+    assert judge(lost).verdict is Verdict.INTERIM_ONLY  # a 102 then nothing: not a timer
 
 
 @pytest.mark.parametrize(

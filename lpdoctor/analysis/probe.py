@@ -64,6 +64,7 @@ class Verdict(str, Enum):
     REJECTED = "rejected"
     NO_ANSWER = "no-answer"
     UNREACHABLE = "unreachable"
+    INTERIM_ONLY = "interim-only"  # 102 Processing arrived, the final answer never did
 
     @property
     def is_cut(self) -> bool:
@@ -82,6 +83,10 @@ class Judged:
 def judge(m: Measurement) -> Judged:
     """What one measurement says about the chain."""
     at = m.failed_at_s
+    hold_over = m.hold_s is None or m.held_s >= m.hold_s - timing_tolerance(m.hold_s, m.rtt_s)
+    if m.interim and m.failure is not None and (m.status is None or m.status < 200) and hold_over:
+        # Interim responses came, the final one did not, although the hold was over: a hop lost it.
+        return Judged(m, Verdict.INTERIM_ONLY, m.held_s)
     if m.failure == OWN_TIMEOUT:
         return Judged(m, Verdict.NO_ANSWER, m.held_s)
     if m.failure is not None and m.failure not in (RESET, EOF_BEFORE_HEADERS, EOF_IN_BODY):
@@ -212,7 +217,7 @@ class CutSearch:
         if self.stop_reason:
             return self.stop_reason
         plan = self.plan
-        if self.of(Verdict.REJECTED, Verdict.UNREACHABLE):
+        if self.of(Verdict.REJECTED, Verdict.UNREACHABLE, Verdict.INTERIM_ONLY):
             return "unusable"
         if self.consecutive_refusals >= MAX_REFUSALS:
             return "refused"
@@ -432,7 +437,7 @@ def conclude(search: CutSearch) -> ProbeConclusion:
     keep = keepalive_seen(search.judged)
     base = ProbeConclusion(state=reason, lo_s=lo, hi_s=hi, keepalive=keep, stop_reason=reason)
     if reason in ("unusable", "refused"):
-        base.evidence = search.of(Verdict.REJECTED, Verdict.UNREACHABLE, Verdict.REFUSED)
+        base.evidence = search.of(Verdict.REJECTED, Verdict.UNREACHABLE, Verdict.INTERIM_ONLY, Verdict.REFUSED)
         return base
     cuts = search.of(Verdict.CUT_EARLY, Verdict.CUT_AT_HOLD, Verdict.CUT_LATE, Verdict.NO_ANSWER)
     if hi is None or not cuts:
@@ -597,6 +602,14 @@ def _state_note(c: ProbeConclusion, plan: SearchPlan) -> str | None:
         return "The search stopped at --max-time; the bracket is still wide."
     if c.state == "unusable" and c.evidence:
         j = c.evidence[0]
+        if j.verdict is Verdict.INTERIM_ONLY:
+            ended = "lpdoctor stopped waiting" if j.m.failure == OWN_TIMEOUT else "the connection closed"
+            return (
+                f"The server's interim {j.m.interim[0][0]} response reached lpdoctor but the final answer never "
+                f"did: {ended} after {fmt_s(round(j.at_s, 2))}. A hop in front does not pass interim "
+                "responses on: nginx (checked on 1.22.1) takes an upstream's 102 for the final response (status "
+                "102 in its access log) and the real answer is lost. Send heartbeats as bytes of a 200 body instead."
+            )
         if j.verdict is Verdict.REJECTED:
             return (
                 f"The endpoint answered {j.m.status} after {fmt_s(round(j.at_s, 2))}: the request itself was "

@@ -302,6 +302,8 @@ class Measurement:
                 text += f" (headers at {self.header_s:.2f} s)"
         else:
             word = FAILURE_WORDS.get(self.failure or "", self.failure or "failed")
+            if self.failure == EOF_BEFORE_HEADERS and self.interim:
+                word = "connection closed before the final response"
             text = f"{word} after {self.total_s:.2f} s"
             if self.status is not None:
                 text = f"{self.status}, then {text}"
