@@ -28,6 +28,11 @@ def run() -> None:
     import os
     import sys
 
+    for stream in (sys.stdout, sys.stderr):
+        # A terminal or CI log that cannot show a character gets an escape, not a crash (LANG=C, latin-1).
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     try:
         main()
     except KeyboardInterrupt:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import io
 import os
+import secrets
+import stat
 import sys
-import tempfile
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -65,16 +66,49 @@ def exit_code(report: Report, fail_on: str) -> int:
 
 
 def write_atomically(path: str, text: str) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".lpdoctor-", dir=directory)
+    """Write ``text`` to ``path`` so that it is either the old file or the whole new one, never a part.
+
+    A temporary file beside the target is written, flushed and renamed over it; it gets the target's mode, or
+    the usual one under the umask for a new file. A target that is not a regular file (``/dev/stdout``, a
+    FIFO) is written directly: there is nothing to rename over.
+    """
+    try:
+        st: os.stat_result | None = os.stat(path)
+    except FileNotFoundError:
+        st = None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        return
+    target = os.path.realpath(path)  # through a symlink: replace the file, not the link
+    tmp = os.path.join(os.path.dirname(target), f".lpdoctor-{os.getpid()}-{secrets.token_hex(6)}.tmp")
+    # 0o666 under the umask, as any new file; O_EXCL: never through a file or link someone put there.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
-        os.replace(tmp, path)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if st is not None:
+            os.chmod(tmp, stat.S_IMODE(st.st_mode))
+        os.replace(tmp, target)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _is_an_input(output: str, report: Report) -> str | None:
+    """The input ``output`` would overwrite, if any: lpdoctor never writes over what it reads."""
+    for i in report.inputs:
+        if i.path == "-":
+            continue
+        try:
+            if os.path.samefile(output, i.path):
+                return i.path
+        except OSError:
+            continue
+    return None
 
 
 def emit(report: Report, output_format: str, output: str | None) -> None:
@@ -82,6 +116,9 @@ def emit(report: Report, output_format: str, output: str | None) -> None:
     render = get_renderer(fmt)
     safe_report = sanitized(report)
     if output:
+        overwritten = _is_an_input(output, report)
+        if overwritten is not None:
+            fail(f"--output {output}: that is an input ({overwritten}); lpdoctor does not overwrite its inputs")
         buf = io.StringIO()
         render(safe_report, buf)
         try:

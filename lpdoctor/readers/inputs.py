@@ -6,6 +6,7 @@ yield what could be read and leave a warning on the :class:`~lpdoctor.model.Inpu
 
 from __future__ import annotations
 
+import errno
 import gzip
 import io
 import os
@@ -35,31 +36,45 @@ def _describe_kind(mode: int) -> str | None:
     return None
 
 
+_PIPE_PATHS = ("/dev/fd/", "/proc/", "/dev/stdin")  # process substitution and stdin: a pipe with a writer
+
+
 def open_input(path: str) -> BinaryIO:
-    """Open ``path`` (or stdin for ``-``) read-only, in binary. Raises :class:`InputError`."""
+    """Open ``path`` (or stdin for ``-``) read-only, in binary. Raises :class:`InputError`.
+
+    The file is opened without blocking and checked on the open descriptor itself, so what is read is what
+    was checked (no race with a file swapped for a FIFO in between), and a named pipe without a writer cannot
+    hang lpdoctor.
+    """
     if path == "-":
         return sys.stdin.buffer
+    flags = os.O_RDONLY | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        st = os.stat(path)
+        fd = os.open(path, flags)
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except PermissionError:
         raise InputError(f"{path}: permission denied") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, not a log file") from None
     except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    kind = _describe_kind(st.st_mode)
-    if kind:
-        raise InputError(f"{path}: {kind}, not a log file")
-    if stat.S_ISFIFO(st.st_mode) and not (path.startswith("/dev/fd/") or path.startswith("/proc/")):
-        # A named pipe with no writer would block forever; process substitution (/dev/fd/N) is fine.
-        raise InputError(f"{path}: is a named pipe; pipe it into `lpdoctor scan -` instead")
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOCTTY", 0))
-    except PermissionError:
-        raise InputError(f"{path}: permission denied") from None
-    except OSError as exc:
+        if exc.errno == errno.ENXIO:  # a socket file
+            raise InputError(f"{path}: is a socket, not a log file") from None
         raise InputError(f"{path}: cannot open ({exc.strerror or exc})") from None
-    return os.fdopen(fd, "rb", buffering=1 << 16)
+    try:
+        mode = os.fstat(fd).st_mode
+        kind = _describe_kind(mode)
+        if kind:
+            raise InputError(f"{path}: {kind}, not a log file")
+        if stat.S_ISFIFO(mode) and not path.startswith(_PIPE_PATHS):
+            # A named pipe may have no writer (and lpdoctor would wait forever); a pipe into stdin is fine.
+            raise InputError(f"{path}: is a named pipe; pipe it into `lpdoctor scan -` instead")
+        if hasattr(os, "O_NONBLOCK"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb", buffering=1 << 16)
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _maybe_gunzip(raw: BinaryIO) -> tuple[BinaryIO, bool]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import os
 from enum import Enum
 from typing import Any
 
@@ -22,6 +23,13 @@ def _walk(value: Any, limit: int) -> Any:
         return [_walk(v, limit) for v in value]
     if isinstance(value, tuple):
         return tuple(_walk(v, limit) for v in value)
+    if isinstance(value, (set, frozenset)):
+        return type(value)(_walk(v, limit) for v in value)
+    if isinstance(value, os.PathLike):
+        path = os.fspath(value)
+        return safe(path if isinstance(path, str) else path.decode("utf-8", "replace"), limit)
+    if isinstance(value, bytes):
+        return safe(value.decode("utf-8", "replace"), limit)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         for f in dataclasses.fields(value):
             current = getattr(value, f.name)
