@@ -173,3 +173,12 @@ def test_sniffing_and_dispatch() -> None:
 @settings(max_examples=200, deadline=None)
 def test_rules_never_raise(rule: str, path: str) -> None:
     assert evaluate_rule(rule, None, path) in (True, False, None)
+
+
+def test_check_config_reads_static_and_dynamic_files_as_one_configuration() -> None:
+    from lpdoctor.readers.config_routes import load_config_sources
+
+    (source,) = load_config_sources([(STATIC, "traefik"), (DYNAMIC, "traefik")])
+    header = timers(source.hop_for("chat.example.org", "/_matrix/client/v3/sync"))["responseHeaderTimeout"]
+    assert header.value_s == 25.0 and header.location is not None and header.location.file == STATIC
+    assert header.location.context == "serversTransport (static configuration)"

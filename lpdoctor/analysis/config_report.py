@@ -13,7 +13,7 @@ from ..readers.app_servers import Discovery, discover_app_servers
 from ..readers.base import LogFormat
 from ..readers.chain_file import ChainFile, ChainFileError, load_chain_file
 from ..readers.config_log_formats import aggregate_with_config
-from ..readers.config_routes import ConfigReadError, load_config_source, sniff_config
+from ..readers.config_routes import ConfigReadError, load_config_sources, sniff_config
 from ..readers.ingress_nginx import load_ingress_manifests
 from ..readers.nginx_config import NginxConfig, NginxConfigError, load_nginx_config
 from .aggregate import DEFAULT_MAX_ROUTES, ScanAggregate
@@ -147,21 +147,21 @@ def build_config_report(
         report.inputs.append(InputSummary(path=opts.chain_file, format="chain-file", kind="config"))
     config_paths = list(opts.configs) + [p for p, _ in (chain.nginx if chain else [])]
     configs: list[NginxConfig] = []
-    other_sources: list[ProxySource] = []  # HAProxy, Traefik, Caddy, Envoy, Apache (readers/config_routes.py)
+    other_paths: list[tuple[str, str]] = []  # HAProxy, Traefik, Caddy, Envoy, Apache ... (readers/config_routes.py)
     for path in config_paths:
         if (kind := sniff_config(path)) is not None:
-            try:
-                routed = load_config_source(path, kind)
-            except ConfigReadError as exc:
-                raise ConfigCheckError(str(exc)) from None
-            other_sources.append(routed)
-            report.inputs.append(routed.input_summary())
+            other_paths.append((path, kind))
             continue
         try:
             configs.append(load_config(path))
         except NginxConfigError as exc:
             raise ConfigCheckError(str(exc)) from None
         report.inputs.append(_config_input(configs[-1]))
+    try:
+        other_sources = load_config_sources(other_paths)
+    except ConfigReadError as exc:
+        raise ConfigCheckError(str(exc)) from None
+    report.inputs.extend(routed.input_summary() for routed in other_sources)
     sources: list[ProxySource] = [NginxSource(c) for c in configs] + other_sources
 
     specs: list[HoldSpec] = []

@@ -24,6 +24,7 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from types import ModuleType
+from typing import Any
 
 from ..analysis.hops import HopFacts
 from ..model import InputSummary, Semantics, SourceLocation, Timeout
@@ -396,3 +397,22 @@ def go_duration(text: str, *, bare_unit: str | None = None) -> float | None:
 _GO_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _GO_PART = re.compile(r"(\d{1,15}(?:\.\d{1,9})?|\.\d{1,9})(ns|us|µs|μs|ms|s|m|h|d)")
 _BARE = re.compile(r"\d{1,15}(?:\.\d{1,9})?")
+
+
+def load_config_sources(items: list[tuple[str, str]]) -> list[Any]:
+    """Sources for ``(path, kind)`` pairs, in order. Traefik's files (static, dynamic, compose labels) are read
+    together into one configuration: a router in one file uses the transport and entry points of another.
+
+    Raises :class:`ConfigReadError` (a subclass per reader) for a file that cannot be read.
+    """
+    out: list[Any] = []
+    traefik = [p for p, k in items if k == "traefik"]
+    for path, kind in items:
+        if kind == "traefik":
+            if path == traefik[0]:
+                from .traefik_config import load_traefik_config
+
+                out.append(load_traefik_config(traefik).source())
+            continue
+        out.append(load_config_source(path, kind))
+    return out

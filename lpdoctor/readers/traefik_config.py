@@ -583,7 +583,7 @@ def _file_config(doc: Y, config: TraefikConfig, file: str) -> None:
                     entry.timers[key.lower()] = v
     st = _ci(doc, "serversTransport")
     if st is not None:
-        config.default_transport = _transport("default (static serversTransport)", st, file, config)
+        config.default_transport = _transport("(static configuration)", st, file, config)
     http = _ci(doc, "http")
     if http is None:
         return
@@ -722,7 +722,7 @@ def _static_flags(command: Y, config: TraefikConfig, file: str, svc_name: str) -
                 config.entrypoints.setdefault(parts[1], EntryPoint(parts[1], where))
             elif len(parts) == 3 and parts[:2] == ["serverstransport", "forwardingtimeouts"]:
                 if config.default_transport is None:
-                    config.default_transport = Transport("default (static serversTransport)", where)
+                    config.default_transport = Transport("(static configuration)", where)
                 v = _duration(value, where, config, parts[2])
                 if v is not None:
                     config.default_transport.timers[parts[2]] = v
