@@ -24,6 +24,7 @@ from .hops import SCOPE_DEFAULT, SCOPE_ROUTE, HopFacts, Setting
 ZERO_IS_ZERO = frozenset({"nginx", "ingress-nginx"})
 
 ROLE_ACCEPT_IDLE = "accept-idle"
+ROLE_NOTE = "note"  # catalogued, but does not end a request in flight (reason in the source)
 ROLE_POOL_IDLE = "pool-idle"
 
 
@@ -110,6 +111,12 @@ def build_hop(spec: ComponentSpec) -> HopFacts:
     pool_idle = None
     for setting, entry in entries.items():
         role = entry.extra.get("role")
+        if role == ROLE_NOTE:
+            # Catalogued so users can name it, but it does not end a held request: say so, never a timer.
+            g = given.pop(setting, None)
+            if g is not None:
+                notes.append(f"{spec.component} {setting} does not end a held long-poll: {entry.source}")
+            continue
         if role in (ROLE_ACCEPT_IDLE, ROLE_POOL_IDLE):
             if not _applies(entry, spec.worker_class):
                 continue
