@@ -637,16 +637,22 @@ def probe_findings(route: str, host: str, target: ProbeTarget, search: CutSearch
     guess = c.hop
     lo, hi = c.lo_s, c.hi_s
     first = c.evidence[0].m if c.evidence else None
-    example = next((j for j in c.evidence if j.wall_s is not None), c.evidence[0] if c.evidence else None)
+    walls = [j for j in c.evidence if j.wall_s is not None]
+    bounded = [j for j in c.evidence if j.m.hold_s is not None]
+    example = (
+        walls[0]
+        if walls and c.measured_by == "wall"
+        else min(bounded, key=lambda j: j.m.hold_s or 0.0, default=c.evidence[0] if c.evidence else None)
+    )
     held = max(search.of(Verdict.HELD), key=lambda j: j.at_s, default=None)
 
     proof = []
     if example is not None:
         proof.append(
-            f"a {fmt_s(example.m.hold_s)} poll got {_ending(example)}" if example.m.hold_s else _ending(example)
+            f"{_a(fmt_s(example.m.hold_s))} poll got {_ending(example)}" if example.m.hold_s else _ending(example)
         )
     if held is not None:
-        proof.append(f"a {fmt_s(held.m.hold_s or held.at_s)} poll was answered")
+        proof.append(f"{_a(fmt_s(held.m.hold_s or held.at_s))} poll was answered")
     shown = " and ".join(proof)
     who = guess.reason
 
@@ -771,6 +777,12 @@ def probe_findings(route: str, host: str, target: ProbeTarget, search: CutSearch
             )
         )
     return findings
+
+
+def _a(number: str) -> str:
+    """``a 5 s``, ``an 8 s``, ``an 11 s``, ``an 18.5 s``."""
+    spoken_vowel = number.startswith("8") or (number[:2] in ("11", "18") and not number[2:3].isdigit())
+    return f"{'an' if spoken_vowel else 'a'} {number}"
 
 
 def _ending(j: Judged) -> str:

@@ -65,7 +65,7 @@ class _Progress:
     def done(self, j: Judged, search: CutSearch) -> None:
         lo, hi = search.lo, search.hi
         bracket = f"cut in ({fmt_s(lo) if lo is not None else '-'}, {fmt_s(hi) if hi is not None else '-'}]"
-        click.echo(f"lpdoctor probe:   {j.m.describe()} [{j.verdict.value}]; {bracket}", err=True)
+        click.echo(f"lpdoctor probe:   request {j.m.index}: {j.m.describe()} [{j.verdict.value}]; {bracket}", err=True)
 
     def pause(self, seconds: float) -> None:
         click.echo(f"lpdoctor probe:   failed at once; waiting {fmt_s(seconds)} before trying again", err=True)
