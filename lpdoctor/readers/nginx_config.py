@@ -28,6 +28,7 @@ machine lpdoctor runs on, and every reported file name is the original one.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
@@ -644,18 +645,72 @@ def _retarget_includes(disk: str, text: str, root: str) -> None:
             fh.write("\n".join(lines))
 
 
+MAX_CONFIG_FILE_BYTES = 16 << 20
+_KERNEL_TREES = ("/proc/", "/sys/", "/dev/")
+
+
+def _include_problem(path: str) -> OSError | None:
+    """Why an included file must not be read: a kernel file under /proc, /sys or /dev (``/dev/zero`` never ends,
+    ``/dev/stdin`` waits), not a regular file (a FIFO blocks), or too large. None when it may be read (or does
+    not exist: crossplane then reports it as nginx would)."""
+    try:
+        real = os.path.realpath(path)
+        if os.path.abspath(path).startswith(_KERNEL_TREES) or real.startswith(_KERNEL_TREES):
+            return OSError(errno.EINVAL, "not a regular file", path)
+        st = os.stat(real)
+    except (OSError, ValueError):
+        return None
+    if stat.S_ISDIR(st.st_mode):
+        return None  # crossplane says "is a directory", as nginx does
+    if not stat.S_ISREG(st.st_mode):
+        return OSError(errno.EINVAL, "not a regular file", path)
+    if st.st_size > MAX_CONFIG_FILE_BYTES:
+        return OSError(errno.EFBIG, f"larger than {MAX_CONFIG_FILE_BYTES >> 20} MiB", path)
+    return None
+
+
+def _guarded_lex(filename: str) -> Iterator[tuple[str, int, bool]]:
+    problem = _include_problem(filename)
+    if problem is not None:
+        raise problem
+    yield from crossplane.lexer.lex(filename)
+
+
+def _guarded_open(file: Any, *args: Any, **kwargs: Any) -> Any:
+    problem = _include_problem(str(file))
+    if problem is not None:
+        raise problem
+    return open(file, *args, **kwargs)
+
+
+@contextlib.contextmanager
+def _guarded_crossplane() -> Iterator[None]:
+    """crossplane opens included files itself: check each one first (an ``include /dev/zero;`` in a config
+    under review must not hang CI)."""
+    parser = crossplane.parser
+    saved = parser.lex
+    parser.lex = _guarded_lex
+    parser.open = _guarded_open  # shadows the builtin crossplane uses to check a literal include
+    try:
+        yield
+    finally:
+        parser.lex = saved
+        del parser.open
+
+
 def _parse_files(main: str, display: Callable[[str], str], dump: bool) -> tuple[list[_Stmt], list[str]]:
     try:
-        payload = crossplane.parse(
-            main,
-            onerror=lambda exc: exc,
-            catch_errors=True,
-            single=False,
-            comments=False,
-            strict=False,
-            check_ctx=False,
-            check_args=True,
-        )
+        with _guarded_crossplane():
+            payload = crossplane.parse(
+                main,
+                onerror=lambda exc: exc,
+                catch_errors=True,
+                single=False,
+                comments=False,
+                strict=False,
+                check_ctx=False,
+                check_args=True,
+            )
     except Exception as exc:  # crossplane has no documented exceptions; never show a traceback
         raise NginxConfigError(f"cannot parse ({exc})", display(main)) from None
     configs: list[dict[str, Any]] = payload.get("config", [])
