@@ -19,6 +19,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from lpdoctor.analysis.probe import (
     CutSearch,
@@ -496,3 +498,41 @@ def test_cli_unreachable_endpoint_exits_2_with_a_report() -> None:
     report = json.loads(r.stdout)
     assert report["findings"] == [] and report["stats"]["probe"]["state"] == "unusable"
     assert any("could not connect" in n for n in report["notes"])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    answers=st.lists(
+        st.tuples(
+            st.floats(min_value=0.0, max_value=30.0, allow_nan=False),
+            st.sampled_from([200, 204, 304, 401, 408, 500, 502, 503, 504, 524, None]),
+            st.sampled_from([None, RESET, EOF_BEFORE_HEADERS, EOF_IN_BODY, OWN_TIMEOUT, "connect"]),
+        ),
+        min_size=1,
+        max_size=20,
+    ),
+    low=st.floats(min_value=0.1, max_value=10.0),
+    span=st.floats(min_value=0.5, max_value=60.0),
+    max_requests=st.integers(min_value=1, max_value=15),
+    concurrency=st.integers(min_value=1, max_value=4),
+)
+def test_any_chain_ends_the_search_within_budget_and_builds_a_report(
+    monkeypatch: pytest.MonkeyPatch,
+    answers: list[tuple[float, int | None, str | None]],
+    low: float,
+    span: float,
+    max_requests: int,
+    concurrency: int,
+) -> None:
+    monkeypatch.setattr("lpdoctor.commands.probe.time.sleep", lambda _s: None)
+    replies = iter(answers * 20)
+    search, prober = run(
+        lambda hold: next(replies), low, low + span, max_requests=max_requests, concurrency=concurrency
+    )
+    assert len(prober.holds) <= max_requests and prober.max_in_flight <= concurrency
+    assert all(low - 1e-6 <= h <= low + span + 1e-6 for h in prober.holds)
+    c = conclude(search)
+    report = build_probe_report(ProbeTarget("http://lp.example/poll?timeout=1", None, None), search, c)
+    assert report.command == "probe" and len(report.endpoints) == 1
+    for f in report.findings:
+        assert f.rule in ("hold-cut", "retry-multiplies-wait")

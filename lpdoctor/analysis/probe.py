@@ -264,7 +264,7 @@ class CutSearch:
             return None if in_flight else hold
         res = self.plan.resolution_s
         for hold in self._candidates():
-            hold = round(min(max(hold, self.plan.low_s), self.plan.high_s), 2)
+            hold = min(max(round(hold, 2), self.plan.low_s), self.plan.high_s)
             if all(abs(hold - f) > res / 4 for f in in_flight) and all(abs(hold - t) > EPS for t in self.tried()):
                 return hold
         return None
