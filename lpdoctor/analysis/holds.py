@@ -7,6 +7,7 @@ parameter is read with its unit inferred (``15s`` is a duration; ``30000`` is mi
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
@@ -71,6 +72,8 @@ class HoldMatcher:
         self._protocols = catalog.protocols()
         self._generic = catalog.generic_params()
         self._by_route: dict[str, tuple[catalog.Protocol, ...]] = {}
+        # Any generic parameter name, as a substring: most queries have none, and then need no parsing.
+        self._generic_names = re.compile("|".join(re.escape(g.name) for g in self._generic) or "(?!)")
 
     def _candidates(self, route: str) -> tuple[catalog.Protocol, ...]:
         c = self._by_route.get(route)
@@ -103,6 +106,8 @@ class HoldMatcher:
             return RequestedHold(float(proto.default_s), proto.id, proto.param, proto.unit, proto.max_s, proto.jitter)
         if not query:
             return None
+        if "%" not in query and not self._generic_names.search(query):
+            return None  # no generic parameter can be in it (only %-escapes could hide a name)
         if params is None:
             params = parse_query(query)
         for g in self._generic:

@@ -69,8 +69,8 @@ def _segment(seg: str) -> str:
     return seg
 
 
-def normalize_path(path: str) -> str:
-    """The route template of a request path (query already removed)."""
+def normalize_path(path: str, templates: dict[str, str] | None = None) -> str:
+    """The route template of a request path (query already removed); ``templates`` caches segment templates."""
     if not path.startswith("/"):
         # "*" (OPTIONS), absolute-form targets ("http://host/x") or garbage.
         if path.startswith(("http://", "https://")):
@@ -82,21 +82,37 @@ def normalize_path(path: str) -> str:
     parts = path.split("/")
     if len(parts) > MAX_SEGMENTS + 1:
         parts = [*parts[: MAX_SEGMENTS + 1], "…"]
-    return "/".join(_segment(p) for p in parts)
+    out = []
+    for seg in parts:
+        if seg.isdigit() and seg.isascii() and len(seg) <= 41:
+            out.append("{id}")  # the commonest id, decided without a regex (what _segment says of it)
+            continue
+        if templates is None:
+            out.append(_segment(seg))
+            continue
+        template = templates.get(seg)
+        if template is None:
+            template = templates[seg] = _segment(seg)
+        out.append(template)
+    return "/".join(out)
 
 
 class RouteCache:
-    """Remember the route of recent paths: real logs repeat paths a lot. Bounded."""
+    """Remember the route of recent paths, and the template of recent segments: real logs repeat both a lot
+    (paths differ by an id; segments such as ``api`` or ``users`` do not). Both caches are bounded."""
 
     def __init__(self, size: int = 65536) -> None:
         self._size = size
         self._cache: dict[str, str] = {}
+        self._templates: dict[str, str] = {}
 
     def route(self, path: str) -> str:
         r = self._cache.get(path)
         if r is None:
             if len(self._cache) >= self._size:
                 self._cache.clear()
-            r = normalize_path(path)
+            if len(self._templates) >= self._size:
+                self._templates.clear()
+            r = normalize_path(path, self._templates)
             self._cache[path] = r
         return r

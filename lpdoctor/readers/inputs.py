@@ -13,13 +13,28 @@ import os
 import stat
 import sys
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
 from typing import BinaryIO
 
 from ..model import InputSummary
 
 MAX_LINE_BYTES = 1 << 20  # 1 MiB: longer lines are skipped (and counted), not loaded
+PROGRESS_EVERY = 8192  # lines between two progress reports
 _GZIP_MAGIC = b"\x1f\x8b"
+
+Progress = Callable[[int, int], None]
+"""Called now and then while reading with ``(bytes, lines)`` read since the previous call."""
+
+
+@dataclass(frozen=True)
+class Span:
+    """Part of an uncompressed file: bytes ``start`` up to ``end``, both at line starts; its first line is
+    line ``first_line`` of the file. Lets one big file be read in pieces, each numbered as in the whole."""
+
+    start: int
+    end: int
+    first_line: int = 1
 
 
 class InputError(Exception):
@@ -84,17 +99,51 @@ def _maybe_gunzip(raw: BinaryIO) -> tuple[BinaryIO, bool]:
     return raw, False
 
 
-def iter_lines(path: str, summary: InputSummary, raw: BinaryIO | None = None) -> Iterator[tuple[int, str]]:
+def _tell(fh: BinaryIO) -> Callable[[], int] | None:
+    try:
+        fh.tell()
+    except (OSError, ValueError):
+        return None  # a pipe
+    return fh.tell
+
+
+def iter_lines(
+    path: str,
+    summary: InputSummary,
+    raw: BinaryIO | None = None,
+    *,
+    span: Span | None = None,
+    progress: Progress | None = None,
+) -> Generator[tuple[int, str], None, None]:
     """Yield ``(line_no, text)`` for every line; lines over 1 MiB are skipped and counted.
 
     Invalid UTF-8 is replaced, never fatal. A damaged ``.gz`` stops the stream with a warning on
-    ``summary``; everything before the damage has been yielded.
+    ``summary``; everything before the damage has been yielded. With ``span``, only that part of an
+    uncompressed file is read. ``progress`` hears how far the reading got, in bytes of the file as stored
+    (bytes decoded for a pipe).
     """
     fh = raw if raw is not None else open_input(path)
-    stream, gz = _maybe_gunzip(fh)
-    line_no = 0
+    if span is not None:
+        fh.seek(span.start)
+        stream, gz = fh, False
+        budget = span.end - span.start
+    else:
+        stream, gz = _maybe_gunzip(fh)
+        budget = sys.maxsize
+    remaining = budget  # bytes left to read
+    line_no = span.first_line - 1 if span is not None else 0
+    tell = _tell(fh) if progress is not None else None
+
+    def where() -> int:
+        return tell() if tell is not None else budget - remaining
+
+    reported_at, reported_line = (where(), line_no) if progress is not None else (0, 0)
     try:
-        while True:
+        while remaining > 0:
+            if progress is not None and line_no - reported_line >= PROGRESS_EVERY:
+                at = where()
+                progress(at - reported_at, line_no - reported_line)
+                reported_at, reported_line = at, line_no
             try:
                 chunk = stream.readline(MAX_LINE_BYTES + 1)
             except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
@@ -110,11 +159,13 @@ def iter_lines(path: str, summary: InputSummary, raw: BinaryIO | None = None) ->
                 return
             line_no += 1
             summary.lines += 1
+            remaining -= len(chunk)
             if len(chunk) > MAX_LINE_BYTES and not chunk.endswith(b"\n"):
                 # Skip the rest of this overlong line without holding it.
                 try:
                     while True:
                         rest = stream.readline(MAX_LINE_BYTES)
+                        remaining -= len(rest)
                         if not rest or rest.endswith(b"\n"):
                             break
                 except (EOFError, gzip.BadGzipFile, zlib.error, OSError):
@@ -124,5 +175,7 @@ def iter_lines(path: str, summary: InputSummary, raw: BinaryIO | None = None) ->
                 continue
             yield line_no, chunk.decode("utf-8", errors="replace").rstrip("\r\n")
     finally:
+        if progress is not None and not fh.closed:
+            progress(max(0, where() - reported_at), line_no - reported_line)
         if fh is not sys.stdin.buffer:
             fh.close()

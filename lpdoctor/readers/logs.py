@@ -11,7 +11,7 @@ from itertools import chain
 
 from ..model import InputSummary
 from .base import LogFormat, Parsed
-from .inputs import iter_lines
+from .inputs import Progress, Span, iter_lines
 from .registry import all_formats
 
 SNIFF_LINES = 50
@@ -37,18 +37,44 @@ def detect_format(sample: list[str], candidates: tuple[LogFormat, ...] | list[Lo
     return best[2] if best else None
 
 
-def read_log(path: str, forced: LogFormat | None = None) -> tuple[InputSummary, Iterator[Parsed]]:
+def _head(lines: Iterator[tuple[int, str]]) -> list[tuple[int, str]]:
+    """The first lines, up to the :data:`SNIFF_LINES`-th non-blank one: what detection looks at."""
+    head: list[tuple[int, str]] = []
+    non_blank = 0
+    for item in lines:
+        head.append(item)
+        if item[1].strip():
+            non_blank += 1
+            if non_blank >= SNIFF_LINES:
+                break
+    return head
+
+
+def detect_file_format(path: str) -> LogFormat | None:
+    """The format :func:`read_log` would detect for ``path``. Raises InputError if it cannot be opened."""
+    lines = iter_lines(path, InputSummary(path=path, format="unknown"))
+    try:
+        return detect_format([t for _, t in _head(lines) if t.strip()], all_formats())
+    finally:
+        lines.close()
+
+
+def read_log(
+    path: str,
+    forced: LogFormat | None = None,
+    *,
+    span: Span | None = None,
+    progress: Progress | None = None,
+) -> tuple[InputSummary, Iterator[Parsed]]:
     """Open ``path`` and return its summary (filled in as the iterator is consumed) and the records.
 
+    ``span`` reads only part of an uncompressed file (give ``forced`` then: the format of the whole file);
+    ``progress`` is passed to :func:`~lpdoctor.readers.inputs.iter_lines`.
     Raises :class:`~lpdoctor.readers.inputs.InputError` if the file cannot be opened.
     """
     summary = InputSummary(path=path, format="unknown")
-    lines = iter_lines(path, summary)
-    head: list[tuple[int, str]] = []
-    for item in lines:
-        head.append(item)
-        if sum(1 for _, t in head if t.strip()) >= SNIFF_LINES:
-            break
+    lines = iter_lines(path, summary, span=span, progress=progress)
+    head = [] if forced else _head(lines)
     fmt = forced or detect_format([t for _, t in head if t.strip()], all_formats())
     if fmt is None:
         summary.format = "unknown"
