@@ -18,6 +18,7 @@ from .routes import RouteCache, split_target
 
 DEFAULT_MAX_ROUTES = 5000
 OVERFLOW_ROUTE = "(other routes)"
+REFUSED_TRACKED = 200_000  # names of routes turned away a piece of a file remembers (about 20 MB at most)
 
 # Looked up once per request, so computed once here.
 _OUTCOME_VALUE = {o: o.value for o in Outcome}
@@ -138,9 +139,19 @@ class Histogram:
         h.bins = {int(k): int(v) for k, v in d["bins"].items()}
         h.count = int(d["count"])
         h.total = float(d["total"])
-        h.min = d["min"]
-        h.max = d["max"]
+        h.min = _float_or_none(d["min"])
+        h.max = _float_or_none(d["max"])
         return h
+
+
+def _float_or_none(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _str_or_none(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise TypeError(f"expected a string, got {type(value).__name__}")
 
 
 def _hist_map_to_dict(m: dict[str, Histogram]) -> dict[str, Any]:
@@ -331,33 +342,52 @@ class RouteStats:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RouteStats:
-        rs = cls(route=d["route"], requests=d["requests"], timed=d["timed"])
+        rs = cls(route=str(d["route"]), requests=int(d["requests"]), timed=int(d["timed"]))
         counters = d["counters"]
         for name in COUNTERS:
             getattr(rs, name).update({str(k): int(v) for k, v in counters.get(name, {}).items()})
         rs.durations = _hist_map_from_dict(d["durations"])
         rs.attempt_timeouts = _hist_map_from_dict(d["attempt_timeouts"])
-        rs.hold_jitter = d["hold_jitter"]
-        rs.hold_max_s = d["hold_max_s"]
-        rs.retried = d["retried"]
-        rs.retried_timeouts = d["retried_timeouts"]
-        rs.no_header_failures = d["no_header_failures"]
-        rs.example = d["example"]
+        unknown = (set(rs.outcomes) | set(rs.durations)) - set(_OUTCOME_VALUE.values())
+        if unknown:
+            raise ValueError(f"unknown outcome {sorted(unknown)[0]!r}")
+        rs.hold_jitter = float(d["hold_jitter"])
+        rs.hold_max_s = _float_or_none(d["hold_max_s"])
+        rs.retried = int(d["retried"])
+        rs.retried_timeouts = int(d["retried_timeouts"])
+        rs.no_header_failures = int(d["no_header_failures"])
+        rs.example = _str_or_none(d["example"])
         return rs
 
 
 class ScanAggregate:
     """All routes of a scan, the inputs they came from, and what could not be placed."""
 
-    def __init__(self, max_routes: int = DEFAULT_MAX_ROUTES, admit: frozenset[str] | None = None) -> None:
-        """``admit``, when given, is the exact set of routes to keep instead of the first ``max_routes``: how
-        a piece of a file is scanned again once the routes the whole file keeps are known."""
+    def __init__(
+        self, max_routes: int = DEFAULT_MAX_ROUTES, admit: frozenset[str] | None = None, track_refused: bool = False
+    ) -> None:
+        """For pieces of a file scanned apart (see :mod:`~lpdoctor.analysis.parallel`): ``track_refused`` keeps
+        the names of the routes turned away at the cap in :attr:`refused` (None once there are more than
+        :data:`REFUSED_TRACKED`), and ``admit``, when given, is the exact set of routes to keep instead of the
+        first ``max_routes``."""
         self.max_routes = max_routes
         self.routes: dict[str, RouteStats] = {}
         self.inputs: list[InputSummary] = []
         self.overflow_requests = 0
         self.unrouted_errors: Counter[str] = Counter()
+        self.refused: set[str] | None = set() if track_refused else None
         self._admit = admit
+        self._route_cache = RouteCache()
+        self._holds = HoldMatcher()
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (to and from worker processes) without its caches, which fill again by themselves."""
+        state = self.__dict__.copy()
+        del state["_route_cache"], state["_holds"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
         self._route_cache = RouteCache()
         self._holds = HoldMatcher()
 
@@ -366,13 +396,14 @@ class ScanAggregate:
         """Whether the route cap is reached: a route not seen yet would go to the overflow bucket."""
         return len(self.routes) - (OVERFLOW_ROUTE in self.routes) >= self.max_routes
 
-    def kept_routes(self) -> frozenset[str]:
-        return frozenset(r for r in self.routes if r != OVERFLOW_ROUTE)
-
     def _stats_for(self, route: str) -> RouteStats | None:
         rs = self.routes.get(route)
         if rs is None:
             if (route not in self._admit) if self._admit is not None else self.full:
+                if self.refused is not None:
+                    self.refused.add(route)
+                    if len(self.refused) > REFUSED_TRACKED:
+                        self.refused = None
                 return None
             rs = self.routes[route] = RouteStats(route=route)
         return rs
@@ -491,7 +522,19 @@ class ScanAggregate:
             rs = RouteStats.from_dict(r)
             agg.routes[rs.route] = rs
         for i in d["inputs"]:
-            agg.inputs.append(InputSummary(**i))
+            agg.inputs.append(
+                InputSummary(
+                    path=str(i["path"]),
+                    format=str(i["format"]),
+                    lines=int(i["lines"]),
+                    parsed=int(i["parsed"]),
+                    skipped=int(i["skipped"]),
+                    skipped_lines=[int(n) for n in i["skipped_lines"]],
+                    warnings=[str(w) for w in i["warnings"]],
+                    has_timing=bool(i["has_timing"]),
+                    kind=str(i["kind"]),
+                )
+            )
         agg.overflow_requests = int(d["overflow_requests"])
-        agg.unrouted_errors.update(d["unrouted_errors"])
+        agg.unrouted_errors.update({str(k): int(v) for k, v in d["unrouted_errors"].items()})
         return agg

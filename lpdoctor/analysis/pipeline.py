@@ -6,15 +6,26 @@ from collections.abc import Callable
 
 from ..model import ErrorEvent, RequestRecord
 from ..readers.base import LogFormat
-from ..readers.inputs import InputError
+from ..readers.inputs import InputError, Progress, Span
 from ..readers.logs import read_log
 from .aggregate import DEFAULT_MAX_ROUTES, ScanAggregate
 
 
-def aggregate_file(path: str, forced: LogFormat | None = None, max_routes: int = DEFAULT_MAX_ROUTES) -> ScanAggregate:
-    """Scan one input into a fresh aggregate. Raises InputError when the input cannot be opened."""
-    agg = ScanAggregate(max_routes=max_routes)
-    summary, records = read_log(path, forced)
+def aggregate_file(
+    path: str,
+    forced: LogFormat | None = None,
+    max_routes: int = DEFAULT_MAX_ROUTES,
+    *,
+    span: Span | None = None,
+    progress: Progress | None = None,
+    admit: frozenset[str] | None = None,
+    track_refused: bool = False,
+) -> ScanAggregate:
+    """Scan one input (or the ``span`` of it) into a fresh aggregate. Raises InputError when the input cannot
+    be opened. ``progress``: see :func:`~lpdoctor.readers.inputs.iter_lines`; ``admit`` and ``track_refused``
+    (for pieces of a file): see :class:`ScanAggregate`."""
+    agg = ScanAggregate(max_routes=max_routes, admit=admit, track_refused=track_refused)
+    summary, records = read_log(path, forced, span=span, progress=progress)
     timed = 0
     for rec in records:
         if isinstance(rec, RequestRecord):

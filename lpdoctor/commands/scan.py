@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import json
+import os
+from typing import NoReturn
+
 import click
 
-from ..analysis.aggregate import DEFAULT_MAX_ROUTES
+from ..analysis.aggregate import DEFAULT_MAX_ROUTES, ScanAggregate
 from ..analysis.config_report import ConfigCheckError, explain_with_config, scan_logs_with_config
-from ..analysis.pipeline import aggregate_logs
+from ..analysis.parallel import scan_inputs
 from ..analysis.scan import ScanOptions, build_report
+from ..progress import ScanProgress
 from ..readers.base import LogFormat
 from ..readers.nginx_access import LogFormatError, make_custom_format
+from ..readers.nginx_config import NginxConfig
 from ..readers.registry import all_formats, get_format
-from .common import EXIT_USAGE, emit, exit_code, fail, output_options, warn
+from .common import EXIT_OK, EXIT_USAGE, emit, exit_code, fail, output_options, warn, write_atomically
 
 
 def _forced_format(input_format: str | None, log_format: str | None) -> LogFormat | None:
@@ -56,6 +62,19 @@ def _forced_format(input_format: str | None, log_format: str | None) -> LogForma
     show_default=True,
     help="Distinct routes kept; requests beyond are counted together.",
 )
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes to scan with. Default: every core when the logs hold more than 32 MB, else 1.",
+)
+@click.option(
+    "--save-partial",
+    metavar="FILE",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write the aggregate of these logs to FILE instead of a report, for `lpdoctor merge`.",
+)
 @output_options
 def scan_command(
     logs: tuple[str, ...],
@@ -64,13 +83,16 @@ def scan_command(
     nginx_conf: str | None,
     margin: float,
     max_routes: int,
+    jobs: int | None,
+    save_partial: str | None,
     output_format: str,
     fail_on: str,
     output: str | None,
 ) -> None:
     """Find long-poll endpoints in access and error logs and the hop that cuts them.
 
-    LOG may be a file, a .gz file, or - for standard input. Formats are detected per file.
+    LOG may be a file, a .gz file, or - for standard input. Formats are detected per file. Big logs are read
+    on every core, in pieces; the report is the same as from one process.
     """
     forced = _forced_format(input_format, log_format)
     config = None
@@ -80,7 +102,54 @@ def scan_command(
         except ConfigCheckError as exc:
             fail(str(exc))
     else:
-        agg, errors = aggregate_logs(list(logs), forced, max_routes, on_input_error=warn)
+        unusable: list[str] = []
+        with ScanProgress(_total_bytes(logs)) as progress:
+            agg, errors = scan_inputs(
+                list(logs), forced, max_routes, unusable.append, jobs=jobs, progress=progress.advance
+            )
+        for message in unusable:
+            warn(message)  # after the progress bar is gone
+    if save_partial:
+        _save_partial(agg, errors, save_partial)
+    report_scan(agg, errors, margin, output_format, fail_on, output, config)
+
+
+def _total_bytes(logs: tuple[str, ...]) -> int | None:
+    """What the progress bar counts to: the size of every input as stored (unknown with standard input)."""
+    total = 0
+    for path in logs:
+        try:
+            if path == "-" or not os.path.isfile(path):
+                return None
+            total += os.path.getsize(path)
+        except OSError:
+            continue  # the scan says what is wrong with it
+    return total
+
+
+def _save_partial(agg: ScanAggregate, errors: list[str], path: str) -> NoReturn:
+    if not agg.inputs:
+        raise SystemExit(EXIT_USAGE)  # each unusable input has had its one line
+    for i in agg.inputs:
+        if i.lines and not i.parsed:
+            warn(f"{i.path}: no line in a known format")
+    try:
+        write_atomically(path, json.dumps(agg.to_dict(), separators=(",", ":")) + "\n")
+    except OSError as exc:
+        fail(f"cannot write {path}: {exc.strerror or exc}")
+    raise SystemExit(EXIT_USAGE if errors else EXIT_OK)
+
+
+def report_scan(
+    agg: ScanAggregate,
+    errors: list[str],
+    margin: float,
+    output_format: str,
+    fail_on: str,
+    output: str | None,
+    config: NginxConfig | None = None,
+) -> NoReturn:
+    """From the aggregate of every log to the report and the exit code (shared with ``lpdoctor merge``)."""
     if not agg.inputs:
         raise SystemExit(EXIT_USAGE)  # each unusable input has had its one line
     if not any(i.parsed for i in agg.inputs):

@@ -1,0 +1,297 @@
+"""Time ``lpdoctor scan --format json`` against ``grep -c`` and GoAccess on the same generated nginx log.
+
+    python -m bench.run                      # 1 M lines (about 170 MB) in /tmp/lpdoctor-bench
+    python -m bench.run --lines 10000000     # 10 M lines (about 1.7 GB): only when asked
+    python -m bench.run --json results.json  # also keep the figures
+
+The log is made by :mod:`bench.generate` (seeded: the same file every time) outside the repository, once;
+the first run of every tool is discarded to warm the page cache, then each is run ``--repeat`` times and the
+median is kept. For each run: wall time; the largest resident set of one process (``/usr/bin/time -v`` when
+present, ``getrusage`` otherwise); and, sampled every 20 ms from ``/proc``, the peak of the resident and
+proportional (PSS: shared pages split between the processes sharing them) set sizes summed over the whole
+process tree, which is what worker processes really cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from bench.generate import GOACCESS_DATE_FORMAT, GOACCESS_LOG_FORMAT, GOACCESS_TIME_FORMAT, generate
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_DIR = Path(tempfile.gettempdir()) / "lpdoctor-bench"
+LPDOCTOR = [sys.executable, "-m", "lpdoctor"]
+GREP_PATTERNS = ("", '" 504 ', '" (499|502|504) ')  # count lines; one status; the three a wall leaves
+
+
+@dataclass
+class Run:
+    wall_s: float
+    max_rss_kb: int | None  # largest single process
+    tree_rss_kb: int | None  # peak, summed over the process tree
+    tree_pss_kb: int | None
+
+
+@dataclass
+class Result:
+    name: str
+    command: list[str]
+    runs: list[Run] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def wall_s(self) -> float:
+        return statistics.median(r.wall_s for r in self.runs)
+
+    def peak(self, attr: str) -> int | None:
+        values = [getattr(r, attr) for r in self.runs if getattr(r, attr) is not None]
+        return max(values) if values else None
+
+
+# --------------------------------------------------------------------------------------- measuring
+
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children") as fh:
+                out.extend(int(c) for c in fh.read().split())
+    except OSError:
+        pass
+    return out
+
+
+def _memory_kb(pid: int) -> tuple[int, int]:
+    rss = pss = 0
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith("Rss:"):
+                    rss = int(line.split()[1])
+                elif line.startswith("Pss:"):
+                    pss = int(line.split()[1])
+    except OSError:
+        pass
+    return rss, pss
+
+
+class TreeSampler(threading.Thread):
+    """Samples the summed RSS and PSS of a process and all its descendants until told to stop."""
+
+    def __init__(self, pid: int, every_s: float = 0.02) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.every_s = pid, every_s
+        self.peak_rss = self.peak_pss = 0
+        self.available = os.path.exists(f"/proc/{pid}/smaps_rollup")
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.is_set():
+            todo, rss, pss = [self.pid], 0, 0
+            while todo:
+                pid = todo.pop()
+                r, p = _memory_kb(pid)
+                rss, pss = rss + r, pss + p
+                todo.extend(_children(pid))
+            self.peak_rss, self.peak_pss = max(self.peak_rss, rss), max(self.peak_pss, pss)
+            self._done.wait(self.every_s)
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+
+
+_GNU_TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
+_MAX_RSS = re.compile(r"Maximum resident set size \(kbytes\): (\d+)")
+
+
+def measure(command: Sequence[str], stdout: str = os.devnull) -> Run:
+    """Run ``command`` once (its output to ``stdout``), return the wall time and memory figures."""
+    if _GNU_TIME:
+        wrapped = [_GNU_TIME, "-v", *command]
+    else:  # the child's getrusage: the largest resident set among the processes it waited for
+        probe = "import resource,subprocess,sys;c=subprocess.call(sys.argv[1:]);"
+        probe += "print('Maximum resident set size (kbytes):',resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,file=sys.stderr);sys.exit(c)"
+        wrapped = [sys.executable, "-c", probe, *command]
+    with open(stdout, "wb") as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(wrapped, stdout=out, stderr=err)
+        sampler = TreeSampler(proc.pid)
+        sampler.start()
+        proc.wait()
+        wall = time.perf_counter() - started
+        sampler.stop()
+        err.seek(0)
+        text = err.read().decode("utf-8", "replace")
+    if proc.returncode not in (0, 1):  # grep -c says 1 when it counted 0
+        raise SystemExit(f"{command[0]} failed ({proc.returncode}):\n{text[-2000:]}")
+    found = _MAX_RSS.search(text)
+    tree = sampler.available
+    return Run(
+        wall_s=wall,
+        max_rss_kb=int(found.group(1)) if found else None,
+        tree_rss_kb=sampler.peak_rss if tree else None,
+        tree_pss_kb=sampler.peak_pss if tree else None,
+    )
+
+
+def bench(name: str, command: list[str], repeat: int, stdout: str = os.devnull, note: str = "") -> Result:
+    result = Result(name, command, note=note)
+    measure(command, stdout)  # warm-up: page cache, imports, .pyc
+    for _ in range(repeat):
+        result.runs.append(measure(command, stdout))
+        print(f"  {name}: {result.runs[-1].wall_s:.2f} s", file=sys.stderr)
+    return result
+
+
+# --------------------------------------------------------------------------------------- reporting
+
+
+def machine() -> dict[str, str]:
+    model = ""
+    try:
+        with open("/proc/cpuinfo") as fh:
+            model = next((line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")), "")
+    except OSError:
+        pass
+    mem = ""
+    try:
+        with open("/proc/meminfo") as fh:
+            mem = f"{int(fh.readline().split()[1]) / 1024 / 1024:.1f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    versions = {}
+    for tool, args in (("grep", ["grep", "--version"]), ("goaccess", ["goaccess", "--version"])):
+        try:
+            first = subprocess.run(args, capture_output=True, text=True, timeout=10).stdout.splitlines()
+            versions[tool] = next((line for line in first if line.strip()), "")
+        except (OSError, subprocess.SubprocessError):
+            versions[tool] = "not installed"
+    lpd = subprocess.run([*LPDOCTOR, "--version"], capture_output=True, text=True, cwd=REPO).stdout.strip()
+    return {
+        "cpu": model or platform.processor(),
+        "cores": str(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()),
+        "memory": mem,
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "lpdoctor": lpd,
+        **versions,
+    }
+
+
+def table(results: list[Result], floors: list[Result], lines: int, size: int) -> str:
+    """A Markdown table: one row per tool, the ratio of its time to each floor's."""
+
+    def mb(kb: int | None) -> str:
+        return f"{kb / 1024:.0f}" if kb else "-"
+
+    head = ["tool", "wall s (median)", "lines/s", "MB/s", *(f"x `{_cell(f.name)}`" for f in floors)]
+    head += ["max RSS, one process (MB)", "peak RSS / PSS, all processes (MB)"]
+    rows = ["| " + " | ".join(head) + " |", "|---" + "|---:" * (len(head) - 1) + "|"]
+    for r in results:
+        wall = r.wall_s
+        cells = [f"`{_cell(r.name)}`", f"{wall:.2f}", f"{lines / wall:,.0f}", f"{size / wall / 1e6:.0f}"]
+        cells += [f"{wall / f.wall_s:.1f}" for f in floors]
+        cells += [mb(r.peak("max_rss_kb")), f"{mb(r.peak('tree_rss_kb'))} / {mb(r.peak('tree_pss_kb'))}"]
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--lines", type=int, default=1_000_000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--dir", type=Path, default=DEFAULT_DIR, help=f"where the log goes (default {DEFAULT_DIR})")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--no-goaccess", action="store_true")
+    ap.add_argument("--json", type=Path, help="also write every figure here")
+    args = ap.parse_args(argv)
+
+    args.dir.mkdir(parents=True, exist_ok=True)
+    log = args.dir / f"access-{args.lines}-seed{args.seed}.log"
+    if not log.exists():
+        print(f"generating {log} ...", file=sys.stderr)
+        generate(str(log), args.lines, args.seed)
+    size = log.stat().st_size
+    print(f"{log}: {args.lines} lines, {size / 1e6:.1f} MB", file=sys.stderr)
+
+    results: list[Result] = []
+    for pattern in GREP_PATTERNS:
+        flags = "-cE" if "|" in pattern else "-c"
+        results.append(bench(f"grep {flags} '{pattern}'", ["grep", flags, pattern, str(log)], args.repeat))
+    reports = {}
+    for jobs in ([], ["--jobs", "1"]):
+        name = " ".join(["lpdoctor scan -f json", *jobs])
+        out = args.dir / f"report{'-'.join(['', *jobs])}.json"
+        cmd = [*LPDOCTOR, "scan", "--format", "json", "--fail-on", "never", *jobs, str(log)]
+        results.append(bench(name, cmd, args.repeat, stdout=str(out)))
+        reports[name] = out.read_bytes()
+    identical = len(set(reports.values())) == 1
+    if shutil.which("goaccess") and not args.no_goaccess:
+        out = args.dir / "goaccess.json"
+        cmd = [
+            "goaccess",
+            str(log),
+            "--no-global-config",
+            f"--log-format={GOACCESS_LOG_FORMAT}",
+            f"--date-format={GOACCESS_DATE_FORMAT}",
+            f"--time-format={GOACCESS_TIME_FORMAT}",
+            "-o",
+            str(out),
+        ]
+        result = bench("goaccess -o report.json", cmd, args.repeat)
+        general = json.loads(out.read_text())["general"]
+        result.note = f"{general['valid_requests']} valid, {general['failed_requests']} failed requests"
+        results.append(result)
+
+    floors = [results[0], results[len(GREP_PATTERNS) - 1]]  # reading the lines; a typical grep for cut requests
+    info = machine()
+    print()
+    print(f"machine: {info['cpu']}, {info['cores']} cores, {info['memory']}; {info['os']}; Python {info['python']}")
+    print(f"versions: {info['lpdoctor']}; {info['grep']}; {info['goaccess']}")
+    print(f"input: {log.name}, {args.lines:,} lines, {size / 1e6:.1f} MB; median of {args.repeat} runs")
+    print()
+    print(table(results, floors, args.lines, size))
+    print()
+    print(f"lpdoctor reports with all cores and with --jobs 1 identical: {'yes' if identical else 'NO'}")
+    for r in results:
+        if r.note:
+            print(f"{r.name}: {r.note}")
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {
+                    "machine": info,
+                    "lines": args.lines,
+                    "bytes": size,
+                    "seed": args.seed,
+                    "identical_reports": identical,
+                    "results": [{**asdict(r), "median_wall_s": r.wall_s} for r in results],
+                },
+                indent=2,
+            )
+        )
+    return 0 if identical else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,373 @@
+"""Scan on every core: several inputs at once, and one big uncompressed file in pieces.
+
+A big file is cut into byte ranges that start right after a newline, so no line is split or dropped. Each
+piece is read by a worker process with the format detected once on the head of the file (or the one the user
+forced), numbers its lines from the newline count of the pieces before it, and sends back its aggregate. The
+aggregates are merged in file order, which keeps first-seen order, so examples, tie-breaks and the route cap
+come out as in a single process. Two cases need more than a merge, and get it:
+
+- a piece that filled the route cap on its own may have sent requests of routes the whole file keeps to the
+  overflow bucket: once the merge says which routes the file keeps, that piece is scanned again keeping
+  exactly those;
+- a file with error-log lines is scanned whole (what an error line adds can depend on the requests before it).
+
+:func:`scan_inputs` is :func:`~lpdoctor.analysis.pipeline.aggregate_logs` with ``jobs``; with one job it is
+the same loop in this process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import stat
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from ..model import InputSummary
+from ..readers.base import LogFormat
+from ..readers.inputs import InputError, Progress, Span
+from ..readers.logs import detect_file_format
+from .aggregate import DEFAULT_MAX_ROUTES, OVERFLOW_ROUTE, ScanAggregate
+from .pipeline import aggregate_file
+
+AUTO_PARALLEL_BYTES = 32 << 20  # below this much input, worker processes cost more than they save
+MIN_PIECE_BYTES = 1 << 20
+_READ_BLOCK = 1 << 20
+_POLL_S = 0.2
+
+
+def available_cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One unit of work: a whole input (``span`` None) or a byte range of one."""
+
+    input: int  # index of the input in the list scanned
+    path: str
+    span: Span | None = None
+    admit: frozenset[str] | None = None
+
+
+# ------------------------------------------------------------------------------------------ planning
+
+
+def plain_file_size(path: str) -> int | None:
+    """The size of ``path`` if it is a regular uncompressed file that can be read in pieces, else None.
+
+    Anything else (stdin, a pipe, a .gz, a file that cannot be opened) is scanned whole, where a plain scan
+    reports what is wrong with it.
+    """
+    if path == "-":
+        return None
+    try:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        with open(path, "rb") as fh:
+            if fh.read(2) == b"\x1f\x8b":
+                return None
+    except OSError:
+        return None
+    return st.st_size
+
+
+def line_starts(path: str, size: int, count: int) -> list[int]:
+    """At most ``count`` offsets, from 0, each at the start of a line, cutting ``path`` into near-equal parts."""
+    starts = [0]
+    with open(path, "rb") as fh:
+        for i in range(1, count):
+            at = max(size * i // count, starts[-1])
+            fh.seek(at)
+            while True:  # on to the byte after the next newline (a line may be longer than a block)
+                block = fh.read(_READ_BLOCK)
+                if not block:
+                    return starts
+                nl = block.find(b"\n")
+                if nl >= 0:
+                    at += nl + 1
+                    break
+                at += len(block)
+            if at >= size:
+                break
+            if at > starts[-1]:
+                starts.append(at)
+    return starts
+
+
+def count_newlines(path: str, start: int, end: int) -> int:
+    n = 0
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        left = end - start
+        while left > 0:
+            block = fh.read(min(_READ_BLOCK, left))
+            if not block:
+                break
+            n += block.count(b"\n")
+            left -= len(block)
+    return n
+
+
+def _plan(path: str, size: int | None, forced: LogFormat | None, count: int) -> tuple[LogFormat | None, list[int]]:
+    """The format to read ``path`` with, and where its pieces start (``[0]``: read it whole)."""
+    if size is None or count < 2 or size < 2 * MIN_PIECE_BYTES:
+        return forced, [0]
+    try:
+        fmt = forced or detect_file_format(path)
+    except InputError:
+        return forced, [0]  # the scan of the whole file says why
+    if fmt is None or fmt.kind != "access":
+        return fmt, [0]  # unknown lines are only counted; error logs are read whole
+    return fmt, line_starts(path, size, min(count, size // MIN_PIECE_BYTES))
+
+
+# ------------------------------------------------------------------------------------------ workers
+
+_formats: list[LogFormat | None] = []
+_progress: Progress | None = None
+
+
+def _init_worker(formats: list[LogFormat | None], counters: tuple[Any, Any] | None) -> None:
+    """Set up a worker process (forked: the formats, closures that do not pickle, come with the process image)."""
+    global _formats, _progress
+    _formats = formats
+    if counters is not None:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C: the main process says "interrupted", once
+        done_bytes, done_lines = counters
+
+        def report(nbytes: int, nlines: int) -> None:
+            with done_bytes.get_lock():
+                done_bytes.value += nbytes
+            with done_lines.get_lock():
+                done_lines.value += nlines
+
+        _progress = report
+
+
+def _scan_piece(piece: Piece, max_routes: int, report: bool = True) -> ScanAggregate:
+    return aggregate_file(
+        piece.path,
+        _formats[piece.input],
+        max_routes,
+        span=piece.span,
+        progress=_progress if report else None,
+        admit=piece.admit,
+        track_refused=piece.span is not None,
+    )
+
+
+def _count_lines_before(piece: Piece) -> int:
+    assert piece.span is not None
+    return count_newlines(piece.path, piece.span.start, piece.span.end)
+
+
+class _Inline(Executor):
+    """The single-process case: the same work, done at once in this process."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to whoever reads the result, as a pool would
+            future.set_exception(exc)
+        return future
+
+
+# ------------------------------------------------------------------------------------------ merging
+
+
+def join_summaries(parts: list[InputSummary]) -> InputSummary:
+    """The summary of a whole input from the summaries of its pieces, in order."""
+    first = parts[0]
+    joined = InputSummary(path=first.path, format=first.format, kind=first.kind, has_timing=first.has_timing)
+    for p in parts:
+        joined.lines += p.lines
+        joined.parsed += p.parsed
+        joined.skipped += p.skipped
+        joined.skipped_lines.extend(p.skipped_lines)
+        joined.warnings.extend(p.warnings)
+    del joined.skipped_lines[InputSummary.MAX_SKIPPED_SHOWN :]
+    parsed = [p for p in parts if p.parsed]
+    if first.kind == "access" and parsed:
+        joined.has_timing = any(p.has_timing for p in parsed)
+    return joined
+
+
+def join_pieces(pieces: list[ScanAggregate]) -> ScanAggregate:
+    """The aggregate of a whole input from the aggregates of its pieces, in order (the first one grows)."""
+    whole = pieces[0]
+    for p in pieces[1:]:
+        whole.merge(p)
+    whole.inputs = [join_summaries(whole.inputs)]
+    return whole
+
+
+def kept_routes(pieces: list[ScanAggregate], max_routes: int) -> frozenset[str]:
+    """The routes that merging ``pieces`` in order keeps: the first ``max_routes`` distinct ones."""
+    kept: dict[str, None] = {}
+    for p in pieces:
+        for route in p.routes:
+            if len(kept) >= max_routes:
+                return frozenset(kept)
+            if route != OVERFLOW_ROUTE:
+                kept[route] = None
+    return frozenset(kept)
+
+
+def _turned_away_any(piece: ScanAggregate, keep: frozenset[str]) -> bool:
+    """Whether ``piece`` sent to its overflow bucket requests of a route the whole file keeps (or may have)."""
+    if not piece.full:
+        return False
+    return piece.refused is None or not piece.refused.isdisjoint(keep)
+
+
+def _saw_errors(agg: ScanAggregate) -> bool:
+    return bool(agg.unrouted_errors) or any(rs.errors for rs in agg.routes.values())
+
+
+# ------------------------------------------------------------------------------------------ the scan
+
+
+@dataclass
+class _Input:
+    path: str
+    pieces: list[Piece]
+    results: list[Future[Any]] = field(default_factory=list)
+
+
+def scan_inputs(
+    paths: list[str],
+    forced: LogFormat | None = None,
+    max_routes: int = DEFAULT_MAX_ROUTES,
+    on_input_error: Callable[[str], None] | None = None,
+    *,
+    jobs: int | None = None,
+    pieces: int | None = None,
+    progress: Progress | None = None,
+) -> tuple[ScanAggregate, list[str]]:
+    """Scan every input as :func:`~lpdoctor.analysis.pipeline.aggregate_logs` does, on ``jobs`` processes.
+
+    ``jobs`` None: every core when the inputs hold more than :data:`AUTO_PARALLEL_BYTES`, else one.
+    ``pieces``: how many pieces a big file is cut into (default: ``jobs``). ``progress`` hears
+    ``(bytes, lines)`` read as the scan goes, in this process, whichever process read them.
+    """
+    sizes = [plain_file_size(p) for p in paths]
+    if jobs is None:
+        jobs = available_cores() if sum(s or 0 for s in sizes) > AUTO_PARALLEL_BYTES else 1
+    if jobs > 1 and "fork" not in multiprocessing.get_all_start_methods():
+        jobs = 1  # workers get the formats by fork
+    formats: list[LogFormat | None] = []
+    inputs: list[_Input] = []
+    for i, (path, size) in enumerate(zip(paths, sizes, strict=True)):
+        fmt, starts = _plan(path, size, forced, pieces or jobs)
+        formats.append(fmt)
+        ends = [*starts[1:], size or 0]
+        if len(starts) > 1:
+            inputs.append(_Input(path, [Piece(i, path, Span(a, b)) for a, b in zip(starts, ends, strict=True)]))
+        else:
+            inputs.append(_Input(path, [Piece(i, path)]))
+
+    global _progress
+    _init_worker(formats, None)  # this process reads standard input, or everything with one job
+    if jobs == 1:
+        _progress = progress
+        try:
+            return _run(_Inline(), inputs, max_routes, on_input_error, None, stdin_progress=progress)
+        finally:
+            _progress = None
+    ctx = multiprocessing.get_context("fork")
+    counters = (ctx.Value("q", 0), ctx.Value("q", 0))
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(formats, counters))
+    try:
+        watch = (lambda futures: _watch(counters, futures, progress)) if progress is not None else None
+        return _run(pool, inputs, max_routes, on_input_error, watch, stdin_progress=progress)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _run(
+    pool: Executor,
+    inputs: list[_Input],
+    max_routes: int,
+    on_input_error: Callable[[str], None] | None,
+    watch: Callable[[list[Future[Any]]], None] | None,
+    stdin_progress: Progress | None = None,
+) -> tuple[ScanAggregate, list[str]]:
+    # The first piece of each input starts at line 1; the others wait for the newline count before them.
+    counts: dict[int, list[Future[Any]]] = {}
+    for n, inp in enumerate(inputs):
+        if inp.path == "-":
+            continue  # standard input belongs to this process: read below
+        inp.results.append(pool.submit(_scan_piece, inp.pieces[0], max_routes))
+        if len(inp.pieces) > 1:
+            counts[n] = [pool.submit(_count_lines_before, p) for p in inp.pieces[:-1]]
+    for n, inp in enumerate(inputs):
+        if n in counts:
+            first = 1
+            for k, lines_before in enumerate(counts[n], start=1):
+                first += lines_before.result()
+                piece = inp.pieces[k]
+                assert piece.span is not None
+                inp.pieces[k] = replace(piece, span=replace(piece.span, first_line=first))
+                inp.results.append(pool.submit(_scan_piece, inp.pieces[k], max_routes))
+    for inp in inputs:
+        if inp.path == "-":
+            here = aggregate_file("-", _formats[inp.pieces[0].input], max_routes, progress=stdin_progress)
+            done: Future[ScanAggregate] = Future()
+            done.set_result(here)
+            inp.results.append(done)
+    if watch is not None:
+        watch([f for inp in inputs for f in inp.results])
+
+    total = ScanAggregate(max_routes=max_routes)
+    errors: list[str] = []
+    for inp in inputs:
+        try:
+            part = _finish(pool, inp, max_routes)
+        except InputError as exc:
+            errors.append(str(exc))
+            if on_input_error:
+                on_input_error(str(exc))
+            continue
+        total.merge(part)
+    return total, errors
+
+
+def _finish(pool: Executor, inp: _Input, max_routes: int) -> ScanAggregate:
+    """The aggregate of one input from its pieces, scanning again what a merge alone would not get right."""
+    parts: list[ScanAggregate] = [f.result() for f in inp.results]
+    if len(parts) == 1:
+        return parts[0]
+    if any(_saw_errors(p) for p in parts):
+        whole: ScanAggregate = pool.submit(
+            _scan_piece, Piece(inp.pieces[0].input, inp.path), max_routes, False
+        ).result()
+        return whole
+    keep = kept_routes(parts, max_routes)
+    crowded = [k for k, p in enumerate(parts) if k > 0 and _turned_away_any(p, keep)]
+    if crowded:
+        again = {k: pool.submit(_scan_piece, replace(inp.pieces[k], admit=keep), max_routes, False) for k in crowded}
+        for k, future in again.items():
+            parts[k] = future.result()
+    return join_pieces(parts)
+
+
+def _watch(counters: tuple[Any, Any], futures: list[Future[Any]], progress: Progress) -> None:
+    """Pass the workers' shared progress counters on to ``progress`` until every piece is done."""
+    done_bytes, done_lines = counters
+    seen = (0, 0)
+    pending = set(futures)
+    while pending:
+        _, pending = wait(pending, timeout=_POLL_S, return_when=FIRST_COMPLETED)
+        now = (done_bytes.value, done_lines.value)
+        if now != seen:
+            progress(now[0] - seen[0], now[1] - seen[1])
+            seen = now

@@ -1,0 +1,85 @@
+"""``lpdoctor merge PARTIAL...``: one report from the partial aggregates ``scan --save-partial`` wrote.
+
+Scan shards of the logs anywhere (xargs, a Kubernetes Job, Spark), bring the small JSON partials together and
+merge them: the report is the one a single ``lpdoctor scan`` of all the logs gives, when the partials are given
+in the order the logs would have been.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from ..analysis.aggregate import ScanAggregate
+from .common import fail, output_options, warn
+from .scan import report_scan
+
+PARTIAL_VERSION = 1
+MAX_PARTIAL_BYTES = 1 << 30
+
+
+class PartialError(Exception):
+    """A file that is not a usable partial; ``str()`` is the one line shown."""
+
+
+def load_partial(path: str) -> ScanAggregate:
+    """Read one partial. Raises :class:`PartialError` with one line that names the file."""
+    try:
+        if path == "-":
+            text = sys.stdin.read(MAX_PARTIAL_BYTES + 1)
+        else:
+            with open(path, encoding="utf-8") as fh:
+                text = fh.read(MAX_PARTIAL_BYTES + 1)
+    except FileNotFoundError:
+        raise PartialError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PartialError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
+    if len(text) > MAX_PARTIAL_BYTES:
+        raise PartialError(f"{path}: larger than 1 GiB, not a partial lpdoctor wrote")
+    try:
+        data: Any = json.loads(text)
+    except (ValueError, RecursionError):
+        raise PartialError(f"{path}: not JSON, so not a partial from `lpdoctor scan --save-partial`") from None
+    if not isinstance(data, dict) or "lpdoctor_partial" not in data:
+        raise PartialError(f"{path}: not a partial from `lpdoctor scan --save-partial`")
+    if data["lpdoctor_partial"] != PARTIAL_VERSION:
+        raise PartialError(
+            f"{path}: partial format {data['lpdoctor_partial']!r}; this lpdoctor reads version {PARTIAL_VERSION}"
+        )
+    try:
+        return ScanAggregate.from_dict(data)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise PartialError(f"{path}: damaged partial ({type(exc).__name__}: {exc})") from None
+
+
+@click.command("merge")
+@click.argument("partials", nargs=-1, required=True, metavar="PARTIAL...")
+@click.option(
+    "--margin",
+    type=click.FloatRange(min=0),
+    default=5.0,
+    show_default=True,
+    help="Minimum margin (s) a cut-off needs above the hold; the margin is max(this, 10% of the hold).",
+)
+@output_options
+def merge_command(
+    partials: tuple[str, ...], margin: float, output_format: str, fail_on: str, output: str | None
+) -> None:
+    """Report on logs scanned apart: merge the files `lpdoctor scan --save-partial` wrote.
+
+    Give the partials in the order of their logs (first seen wins ties, as in one scan).
+    """
+    try:
+        parts = [load_partial(p) for p in partials]
+    except PartialError as exc:
+        fail(str(exc))
+    caps = sorted({p.max_routes for p in parts})
+    if len(caps) > 1:
+        warn(f"the partials were made with different --max-routes ({', '.join(map(str, caps))}); keeping {caps[0]}")
+    total = ScanAggregate(max_routes=caps[0])
+    for part in parts:
+        total.merge(part)
+    report_scan(total, [], margin, output_format, fail_on, output)
