@@ -87,6 +87,7 @@ _KNOWN_TOKEN = re.compile(
     r"|AKIA[0-9A-Z]{16}|[sr]k_live_[A-Za-z0-9]{16,})"
 )
 _HEX2 = re.compile(r"[0-9A-Fa-f]{2}")
+_LINE_OR_PORT = re.compile(r"[0-9]{1,10}(?::[0-9]{1,10})?:?")
 
 
 def _secret_name(key: str) -> str | None:
@@ -130,8 +131,8 @@ def _redact_kv(text: str) -> str:
             break
         v = _KV_VALUE.match(text, m.end()) if _names_credential(m) else None
         value = v.group(0) if v else ""
-        if v is None or (m.group(3) == ":" and not m.group(4) and value.isdigit()):
-            # not a credential; or "api.key:3", "session:443": a line number or a port
+        if v is None or (m.group(3) == ":" and not m.group(4) and _LINE_OR_PORT.fullmatch(value)):
+            # not a credential; or "api.key:3", "/etc/passwd:27:", "session:443": a line number or a port
             out.append(text[pos : m.end()])
             pos = m.end()
             continue
