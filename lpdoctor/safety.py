@@ -67,9 +67,10 @@ _KV_HEAD = re.compile(
     r"(?<![A-Za-z0-9_.-])([A-Za-z0-9_.-]+)"  # 1: key
     r"([\"']?)"  # 2: closing quote of a quoted key
     r"(=|%3[Dd]|:[ \t]{0,4})"  # 3: separator
-    r"(\[?[\"']?)"  # 4: opening bracket/quote of the value
+    r"(\[?)"  # 4: opening bracket of a JSON list value
 )
-_KV_VALUE = re.compile(r"\"[^\"\r\n]*\"?|'[^'\r\n]*'?|[^&\s\"',;\]]+")  # quoted values run to their quote
+# Quoted values run to their quote; others to a separator, or to a colon that ends a message ("file?token=x: ...").
+_KV_VALUE = re.compile(r"\"[^\"\r\n]*\"?|'[^'\r\n]*'?|(?:[^&\s\"',;\]:]|:(?![\s]|$))+")
 # Cookie headers: every value in them is a credential, so everything up to the end of the header.
 _COOKIE = re.compile(r"(?i)(?<![A-Za-z0-9_-])((?:set-)?cookie[\"']?[ \t]{0,4}[:=][ \t]{0,4}\[?[\"']?)([^\r\n\"\]]+)")
 # JWT-looking values: three base64url parts, the first two starting like a JSON object.
