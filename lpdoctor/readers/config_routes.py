@@ -296,9 +296,23 @@ _YAML_TAGS = {
 }
 
 
-def _from_node(node: object, depth: int = 0) -> Y:
+MAX_NODES = 1_000_000  # values in one document once aliases are expanded
+
+
+class _TooManyNodes(Exception):
+    pass
+
+
+def _from_node(node: object, depth: int = 0, budget: list[int] | None = None) -> Y:
+    """``node`` as a :class:`Y` tree. Aliases are expanded, so a few lines of ``&a [*b, *b, ...]`` can stand
+    for billions of values ("billion laughs"): past :data:`MAX_NODES` the document is refused."""
     import yaml
 
+    if budget is None:
+        budget = [MAX_NODES]
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _TooManyNodes
     if depth > MAX_DEPTH:
         return Y(None, None, "null")
     line = node.start_mark.line + 1 if isinstance(node, yaml.Node) else None
@@ -307,17 +321,17 @@ def _from_node(node: object, depth: int = 0) -> Y:
         for knode, vnode in node.value:
             if isinstance(knode, yaml.ScalarNode):
                 if knode.value == "<<" and knode.tag == "tag:yaml.org,2002:merge":
-                    merged = _from_node(vnode, depth + 1)
+                    merged = _from_node(vnode, depth + 1, budget)
                     for src in [merged] if merged.is_map else merged.seq():
                         for k, v in src.items():
                             out.setdefault(k, v)
                     continue
-                child = _from_node(vnode, depth + 1)
+                child = _from_node(vnode, depth + 1, budget)
                 child.line = knode.start_mark.line + 1  # a block is where its key is written
                 out[knode.value] = child
         return Y(out, line)
     if isinstance(node, yaml.SequenceNode):
-        return Y([_from_node(v, depth + 1) for v in node.value], line)
+        return Y([_from_node(v, depth + 1, budget) for v in node.value], line)
     if isinstance(node, yaml.ScalarNode):
         return Y(node.value, line, _YAML_TAGS.get(node.tag, "str"))
     return Y(None, line, "null")
@@ -352,7 +366,12 @@ def load_documents(text: str, file: str) -> list[Y]:
 
     try:
         nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
-        return [_from_node(n) for n in nodes if n is not None]
+        budget = [MAX_NODES]
+        return [_from_node(n, 0, budget) for n in nodes if n is not None]
+    except _TooManyNodes:
+        raise ConfigReadError(
+            f"YAML aliases expand to more than {MAX_NODES} values; not a configuration", file
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = f"not valid YAML or JSON ({exc.problem or exc.context})"
