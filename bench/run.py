@@ -159,6 +159,22 @@ def bench(name: str, command: list[str], repeat: int, stdout: str = os.devnull, 
     return result
 
 
+_SPIN = "import time\nt=time.perf_counter()\nx=0\nfor i in range(20_000_000): x+=i\nprint(time.perf_counter()-t)"
+
+
+def cpu_scaling(processes: int) -> float:
+    """How much more pure-Python work ``processes`` busy processes got done than one, here and now: 1.0 when
+    they share one core, ``processes`` when each has a free core. Virtual machines often give less than that."""
+
+    def spin(n: int) -> float:
+        procs = [subprocess.Popen([sys.executable, "-c", _SPIN], stdout=subprocess.PIPE, text=True) for _ in range(n)]
+        return max(float(p.communicate()[0]) for p in procs)
+
+    one = min(spin(1) for _ in range(2))
+    many = min(spin(processes) for _ in range(2))
+    return processes * one / many
+
+
 # --------------------------------------------------------------------------------------- reporting
 
 
@@ -265,10 +281,14 @@ def main(argv: list[str] | None = None) -> int:
 
     floors = [results[0], results[len(GREP_PATTERNS) - 1]]  # reading the lines; a typical grep for cut requests
     info = machine()
+    cores = int(info["cores"])
+    scaling = cpu_scaling(cores) if cores > 1 else 1.0
     print()
     print(f"machine: {info['cpu']}, {info['cores']} cores, {info['memory']}; {info['os']}; Python {info['python']}")
     print(f"versions: {info['lpdoctor']}; {info['grep']}; {info['goaccess']}")
     print(f"input: {log.name}, {args.lines:,} lines, {size / 1e6:.1f} MB; median of {args.repeat} runs")
+    print(f"CPU check: {cores} busy Python processes got {scaling:.2f}x the work of one ({cores} = a free core each)")
+    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print()
     print(table(results, floors, args.lines, size))
     print()
@@ -285,6 +305,7 @@ def main(argv: list[str] | None = None) -> int:
                     "bytes": size,
                     "seed": args.seed,
                     "identical_reports": identical,
+                    "cpu_scaling": scaling,
                     "results": [{**asdict(r), "median_wall_s": r.wall_s} for r in results],
                 },
                 indent=2,

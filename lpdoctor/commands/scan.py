@@ -17,6 +17,7 @@ from ..readers.base import LogFormat
 from ..readers.nginx_access import LogFormatError, make_custom_format
 from ..readers.nginx_config import NginxConfig
 from ..readers.registry import all_formats, get_format
+from ..safety import redact
 from .common import EXIT_OK, EXIT_USAGE, emit, exit_code, fail, output_options, warn, write_atomically
 
 
@@ -133,8 +134,14 @@ def _save_partial(agg: ScanAggregate, errors: list[str], path: str) -> NoReturn:
     for i in agg.inputs:
         if i.lines and not i.parsed:
             warn(f"{i.path}: no line in a known format")
+    data = agg.to_dict()
+    for route in data["routes"]:  # a raw request target: the one place a credential (access_token=) would be
+        route["example"] = redact(route["example"]) if route["example"] else route["example"]
+    for summary in data["inputs"]:
+        summary["path"] = redact(summary["path"])
+        summary["warnings"] = [redact(w) for w in summary["warnings"]]
     try:
-        write_atomically(path, json.dumps(agg.to_dict(), separators=(",", ":")) + "\n")
+        write_atomically(path, json.dumps(data, separators=(",", ":")) + "\n")
     except OSError as exc:
         fail(f"cannot write {path}: {exc.strerror or exc}")
     raise SystemExit(EXIT_USAGE if errors else EXIT_OK)

@@ -94,7 +94,7 @@ def read_log(
 
     def records() -> Iterator[Parsed]:
         for line_no, text in chain(head, lines):
-            if not text.strip():
+            if not text or text.isspace():
                 continue
             try:
                 rec = parse(text, line_no, path)

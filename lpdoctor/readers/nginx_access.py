@@ -136,12 +136,12 @@ def build_upstream(
         # Fast path, the common case: at most one attempt, no separators to split on.
         if not joined.strip():
             return (), 0
-        only = UpstreamTry(
-            addr=_none(addr),
-            status=parse_int(status),
-            connect_s=parse_float(connect),
-            header_s=parse_float(header),
-            response_s=parse_float(response),
+        only = UpstreamTry(  # (absent and empty fields are None: not worth a call each)
+            addr=_none(addr) if addr else None,
+            status=parse_int(status) if status else None,
+            connect_s=parse_float(connect) if connect else None,
+            header_s=parse_float(header) if header else None,
+            response_s=parse_float(response) if response else None,
         )
         return (only,), 0
     addrs, redirects = split_upstream(addr)
