@@ -120,7 +120,10 @@ NON_IDEMPOTENT_METHODS = frozenset({"POST", "LOCK", "PATCH"})
 
 # nginx time syntax (ngx_parse_time): whole numbers with units ms, s, m, h, d, w, M, y; parts may be
 # separated by spaces ("1h 30m", which must be quoted in the file). Bounded: no catastrophic backtracking.
-_NGINX_TIME = re.compile(r"(?:\d{1,12}(?:ms|[yMwdhms])?[ \t]{0,8}){1,8}")
+# A bare number must be followed by a blank or the end, so each digit run has one reading: the older
+# "(?:\d{1,12}(?:ms|[yMwdhms])?[ \t]{0,8}){1,8}" could split a long digit run eight ways and took seconds on
+# 30 digits and a stray character.
+_NGINX_TIME = re.compile(r"(?:\d{1,12}(?:ms|[yMwdhms])[ \t]{0,8}|\d{1,12}(?:[ \t]{1,8}|$)){1,8}")
 _DUMP_MARKER = re.compile(r"# configuration file (/.{1,4096}):")
 MAX_STATEMENTS = 500_000  # spliced statements: guards against include fan-out blowing up memory
 
@@ -553,13 +556,18 @@ def _load_dump(text: str, source: str) -> NginxConfig:
         def to_disk(name: str) -> str:
             return root + os.path.normpath(name)
 
-        for name, content in files:
-            disk = to_disk(name)
-            os.makedirs(os.path.dirname(disk), exist_ok=True)
-            with open(disk, "w", encoding="utf-8") as fh:
-                fh.write(content)
-        for name, content in files:
-            _retarget_includes(to_disk(name), content, root)
+        try:
+            for name, content in files:
+                disk = to_disk(name)
+                os.makedirs(os.path.dirname(disk), exist_ok=True)
+                with open(disk, "w", encoding="utf-8", errors="surrogateescape") as fh:
+                    fh.write(content)
+            for name, content in files:
+                _retarget_includes(to_disk(name), content, root)
+        except OSError as exc:  # a file name too long, or one that clashes with a directory of the dump
+            raise NginxConfigError(
+                f"cannot split the `nginx -T` output into its files ({exc.strerror or exc})", source
+            ) from None
 
         def display(p: str) -> str:
             p = os.path.normpath(p)
