@@ -18,6 +18,7 @@ import json
 import os
 import re
 import shlex
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -245,6 +246,9 @@ def _compose(text: str, path: str, out: Discovery) -> list[ComponentSpec]:
     except yaml.YAMLError as exc:
         out.notes.append(f"{path}: not valid YAML ({str(exc).splitlines()[0]})")
         return []
+    except RecursionError:
+        out.notes.append(f"{path}: YAML nested too deeply; not read")
+        return []
     services = _node_get(root, "services")
     if not isinstance(services, yaml.MappingNode):
         return []
@@ -420,8 +424,10 @@ def _literal(node: ast.expr) -> object:
 
 def _gunicorn_conf(text: str, path: str, out: Discovery) -> ComponentSpec | None:
     try:
-        tree = ast.parse(text, filename=path)
-    except (SyntaxError, ValueError, RecursionError):
+        with warnings.catch_warnings():  # a SyntaxWarning would print the file's own line, raw, on stderr
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text, filename=path)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         out.notes.append(f"{path}: not valid Python; not read")
         return None
     spec = ComponentSpec(kind=HopKind.SERVER, component="gunicorn", location=SourceLocation(path, 1, "gunicorn config"))

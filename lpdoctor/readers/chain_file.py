@@ -152,6 +152,8 @@ def parse_chain_file(text: str, path: str) -> ChainFile:
         raise ChainFileError(
             f"not valid YAML: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", path
         ) from None
+    except RecursionError:
+        raise ChainFileError("not valid YAML: nested too deeply", path) from None
     if data is None:
         raise ChainFileError("the file is empty", path)
     root = _Y(data, node, path)

@@ -88,7 +88,9 @@ def load_ingress_manifests(path: str) -> NginxConfig:
         line = mark.line + 1 if mark is not None else None
         raise NginxConfigError(f"not valid YAML ({exc.problem or exc.context})", shown, line) from None
     except yaml.YAMLError as exc:
-        raise NginxConfigError(f"not valid YAML ({exc})", shown) from None
+        raise NginxConfigError(f"not valid YAML ({' '.join(str(exc).split())})", shown) from None
+    except RecursionError:
+        raise NginxConfigError("not valid YAML (nested too deeply)", shown) from None
     objects = [obj for doc in docs for obj in _objects(doc)]
     config = NginxConfig(source=path, main_file=shown, files=[shown], dialect="ingress-nginx")
     globals_ = _controller_configmap(objects, shown, config)
