@@ -199,3 +199,86 @@ def safe(text: str | None, limit: int = 300) -> str:
     if len(text) > limit + _REDACT_MARGIN:
         text = text[: limit + _REDACT_MARGIN]
     return clean(redact(text), limit)
+
+
+# ---- regular expressions from configurations, matched against paths from logs
+
+# A location regex is the operator's (or, in a pull request checked in CI, anyone's); the path it is matched
+# against may come from a log line. Python's re backtracks where PCRE (nginx, HAProxy, Apache) gives up at its
+# match limit and RE2 (Envoy, Traefik, Caddy) never backtracks, so "^/(a+)+$" against a 40-character path
+# would take hours here but no time in the proxy.
+REGEX_TIME_LIMIT_S = 0.2
+MAX_REGEX_SUBJECT = 8192
+_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.){0,200}[+*}](?:[^()\\]|\\.){0,200}\)[+*{]")
+MAX_REGEX_TIMEOUTS = 3  # a pattern that timed out this often is not tried again
+_timeouts: dict[tuple[str, int], int] = {}
+
+
+class _RegexTimeout(Exception):
+    pass
+
+
+def untrusted_match(pattern: str, subject: str, *, flags: int = 0, how: str = "search") -> bool | None:
+    """Match a regular expression from a configuration against a subject that may be hostile.
+
+    ``how`` is ``"search"``, ``"match"`` or ``"fullmatch"``. Returns None when the pattern does not compile or
+    cannot be matched in :data:`REGEX_TIME_LIMIT_S` (after :data:`MAX_REGEX_TIMEOUTS` such times it is not
+    tried again): the caller treats that as "unknown", as it does for a pattern Python cannot read. Where no
+    timer is available (not the main thread, no SIGALRM), a pattern with a quantified group that holds a
+    quantifier is not run.
+    """
+    key = (pattern, flags)
+    if _timeouts.get(key, 0) >= MAX_REGEX_TIMEOUTS or len(pattern) > 4096:
+        return None
+    try:
+        rx = re.compile(pattern, flags)
+    except (re.error, RecursionError, OverflowError, ValueError):
+        return None
+    subject = subject[:MAX_REGEX_SUBJECT]
+    method = {"search": rx.search, "match": rx.match, "fullmatch": rx.fullmatch}[how]
+    if not _can_time():
+        if _NESTED_QUANTIFIER.search(pattern):
+            return None
+        return method(subject) is not None
+    try:
+        with _TimeLimit(REGEX_TIME_LIMIT_S):
+            return method(subject) is not None
+    except _RegexTimeout:
+        _timeouts[key] = _timeouts.get(key, 0) + 1
+        return None
+
+
+def _can_time() -> bool:
+    import signal
+    import threading
+
+    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+
+
+class _TimeLimit:
+    """Raise :class:`_RegexTimeout` in the block after ``seconds``; a timer already running is re-armed."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def __enter__(self) -> None:
+        import signal
+        import time
+
+        def on_alarm(signum: int, frame: object) -> None:
+            raise _RegexTimeout
+
+        self.started = time.monotonic()
+        self.previous_handler = signal.signal(signal.SIGALRM, on_alarm)
+        self.previous = signal.setitimer(signal.ITIMER_REAL, self.seconds)
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+        import time
+
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, self.previous_handler)
+        delay, interval = self.previous
+        if delay > 0:
+            left = delay - (time.monotonic() - self.started)
+            signal.setitimer(signal.ITIMER_REAL, max(left, 0.001), interval)

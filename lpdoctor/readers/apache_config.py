@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from ..analysis.hops import SCOPE_DEFAULT, SCOPE_GLOBAL, SCOPE_ROUTE, SCOPE_SERVER, HopFacts
 from ..durations import fmt_s
 from ..model import Hop, HopKind, Semantics, SourceLocation, Timeout
+from ..safety import untrusted_match
 from .config_routes import ConfigReadError, Frontend, RoutedSource, read_text, timer
 
 COMPONENT = "apache"
@@ -167,7 +168,7 @@ def _rule_matches(rule: Rule, path: str) -> bool:
         if len(rule.path) > 1024:
             return False
         try:
-            return re.search(rule.path, path) is not None
+            return bool(untrusted_match(rule.path, path))
         except re.error:
             return False
     prefix = rule.path

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from ..analysis.hops import SCOPE_DEFAULT, SCOPE_GLOBAL, SCOPE_ROUTE, HopFacts
 from ..durations import fmt_s
 from ..model import Hop, HopKind, Semantics, SourceLocation, Timeout
+from ..safety import untrusted_match
 from .config_routes import (
     ConfigReadError,
     Frontend,
@@ -124,7 +125,7 @@ def _regex(pattern: str, subject: str) -> bool | None:
     if len(pattern) > 1024:
         return None
     try:
-        return re.search(pattern, subject) is not None
+        return untrusted_match(pattern, subject)
     except re.error:
         return None
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from ..analysis.hops import SCOPE_DEFAULT, SCOPE_ROUTE, SCOPE_SERVER, HopFacts, RetryFacts
 from ..durations import fmt_s
 from ..model import Hop, HopKind, Semantics, SourceLocation, Timeout
+from ..safety import untrusted_match
 from .config_routes import (
     ConfigReadError,
     Frontend,
@@ -203,7 +204,7 @@ def _match_route(vhost: Y, path: str) -> Y | None:
                 matched = None
             else:
                 try:
-                    matched = re.fullmatch(pattern, only_path) is not None
+                    matched = untrusted_match(pattern, only_path, how="fullmatch")
                 except re.error:
                     matched = None
         if matched:

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from ..analysis.hops import SCOPE_DEFAULT, SCOPE_GLOBAL, SCOPE_ROUTE, HopFacts, RetryFacts
 from ..durations import fmt_s
 from ..model import Hop, HopKind, Semantics, SourceLocation, Timeout
+from ..safety import untrusted_match
 from .config_routes import ConfigReadError, Frontend, RoutedSource, read_text, timer
 
 COMPONENT = "haproxy"
@@ -716,7 +717,7 @@ def _match(sample: str, method: str, pattern: str, icase: bool) -> bool | None:
         if len(pattern) > 512:
             return None
         try:
-            return re.search(pattern, sample, re.IGNORECASE if icase else 0) is not None
+            return untrusted_match(pattern, sample, flags=re.IGNORECASE if icase else 0)
         except re.error:
             return None
     if method == "len":

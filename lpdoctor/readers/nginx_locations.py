@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote
 
+from ..safety import untrusted_match
 from .nginx_config import NginxConfig, NginxLocation, NginxServer, pcre_to_python
 
 MAX_PATH_CHARS = 8192  # longer URIs are cut before regex matching; nginx's own limit is similar
@@ -126,7 +127,7 @@ def _find(level: list[NginxLocation], uri: str) -> tuple[NginxLocation | None, b
         if best.modifier == "^~":
             return current, False
     for loc in level:
-        if loc.is_regex and loc.regex is not None and loc.regex.search(uri):
+        if loc.is_regex and loc.regex is not None and untrusted_match(loc.regex.pattern, uri, flags=loc.regex.flags):
             nested, _ = _find(loc.children, uri)
             return (nested if nested is not None else loc), True
     return current, False
@@ -158,7 +159,7 @@ def _by_name(candidates: list[NginxServer], name: str) -> NginxServer | None:
         for n in server.names:
             if n.startswith("~"):
                 regex = _server_regex(n[1:])
-                if regex is not None and regex.search(name):
+                if regex is not None and untrusted_match(regex.pattern, name, flags=regex.flags):
                     return server
     return None
 

@@ -38,6 +38,7 @@ from typing import Any
 from ..analysis.hops import SCOPE_DEFAULT, SCOPE_ROUTE, SCOPE_SERVER, HopFacts
 from ..durations import fmt_s
 from ..model import Hop, HopKind, Semantics, SourceLocation, Timeout
+from ..safety import untrusted_match
 from .config_routes import ConfigReadError, Frontend, RoutedSource, Y, go_duration, load_documents, read_text, timer
 
 COMPONENT = "traefik"
@@ -291,9 +292,11 @@ def _any_regex(patterns: list[str], subject: str, *, fullmatch: bool, anchored: 
         except re.error:
             unknown = True
             continue
-        m = rx.fullmatch(subject) if fullmatch else (rx.match(subject) if anchored else rx.search(subject))
+        m = untrusted_match(rx.pattern, subject, how="fullmatch" if fullmatch else ("match" if anchored else "search"))
         if m:
             return True
+        if m is None:
+            unknown = True
     return None if unknown else False
 
 
