@@ -101,7 +101,7 @@ class RouteCache:
     """Remember the route of recent paths, and the template of recent segments: real logs repeat both a lot
     (paths differ by an id; segments such as ``api`` or ``users`` do not). Both caches are bounded."""
 
-    def __init__(self, size: int = 65536) -> None:
+    def __init__(self, size: int = 16384) -> None:
         self._size = size
         self._cache: dict[str, str] = {}
         self._templates: dict[str, str] = {}
