@@ -120,8 +120,11 @@ _GNU_TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
 _MAX_RSS = re.compile(r"Maximum resident set size \(kbytes\): (\d+)")
 
 
-def measure(command: Sequence[str], stdout: str = os.devnull) -> Run:
-    """Run ``command`` once (its output to ``stdout``), return the wall time and memory figures."""
+def measure(command: Sequence[str], stdout: Path) -> Run:
+    """Run ``command`` once, its output to the file ``stdout``, and return the wall time and memory figures.
+
+    Never /dev/null: GNU grep notices output to /dev/null and stops at the first match, even with -c.
+    """
     if _GNU_TIME:
         wrapped = [_GNU_TIME, "-v", *command]
     else:  # the child's getrusage: the largest resident set among the processes it waited for
@@ -150,7 +153,7 @@ def measure(command: Sequence[str], stdout: str = os.devnull) -> Run:
     )
 
 
-def bench(name: str, command: list[str], repeat: int, stdout: str = os.devnull, note: str = "") -> Result:
+def bench(name: str, command: list[str], repeat: int, stdout: Path, note: str = "") -> Result:
     result = Result(name, command, note=note)
     measure(command, stdout)  # warm-up: page cache, imports, .pyc
     for _ in range(repeat):
@@ -253,13 +256,15 @@ def main(argv: list[str] | None = None) -> int:
     results: list[Result] = []
     for pattern in GREP_PATTERNS:
         flags = "-cE" if "|" in pattern else "-c"
-        results.append(bench(f"grep {flags} '{pattern}'", ["grep", flags, pattern, str(log)], args.repeat))
+        out = args.dir / "grep.out"
+        results.append(bench(f"grep {flags} '{pattern}'", ["grep", flags, pattern, str(log)], args.repeat, out))
+        results[-1].note = f"counted {out.read_text().strip()} lines"
     reports = {}
     for jobs in ([], ["--jobs", "1"]):
         name = " ".join(["lpdoctor scan -f json", *jobs])
         out = args.dir / f"report{'-'.join(['', *jobs])}.json"
         cmd = [*LPDOCTOR, "scan", "--format", "json", "--fail-on", "never", *jobs, str(log)]
-        results.append(bench(name, cmd, args.repeat, stdout=str(out)))
+        results.append(bench(name, cmd, args.repeat, out))
         reports[name] = out.read_bytes()
     identical = len(set(reports.values())) == 1
     if shutil.which("goaccess") and not args.no_goaccess:
@@ -274,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
             "-o",
             str(out),
         ]
-        result = bench("goaccess -o report.json", cmd, args.repeat)
+        result = bench("goaccess -o report.json", cmd, args.repeat, args.dir / "goaccess.out")
         general = json.loads(out.read_text())["general"]
         result.note = f"{general['valid_requests']} valid, {general['failed_requests']} failed requests"
         results.append(result)
