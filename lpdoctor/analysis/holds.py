@@ -55,7 +55,7 @@ def _read_value(raw: str, unit: str) -> tuple[float, str] | None:
         if unit in ("ms", "s"):
             return parse_duration(value, default_unit=unit), unit
         # auto: a unit suffix wins; a bare number is ms from 1000 up, seconds below.
-        if value.replace(".", "", 1).isdigit():
+        if value.replace(".", "", 1).isdecimal():
             number = float(value)
             if number >= 1000:
                 return number / 1000.0, "ms"

@@ -53,7 +53,7 @@ def _client(text: str) -> str | None:
     if text == "-":
         return None
     host, sep, port = text.rpartition(":")
-    return host if sep and port.isdigit() and host else text
+    return host if sep and port.isdecimal() and host else text
 
 
 def parse_line(line: str, line_no: int, source: str) -> Parsed | None:

@@ -57,7 +57,7 @@ _ACCESS = re.compile(
 
 def parse_access_line(line: str, line_no: int, source: str) -> Parsed | None:
     """One Apache access line ending in ``%D`` or ``%T/%D`` → :class:`RequestRecord`, else None."""
-    if len(line) > MAX_LINE or not line[-1:].isdigit():
+    if len(line) > MAX_LINE or not line[-1:].isdecimal():
         return None
     m = _ACCESS.fullmatch(line)
     if not m:

@@ -381,7 +381,7 @@ def _gunicorn_args(args: list[str], spec: ComponentSpec, where: SourceLocation, 
     if worker is not None:
         spec.worker_class, spec.worker_class_location = _short_worker(worker), where
     threads = _option(args, ("--threads",))
-    if threads is not None and threads.isdigit():
+    if threads is not None and threads.isdecimal():
         spec.notes.append(f"threads={threads}")
     keepalive = _option(args, ("--keep-alive",))
     if keepalive is not None and (seconds := _seconds(keepalive)) is not None:
@@ -575,7 +575,7 @@ def _php_fpm(text: str, path: str) -> list[ComponentSpec]:
 def _uwsgi_ini(text: str, path: str) -> list[ComponentSpec]:
     specs = []
     for _key, value, line, section in _ini_values(text, {"harakiri"}):
-        if section not in (None, "uwsgi") or not value.isdigit():
+        if section not in (None, "uwsgi") or not value.isdecimal():
             continue
         where = SourceLocation(path, line, "uwsgi")
         spec = ComponentSpec(kind=HopKind.SERVER, component="uwsgi", location=where)

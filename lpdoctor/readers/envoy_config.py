@@ -328,7 +328,7 @@ def _hop_facts(config: EnvoyConfig, manager: Manager, vhost: Y, route: Y, action
         retry_on = (policy.get("retry_on") or Y("")).text() or ""
         conditions = {c.strip() for c in retry_on.split(",") if c.strip()}
         num = (policy.get("num_retries") or Y("1")).text() or "1"
-        retries = int(num) if num.isdigit() else 1
+        retries = int(num) if num.isdecimal() else 1
         per_try = _explicit(config, policy.get("per_try_timeout"), "per_try_timeout", Semantics.TOTAL, context)
         on_timeout = per_try is not None and per_try.value_s is not None and bool(conditions & _RETRY_ON_TIMEOUT)
         if per_try is not None and per_try.value_s is not None:

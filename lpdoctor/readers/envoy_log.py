@@ -162,7 +162,7 @@ def _address(value: object) -> str | None:
     if not text:
         return None
     host, sep, port = text.rpartition(":")
-    return host.strip("[]") if sep and port.isdigit() and host else text
+    return host.strip("[]") if sep and port.isdecimal() and host else text
 
 
 def parse_json_line(line: str, line_no: int, source: str) -> Parsed | None:

@@ -515,7 +515,7 @@ def _directive(p: Proxy, line: Line, config: HaproxyConfig) -> None:
     if key == "mode" and len(w) > 1:
         p.mode = w[1]
     elif key == "retries" and len(w) > 1:
-        if w[1].isdigit():
+        if w[1].isdecimal():
             p.retries = (int(w[1]), line)
         else:
             config.warnings.append(f"{where}: retries expects a number, got {w[1]!r}")
@@ -536,7 +536,7 @@ def _directive(p: Proxy, line: Line, config: HaproxyConfig) -> None:
         p.servers.append((w[1], w[2], line))
     elif key == "server-template" and len(w) > 3:
         count = w[2].split("-")[-1]
-        for i in range(min(int(count) if count.isdigit() else 1, 1024)):
+        for i in range(min(int(count) if count.isdecimal() else 1, 1024)):
             p.servers.append((f"{w[1]}{i + 1}", w[3], line))
     elif key == "bind":
         p.binds.append(line)
@@ -878,7 +878,7 @@ def _timeout_of(backend: Proxy, name: str, semantics: Semantics, default_note: s
     note = None
     if setting.value_s is None:
         note = f"'timeout {name} {setting.raw}': 0 means no limit in HAProxy (it warns 'missing timeouts' at startup)"
-    elif setting.raw.isdigit() and setting.value_s < 1:
+    elif setting.raw.isdecimal() and setting.value_s < 1:
         note = (
             f"'timeout {name} {setting.raw}' is {fmt_s(setting.value_s)}: HAProxy reads a bare number as "
             f"milliseconds (write {setting.raw}s for seconds)"

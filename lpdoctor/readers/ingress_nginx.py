@@ -190,7 +190,7 @@ def _ingress(obj: Node, file: str, config: NginxConfig, globals_: dict[str, _Val
         if text is None or key_node is None:
             return fallback
         at = SourceLocation(file, _line(key_node), f"Ingress {namespace}/{name}")
-        if key in _INT_KEYS and not text.strip().isdigit():
+        if key in _INT_KEYS and not text.strip().isdecimal():
             why = (
                 f"{at.file}:{at.line}: {PREFIX + key} {text.strip()!r} is not a whole number of seconds; "
                 f"ingress-nginx ignores it and uses {fallback.text}"
@@ -331,7 +331,7 @@ def _setting(v: _Value, key: str, where: SourceLocation) -> NginxSetting:
 def _number(v: _Value | None, default: str, config: NginxConfig) -> float:
     if v is None:
         return float(default)
-    if v.text.isdigit():
+    if v.text.isascii() and v.text.isdecimal() and len(v.text) <= 9:  # not "²", not 10**400
         return float(v.text)
     config.warnings.append(
         f"{v.location}: {v.key or 'value'} {v.text!r} is not a whole number of seconds, which ingress-nginx "

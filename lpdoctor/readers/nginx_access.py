@@ -59,7 +59,7 @@ def parse_float(value: str | None) -> float | None:
 
 def parse_int(value: str | None) -> int | None:
     v = _none(value)
-    if v is None or not v.isdigit() or len(v) > 9:
+    if v is None or not v.isdecimal() or len(v) > 9:
         return None
     return int(v)
 

@@ -1363,7 +1363,7 @@ def _listen(stmt: _Stmt) -> NginxListen:
     else:
         tail = address.rsplit("]", 1)[-1] if address.startswith("[") else address
         digits = tail.rsplit(":", 1)[-1] if ":" in tail else tail
-        port = int(digits) if digits.isdigit() else 80  # "listen 127.0.0.1;" means port 80
+        port = int(digits) if digits.isdecimal() else 80  # "listen 127.0.0.1;" means port 80
     default = "default_server" in flags or "default" in flags
     return NginxListen(address, port, default, stmt.file, stmt.line)
 
@@ -1391,9 +1391,9 @@ def _pass_host(kind: str, target: str) -> tuple[str, int | None]:
     if hostport.startswith("["):
         host, _, after = hostport[1:].partition("]")
         port_text = after[1:] if after.startswith(":") else ""
-        return f"[{host}]", int(port_text) if port_text.isdigit() else None
+        return f"[{host}]", int(port_text) if port_text.isdecimal() else None
     host, sep, port_text = hostport.rpartition(":")
-    if sep and port_text.isdigit():
+    if sep and port_text.isdecimal():
         return host, int(port_text)
     return hostport, None
 
@@ -1402,7 +1402,7 @@ def _is_ip(host: str) -> bool:
     if host.startswith("["):
         return True
     parts = host.split(".")
-    return len(parts) == 4 and all(p.isdigit() and len(p) <= 3 for p in parts)
+    return len(parts) == 4 and all(p.isdecimal() and len(p) <= 3 for p in parts)
 
 
 def iter_timeouts(config: NginxConfig) -> Iterable[tuple[NginxLocation, Timeout]]:

@@ -139,7 +139,7 @@ def _infer_unit(value: str | None) -> str:
     if value is None:
         return "s"
     text = unquote_plus(value).strip()
-    if text.replace(".", "", 1).isdigit():
+    if text.isascii() and text.replace(".", "", 1).isdecimal():
         return "ms" if float(text) >= 1000 else "s"
     try:
         parse_duration(text)
@@ -214,6 +214,7 @@ def parse_header(text: str) -> tuple[str, str]:
 def validate_url(url: str) -> str:
     try:
         parsed = httpx.URL(url)
+        _ = urlsplit(url).port  # what the rest of the probe parses with: "[x]" hosts, bad ports
     except (httpx.InvalidURL, TypeError, ValueError):
         raise ProbeError(f"not a valid URL: {safe(url, 200)}") from None
     if parsed.scheme not in ("http", "https") or not parsed.host:

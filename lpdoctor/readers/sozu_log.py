@@ -139,7 +139,7 @@ def _host_of(addr: str) -> str | None:
         end = addr.find("]")
         return addr[1:end] if end > 1 else None
     host, sep, port = addr.rpartition(":")
-    if sep and host and port.isdigit():
+    if sep and host and port.isdecimal():
         return host
     return addr
 

@@ -269,7 +269,7 @@ def _str(value: Any, limit: int = _MAX_FIELD) -> str | None:
 def _number(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit() and len(value) <= 15):
+    if isinstance(value, int | float) or (isinstance(value, str) and value.isdecimal() and len(value) <= 15):
         f = float(value)
     else:
         return None

@@ -289,7 +289,7 @@ def _any_regex(patterns: list[str], subject: str, *, fullmatch: bool, anchored: 
             continue
         try:
             rx = re.compile(pattern)
-        except re.error:
+        except (re.error, RecursionError, OverflowError, ValueError):  # "((((…", "{99999999999}"
             unknown = True
             continue
         m = untrusted_match(rx.pattern, subject, how="fullmatch" if fullmatch else ("match" if anchored else "search"))
@@ -602,7 +602,7 @@ def _file_config(doc: Y, config: TraefikConfig, file: str) -> None:
             entrypoints=[e.text() or "" for e in (_ci(node, "entryPoints") or Y([])).seq()],
         )
         prio = _ci(node, "priority")
-        if prio is not None and (prio.text() or "").isdigit():
+        if prio is not None and (prio.text() or "").isdecimal():
             router.priority = int(prio.text() or "0")
         if not router.rule:
             config.warnings.append(f"{file}:{node.line}: router {name} has no rule (Traefik refuses it)")
@@ -678,7 +678,7 @@ def _compose(doc: Y, config: TraefikConfig, file: str) -> None:
                     r.service = value
                 elif attr == "entrypoints":
                     r.entrypoints = [e.strip() for e in value.split(",") if e.strip()]
-                elif attr == "priority" and value.isdigit():
+                elif attr == "priority" and value.isdecimal():
                     r.priority = int(value)
             elif len(parts) >= 5 and parts[:3] == ["traefik", "http", "services"]:
                 sname = key.split(".")[3]

@@ -67,7 +67,7 @@ def parse_offset(text: str | None) -> float:
     if not text or text in ("Z", "z"):
         return 0.0
     digits = text[1:].replace(":", "")
-    if not digits.isdigit() or len(digits) not in (2, 4):
+    if not digits.isdecimal() or len(digits) not in (2, 4):
         return 0.0
     hours, minutes = int(digits[:2]), int(digits[2:] or 0)
     if hours > 23 or minutes > 59:
