@@ -253,8 +253,8 @@ class _RecordBuilder:
             target = uri
         status_raw = v.get("status")
         status = parse_int(status_raw)
-        if status is None and _none(status_raw) is not None:
-            return None  # a status field that is not a status: not this format
+        if (status is None and _none(status_raw) is not None) or (status is not None and status > 999):
+            return None  # a status field that is not a status (three digits, 0 for none): not this format
         if target is None and status is None:
             return None
         duration = parse_float(v.get("request_time"))
