@@ -74,8 +74,10 @@ def check_config_command(
 ) -> None:
     """Line every timeout of every long-poll route up against its hold, from configuration.
 
-    CONFIG is an nginx.conf (includes are followed), the output of `nginx -T`, or ingress-nginx manifests
-    (.yaml). Each finding names the file:line to change and the line to write. Exit 0: no finding at or above
+    CONFIG is an nginx.conf (includes are followed), the output of `nginx -T`, ingress-nginx manifests, a
+    Sōzune compose file, Kubernetes Services or file-provider YAML, or a HAProxy, Traefik (YAML, TOML,
+    Docker labels), Caddy (Caddyfile, JSON), Envoy or Apache configuration; the kind is recognised from the
+    content. Each finding names the file:line to change and the line to write. Exit 0: no finding at or above
     --fail-on; 1: findings; 2: unusable input.
     """
     if chain_file is None and not configs and os.path.isfile(DEFAULT_CHAIN_FILE):
