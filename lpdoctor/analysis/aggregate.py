@@ -299,6 +299,21 @@ class RouteStats:
 
     # ------------------------------------------------------------------ merge / (de)serialise
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (pieces of a file come back from worker processes) with the counters as plain dicts:
+        rebuilding thousands of Counters through ``Counter(dict)`` would cost more than the transfer."""
+        state = self.__dict__.copy()
+        for name in COUNTERS:
+            state[name] = dict(state[name])
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name in COUNTERS:
+            counter: Counter[str] = Counter.__new__(Counter)  # Counter.__init__ only calls update()
+            dict.update(counter, state[name])
+            state[name] = counter
+        self.__dict__.update(state)
+
     def requests_only(self) -> RouteStats:
         """A copy without what the overflow bucket does not keep (the holds asked for, error-log lines)."""
         part = RouteStats(route=self.route)

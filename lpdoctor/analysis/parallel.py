@@ -327,7 +327,7 @@ def _run(
     if watch is not None:
         watch([f for inp in inputs for f in inp.results])
 
-    total = ScanAggregate(max_routes=max_routes)
+    total: ScanAggregate | None = None
     errors: list[str] = []
     for inp in inputs:
         try:
@@ -337,8 +337,11 @@ def _run(
             if on_input_error:
                 on_input_error(str(exc))
             continue
-        total.merge(part)
-    return total, errors
+        if total is None:
+            total = part  # what merging it into an empty aggregate would give, without the copy
+        else:
+            total.merge(part)
+    return total or ScanAggregate(max_routes=max_routes), errors
 
 
 def _finish(pool: Executor, inp: _Input, max_routes: int) -> ScanAggregate:
