@@ -112,7 +112,17 @@ def _kind_of(name: str) -> str | None:
     return None
 
 
+def _plain_file(path: str) -> bool:
+    """A regular file outside /proc, /sys and /dev: a repository may hold a symlink ``Procfile -> /dev/stdin``
+    (lpdoctor would wait forever) or ``gunicorn.conf.py -> /proc/self/environ``."""
+    real = os.path.realpath(path)
+    return not real.startswith(("/proc/", "/sys/", "/dev/")) and os.path.isfile(real)
+
+
 def _read_text(path: str, out: Discovery) -> str | None:
+    if not _plain_file(path):
+        out.notes.append(f"{path}: not a regular file; not read")
+        return None
     try:
         with open(path, "rb") as fh:
             raw = fh.read(MAX_FILE_BYTES)
