@@ -126,7 +126,7 @@ class _Y:
 def load_chain_file(path: str) -> ChainFile:
     """Read and validate a chain file. Raises :class:`ChainFileError` with ``file:line: problem``."""
     real = os.path.realpath(path)
-    if os.path.exists(real) and (real.startswith(("/proc/", "/sys/", "/dev/")) or not os.path.isfile(real)):
+    if real.startswith(("/proc/", "/sys/", "/dev/")) or (os.path.exists(real) and not os.path.isfile(real)):
         if os.path.isdir(real):
             raise ChainFileError("is a directory, not a chain file", path)
         raise ChainFileError("not a regular file (a FIFO, a device or a kernel file); not a chain file", path)
