@@ -303,35 +303,46 @@ class _TooManyNodes(Exception):
     pass
 
 
-def _from_node(node: object, depth: int = 0, budget: list[int] | None = None) -> Y:
+def _from_node(node: object, depth: int = 0, budget: list[int] | None = None, inside: set[int] | None = None) -> Y:
     """``node`` as a :class:`Y` tree. Aliases are expanded, so a few lines of ``&a [*b, *b, ...]`` can stand
-    for billions of values ("billion laughs"): past :data:`MAX_NODES` the document is refused."""
+    for billions of values ("billion laughs"): past :data:`MAX_NODES` the document is refused, and at once
+    when an alias refers to a collection that contains it (``&a [*a]``)."""
     import yaml
 
     if budget is None:
         budget = [MAX_NODES]
+    if inside is None:
+        inside = set()
     budget[0] -= 1
     if budget[0] < 0:
         raise _TooManyNodes
     if depth > MAX_DEPTH:
         return Y(None, None, "null")
     line = node.start_mark.line + 1 if isinstance(node, yaml.Node) else None
-    if isinstance(node, yaml.MappingNode):
-        out: dict[str, Y] = {}
-        for knode, vnode in node.value:
-            if isinstance(knode, yaml.ScalarNode):
-                if knode.value == "<<" and knode.tag == "tag:yaml.org,2002:merge":
-                    merged = _from_node(vnode, depth + 1, budget)
-                    for src in [merged] if merged.is_map else merged.seq():
-                        for k, v in src.items():
-                            out.setdefault(k, v)
-                    continue
-                child = _from_node(vnode, depth + 1, budget)
-                child.line = knode.start_mark.line + 1  # a block is where its key is written
-                out[knode.value] = child
-        return Y(out, line)
-    if isinstance(node, yaml.SequenceNode):
-        return Y([_from_node(v, depth + 1, budget) for v in node.value], line)
+    if isinstance(node, yaml.CollectionNode):
+        if id(node) in inside:
+            raise _TooManyNodes
+        inside.add(id(node))
+    try:
+        if isinstance(node, yaml.MappingNode):
+            out: dict[str, Y] = {}
+            for knode, vnode in node.value:
+                if isinstance(knode, yaml.ScalarNode):
+                    if knode.value == "<<" and knode.tag == "tag:yaml.org,2002:merge":
+                        merged = _from_node(vnode, depth + 1, budget, inside)
+                        for src in [merged] if merged.is_map else merged.seq():
+                            for k, v in src.items():
+                                out.setdefault(k, v)
+                        continue
+                    child = _from_node(vnode, depth + 1, budget, inside)
+                    child.line = knode.start_mark.line + 1  # a block is where its key is written
+                    out[knode.value] = child
+            return Y(out, line)
+        if isinstance(node, yaml.SequenceNode):
+            return Y([_from_node(v, depth + 1, budget, inside) for v in node.value], line)
+    finally:
+        if isinstance(node, yaml.CollectionNode):
+            inside.discard(id(node))
     if isinstance(node, yaml.ScalarNode):
         return Y(node.value, line, _YAML_TAGS.get(node.tag, "str"))
     return Y(None, line, "null")
@@ -370,7 +381,7 @@ def load_documents(text: str, file: str) -> list[Y]:
         return [_from_node(n, 0, budget) for n in nodes if n is not None]
     except _TooManyNodes:
         raise ConfigReadError(
-            f"YAML aliases expand to more than {MAX_NODES} values; not a configuration", file
+            f"YAML aliases expand to more than {MAX_NODES} values (or into themselves); not a configuration", file
         ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
