@@ -8,6 +8,7 @@ every spec whose path they are a prefix of.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from ..durations import DurationError, parse_duration
@@ -111,6 +112,8 @@ def scan_file_endpoints(path: str) -> list[Endpoint]:
         raise SpecError(f"{path}: cannot read ({exc.strerror or exc})") from None
     except ValueError as exc:
         raise SpecError(f"{path}: not JSON ({exc})") from None
+    except RecursionError:
+        raise SpecError(f"{path}: not JSON lpdoctor wrote (nested too deeply)") from None
     if not isinstance(data, dict) or not isinstance(data.get("endpoints"), list):
         raise SpecError(f"{path}: not the JSON of `lpdoctor scan -f json` (no endpoints list)")
     out = []
@@ -118,8 +121,14 @@ def scan_file_endpoints(path: str) -> list[Endpoint]:
         if not isinstance(e, dict) or not isinstance(e.get("route"), str):
             raise SpecError(f"{path}: endpoint #{i + 1} has no route")
         hold = e.get("hold_s")
-        if hold is not None and (isinstance(hold, bool) or not isinstance(hold, (int, float))):
-            raise SpecError(f"{path}: endpoint {e['route']!r}: hold_s must be a number")
+        if hold is not None and (
+            isinstance(hold, bool) or not isinstance(hold, (int, float)) or not 0 <= hold < 10**9 or math.isnan(hold)
+        ):
+            raise SpecError(f"{path}: endpoint {e['route']!r}: hold_s must be a number of seconds")
+        for key in ("requests", "failures"):
+            n = e.get(key)
+            if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 0):
+                raise SpecError(f"{path}: endpoint {e['route']!r}: {key} must be a whole number")
         host = e.get("host")
         out.append(
             Endpoint(
