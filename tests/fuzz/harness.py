@@ -83,18 +83,18 @@ def run_one(name: str, func: Callable[[], None], limit_s: float, slow_s: float, 
             func()
     except InputTimeout:
         return Verdict(name, "hang", time.perf_counter() - started, f"no answer within {limit_s:g} s", data)
-    except RecursionError:
-        return Verdict(name, "crash", time.perf_counter() - started, "RecursionError: " + _where(), data)
-    except Exception as exc:
-        return Verdict(name, "crash", time.perf_counter() - started, f"{type(exc).__name__}: {exc}\n{_where()}", data)
+    except Exception as exc:  # RecursionError and MemoryError too: a reader must turn them into its own error
+        detail = f"{type(exc).__name__}: {str(exc)[:300]}\n{_frames(exc)}"
+        return Verdict(name, "crash", time.perf_counter() - started, detail, data)
     elapsed = time.perf_counter() - started
     if elapsed > slow_s:
         return Verdict(name, "slow", elapsed, f"{elapsed:.2f} s (limit {slow_s:g} s)", data)
     return Verdict(name, "ok", elapsed, "", data)
 
 
-def _where() -> str:
-    return "".join(traceback.format_exc(limit=-6))[-3000:]
+def _frames(exc: BaseException) -> str:
+    """The last frames of the traceback (file, line, code), without the message again."""
+    return "".join(traceback.format_list(traceback.extract_tb(exc.__traceback__)[-8:]))
 
 
 def pwned_sentinel() -> str:

@@ -452,6 +452,66 @@ def _pipeline_config_seeds() -> list[Files]:
     return seeds
 
 
+def _real_scan(tmp: str) -> Any:
+    from lpdoctor.analysis.pipeline import aggregate_logs
+
+    log = os.path.join(tmp, "access.log")
+    with open(log, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(_all_log_lines()[:400]) + "\n")
+    agg, _ = aggregate_logs([log])
+    return agg
+
+
+def _partial_seeds() -> list[Files]:
+    """Partials as ``scan --save-partial`` writes them, of the fixture and sample lines."""
+    import json
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        agg = _real_scan(tmp)
+    data = {"lpdoctor_partial": 1, **agg.to_dict()} if "lpdoctor_partial" not in agg.to_dict() else agg.to_dict()
+    return [{"partial.json": json.dumps(data)}, {"partial.json": json.dumps(data, indent=1)}]
+
+
+def _partial_check(path: str) -> None:
+    from lpdoctor.analysis.scan import ScanOptions, build_report
+    from lpdoctor.commands.merge import PartialError, load_partial
+
+    try:
+        agg = load_partial(path)
+    except PartialError as exc:
+        one_line(str(exc))
+        return
+    agg.merge(load_partial(path))
+    render_everywhere(build_report(agg, ScanOptions()))
+
+
+def _scan_report_seeds() -> list[Files]:
+    """``scan -f json`` reports of the fixture and sample lines, as ``check-config --from-scan`` reads them."""
+    import json
+    import tempfile
+
+    from lpdoctor.analysis.scan import ScanOptions, build_report
+    from lpdoctor.reporters.json_report import report_dict
+
+    with tempfile.TemporaryDirectory() as tmp:
+        report = build_report(_real_scan(tmp), ScanOptions())
+    return [{"scan.json": json.dumps(report_dict(report), indent=1)}]
+
+
+def _from_scan_check(path: str) -> None:
+    from lpdoctor.analysis.hold_specs import SpecError, endpoint_specs, scan_file_endpoints
+
+    try:
+        endpoints = scan_file_endpoints(path)
+    except SpecError as exc:
+        one_line(str(exc))
+        return
+    for e in endpoints:
+        assert e.hold_s is None or (math.isfinite(e.hold_s) and e.hold_s >= 0), e.hold_s
+    endpoint_specs(endpoints, path)
+
+
 # ---- small value parsers
 
 
@@ -625,6 +685,8 @@ def all_targets() -> list[Target]:
                multiline=True, modules=("logs", "inputs")),
         Target("pipeline:check-config", "files", _pipeline_config_seeds, _check_config_pipeline_check, limit_s=30.0,
                slow_s=8.0, multiline=True, modules=("config_log_formats",)),
+        Target("input:partial", "files", _partial_seeds, _partial_check, limit_s=30.0, slow_s=8.0, multiline=True),
+        Target("input:from-scan", "files", _scan_report_seeds, _from_scan_check, multiline=True),
         Target("value:duration", "text", lambda: _TEXT_SEEDS["duration"], _duration_check, slow_s=0.2),
         Target("value:hold", "text", lambda: _TEXT_SEEDS["hold"], _hold_check, slow_s=0.2),
         Target("value:probe-args", "text", lambda: _TEXT_SEEDS["probe"], _probe_args_check, slow_s=0.5,
