@@ -454,6 +454,9 @@ def _gunicorn_conf(text: str, path: str, out: Discovery) -> ComponentSpec | None
         except (ValueError, TypeError, SyntaxError, RecursionError):
             spec.notes.append(f"{path}:{stmt.lineno}: {name} is not a literal; not read")
             continue
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and not 0 <= value < 10**9:
+            spec.notes.append(f"{path}:{stmt.lineno}: {name} is not a number of seconds lpdoctor can use; not read")
+            continue  # 1e309, -5, a 400-digit integer
         found = True
         if name == "timeout" and isinstance(value, (int, float)) and not isinstance(value, bool):
             spec.timers = [GivenTimer("timeout", float(value) or None, where)]

@@ -197,7 +197,7 @@ def _duration(v: _Y, what: str, component: str) -> float | None:
     if isinstance(data, bool):
         raise v.error(f"{what}: expected a duration like 30s, got {data}")
     if isinstance(data, (int, float)):
-        seconds = float(data)
+        seconds = float(data) if not isinstance(data, int) or abs(data) < 10**15 else math.inf
         if not math.isfinite(seconds) or seconds < 0:
             raise v.error(f"{what}: {data} is not a duration (like 30s, 500ms, 2m, or none)")
     else:
