@@ -588,7 +588,7 @@ def _php_fpm(text: str, path: str) -> list[ComponentSpec]:
 def _uwsgi_ini(text: str, path: str) -> list[ComponentSpec]:
     specs = []
     for _key, value, line, section in _ini_values(text, {"harakiri"}):
-        if section not in (None, "uwsgi") or not value.isdecimal():
+        if section not in (None, "uwsgi") or not value.isdecimal() or len(value) > 9:
             continue
         where = SourceLocation(path, line, "uwsgi")
         spec = ComponentSpec(kind=HopKind.SERVER, component="uwsgi", location=where)
