@@ -498,12 +498,6 @@ def test_invalid_yaml_configs_name_file_and_line(name: str, tmp_path: Path) -> N
     assert r.stderr.startswith(f"lpdoctor: {name}:") and "YAML" in r.stderr and r.stderr.count("\n") == 1, r.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="nginx_config ignores unknown directives on purpose (third-party modules), so a misspelled timeout "
-    "(proxy_read_timout) silently leaves the 60 s default in place; issue 7 asks for file:line. Owner of "
-    "lpdoctor/readers/nginx_config.py: a warning for unknown directives close to a known timeout directive",
-)
 def test_a_misspelled_timeout_directive_is_reported_with_its_line(tmp_path: Path) -> None:
     conf = tmp_path / "nginx.conf"
     conf.write_text(

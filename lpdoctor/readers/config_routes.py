@@ -20,7 +20,6 @@ import fnmatch
 import importlib
 import os
 import re
-import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -28,6 +27,7 @@ from typing import Any
 
 from ..analysis.hops import HopFacts
 from ..model import InputSummary, Semantics, SourceLocation, Timeout
+from .inputs import stdin_text
 
 MAX_CONFIG_BYTES = 16 << 20
 
@@ -46,7 +46,7 @@ class ConfigReadError(Exception):
 def read_text(path: str) -> str:
     """The file (or stdin for ``-``) as text; invalid UTF-8 replaced. Raises :class:`ConfigReadError`."""
     if path == "-":
-        return sys.stdin.read(MAX_CONFIG_BYTES)
+        return stdin_text(MAX_CONFIG_BYTES)
     try:
         with open(path, "rb") as fh:
             raw = fh.read(MAX_CONFIG_BYTES + 1)

@@ -18,7 +18,6 @@ constructs Python objects from tags.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -26,6 +25,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..model import Semantics, SourceLocation, Timeout
+from .inputs import stdin_text
 from .nginx_config import (
     NextUpstream,
     NginxConfig,
@@ -104,7 +104,7 @@ def load_ingress_manifests(path: str) -> NginxConfig:
 
 def _read(path: str) -> str:
     if path == "-":
-        return sys.stdin.read(MAX_MANIFEST_BYTES)
+        return stdin_text(MAX_MANIFEST_BYTES)
     try:
         with open(path, "rb") as fh:
             return fh.read(MAX_MANIFEST_BYTES).decode("utf-8", "replace")

@@ -179,3 +179,18 @@ def iter_lines(
             progress(max(0, where() - reported_at), line_no - reported_line)
         if fh is not sys.stdin.buffer:
             fh.close()
+
+
+_STDIN_CACHE: tuple[object, str] | None = None
+
+
+def stdin_text(limit: int = 64 << 20) -> str:
+    """Standard input as text, read once: every reader that looks at ``-`` (sniffing the kind of a config,
+    then loading it) sees the same text. The cache follows ``sys.stdin`` if it is replaced."""
+    global _STDIN_CACHE
+    stream = sys.stdin
+    if _STDIN_CACHE is None or _STDIN_CACHE[0] is not stream:
+        buffer = getattr(stream, "buffer", None)
+        text = buffer.read(limit).decode("utf-8", "replace") if buffer is not None else stream.read(limit)
+        _STDIN_CACHE = (stream, text)
+    return _STDIN_CACHE[1]

@@ -29,20 +29,22 @@ machine lpdoctor runs on, and every reported file name is the original one.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import errno
 import os
 import re
 import stat
-import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import crossplane
+import crossplane.analyzer
 
 from ..durations import DurationError, parse_nginx_time
 from ..model import Semantics, SourceLocation, Timeout
+from .inputs import stdin_text
 
 COMPONENT = "nginx"
 
@@ -455,7 +457,7 @@ def load_nginx_config(path: str) -> NginxConfig:
     a syntax error, a missing literal include, an include loop, an unreadable file.
     """
     if path == "-":
-        text = sys.stdin.read()
+        text = stdin_text()
         if is_nginx_dump(text):
             return _load_dump(text, source="-")
         return _load_text(text, source="-", display="<stdin>", base_dir=os.getcwd())
@@ -1291,7 +1293,50 @@ def _parse_time(text: str) -> tuple[float | None, str | None]:
         return None, str(exc)
 
 
+# Directives whose misspelling silently leaves a default in place that lpdoctor would then report as set.
+_TIMING_DIRECTIVES: tuple[str, ...] = (
+    *(
+        f"{kind}_{suffix}"
+        for kind in PASS_KINDS
+        for suffix in (
+            "read_timeout",
+            "send_timeout",
+            "connect_timeout",
+            "next_upstream",
+            "next_upstream_tries",
+            "next_upstream_timeout",
+            "buffering",
+            "pass",
+        )
+    ),
+    "send_timeout",
+    "keepalive_timeout",
+    "keepalive",
+    "client_body_timeout",
+    "client_header_timeout",
+)
+
+
+def _refuse_misspelled_timeouts(stmts: list[_Stmt]) -> None:
+    """A directive nginx does not know that is one typo away from a timing directive: nginx -t refuses it
+    ("unknown directive"), and reading on would judge the route by a default the user meant to change.
+    Other unknown directives are left alone: they may belong to third-party modules."""
+    for stmt in stmts:
+        name = stmt.name
+        if name not in crossplane.analyzer.DIRECTIVES and name not in _TIMING_DIRECTIVES:
+            close = difflib.get_close_matches(name, _TIMING_DIRECTIVES, n=1, cutoff=0.88)
+            if close:
+                raise NginxConfigError(
+                    f'unknown directive "{name}" (did you mean {close[0]}?); nginx -t refuses it',
+                    stmt.file,
+                    stmt.line,
+                )
+        if stmt.block:
+            _refuse_misspelled_timeouts(stmt.block)
+
+
 def _interpret(tree: list[_Stmt], source: str, main_file: str, files: list[str], from_dump: bool) -> NginxConfig:
+    _refuse_misspelled_timeouts(tree)
     config = NginxConfig(source=source, main_file=main_file, files=files, from_dump=from_dump)
     config.log_formats["combined"] = LogFormatDef(
         "combined",

@@ -20,7 +20,6 @@ objects are ever constructed from tags). Invalid YAML raises :class:`SozuneConfi
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -32,6 +31,7 @@ from ..durations import DurationError, parse_duration
 from ..model import Severity, SourceLocation
 from . import sozune_labels as sl
 from .config_routes import ConfigReadError
+from .inputs import stdin_text
 from .sozune_routes import LabelProblem, Setting, SozuneRoute
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ class SozuneConfig:
 
 def _read(path: str) -> str:
     if path == "-":
-        return sys.stdin.read(MAX_CONFIG_BYTES)
+        return stdin_text(MAX_CONFIG_BYTES)
     try:
         with open(path, "rb") as fh:
             return fh.read(MAX_CONFIG_BYTES).decode("utf-8", "replace")
