@@ -41,6 +41,7 @@ GREP_PATTERNS = ("", '" 504 ', '" (499|502|504) ')  # count lines; one status; t
 @dataclass
 class Run:
     wall_s: float
+    cpu_s: float | None  # user + system, the process and the children it waited for
     max_rss_kb: int | None  # largest single process
     tree_rss_kb: int | None  # peak, summed over the process tree
     tree_pss_kb: int | None
@@ -117,7 +118,16 @@ class TreeSampler(threading.Thread):
 
 
 _GNU_TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
+_RUSAGE_WRAPPER = """
+import resource, subprocess, sys
+code = subprocess.call(sys.argv[1:])
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(f"Maximum resident set size (kbytes): {r.ru_maxrss}", file=sys.stderr)
+print(f"User time (seconds): {r.ru_utime}\\nSystem time (seconds): {r.ru_stime}", file=sys.stderr)
+sys.exit(code)
+"""
 _MAX_RSS = re.compile(r"Maximum resident set size \(kbytes\): (\d+)")
+_CPU = re.compile(r"(?:User|System) time \(seconds\): ([0-9.]+)")
 
 
 def measure(command: Sequence[str], stdout: Path) -> Run:
@@ -125,12 +135,8 @@ def measure(command: Sequence[str], stdout: Path) -> Run:
 
     Never /dev/null: GNU grep notices output to /dev/null and stops at the first match, even with -c.
     """
-    if _GNU_TIME:
-        wrapped = [_GNU_TIME, "-v", *command]
-    else:  # the child's getrusage: the largest resident set among the processes it waited for
-        probe = "import resource,subprocess,sys;c=subprocess.call(sys.argv[1:]);"
-        probe += "print('Maximum resident set size (kbytes):',resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,file=sys.stderr);sys.exit(c)"
-        wrapped = [sys.executable, "-c", probe, *command]
+    # Without GNU time: getrusage of a small wrapper's children (it may count ~10 MB of the forked wrapper).
+    wrapped = [_GNU_TIME, "-v", *command] if _GNU_TIME else [sys.executable, "-c", _RUSAGE_WRAPPER, *command]
     with open(stdout, "wb") as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         proc = subprocess.Popen(wrapped, stdout=out, stderr=err)
@@ -144,9 +150,11 @@ def measure(command: Sequence[str], stdout: Path) -> Run:
     if proc.returncode not in (0, 1):  # grep -c says 1 when it counted 0
         raise SystemExit(f"{command[0]} failed ({proc.returncode}):\n{text[-2000:]}")
     found = _MAX_RSS.search(text)
+    cpu = _CPU.findall(text)
     tree = sampler.available
     return Run(
         wall_s=wall,
+        cpu_s=sum(float(x) for x in cpu) if cpu else None,
         max_rss_kb=int(found.group(1)) if found else None,
         tree_rss_kb=sampler.peak_rss if tree else None,
         tree_pss_kb=sampler.peak_pss if tree else None,
@@ -220,12 +228,14 @@ def table(results: list[Result], floors: list[Result], lines: int, size: int) ->
     def mb(kb: int | None) -> str:
         return f"{kb / 1024:.0f}" if kb else "-"
 
-    head = ["tool", "wall s (median)", "lines/s", "MB/s", *(f"x `{_cell(f.name)}`" for f in floors)]
+    head = ["tool", "wall s (median)", "CPU s", "lines/s", "MB/s", *(f"x `{_cell(f.name)}`" for f in floors)]
     head += ["max RSS, one process (MB)", "peak RSS / PSS, all processes (MB)"]
     rows = ["| " + " | ".join(head) + " |", "|---" + "|---:" * (len(head) - 1) + "|"]
     for r in results:
         wall = r.wall_s
-        cells = [f"`{_cell(r.name)}`", f"{wall:.2f}", f"{lines / wall:,.0f}", f"{size / wall / 1e6:.0f}"]
+        cpu = statistics.median(x.cpu_s for x in r.runs if x.cpu_s is not None) if r.runs[0].cpu_s is not None else None
+        cells = [f"`{_cell(r.name)}`", f"{wall:.2f}", f"{cpu:.2f}" if cpu is not None else "-"]
+        cells += [f"{lines / wall:,.0f}", f"{size / wall / 1e6:.0f}"]
         cells += [f"{wall / f.wall_s:.1f}" for f in floors]
         cells += [mb(r.peak("max_rss_kb")), f"{mb(r.peak('tree_rss_kb'))} / {mb(r.peak('tree_pss_kb'))}"]
         rows.append("| " + " | ".join(cells) + " |")

@@ -226,7 +226,7 @@ def _turned_away_any(piece: ScanAggregate, keep: frozenset[str]) -> bool:
     """Whether ``piece`` sent to its overflow bucket requests of a route the whole file keeps (or may have)."""
     if not piece.full:
         return False
-    return piece.refused is None or not piece.refused.isdisjoint(keep)
+    return piece.refused is None or any(route in piece.refused for route in keep)
 
 
 def _saw_errors(agg: ScanAggregate) -> bool:
