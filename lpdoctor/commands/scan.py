@@ -68,7 +68,7 @@ def _forced_format(input_format: str | None, log_format: str | None) -> LogForma
     "-j",
     type=click.IntRange(min=1),
     default=None,
-    help="Processes to scan with. Default: every core when the logs hold more than 32 MB, else 1.",
+    help="Processes to scan with. Default: every core when the logs hold more than 32 MiB, else 1.",
 )
 @click.option(
     "--save-partial",
