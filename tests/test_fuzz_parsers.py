@@ -46,14 +46,8 @@ FORMATS = all_formats()
 
 # Known problems in modules whose owners are still editing them. Each has a strict xfail test below that
 # reproduces it; the fuzz reports them without failing. Remove an entry when its xfail turns into a pass.
-_PARTIAL_TRUSTED = (
-    "ScanAggregate.from_dict (lpdoctor/analysis/aggregate.py, being edited by its owner) accepts values the "
-    "analysis cannot use: a hold key '²', a histogram bucket of 1e309, an outcome count that overflows; merge "
-    "then ends in an internal error (exit 3) instead of 'damaged partial' (exit 2)"
-)
 KNOWN: dict[str, list[tuple[str, str]]] = {
     "input:partial": [
-        (r'lpdoctor/analysis/(aggregate|scan|cutoff)\.py", line \d+', _PARTIAL_TRUSTED),
         (r"^MemoryError", "load_partial reads up to 1 GiB in one call; only under the fuzz driver's memory limit"),
     ],
 }
@@ -309,7 +303,6 @@ def test_one_megabyte_configs_are_read_or_refused_in_bounded_time(name: str, tmp
     assert not problems, _describe(problems)
 
 
-@pytest.mark.xfail(strict=True, reason=_PARTIAL_TRUSTED)
 def test_a_damaged_partial_is_one_clear_error(tmp_path: Path) -> None:
     import json
     import subprocess

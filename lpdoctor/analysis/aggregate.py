@@ -9,6 +9,7 @@ files, chunks of a file, or machines can be scanned apart and combined.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -136,16 +137,48 @@ class Histogram:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Histogram:
         h = cls()
-        h.bins = {int(k): int(v) for k, v in d["bins"].items()}
-        h.count = int(d["count"])
-        h.total = float(d["total"])
-        h.min = _float_or_none(d["min"])
-        h.max = _float_or_none(d["max"])
+        h.bins = {_count(k, MAX_BIN_KEY): _count(v) for k, v in d["bins"].items()}
+        h.count = _count(d["count"])
+        h.total = _seconds(d["total"])
+        h.min = _seconds_or_none(d["min"])
+        h.max = _seconds_or_none(d["max"])
+        if 0 in h.bins.values() or h.count != sum(h.bins.values()) or (h.min is None) != (h.count == 0):
+            raise ValueError("histogram counts do not add up")
+        if h.min is not None and h.max is not None and h.min > h.max:
+            raise ValueError("histogram minimum above its maximum")
         return h
 
 
-def _float_or_none(value: Any) -> float | None:
-    return None if value is None else float(value)
+# Reading an aggregate back (from_dict): a partial is a file, so every number is checked to be one the
+# analysis can use, and anything else raises ValueError or TypeError ("damaged partial", not a crash later).
+MAX_BIN_KEY = bin_key(1e300)
+_MAX_COUNT = 1 << 53  # counts stay exact as floats (quantiles multiply them)
+_MAX_SECONDS = 1e35  # more than any duration a log line can state (32 characters), far from overflowing
+
+
+def _count(value: Any, limit: int = _MAX_COUNT) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise TypeError(f"expected a count, got {type(value).__name__}")
+    n = int(value)
+    if not 0 <= n <= limit:
+        raise ValueError(f"count out of range: {value!r}")
+    return n
+
+
+def _seconds(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TypeError(f"expected seconds, got {type(value).__name__}")
+    try:
+        f = float(value)
+    except OverflowError:
+        raise ValueError(f"not a duration: {value!r}") from None
+    if not math.isfinite(f) or not 0 <= f <= _MAX_SECONDS:
+        raise ValueError(f"not a duration: {value!r}")
+    return f
+
+
+def _seconds_or_none(value: Any) -> float | None:
+    return None if value is None else _seconds(value)
 
 
 def _str_or_none(value: Any) -> str | None:
@@ -357,20 +390,24 @@ class RouteStats:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RouteStats:
-        rs = cls(route=str(d["route"]), requests=int(d["requests"]), timed=int(d["timed"]))
+        rs = cls(route=str(d["route"]), requests=_count(d["requests"]), timed=_count(d["timed"]))
         counters = d["counters"]
         for name in COUNTERS:
-            getattr(rs, name).update({str(k): int(v) for k, v in counters.get(name, {}).items()})
+            getattr(rs, name).update({str(k): _count(v) for k, v in counters.get(name, {}).items()})
+        for key in (*rs.holds, *rs.error_timeouts):
+            _seconds(key)  # read back as numbers by the analysis
         rs.durations = _hist_map_from_dict(d["durations"])
         rs.attempt_timeouts = _hist_map_from_dict(d["attempt_timeouts"])
         unknown = (set(rs.outcomes) | set(rs.durations)) - set(_OUTCOME_VALUE.values())
         if unknown:
             raise ValueError(f"unknown outcome {sorted(unknown)[0]!r}")
-        rs.hold_jitter = float(d["hold_jitter"])
-        rs.hold_max_s = _float_or_none(d["hold_max_s"])
-        rs.retried = int(d["retried"])
-        rs.retried_timeouts = int(d["retried_timeouts"])
-        rs.no_header_failures = int(d["no_header_failures"])
+        rs.hold_jitter = _seconds(d["hold_jitter"])
+        if rs.hold_jitter > 1:
+            raise ValueError("hold jitter is a fraction of the hold")
+        rs.hold_max_s = _seconds_or_none(d["hold_max_s"])
+        rs.retried = _count(d["retried"])
+        rs.retried_timeouts = _count(d["retried_timeouts"])
+        rs.no_header_failures = _count(d["no_header_failures"])
         rs.example = _str_or_none(d["example"])
         return rs
 
@@ -553,7 +590,7 @@ class ScanAggregate:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ScanAggregate:
-        agg = cls(max_routes=int(d.get("max_routes", DEFAULT_MAX_ROUTES)))
+        agg = cls(max_routes=max(1, _count(d.get("max_routes", DEFAULT_MAX_ROUTES))))
         for r in d["routes"]:
             rs = RouteStats.from_dict(r)
             agg.routes[rs.route] = rs
@@ -562,15 +599,15 @@ class ScanAggregate:
                 InputSummary(
                     path=str(i["path"]),
                     format=str(i["format"]),
-                    lines=int(i["lines"]),
-                    parsed=int(i["parsed"]),
-                    skipped=int(i["skipped"]),
-                    skipped_lines=[int(n) for n in i["skipped_lines"]],
+                    lines=_count(i["lines"]),
+                    parsed=_count(i["parsed"]),
+                    skipped=_count(i["skipped"]),
+                    skipped_lines=[_count(n) for n in i["skipped_lines"]],
                     warnings=[str(w) for w in i["warnings"]],
                     has_timing=bool(i["has_timing"]),
                     kind=str(i["kind"]),
                 )
             )
-        agg.overflow_requests = int(d["overflow_requests"])
-        agg.unrouted_errors.update({str(k): int(v) for k, v in d["unrouted_errors"].items()})
+        agg.overflow_requests = _count(d["overflow_requests"])
+        agg.unrouted_errors.update({str(k): _count(v) for k, v in d["unrouted_errors"].items()})
         return agg

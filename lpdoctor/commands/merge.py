@@ -8,8 +8,9 @@ in the order the logs would have been.
 from __future__ import annotations
 
 import json
+import os
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 import click
 
@@ -25,14 +26,29 @@ class PartialError(Exception):
     """A file that is not a usable partial; ``str()`` is the one line shown."""
 
 
+def _read_bounded(fh: TextIO) -> str:
+    """At most MAX_PARTIAL_BYTES + 1 characters, read in blocks (one big read would reserve all of it)."""
+    parts: list[str] = []
+    size = 0
+    while size <= MAX_PARTIAL_BYTES:
+        block = fh.read(1 << 20)
+        if not block:
+            break
+        parts.append(block)
+        size += len(block)
+    return "".join(parts)
+
+
 def load_partial(path: str) -> ScanAggregate:
     """Read one partial. Raises :class:`PartialError` with one line that names the file."""
     try:
         if path == "-":
-            text = sys.stdin.read(MAX_PARTIAL_BYTES + 1)
+            text = _read_bounded(sys.stdin)
         else:
             with open(path, encoding="utf-8") as fh:
-                text = fh.read(MAX_PARTIAL_BYTES + 1)
+                if os.fstat(fh.fileno()).st_size > MAX_PARTIAL_BYTES:
+                    raise PartialError(f"{path}: larger than 1 GiB, not a partial lpdoctor wrote")
+                text = _read_bounded(fh)
     except FileNotFoundError:
         raise PartialError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
