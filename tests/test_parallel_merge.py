@@ -23,6 +23,7 @@ from lpdoctor.analysis.pipeline import aggregate_logs
 from lpdoctor.analysis.scan import ScanOptions, build_report
 from lpdoctor.cli import main
 from lpdoctor.model import ErrorEvent, ErrorKind, InputSummary
+from lpdoctor.progress import ScanProgress
 from lpdoctor.readers.base import LogFormat, Parsed
 from lpdoctor.readers.inputs import Span, iter_lines
 from lpdoctor.readers.registry import get_format
@@ -239,3 +240,21 @@ def test_progress_counts_every_byte_and_line(big_log: Path) -> None:
 
     scan_inputs([str(big_log)], jobs=2, progress=progress)
     assert seen == [big_log.stat().st_size, LINES]
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_progress_bar_is_drawn_only_on_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    piped = io.StringIO()
+    with ScanProgress(1000, stream=piped, delay_s=0) as bar:
+        bar.advance(500, 10)
+    assert piped.getvalue() == ""
+    terminal = _Terminal()
+    with ScanProgress(1000, stream=terminal, delay_s=0) as bar:
+        bar.advance(500, 10)
+        bar.advance(500, 10)
+    assert "scanning" in terminal.getvalue() and "1.0/1.0 kB" in terminal.getvalue()
+    assert capsys.readouterr().out == ""  # never on standard output, where --format json goes
