@@ -173,6 +173,9 @@ def test_route_normalisation_of_random_ids_but_not_words() -> None:
     assert normalize_path("/rooms/{id}/send/m.room.message/m1781082843512.7") == "/rooms/{id}/send/m.room.message/{id}"
     assert normalize_path("/_matrix/media/v3/thumbnail/example.com/XyZkQpLmNoPqRsTu").endswith("/{token}")
     assert normalize_path("/docs/GettingStartedGuide") == "/docs/GettingStartedGuide"
+    assert normalize_path("/docs/HTTPServerConfiguration") == "/docs/HTTPServerConfiguration"
+    # Synapse media ids: 24 random ASCII letters, often with long runs of one case
+    assert normalize_path("/_matrix/media/v3/download/example.com/ALxvAMNSNRAEkJyjoBqrsrof").endswith("/{token}")
 
 
 def test_sozune_stream_counts_its_own_timeouts_and_warns_about_missing_lines(tmp_path: Path) -> None:

@@ -41,6 +41,14 @@ def _case_changes(seg: str) -> int:
     return sum(1 for a, b in itertools.pairwise(seg) if a.isalpha() and b.isalpha() and a.isupper() != b.isupper())
 
 
+def _few_vowels(seg: str) -> bool:
+    """Random letters are about 19 % vowels, English words nearer 38 %: both cases and few vowels is an id."""
+    letters = [c for c in seg if c.isalpha()]
+    if not letters or not any(c.isupper() for c in letters) or not any(c.islower() for c in letters):
+        return False
+    return sum(1 for c in letters if c in "aeiouAEIOU") / len(letters) < 0.28
+
+
 def _segment(seg: str) -> str:
     if not seg:
         return seg
@@ -62,8 +70,8 @@ def _segment(seg: str) -> str:
         return "{token}"
     if _LONG_DIGITS.search(seg):
         return "{id}"  # m1781082843512.7, order-20261121-88812 ...
-    if len(seg) >= 16 and _MIXED_CASE.fullmatch(seg) and _case_changes(seg) >= len(seg) // 3:
-        return "{token}"  # random media ids (XyZkQpLmNoPqRsTu), not CamelCase words
+    if len(seg) >= 16 and _MIXED_CASE.fullmatch(seg) and (_case_changes(seg) >= len(seg) // 3 or _few_vowels(seg)):
+        return "{token}"  # random media ids (XyZkQpLmNoPqRsTu, ALxvAMNSNRAEkJyjoBqrsrof), not CamelCase words
     if len(seg) > MAX_SEGMENT_LEN:
         return "{long}"
     return seg
