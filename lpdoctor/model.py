@@ -261,6 +261,20 @@ class InputSummary:
 
     MAX_SKIPPED_SHOWN = 10
 
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of an input, shared by reports and partial aggregates."""
+        return {
+            "path": self.path,
+            "format": self.format,
+            "lines": self.lines,
+            "parsed": self.parsed,
+            "skipped": self.skipped,
+            "skipped_lines": list(self.skipped_lines),
+            "warnings": list(self.warnings),
+            "has_timing": self.has_timing,
+            "kind": self.kind,
+        }
+
     def skip(self, line_no: int) -> None:
         self.skipped += 1
         if len(self.skipped_lines) < self.MAX_SKIPPED_SHOWN:

@@ -570,20 +570,7 @@ class ScanAggregate:
             "lpdoctor_partial": 1,
             "max_routes": self.max_routes,
             "routes": [rs.to_dict() for rs in self.routes.values()],  # in order of first appearance
-            "inputs": [
-                {
-                    "path": i.path,
-                    "format": i.format,
-                    "lines": i.lines,
-                    "parsed": i.parsed,
-                    "skipped": i.skipped,
-                    "skipped_lines": i.skipped_lines,
-                    "warnings": i.warnings,
-                    "has_timing": i.has_timing,
-                    "kind": i.kind,
-                }
-                for i in self.inputs
-            ],
+            "inputs": [i.to_dict() for i in self.inputs],
             "overflow_requests": self.overflow_requests,
             "unrouted_errors": dict(self.unrouted_errors),
         }

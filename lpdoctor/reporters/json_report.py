@@ -56,20 +56,7 @@ def report_dict(report: Report) -> dict[str, Any]:
         "tool": "lpdoctor",
         "version": __version__,
         "command": report.command,
-        "inputs": [
-            {
-                "path": i.path,
-                "format": i.format,
-                "lines": i.lines,
-                "parsed": i.parsed,
-                "skipped": i.skipped,
-                "skipped_lines": i.skipped_lines,
-                "warnings": i.warnings,
-                "has_timing": i.has_timing,
-                "kind": i.kind,
-            }
-            for i in report.inputs
-        ],
+        "inputs": [i.to_dict() for i in report.inputs],
         "endpoints": [endpoint_dict(e) for e in report.endpoints],
         "findings": [finding_dict(f) for f in report.findings],
     }
