@@ -34,6 +34,8 @@ class LongPollView:
     observed_hold_s: float | None
     reason: str
     cut: Cut | None
+    durations: Histogram  # every timed request of the route
+    success: Histogram  # the successful ones
 
     @property
     def hold_s(self) -> float | None:
@@ -72,20 +74,20 @@ def classify(rs: RouteStats) -> LongPollView:
     if requested is not None and requested < MIN_LONG_POLL_HOLD_S:
         requested = None
     if requested is not None and protocol:
-        return LongPollView(rs, True, requested, observed, f"hold parameter ({protocol})", cut)
+        return LongPollView(rs, True, requested, observed, f"hold parameter ({protocol})", cut, everything, success)
     if requested is not None:
         # A generic parameter: believe it when durations agree (or cannot be checked).
         longest = everything.max or 0.0
         if rs.timed == 0 or longest >= 0.5 * requested or (cut is not None and cut.seconds is not None):
-            return LongPollView(rs, True, requested, observed, "generic hold parameter", cut)
+            return LongPollView(rs, True, requested, observed, "generic hold parameter", cut, everything, success)
     if protocol and rs.hold_source and requested is None and rs.top(rs.holds) not in (None, "0.000"):
-        return LongPollView(rs, True, None, observed, f"protocol ({protocol})", cut)
+        return LongPollView(rs, True, None, observed, f"protocol ({protocol})", cut, everything, success)
     if observed is not None:
-        return LongPollView(rs, True, None, observed, "durations pile up below a ceiling", cut)
+        return LongPollView(rs, True, None, observed, "durations pile up below a ceiling", cut, everything, success)
     median = success.quantile(0.5)
     if cut is not None and cut.seconds is not None and median is not None and median >= 1.0:
-        return LongPollView(rs, True, None, None, "held requests end at a cut-off", cut)
-    return LongPollView(rs, False, requested, observed, "", cut)
+        return LongPollView(rs, True, None, None, "held requests end at a cut-off", cut, everything, success)
+    return LongPollView(rs, False, requested, observed, "", cut, everything, success)
 
 
 def _suggest(hold: float | None, cut: Cut, opts: ScanOptions) -> float:
@@ -259,7 +261,7 @@ def build_report(agg: ScanAggregate, opts: ScanOptions | None = None) -> Report:
     views.sort(key=lambda v: (not v.long_poll, -v.stats.failures(), -v.stats.requests, v.stats.route))
     for v in views:
         rs = v.stats
-        everything = rs.all_durations()
+        everything = v.durations
         observed = None
         if everything.count:
             observed = {
@@ -292,8 +294,7 @@ def build_report(agg: ScanAggregate, opts: ScanOptions | None = None) -> Report:
         if not v.long_poll:
             continue
         if len(report.histograms) < HISTOGRAM_ROUTES and everything.count:
-            ok = rs.success_durations()
-            report.histograms[rs.route] = _histogram_rows(ok, rs.failure_durations())
+            report.histograms[rs.route] = _histogram_rows(v.success, rs.failure_durations())
         for finding in (hold_cut_finding(v, opts), retry_finding(v)):
             if finding is not None:
                 report.findings.append(finding)
