@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,9 @@ OVERFLOW_ROUTE = "(other routes)"
 _OUTCOME_VALUE = {o: o.value for o in Outcome}
 _FAILURE_VALUES = frozenset(o.value for o in Outcome if o.is_failure)
 _STATUS_KEY: dict[int | None, str] = {None: "-", **{code: str(code) for code in range(100, 600)}}
+
+Times = Sequence[tuple[float | None, int]]
+"""Durations of several requests: ``(seconds or None, how many requests)``."""
 
 # The Counter fields of RouteStats, in one place for merge and (de)serialisation.
 COUNTERS = (
@@ -237,51 +241,67 @@ class RouteStats:
 
     # ------------------------------------------------------------------ adding
 
-    def add_request(self, rec: RequestRecord, hold: RequestedHold | None, path: str) -> None:
+    def add_request(
+        self,
+        rec: RequestRecord,
+        hold: RequestedHold | None,
+        n: int = 1,
+        durations: Times | None = None,
+        responses: Times | None = None,
+    ) -> None:
+        """Add ``rec``, or ``n`` requests alike in everything but their times, ``rec`` the first of them:
+        then ``durations`` counts their durations and ``responses`` the response times of their last
+        upstream try, as ``(seconds or None, requests)``."""
         outcome = _OUTCOME_VALUE[rec.outcome]
         failed = outcome in _FAILURE_VALUES
-        self.requests += 1
-        self.statuses[_STATUS_KEY.get(rec.status) or str(rec.status)] += 1
-        self.outcomes[outcome] += 1
+        self.requests += n
+        self.statuses[_STATUS_KEY.get(rec.status) or str(rec.status)] += n
+        self.outcomes[outcome] += n
         if rec.method:
-            self.methods[rec.method[:16]] += 1
+            self.methods[rec.method[:16]] += n
         if rec.host:
-            self.hosts[rec.host[:128].lower()] += 1
-        self.proxies[rec.proxy] += 1
+            self.hosts[rec.host[:128].lower()] += n
+        self.proxies[rec.proxy] += n
         if rec.detail and failed:
-            self.details[f"{outcome}|{rec.detail[:40]}"] += 1
+            self.details[f"{outcome}|{rec.detail[:40]}"] += n
         if self.example is None and rec.target:
             self.example = rec.target[:512]
         if hold is not None:
-            self.holds[f"{hold.seconds:.3f}"] += 1
-            self.hold_source[hold.describe()] += 1
+            self.holds[f"{hold.seconds:.3f}"] += n
+            self.hold_source[hold.describe()] += n
             if hold.protocol:
-                self.hold_protocol[hold.protocol] += 1
+                self.hold_protocol[hold.protocol] += n
             self.hold_jitter = max(self.hold_jitter, hold.jitter)
             if hold.max_s is not None:
                 self.hold_max_s = hold.max_s
-        if rec.duration_s is not None:
-            self.timed += 1
+        for seconds, count in durations if durations is not None else ((rec.duration_s, 1),):
+            if seconds is None:
+                continue
+            self.timed += count
             h = self.durations.get(outcome)
             if h is None:
                 h = self.durations[outcome] = Histogram()
-            h.add(rec.duration_s)
+            h.add(seconds, count)
         if rec.upstream:
-            n = len(rec.upstream)
-            if n > 1:
-                self.retried += 1
-                self.attempts[str(min(n, 20))] += 1
+            tries = len(rec.upstream)
+            if tries > 1:
+                self.retried += n
+                self.attempts[str(min(tries, 20))] += n
                 if any(t.status == 504 for t in rec.upstream):
-                    self.retried_timeouts += 1
-            for t in rec.upstream:
-                if t.status in (504, 502) and t.response_s is not None and t.header_s is None:
-                    key = str(t.status)
-                    ah = self.attempt_timeouts.get(key)
-                    if ah is None:
-                        ah = self.attempt_timeouts[key] = Histogram()
-                    ah.add(t.response_s)
+                    self.retried_timeouts += n
+            for i, t in enumerate(rec.upstream):
+                if t.status in (504, 502) and t.header_s is None:
+                    times = responses if responses is not None and i == tries - 1 else ((t.response_s, n),)
+                    for seconds, count in times:
+                        if seconds is None:
+                            continue
+                        key = str(t.status)
+                        ah = self.attempt_timeouts.get(key)
+                        if ah is None:
+                            ah = self.attempt_timeouts[key] = Histogram()
+                        ah.add(seconds, count)
             if failed and rec.upstream[-1].header_s is None:
-                self.no_header_failures += 1
+                self.no_header_failures += n
 
     def add_error(self, ev: ErrorEvent) -> None:
         self.errors[ev.kind.value] += 1
@@ -481,22 +501,25 @@ class ScanAggregate:
             rs = self.routes[route] = RouteStats(route=route)
         return rs
 
-    def add_request(self, rec: RequestRecord) -> None:
+    def add_request(
+        self, rec: RequestRecord, n: int = 1, durations: Times | None = None, responses: Times | None = None
+    ) -> None:
+        """Add ``rec`` (or ``n`` requests like it: see :meth:`RouteStats.add_request`)."""
         if not rec.target:
-            route, query, path = "{unknown}", "", ""
+            route, query = "{unknown}", ""
         else:
             path, query = split_target(rec.target)
             route = self._route_cache.route(path)
         rs = self._stats_for(route)
         if rs is None:
-            self.overflow_requests += 1
+            self.overflow_requests += n
             rs = self.routes.get(OVERFLOW_ROUTE)
             if rs is None:
                 rs = self.routes[OVERFLOW_ROUTE] = RouteStats(route=OVERFLOW_ROUTE)
-            rs.add_request(rec, None, path)
+            rs.add_request(rec, None, n, durations, responses)
             return
         hold = self._holds.match(route, query) if rec.target else None
-        rs.add_request(rec, hold, path)
+        rs.add_request(rec, hold, n, durations, responses)
 
     def add_error(self, ev: ErrorEvent) -> None:
         if not ev.target:

@@ -84,6 +84,17 @@ class HoldMatcher:
             self._by_route[route] = c
         return c
 
+    def names(self, route: str) -> frozenset[str]:
+        """The query parameters :meth:`match` reads for ``route``, when the query has no ``%``-escape and at
+        most 64 parameters: then every other parameter can be left out of the query without changing what it
+        returns (the fast path groups queries by these alone)."""
+        names = {g.name for g in self._generic}
+        for proto in self._candidates(route):
+            names.update(proto.require)
+            if proto.param:
+                names.add(proto.param)
+        return frozenset(names)
+
     def match(self, route: str, query: str) -> RequestedHold | None:
         candidates = self._candidates(route)
         params: dict[str, str] | None = None

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from ..model import ErrorEvent, RequestRecord
 from ..readers.base import LogFormat
 from ..readers.inputs import InputError, Progress, Span
-from ..readers.logs import read_log
+from ..readers.logs import open_log, parse_blocks
+from . import fastpath
 from .aggregate import DEFAULT_MAX_ROUTES, ScanAggregate
 
 
@@ -25,15 +26,18 @@ def aggregate_file(
     be opened. ``progress``: see :func:`~lpdoctor.readers.inputs.iter_lines`; ``admit`` and ``track_refused``
     (for pieces of a file): see :class:`ScanAggregate`."""
     agg = ScanAggregate(max_routes=max_routes, admit=admit, track_refused=track_refused)
-    summary, records = read_log(path, forced, span=span, progress=progress)
-    timed = 0
-    for rec in records:
-        if isinstance(rec, RequestRecord):
-            if rec.duration_s is not None:
-                timed += 1
-            agg.add_request(rec)
-        elif isinstance(rec, ErrorEvent):
-            agg.add_error(rec)
+    summary, fmt, blocks = open_log(path, forced, span=span, progress=progress)
+    if fmt is not None and fastpath.available(fmt):
+        timed = fastpath.aggregate_blocks(blocks, fmt, agg, summary, path)
+    else:
+        timed = 0
+        for rec in parse_blocks(blocks, fmt, summary, path):
+            if isinstance(rec, RequestRecord):
+                if rec.duration_s is not None:
+                    timed += 1
+                agg.add_request(rec)
+            elif isinstance(rec, ErrorEvent):
+                agg.add_error(rec)
     if summary.kind == "access" and summary.parsed:
         summary.has_timing = timed > 0
     if summary.lines == 0:

@@ -13,6 +13,7 @@ from urllib.parse import unquote
 
 MAX_SEGMENTS = 12
 MAX_SEGMENT_LEN = 80
+MAX_DIGIT_ID = 41  # all-digit segments up to this long are "{id}" without a regex
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}")
 _NUMBER = re.compile(r"[0-9][0-9_.,-]{0,40}")
@@ -92,7 +93,7 @@ def normalize_path(path: str, templates: dict[str, str] | None = None) -> str:
         parts = [*parts[: MAX_SEGMENTS + 1], "…"]
     out = []
     for seg in parts:
-        if seg.isdigit() and seg.isascii() and len(seg) <= 41:
+        if seg.isdigit() and seg.isascii() and len(seg) <= MAX_DIGIT_ID:
             out.append("{id}")  # the commonest id, decided without a regex (what _segment says of it)
             continue
         if templates is None:
@@ -103,6 +104,14 @@ def normalize_path(path: str, templates: dict[str, str] | None = None) -> str:
             template = templates[seg] = _segment(seg)
         out.append(template)
     return "/".join(out)
+
+
+def segment_template(seg: str) -> str:
+    """The template of one segment of a path that :func:`normalize_path` cuts itself (it starts with ``/``
+    and has at most :data:`MAX_SEGMENTS` + 1 parts): what it puts in the route for ``seg``."""
+    if seg.isdigit() and seg.isascii() and len(seg) <= MAX_DIGIT_ID:
+        return "{id}"
+    return _segment(seg)
 
 
 class RouteCache:

@@ -27,6 +27,7 @@ class LogFormat:
     "error"; ``has_timing`` says whether request durations are in the lines. ``make_parser`` returns a
     fresh parser (parsers may cache, so each input gets its own). ``priority`` breaks ties in
     auto-detection: the richer format of two that parse the same lines wins.
+    ``fast``: which shape of this format the compiled fast path reads (None: none).
     """
 
     name: str
@@ -36,6 +37,9 @@ class LogFormat:
     priority: int = 0
     description: str = ""
     aliases: tuple[str, ...] = field(default_factory=tuple)
+    # The compiled fast path reads this format too: "combined" (nginx combined, nothing after it) or "timing"
+    # (combined + $request_time $upstream_response_time $upstream_status). See analysis/fastpath.py.
+    fast: str | None = None
 
     def parser(self) -> LineParser:
         return self.make_parser()  # type: ignore[operator]

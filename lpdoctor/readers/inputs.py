@@ -13,14 +13,14 @@ import os
 import stat
 import sys
 import zlib
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
 from ..model import InputSummary
 
 MAX_LINE_BYTES = 1 << 20  # 1 MiB: longer lines are skipped (and counted), not loaded
-PROGRESS_EVERY = 8192  # lines between two progress reports
+_GZIP_STEP = 64 << 10
 _GZIP_MAGIC = b"\x1f\x8b"
 
 Progress = Callable[[int, int], None]
@@ -107,45 +107,52 @@ def _tell(fh: BinaryIO) -> Callable[[], int] | None:
     return fh.tell
 
 
-def iter_lines(
+def iter_blocks(
     path: str,
     summary: InputSummary,
     raw: BinaryIO | None = None,
     *,
     span: Span | None = None,
     progress: Progress | None = None,
-) -> Generator[tuple[int, str], None, None]:
-    """Yield ``(line_no, text)`` for every line; lines over 1 MiB are skipped and counted.
+) -> Generator[tuple[int, bytes], None, None]:
+    """Yield ``(number of its first line, block)``: the input in blocks of whole lines, each ending with a
+    newline (only the last line of the input may lack one). ``summary.lines`` counts every line.
 
-    Invalid UTF-8 is replaced, never fatal. A damaged ``.gz`` stops the stream with a warning on
-    ``summary``; everything before the damage has been yielded. With ``span``, only that part of an
+    Lines over 1 MiB are skipped and counted, never held. A damaged ``.gz`` stops the stream with a warning
+    on ``summary``; every whole line before the damage has been yielded. With ``span``, only that part of an
     uncompressed file is read. ``progress`` hears how far the reading got, in bytes of the file as stored
-    (bytes decoded for a pipe).
+    (bytes decoded for a pipe), once a block.
     """
     fh = raw if raw is not None else open_input(path)
     if span is not None:
         fh.seek(span.start)
         stream, gz = fh, False
-        budget = span.end - span.start
+        remaining = span.end - span.start  # bytes left to read
     else:
         stream, gz = _maybe_gunzip(fh)
-        budget = sys.maxsize
-    remaining = budget  # bytes left to read
+        remaining = sys.maxsize
+    # Whole lines of a read are at most one read long: reads of MAX_LINE_BYTES leave only the line that
+    # runs on from the previous read to be measured. A .gz is read a decompressed piece at a time (read1),
+    # so that what comes before damage is read before the read that meets it.
+    step = _GZIP_STEP if gz else MAX_LINE_BYTES
+    read = stream.read1 if isinstance(stream, gzip.GzipFile) else stream.read
     line_no = span.first_line - 1 if span is not None else 0
     tell = _tell(fh) if progress is not None else None
+    reported_at = tell() if tell is not None else 0
+    carry = b""  # the start of a line whose newline is not read yet
+    overlong = False  # inside a line over MAX_LINE_BYTES: drop bytes up to its newline
 
-    def where() -> int:
-        return tell() if tell is not None else budget - remaining
+    def skip_overlong() -> None:
+        nonlocal line_no
+        line_no += 1
+        summary.lines += 1
+        summary.skip(line_no)
+        summary.warnings.append(f"line {line_no} is longer than 1 MiB and was skipped")
 
-    reported_at, reported_line = (where(), line_no) if progress is not None else (0, 0)
     try:
         while remaining > 0:
-            if progress is not None and line_no - reported_line >= PROGRESS_EVERY:
-                at = where()
-                progress(at - reported_at, line_no - reported_line)
-                reported_at, reported_line = at, line_no
             try:
-                chunk = stream.readline(MAX_LINE_BYTES + 1)
+                data = read(min(step, remaining))
             except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
                 if gz:
                     summary.warnings.append(
@@ -155,30 +162,78 @@ def iter_lines(
                 else:
                     summary.warnings.append(f"read error after line {line_no}: {exc}")
                 return
-            if not chunk:
-                return
-            line_no += 1
-            summary.lines += 1
-            remaining -= len(chunk)
-            if len(chunk) > MAX_LINE_BYTES and not chunk.endswith(b"\n"):
-                # Skip the rest of this overlong line without holding it.
-                try:
-                    while True:
-                        rest = stream.readline(MAX_LINE_BYTES)
-                        remaining -= len(rest)
-                        if not rest or rest.endswith(b"\n"):
-                            break
-                except (EOFError, gzip.BadGzipFile, zlib.error, OSError):
-                    pass
-                summary.skip(line_no)
-                summary.warnings.append(f"line {line_no} is longer than 1 MiB and was skipped")
+            if not data:
+                break
+            remaining -= len(data)
+            if progress is not None:
+                at = tell() if tell is not None else reported_at + len(data)
+                progress(at - reported_at, 0)
+                reported_at = at
+            if overlong:
+                nl = data.find(b"\n")
+                if nl < 0:
+                    continue
+                data = data[nl + 1 :]
+                overlong = False
+            nl = data.find(b"\n")
+            if carry and (nl if nl >= 0 else len(data)) + len(carry) > MAX_LINE_BYTES:
+                carry = b""
+                skip_overlong()
+                if nl < 0:
+                    overlong = True
+                    continue
+                data = data[nl + 1 :]
+            last = data.rfind(b"\n")
+            if last < 0:
+                carry += data
                 continue
-            yield line_no, chunk.decode("utf-8", errors="replace").rstrip("\r\n")
+            block = carry + data[: last + 1] if carry else data[: last + 1]
+            carry = data[last + 1 :]
+            lines = block.count(b"\n")
+            summary.lines += lines
+            if progress is not None:
+                progress(0, lines)
+            yield line_no + 1, block
+            line_no += lines
+        if carry:
+            if len(carry) > MAX_LINE_BYTES:
+                skip_overlong()
+            else:
+                summary.lines += 1
+                if progress is not None:
+                    progress(0, 1)
+                yield line_no + 1, carry
+                line_no += 1
     finally:
-        if progress is not None and not fh.closed:
-            progress(max(0, where() - reported_at), line_no - reported_line)
         if fh is not sys.stdin.buffer:
             fh.close()
+
+
+def block_lines(first: int, block: bytes) -> Iterator[tuple[int, str]]:
+    """``(line_no, text)`` of every line of a block from :func:`iter_blocks`: UTF-8 (invalid bytes replaced),
+    without its line ending."""
+    lines = block.split(b"\n")
+    if block.endswith(b"\n"):
+        lines.pop()
+    for i, raw in enumerate(lines, start=first):
+        yield i, raw.decode("utf-8", errors="replace").rstrip("\r\n")
+
+
+def iter_lines(
+    path: str,
+    summary: InputSummary,
+    raw: BinaryIO | None = None,
+    *,
+    span: Span | None = None,
+    progress: Progress | None = None,
+) -> Generator[tuple[int, str], None, None]:
+    """Yield ``(line_no, text)`` for every line: :func:`iter_blocks`, a line at a time (same arguments)."""
+    blocks = iter_blocks(path, summary, raw, span=span, progress=progress)
+    try:
+        for first, block in blocks:
+            yield from block_lines(first, block)
+    finally:
+        blocks.close()
 
 
 _STDIN_CACHE: tuple[object, str] | None = None

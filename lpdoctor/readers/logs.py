@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from itertools import chain
 
 from ..model import InputSummary
-from .base import LogFormat, Parsed
-from .inputs import Progress, Span, iter_lines
+from .base import LineParser, LogFormat, Parsed
+from .inputs import Progress, Span, block_lines, iter_blocks
 from .registry import all_formats
 
 SNIFF_LINES = 50
@@ -37,26 +37,81 @@ def detect_format(sample: list[str], candidates: tuple[LogFormat, ...] | list[Lo
     return best[2] if best else None
 
 
-def _head(lines: Iterator[tuple[int, str]]) -> list[tuple[int, str]]:
-    """The first lines, up to the :data:`SNIFF_LINES`-th non-blank one: what detection looks at."""
-    head: list[tuple[int, str]] = []
-    non_blank = 0
-    for item in lines:
-        head.append(item)
-        if item[1].strip():
-            non_blank += 1
-            if non_blank >= SNIFF_LINES:
-                break
-    return head
+def _sample(blocks: Iterator[tuple[int, bytes]]) -> tuple[list[str], list[tuple[int, bytes]]]:
+    """The first :data:`SNIFF_LINES` non-blank lines (what detection looks at), and the blocks read for them."""
+    sample: list[str] = []
+    read: list[tuple[int, bytes]] = []
+    for first, block in blocks:
+        read.append((first, block))
+        for _, text in block_lines(first, block):
+            if text.strip():
+                sample.append(text)
+                if len(sample) >= SNIFF_LINES:
+                    return sample, read
+    return sample, read
 
 
 def detect_file_format(path: str) -> LogFormat | None:
     """The format :func:`read_log` would detect for ``path``. Raises InputError if it cannot be opened."""
-    lines = iter_lines(path, InputSummary(path=path, format="unknown"))
+    blocks = iter_blocks(path, InputSummary(path=path, format="unknown"))
     try:
-        return detect_format([t for _, t in _head(lines) if t.strip()], all_formats())
+        return detect_format(_sample(blocks)[0], all_formats())
     finally:
-        lines.close()
+        blocks.close()
+
+
+def open_log(
+    path: str,
+    forced: LogFormat | None = None,
+    *,
+    span: Span | None = None,
+    progress: Progress | None = None,
+) -> tuple[InputSummary, LogFormat | None, Iterator[tuple[int, bytes]]]:
+    """Open ``path``: its summary (filled in as the blocks are read), its format (``forced``, or detected on
+    its first lines; None when no format reads them) and its blocks of lines (see
+    :func:`~lpdoctor.readers.inputs.iter_blocks`; those read for detection come again).
+
+    ``span`` reads only part of an uncompressed file (give ``forced`` then: the format of the whole file).
+    Raises :class:`~lpdoctor.readers.inputs.InputError` if the file cannot be opened (when read, if forced).
+    """
+    summary = InputSummary(path=path, format="unknown")
+    blocks: Iterator[tuple[int, bytes]] = iter_blocks(path, summary, span=span, progress=progress)
+    fmt = forced
+    if fmt is None:
+        sample, read = _sample(blocks)
+        fmt = detect_format(sample, all_formats())
+        blocks = chain(read, blocks)
+    if fmt is not None:
+        summary.format = fmt.name
+        summary.has_timing = fmt.has_timing
+        summary.kind = fmt.kind
+    return summary, fmt, blocks
+
+
+def parse_blocks(
+    blocks: Iterator[tuple[int, bytes]], fmt: LogFormat | None, summary: InputSummary, source: str
+) -> Iterator[Parsed]:
+    """The records of every line, with ``fmt``'s parser: unparsed lines are counted on ``summary`` (all of
+    them when ``fmt`` is None), blank ones are neither."""
+    parse = fmt.parser() if fmt is not None else None
+    for first, block in blocks:
+        for line_no, text in block_lines(first, block):
+            if not text or text.isspace():
+                continue
+            rec = parse_line(parse, text, line_no, source) if parse is not None else None
+            if rec is None:
+                summary.skip(line_no)
+                continue
+            summary.parsed += 1
+            yield rec
+
+
+def parse_line(parse: LineParser, text: str, line_no: int, source: str) -> Parsed | None:
+    """``parse(text)``, or None when it raises: one hostile line must never end the scan."""
+    try:
+        return parse(text, line_no, source)
+    except Exception:
+        return None
 
 
 def read_log(
@@ -67,43 +122,6 @@ def read_log(
     progress: Progress | None = None,
 ) -> tuple[InputSummary, Iterator[Parsed]]:
     """Open ``path`` and return its summary (filled in as the iterator is consumed) and the records.
-
-    ``span`` reads only part of an uncompressed file (give ``forced`` then: the format of the whole file);
-    ``progress`` is passed to :func:`~lpdoctor.readers.inputs.iter_lines`.
-    Raises :class:`~lpdoctor.readers.inputs.InputError` if the file cannot be opened.
-    """
-    summary = InputSummary(path=path, format="unknown")
-    lines = iter_lines(path, summary, span=span, progress=progress)
-    head = [] if forced else _head(lines)
-    fmt = forced or detect_format([t for _, t in head if t.strip()], all_formats())
-    if fmt is None:
-        summary.format = "unknown"
-
-        def skip_all() -> Iterator[Parsed]:
-            for line_no, text in chain(head, lines):
-                if text.strip():
-                    summary.skip(line_no)
-            return
-            yield  # pragma: no cover
-
-        return summary, skip_all()
-    summary.format = fmt.name
-    summary.has_timing = fmt.has_timing
-    summary.kind = fmt.kind
-    parse = fmt.parser()
-
-    def records() -> Iterator[Parsed]:
-        for line_no, text in chain(head, lines):
-            if not text or text.isspace():
-                continue
-            try:
-                rec = parse(text, line_no, path)
-            except Exception:  # never let one hostile line end the scan
-                rec = None
-            if rec is None:
-                summary.skip(line_no)
-                continue
-            summary.parsed += 1
-            yield rec
-
-    return summary, records()
+    Arguments as for :func:`open_log`."""
+    summary, fmt, blocks = open_log(path, forced, span=span, progress=progress)
+    return summary, parse_blocks(blocks, fmt, summary, path)

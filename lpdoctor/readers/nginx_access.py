@@ -606,6 +606,7 @@ FORMATS: list[LogFormat] = [
         make_parser=lambda: _combined_parser("positional"),
         priority=20,
         description="combined + $request_time $upstream_response_time $upstream_status …",
+        fast="timing",
     ),
     LogFormat(
         name="nginx-combined",
@@ -615,5 +616,6 @@ FORMATS: list[LogFormat] = [
         priority=10,
         description="nginx combined / main (no timing)",
         aliases=("combined", "main"),
+        fast="combined",
     ),
 ]

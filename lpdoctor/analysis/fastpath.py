@@ -1,0 +1,130 @@
+"""The compiled fast path for the commonest logs: nginx ``combined``, with or without the positional timing tail.
+
+Reading a line in Python costs about 11 µs; a big log has millions. For the formats whose :class:`LogFormat`
+names a ``fast`` shape, the C scanner (``lpdoctor/readers/_combined_fast.c``) reads the blocks instead. It
+decides nothing itself: it groups the lines that the Python code would treat alike — same route (it asks
+:func:`~lpdoctor.analysis.routes.segment_template` once per distinct segment), method, status, upstream status
+and requested hold (it asks :class:`~lpdoctor.analysis.holds.HoldMatcher`, once per route and distinct
+value of the parameters the hold depends on) — and counts each group's request
+and upstream times. Here, the first line of each group goes through the format's own Python parser and the
+aggregate's own :meth:`~lpdoctor.analysis.aggregate.ScanAggregate.add_request`, once for the whole group.
+Lines of any other shape go through the Python parser one by one, in their place. The aggregate is the one
+the Python path gives (tests/test_fastpath.py compares them on the same logs).
+
+Without the compiled module (a platform without a C compiler at install time), or with ``LPDOCTOR_NO_FAST=1``
+in the environment, every line takes the Python path.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import cast
+
+from ..model import ErrorEvent, InputSummary, RequestRecord
+from ..readers.base import LogFormat
+from ..readers.logs import parse_line
+from .aggregate import ScanAggregate
+from .holds import HoldMatcher, RequestedHold
+from .routes import normalize_path, segment_template
+
+try:
+    from ..readers import _combined_fast
+except ImportError:  # pragma: no cover - only where the extension could not be built
+    _combined_fast = None  # type: ignore[assignment]
+
+# Hand the groups to the aggregate when this many are waiting (bounds the memory between two hand-overs).
+_TAKE_EVERY = 50_000
+
+
+def available(fmt: LogFormat | None) -> bool:
+    """Whether the fast path reads ``fmt`` here."""
+    return (
+        fmt is not None
+        and fmt.fast in ("combined", "timing")
+        and _combined_fast is not None
+        and os.environ.get("LPDOCTOR_NO_FAST", "") in ("", "0")
+    )
+
+
+class _Holds:
+    """The requested hold of a (route, query) as a small number: requests asking for the same hold group."""
+
+    def __init__(self) -> None:
+        self._matcher = HoldMatcher()
+        self.names = self._matcher.names
+        self._ids: dict[RequestedHold | None, int] = {None: 0}
+
+    def key(self, route: str, query: str) -> int:
+        hold = self._matcher.match(route, query)
+        n = self._ids.get(hold)
+        if n is None:
+            n = self._ids[hold] = len(self._ids)
+        return n
+
+
+def aggregate_blocks(
+    blocks: Iterator[tuple[int, bytes]], fmt: LogFormat, agg: ScanAggregate, summary: InputSummary, source: str
+) -> int:
+    """Read ``blocks`` (see :func:`~lpdoctor.readers.inputs.iter_blocks`) of a ``fmt`` log into ``agg``,
+    counting parsed and skipped lines on ``summary``. Returns how many requests had a duration."""
+    assert _combined_fast is not None and fmt.fast in ("combined", "timing")
+    parse = fmt.parser()
+    templates: dict[str, str] = {}
+    holds = _Holds()
+    scanner = _combined_fast.Scanner(
+        segment_template=segment_template,
+        route_template=lambda path: normalize_path(path, templates),
+        hold_key=holds.key,
+        hold_names=holds.names,
+        timing=fmt.fast == "timing",
+    )
+    timed = 0
+
+    def hand_over() -> None:
+        nonlocal timed
+        for entry in scanner.take():
+            if isinstance(entry, RequestRecord):
+                agg.add_request(entry)
+                timed += entry.duration_s is not None
+                continue
+            if isinstance(entry, ErrorEvent):
+                agg.add_error(entry)
+                continue
+            first, line_no, n, request_ms, upstream_ms = cast("_combined_fast.Group", entry)
+            rec = parse_line(parse, first.decode("utf-8", errors="replace"), line_no, source)
+            if not isinstance(rec, RequestRecord):  # the scanner only groups lines the parser reads
+                raise RuntimeError(f"{source}:{line_no}: the fast path grouped a line the parser does not read")
+            durations = [(ms / 1000, k) for ms, k in request_ms] if request_ms else None
+            responses = [(ms / 1000 if ms >= 0 else None, k) for ms, k in upstream_ms] if upstream_ms else None
+            agg.add_request(rec, n, durations if durations is not None else ((None, n),), responses)
+            summary.parsed += n
+            if durations is not None:
+                timed += n
+
+    for first, block in blocks:
+        pos, line_no = 0, first
+        while True:
+            pos, lines, stop = scanner.scan(block, pos, line_no)
+            line_no += lines
+            if stop == _combined_fast.SCAN_END:
+                break
+            if stop == _combined_fast.SCAN_FULL:
+                hand_over()
+                continue
+            # A line of another shape: the Python parser reads it, in its place among the groups.
+            end = block.find(b"\n", pos)
+            end = len(block) if end < 0 else end + 1
+            text = block[pos:end].decode("utf-8", errors="replace").rstrip("\r\n")
+            if text and not text.isspace():
+                rec = parse_line(parse, text, line_no, source)
+                if rec is None:
+                    summary.skip(line_no)
+                else:
+                    summary.parsed += 1
+                    scanner.add_record(rec)
+            pos, line_no = end, line_no + 1
+        if scanner.pending >= _TAKE_EVERY:
+            hand_over()
+    hand_over()
+    return timed

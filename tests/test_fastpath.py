@@ -1,0 +1,341 @@
+"""The compiled fast path gives exactly what the Python path gives.
+
+The same logs are aggregated twice, once through ``lpdoctor/readers/_combined_fast.c`` (analysis/fastpath.py)
+and once line by line in Python (``LPDOCTOR_NO_FAST=1``), and the two aggregates compared field by field:
+bench traffic, every odd shape of line the fast path must hand back to Python, seeded mutations of real
+lines, a small route cap, and groups handed over in the middle of a file. Then whole reports, through the CLI.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.generate import lines as bench_lines
+from lpdoctor.analysis import fastpath
+from lpdoctor.analysis.aggregate import ScanAggregate
+from lpdoctor.analysis.parallel import scan_inputs
+from lpdoctor.analysis.pipeline import aggregate_file
+from lpdoctor.readers.registry import all_formats
+from tests.fuzz.mutate import mutate
+
+ROOT = Path(__file__).resolve().parent.parent
+FORMATS = {f.name: f for f in all_formats()}
+TIMING = FORMATS["nginx-timing"]
+COMBINED = FORMATS["nginx-combined"]
+
+built = pytest.mark.skipif(
+    fastpath._combined_fast is None, reason="the C fast path is not built here (no compiler at install time)"
+)
+
+
+def test_the_fast_path_is_built_where_ci_runs() -> None:
+    """CI (LPDOCTOR_REQUIRE_REAL=1) must test the compiled module, not quietly fall back to Python."""
+    if os.environ.get("LPDOCTOR_REQUIRE_REAL") != "1" and fastpath._combined_fast is None:
+        pytest.skip("the C fast path is not built here, and this is not CI")
+    assert fastpath._combined_fast is not None, "lpdoctor/readers/_combined_fast.c was not compiled"
+    assert fastpath.available(TIMING) and fastpath.available(COMBINED)
+    assert not fastpath.available(FORMATS["nginx-kv"]) and not fastpath.available(FORMATS["nginx-json"])
+
+
+def _without_totals(d: Any, totals: list[float]) -> Any:
+    """``d`` with every histogram's float ``total`` taken out (into ``totals``): a sum of the same numbers
+    added in another order may differ in its last bit, and nothing reads it but a merge."""
+    if isinstance(d, dict):
+        out = {}
+        for k, v in d.items():
+            if k == "total" and isinstance(v, float):
+                totals.append(v)
+                continue
+            out[k] = _without_totals(v, totals)
+        return out
+    if isinstance(d, list):
+        return [_without_totals(v, totals) for v in d]
+    return d
+
+
+def assert_same(fast: ScanAggregate, slow: ScanAggregate) -> None:
+    ft: list[float] = []
+    st: list[float] = []
+    a, b = _without_totals(fast.to_dict(), ft), _without_totals(slow.to_dict(), st)
+    if a != b:  # the first difference, readably
+        for ra, rb in zip(a["routes"], b["routes"], strict=False):
+            assert ra == rb
+        assert a == b
+    assert len(ft) == len(st)
+    assert all(math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-9) for x, y in zip(ft, st, strict=True))
+
+
+def both(monkeypatch: pytest.MonkeyPatch, path: Path, fmt: Any, **kw: Any) -> tuple[ScanAggregate, ScanAggregate]:
+    monkeypatch.delenv("LPDOCTOR_NO_FAST", raising=False)
+    fast = aggregate_file(str(path), fmt, **kw)
+    monkeypatch.setenv("LPDOCTOR_NO_FAST", "1")
+    slow = aggregate_file(str(path), fmt, **kw)
+    monkeypatch.delenv("LPDOCTOR_NO_FAST")
+    return fast, slow
+
+
+# Lines of every shape the fast path must give back to the Python parser (or skip exactly as it does), and
+# lines of the common shape with the values that decide grouping.
+_UA = '"-" "Mozilla/5.0 (X11; Linux x86_64)"'
+_PREFIX = '198.51.100.7 - - [21/Nov/2026:10:00:00 +0000] "'
+ODD_TIMING_LINES = [
+    # the common shape, values that matter
+    f'{_PREFIX}GET /_matrix/client/v3/sync?timeout=30000&since=s1_2 HTTP/1.1" 200 512 {_UA} 30.001 30.001 200',
+    f'{_PREFIX}GET /_matrix/client/v3/sync?since=s9_9&timeout=30000 HTTP/1.1" 200 512 {_UA} 29.100 29.100 200',
+    f'{_PREFIX}GET /_matrix/client/v3/sync?timeout=0 HTTP/1.1" 200 512 {_UA} 0.010 0.010 200',
+    f'{_PREFIX}GET /_matrix/client/v3/sync?timeout=30000 HTTP/1.1" 504 160 {_UA} 30.000 30.000 504',
+    f'{_PREFIX}GET /_matrix/client/v3/sync HTTP/1.1" 200 512 {_UA} 0.010 0.010 200',
+    f'{_PREFIX}GET /v1/kv/a?index=7&wait=5m HTTP/1.1" 504 160 {_UA} 60.002 60.002 504',
+    f'{_PREFIX}GET /v1/kv/a?wait=5m&index=8 HTTP/1.1" 504 160 {_UA} 60.001 60.001 504',
+    f'{_PREFIX}GET /api/poll?timeout=55&x=1 HTTP/1.1" 502 150 {_UA} 50.003 50.003 502',
+    f'{_PREFIX}GET /api/poll?x=1&timeout=55 HTTP/1.1" 499 0 {_UA} 40.000 - -',
+    f'{_PREFIX}GET /api/poll?timeout=55&timeout=5 HTTP/1.1" 499 0 {_UA} 40.000 40.000 -',
+    f'{_PREFIX}GET /api/poll?timeout=5&timeout=55 HTTP/1.1" 499 0 {_UA} 40.000 40.000 -',
+    f'{_PREFIX}GET /api/poll?wait=15s HTTP/1.1" 200 10 {_UA} 15.000 15.000 200',
+    f'{_PREFIX}GET /api/poll?xtimeout=55 HTTP/1.1" 200 10 {_UA} 1.000 1.000 200',
+    f'{_PREFIX}GET /api/poll?timeout= HTTP/1.1" 200 10 {_UA} 1.000 1.000 200',
+    f'{_PREFIX}GET /api/poll?=55&timeout HTTP/1.1" 200 10 {_UA} 1.000 1.000 200',
+    f'{_PREFIX}GET /api/poll?x=1 HTTP/1.1" 502 10 {_UA} 55.000 55.000 502',
+    f'{_PREFIX}GET /api/poll?time%6Fut=55 HTTP/1.1" 502 10 {_UA} 55.000 55.000 502',
+    f'{_PREFIX}GET /api/poll?timeout=5%35 HTTP/1.1" 502 10 {_UA} 55.000 55.000 502',
+    f'{_PREFIX}GET /api/poll?{"&".join(f"p{i}=1" for i in range(70))}&timeout=55 HTTP/1.1" 200 1 {_UA} 1.000 1.000 200',
+    f'{_PREFIX}GET /api/poll?timeout=55{"&p=" + "y" * 3000} HTTP/1.1" 200 1 {_UA} 1.000 1.000 200',
+    f'{_PREFIX}GET /api/poll?timeout=55#frag HTTP/1.1" 200 1 {_UA} 1.000 1.000 200',
+    f'{_PREFIX}GET /api/poll#x?timeout=55 HTTP/1.1" 200 1 {_UA} 1.000 1.000 200',
+    f'{_PREFIX}GET /api/poll? HTTP/1.1" 200 1 {_UA} 1.000 1.000 200',
+    f'{_PREFIX}GET /api/poll?? HTTP/1.1" 200 1 {_UA} 1.000 1.000 200',
+    f'{_PREFIX}GET /api/poll?timeout=55+ HTTP/1.1" 200 1 {_UA} 1.000 1.000 200',
+    # paths
+    f'{_PREFIX}GET /api/v1/orders/123/items HTTP/1.1" 200 1 {_UA} 0.031 0.030 200',
+    f'{_PREFIX}GET /api/v1/orders/{"9" * 41}/items HTTP/1.1" 200 1 {_UA} 0.031 0.030 200',
+    f'{_PREFIX}GET /api/v1/orders/{"9" * 42}/items HTTP/1.1" 200 1 {_UA} 0.031 0.030 200',
+    f'{_PREFIX}GET /api/v1/orders/0x12/items HTTP/1.1" 200 1 {_UA} 0.031 0.030 200',
+    f'{_PREFIX}GET /api/v1/orders/12-34/items HTTP/1.1" 200 1 {_UA} 0.031 0.030 200',
+    f'{_PREFIX}GET /files/550e8400-e29b-41d4-a716-446655440000 HTTP/1.1" 200 1 {_UA} 0.031 0.030 200',
+    f'{_PREFIX}GET /files/55084001-2291-4141-1716-446655440000 HTTP/1.1" 200 1 {_UA} 0.031 0.030 200',
+    f'{_PREFIX}GET /a/b/c/d/e/f/g/h/i/j/k/l HTTP/1.1" 200 1 {_UA} 0.031 0.030 200',
+    f'{_PREFIX}GET /a/b/c/d/e/f/g/h/i/j/k/l/m HTTP/1.1" 200 1 {_UA} 0.031 0.030 200',
+    f'{_PREFIX}GET /a/b/c/d/e/f/g/h/i/j/k/l/m/n/o HTTP/1.1" 200 1 {_UA} 0.031 0.030 200',
+    f'{_PREFIX}GET // HTTP/1.1" 200 1 {_UA} 0.031 0.030 200',
+    f'{_PREFIX}GET / HTTP/1.1" 200 1 {_UA} 0.031 0.030 200',
+    f'{_PREFIX}GET /users/%41lice/%2F HTTP/1.1" 200 1 {_UA} 0.031 0.030 200',
+    f'{_PREFIX}GET /users/!room:example.org/x HTTP/1.1" 200 1 {_UA} 0.031 0.030 200',
+    f'{_PREFIX}GET http://example.org/api/v1/orders/5 HTTP/1.1" 200 1 {_UA} 0.031 0.030 200',
+    f'{_PREFIX}OPTIONS * HTTP/1.1" 204 0 {_UA} 0.001 - -',
+    f'{_PREFIX}GET garbage HTTP/1.1" 400 0 {_UA} 0.001 - -',
+    f'{_PREFIX}GET /caf\u00e9/menu HTTP/1.1" 200 1 {_UA} 0.031 0.030 200',
+    f'{_PREFIX}GET /x\x01y HTTP/1.1" 200 1 {_UA} 0.031 0.030 200',
+    f'{_PREFIX}GET /x\x00y HTTP/1.1" 200 1 {_UA} 0.031 0.030 200',
+    # methods, protocols, request fields
+    f'{_PREFIX}M-SEARCH /a HTTP/1.1" 200 1 {_UA} 0.031 0.030 200',
+    f'{_PREFIX}get /a HTTP/1.1" 400 1 {_UA} 0.031 0.030 200',
+    f'{_PREFIX}ABCDEFGHIJKLMNOPQRST /a HTTP/1.1" 405 1 {_UA} 0.031 0.030 200',
+    f'{_PREFIX}ABCDEFGHIJKLMNOPQRSTU /a HTTP/1.1" 405 1 {_UA} 0.031 0.030 200',
+    f'{_PREFIX}GET /a HTTP/2.0" 200 1 {_UA} 0.031 0.030 200',
+    f'{_PREFIX}GET /a" 200 1 {_UA} 0.031 0.030 200',
+    f'{_PREFIX}GET /a b HTTP/1.1" 400 1 {_UA} 0.031 0.030 200',
+    f'{_PREFIX}GET /a HTTP/1.1.1.1" 400 1 {_UA} 0.031 0.030 200',
+    f'{_PREFIX}GET /a\tb HTTP/1.1" 400 1 {_UA} 0.031 0.030 200',
+    f'{_PREFIX}" 400 0 {_UA} 0.000 - -',
+    f'{_PREFIX}\\x16\\x03\\x01" 400 0 {_UA} 0.000 - -',
+    # statuses, sizes, times
+    f'{_PREFIX}GET /a HTTP/1.1" - 1 {_UA} 0.031 0.030 200',
+    f'{_PREFIX}GET /a HTTP/1.1" 000 1 {_UA} 0.031 0.030 200',
+    f'{_PREFIX}GET /a HTTP/1.1" 200 - {_UA} 0.031 0.030 200',
+    f'{_PREFIX}GET /a HTTP/1.1" 200 {"1" * 20} {_UA} 0.031 0.030 200',
+    f'{_PREFIX}GET /a HTTP/1.1" 200 {"1" * 21} {_UA} 0.031 0.030 200',
+    f'{_PREFIX}GET /a HTTP/1.1" 2000 1 {_UA} 0.031 0.030 200',
+    f'{_PREFIX}GET /a HTTP/1.1" 200 1 {_UA} 123456789.999 0.030 200',
+    f'{_PREFIX}GET /a HTTP/1.1" 200 1 {_UA} 1234567890.999 0.030 200',
+    f'{_PREFIX}GET /a HTTP/1.1" 200 1 {_UA} 0.03 0.030 200',
+    f'{_PREFIX}GET /a HTTP/1.1" 200 1 {_UA} 0.0310 0.030 200',
+    f'{_PREFIX}GET /a HTTP/1.1" 200 1 {_UA} - 0.030 200',
+    f'{_PREFIX}GET /a HTTP/1.1" 200 1 {_UA} 0.031 - 200',
+    f'{_PREFIX}GET /a HTTP/1.1" 200 1 {_UA} 0.031 0.030 -',
+    f'{_PREFIX}GET /a HTTP/1.1" 502 1 {_UA} 0.031 - 502',
+    f'{_PREFIX}GET /a HTTP/1.1" 502 1 {_UA} 0.031 0.001, 0.030 502, 502',
+    f'{_PREFIX}GET /a HTTP/1.1" 504 1 {_UA} 60.031 30.001, 30.030 504, 504',
+    f'{_PREFIX}GET /a HTTP/1.1" 200 1 {_UA} 0.031 0.001 : 0.030 302 : 200',
+    f'{_PREFIX}GET /a HTTP/1.1" 200 1 {_UA} 0.031 0.030 200 "example.org"',
+    f'{_PREFIX}GET /a HTTP/1.1" 200 1 {_UA} 0.031 0.030 200 10.0.0.1:8080',
+    f'{_PREFIX}GET /a HTTP/1.1" 200 1 {_UA} rt=0.031 urt="0.030" us="200"',
+    f'{_PREFIX}GET /a HTTP/1.1" 200 1 {_UA} 0.031  0.030 200',
+    f'{_PREFIX}GET /a HTTP/1.1" 200 1 {_UA} 0.031 0.030 200   ',
+    f'{_PREFIX}GET /a HTTP/1.1" 200 1 {_UA} 0.031 0.030 200\r',
+    f'{_PREFIX}GET /a HTTP/1.1" 200 1 {_UA} 0.031 0.030 200\x1f',
+    f'{_PREFIX}GET /a HTTP/1.1" 200 1 {_UA} 0.031 0.030 200\u00a0',
+    f'{_PREFIX}GET /a HTTP/1.1" 200 1 {_UA} 0.031 0.030 200\u0085',
+    f'{_PREFIX}GET /a HTTP/1.1" 200 1 {_UA} 0.031 0.030 2\u0660\u0660',
+    f'{_PREFIX}GET /a HTTP/1.1" \u0662\u0660\u0660 1 {_UA} 0.031 0.030 200',
+    # the other fields
+    f'{_PREFIX}GET /a HTTP/1.1" 200 1 "-" "caf\u00e9 \u2028 agent" 0.031 0.030 200',
+    f'{_PREFIX}GET /a HTTP/1.1" 200 1 "\u00ff\u00fe" "-" 0.031 0.030 200',
+    f'{_PREFIX}GET /a HTTP/1.1" 200 1 "-" "a" "b" 0.031 0.030 200',
+    f'{_PREFIX}GET /a HTTP/1.1" 200 1 "-" 0.031 0.030 200',
+    f'{_PREFIX}GET /a HTTP/1.1" 200 1 0.031 0.030 200',
+    '2001:db8::1 - alice [21/Nov/2026:10:00:00 +0000] "GET /a HTTP/1.1" 200 1 "-" "-" 0.031 0.030 200',
+    f'{"x" * 257} - - [21/Nov/2026:10:00:00 +0000] "GET /a HTTP/1.1" 200 1 "-" "-" 0.031 0.030 200',
+    '1.2.3.4 - - [] "GET /a HTTP/1.1" 200 1 "-" "-" 0.031 0.030 200',
+    '1.2.3.4 - - [21/Nov/2026:10:00:00 +0000]"GET /a HTTP/1.1" 200 1 "-" "-" 0.031 0.030 200',
+    '1.2.3.4  - [21/Nov/2026:10:00:00 +0000] "GET /a HTTP/1.1" 200 1 "-" "-" 0.031 0.030 200',
+    '1.2.3.4 - - [21/Nov/2026:10:00:00 +0000] "GET /a HTTP/1.1" 200 1 "-" "-" 0.031 0.030 200 ' + "z" * 70000,
+    '\t1.2.3.4 - - [21/Nov/2026:10:00:00 +0000] "GET /a HTTP/1.1" 200 1 "-" "-" 0.031 0.030 200',
+    # not requests at all
+    "",
+    "   ",
+    "\t\r",
+    "\u00a0",
+    "\x00",
+    "garbage",
+    '{"status": 200, "request": "GET /a HTTP/1.1", "request_time": "0.031"}',
+    "2026/11/21 10:00:00 [error] 7#7: *1 upstream timed out (110: Connection timed out)",
+]
+
+
+def _odd_lines_of(fmt_name: str) -> list[str]:
+    if fmt_name == "nginx-timing":
+        return ODD_TIMING_LINES
+    # nginx-combined: the same lines without their timing tail, and with it (then not of this format)
+    out = []
+    for line in ODD_TIMING_LINES:
+        cut = line.rsplit('" ', 1)
+        out.append(line)
+        if len(cut) == 2 and cut[1].count(" ") == 2:
+            out.append(cut[0] + '"')
+    return out
+
+
+def _write(path: Path, lines: list[str], raw_tail: bytes = b"") -> Path:
+    with path.open("wb") as fh:
+        for line in lines:
+            fh.write(line.encode("utf-8", "surrogatepass") + b"\n")
+        fh.write(raw_tail)
+    return path
+
+
+def _bench(n: int, seed: int = 3) -> list[str]:
+    return list(bench_lines(n, seed=seed))
+
+
+@built
+def test_bench_traffic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    log = _write(tmp_path / "bench.log", _bench(30_000))
+    parsed_in_python = 0
+    real_parse_line = fastpath.parse_line
+
+    def counting(*args: Any) -> Any:
+        nonlocal parsed_in_python
+        parsed_in_python += 1
+        return real_parse_line(*args)
+
+    monkeypatch.setattr(fastpath, "parse_line", counting)
+    fast, slow = both(monkeypatch, log, None)
+    assert fast.inputs[0].format == "nginx-timing" and fast.inputs[0].parsed == 30_000
+    assert 0 < parsed_in_python < 30_000 // 5  # one line a group went through Python, not every line
+    assert len(fast.routes) > 100
+    assert_same(fast, slow)
+
+
+@built
+@pytest.mark.parametrize("fmt_name", ["nginx-timing", "nginx-combined"])
+def test_every_odd_line_in_its_place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt_name: str) -> None:
+    """Odd lines between common ones, in several orders: the same records, skips (by line number) and
+    first-seen order of routes, examples and counter keys."""
+    fmt = FORMATS[fmt_name]
+    common = _bench(400, seed=5)
+    if fmt_name == "nginx-combined":
+        common = [line.rsplit(" ", 3)[0] for line in common]
+    odd = _odd_lines_of(fmt_name)
+    rnd = random.Random(11)
+    for round_ in range(4):
+        lines = common + odd * 3
+        rnd.shuffle(lines)
+        raw_tail = b"" if round_ % 2 else b"198.51.100.9 - - [x] \xff\xfe invalid utf-8 \xc3"  # and no newline
+        log = _write(tmp_path / f"odd-{round_}.log", lines, raw_tail)
+        fast, slow = both(monkeypatch, log, fmt)
+        assert fast.inputs[0].skipped > 0 and fast.inputs[0].parsed > 400
+        assert_same(fast, slow)
+        assert fast.inputs[0].to_dict() == slow.inputs[0].to_dict()
+
+
+@built
+def test_seeded_mutations_of_real_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rnd = random.Random(2026)
+    seeds = _bench(2000, seed=7) + ODD_TIMING_LINES
+    lines = []
+    for i in range(30_000):
+        line = rnd.choice(seeds)
+        lines.append(line if i % 3 == 0 else mutate(line, rnd, seeds).replace("\n", " "))
+    log = _write(tmp_path / "mutated.log", lines)
+    for fmt in (TIMING, COMBINED):
+        fast, slow = both(monkeypatch, log, fmt)
+        assert_same(fast, slow)
+
+
+@built
+def test_route_cap_and_groups_handed_over_mid_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With 40 routes kept, most groups land in the overflow bucket; with hand-overs every 3 groups, a
+    route's requests arrive in many small groups. Both still give the Python path's aggregate."""
+    log = _write(tmp_path / "capped.log", _bench(20_000, seed=9) + ODD_TIMING_LINES)
+    fast, slow = both(monkeypatch, log, None, max_routes=40)
+    assert fast.overflow_requests > 1000
+    assert_same(fast, slow)
+    monkeypatch.setattr(fastpath, "_TAKE_EVERY", 3)
+    fast, slow = both(monkeypatch, log, None)
+    assert_same(fast, slow)
+
+
+@built
+def test_big_blocks_crlf_and_a_last_line_without_newline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Several MiB (lines across read boundaries), CRLF endings, an overlong line, no final newline."""
+    lines = _bench(25_000, seed=13)
+    body = "\r\n".join(lines[:12_000]) + "\r\n" + "A" * ((1 << 20) + 5) + "\n" + "\n".join(lines[12_000:])
+    log = tmp_path / "crlf.log"
+    log.write_bytes(body.encode())
+    fast, slow = both(monkeypatch, log, None)
+    assert fast.inputs[0].parsed == 25_000 and fast.inputs[0].skipped_lines == [12_001]
+    assert_same(fast, slow)
+    assert fast.inputs[0].to_dict() == slow.inputs[0].to_dict()
+
+
+@built
+def test_parallel_fast_scan_is_the_single_python_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    log = _write(tmp_path / "par.log", _bench(40_000, seed=17) + ODD_TIMING_LINES)
+    monkeypatch.setenv("LPDOCTOR_NO_FAST", "1")
+    slow, _ = scan_inputs([str(log)], jobs=1)
+    monkeypatch.delenv("LPDOCTOR_NO_FAST")
+    fast, _ = scan_inputs([str(log)], jobs=2, pieces=3)
+    assert_same(fast, slow)
+
+
+def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "lpdoctor", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        cwd=ROOT,
+        timeout=300,
+    )
+
+
+@built
+@pytest.mark.parametrize("output", ["json", "text"])
+def test_reports_are_byte_identical(tmp_path: Path, output: str) -> None:
+    log = _write(tmp_path / "access.log", _bench(50_000, seed=21) + ODD_TIMING_LINES)
+    fast = _cli("scan", "--format", output, "--fail-on", "never", str(log), env={"LPDOCTOR_NO_FAST": "0"})
+    slow = _cli("scan", "--format", output, "--fail-on", "never", str(log), env={"LPDOCTOR_NO_FAST": "1"})
+    assert fast.returncode == slow.returncode == 0, fast.stderr + slow.stderr
+    assert fast.stdout == slow.stdout
+    if output == "json":
+        report = json.loads(fast.stdout)
+        assert report["inputs"][0]["format"] == "nginx-timing" and report["findings"]
