@@ -12,7 +12,7 @@ import hashlib
 import math
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from ..model import ErrorEvent, ErrorKind, InputSummary, Outcome, RequestRecord
@@ -209,7 +209,7 @@ def _merge_hist_map(a: dict[str, Histogram], b: dict[str, Histogram]) -> None:
             a[k] = n
 
 
-@dataclass
+@dataclass(slots=True)
 class RouteStats:
     """What is known about one route."""
 
@@ -355,7 +355,7 @@ class RouteStats:
     def __getstate__(self) -> dict[str, Any]:
         """Pickled (pieces of a file come back from worker processes) with the counters as plain dicts:
         rebuilding thousands of Counters through ``Counter(dict)`` would cost more than the transfer."""
-        state = self.__dict__.copy()
+        state = {name: getattr(self, name) for name in _ROUTE_FIELDS}
         for name in COUNTERS:
             state[name] = dict(state[name])
         return state
@@ -365,7 +365,8 @@ class RouteStats:
             counter: Counter[str] = Counter.__new__(Counter)  # Counter.__init__ only calls update()
             dict.update(counter, state[name])
             state[name] = counter
-        self.__dict__.update(state)
+        for name in _ROUTE_FIELDS:
+            setattr(self, name, state[name])
 
     def requests_only(self) -> RouteStats:
         """A copy without what the overflow bucket does not keep (the holds asked for, error-log lines)."""
@@ -430,6 +431,9 @@ class RouteStats:
         rs.no_header_failures = _count(d["no_header_failures"])
         rs.example = _str_or_none(d["example"])
         return rs
+
+
+_ROUTE_FIELDS = tuple(f.name for f in fields(RouteStats))
 
 
 class RouteFilter:

@@ -624,9 +624,11 @@ static long long read_ms(const unsigned char *p, Py_ssize_t *i, Py_ssize_t end) 
 /* Skip a field of 1..max bytes none of which is `stop`; then expect `stop`. Returns the index of `stop`. */
 static Py_ssize_t field_until(const unsigned char *p, Py_ssize_t i, Py_ssize_t end, unsigned char stop,
                               Py_ssize_t min, Py_ssize_t max) {
-    Py_ssize_t k = i;
-    while (k < end && p[k] != stop) k++;
-    if (k >= end || k - i < min || k - i > max) return -1;
+    if (i >= end) return -1;
+    const unsigned char *at = memchr(p + i, stop, (size_t)(end - i));
+    if (!at) return -1;
+    Py_ssize_t k = at - p;
+    if (k - i < min || k - i > max) return -1;
     return k;
 }
 
