@@ -2,25 +2,64 @@
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Iterator, MutableMapping
+
 import click
 
 from . import __version__
+from .commands import COMMANDS
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyCommands(MutableMapping[str, click.Command]):
+    """The group's commands by name; a command's module is imported the first time the command is looked up.
+
+    ``lpdoctor scan`` looks up one command, so it imports one command module; ``lpdoctor --help`` and anything
+    that goes through every command (``.items()``) import them all, and see exactly the commands a plain dict
+    would hold.
+    """
+
+    def __init__(self, where: dict[str, str], package: str) -> None:
+        self._where = dict(where)  # name -> "module:attribute", not imported yet
+        self._package = package
+        self._loaded: dict[str, click.Command] = {}
+
+    def __getitem__(self, name: str) -> click.Command:
+        command = self._loaded.get(name)
+        if command is None:
+            module, attribute = self._where[name].split(":")
+            command = getattr(importlib.import_module(module, self._package), attribute)
+            if not isinstance(command, click.Command) or command.name != name:
+                raise TypeError(f"{self._where[name]} is not the command {name!r}")
+            self._loaded[name] = command
+        return command
+
+    def __setitem__(self, name: str, command: click.Command) -> None:
+        self._where.pop(name, None)
+        self._loaded[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        if name not in self:
+            raise KeyError(name)
+        self._where.pop(name, None)
+        self._loaded.pop(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys([*self._where, *self._loaded]))
+
+    def __len__(self) -> int:
+        return len(self._where.keys() | self._loaded.keys())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._where or name in self._loaded
+
+
+@click.group(
+    commands=LazyCommands(COMMANDS, "lpdoctor.commands"), context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.version_option(__version__, prog_name="lpdoctor")
 def main() -> None:
     """Find the hop that cuts your HTTP long-polls: from logs, proxy configs and live probes."""
-
-
-def _register() -> None:
-    from .commands import COMMANDS
-
-    for command in COMMANDS:
-        main.add_command(command)
-
-
-_register()
 
 
 def run() -> None:

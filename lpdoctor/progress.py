@@ -10,10 +10,10 @@ from __future__ import annotations
 import sys
 import time
 from types import TracebackType
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 DELAY_S = 1.0
 
@@ -40,6 +40,10 @@ class ScanProgress:
         if self._bar is None:
             if time.monotonic() - self._started < self._delay_s:
                 return
+            # rich only when a bar is drawn: a scan into a pipe or a file does not pay for importing it
+            from rich.console import Console
+            from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
             self._bar = Progress(
                 TextColumn("scanning"),
                 BarColumn(),

@@ -33,9 +33,11 @@ class LongPollView:
     requested_hold_s: float | None
     observed_hold_s: float | None
     reason: str
-    cut: Cut | None
+    cut: Cut | None  # where its requests are cut; only looked for on a long-poll route (None on any other)
     durations: Histogram  # every timed request of the route
     success: Histogram  # the successful ones
+    failures: int  # requests that failed (rs.failures(), counted once)
+    protocol: str | None  # the protocol most of its holds were recognised as
 
     @property
     def hold_s(self) -> float | None:
@@ -65,29 +67,53 @@ def observed_hold(success: Histogram) -> float | None:
 
 
 def classify(rs: RouteStats) -> LongPollView:
+    """Whether ``rs`` is a long-poll route, why, and (only for one) where it is cut.
+
+    The cut-off is looked for when a rule needs it to decide, or for a long-poll route: most routes of a big log
+    are neither, and a cut-off is only shown for long-poll routes.
+    """
     requested = rs.requested_hold()
+    if requested is not None and requested < MIN_LONG_POLL_HOLD_S:
+        requested = None
     protocol = rs.top(rs.hold_protocol)
     success = rs.success_durations()
     observed = observed_hold(success)
-    cut = infer_cut(rs)
     everything = rs.all_durations()
-    if requested is not None and requested < MIN_LONG_POLL_HOLD_S:
-        requested = None
+    found: list[Cut | None] = []
+
+    def cut() -> Cut | None:
+        if not found:
+            found.append(infer_cut(rs))
+        return found[0]
+
+    def measured_cut() -> bool:
+        c = cut()
+        return c is not None and c.seconds is not None
+
+    reason = ""
     if requested is not None and protocol:
-        return LongPollView(rs, True, requested, observed, f"hold parameter ({protocol})", cut, everything, success)
-    if requested is not None:
-        # A generic parameter: believe it when durations agree (or cannot be checked).
-        longest = everything.max or 0.0
-        if rs.timed == 0 or longest >= 0.5 * requested or (cut is not None and cut.seconds is not None):
-            return LongPollView(rs, True, requested, observed, "generic hold parameter", cut, everything, success)
-    if protocol and rs.hold_source and requested is None and rs.top(rs.holds) not in (None, "0.000"):
-        return LongPollView(rs, True, None, observed, f"protocol ({protocol})", cut, everything, success)
-    if observed is not None:
-        return LongPollView(rs, True, None, observed, "durations pile up below a ceiling", cut, everything, success)
-    median = success.quantile(0.5)
-    if cut is not None and cut.seconds is not None and median is not None and median >= 1.0:
-        return LongPollView(rs, True, None, None, "held requests end at a cut-off", cut, everything, success)
-    return LongPollView(rs, False, requested, observed, "", cut, everything, success)
+        reason = f"hold parameter ({protocol})"
+    elif requested is not None and (rs.timed == 0 or (everything.max or 0.0) >= 0.5 * requested or measured_cut()):
+        reason = "generic hold parameter"  # believed when durations agree (or cannot be checked)
+    elif protocol and rs.hold_source and requested is None and rs.top(rs.holds) not in (None, "0.000"):
+        reason = f"protocol ({protocol})"
+    elif observed is not None:
+        reason, requested = "durations pile up below a ceiling", None
+    elif (success.quantile(0.5) or 0.0) >= 1.0 and measured_cut():
+        reason, requested = "held requests end at a cut-off", None
+    long_poll = bool(reason)
+    return LongPollView(
+        stats=rs,
+        long_poll=long_poll,
+        requested_hold_s=requested,
+        observed_hold_s=observed,
+        reason=reason,
+        cut=cut() if long_poll else None,
+        durations=everything,
+        success=success,
+        failures=rs.failures(),
+        protocol=protocol,
+    )
 
 
 def _suggest(hold: float | None, cut: Cut, opts: ScanOptions) -> float:
@@ -258,7 +284,7 @@ def build_report(agg: ScanAggregate, opts: ScanOptions | None = None) -> Report:
     opts = opts or ScanOptions()
     report = Report(command="scan", inputs=list(agg.inputs))
     views = [classify(rs) for rs in agg.routes.values() if rs.route != OVERFLOW_ROUTE]
-    views.sort(key=lambda v: (not v.long_poll, -v.stats.failures(), -v.stats.requests, v.stats.route))
+    views.sort(key=lambda v: (not v.long_poll, -v.failures, -v.stats.requests, v.stats.route))
     for v in views:
         rs = v.stats
         everything = v.durations
@@ -277,14 +303,14 @@ def build_report(agg: ScanAggregate, opts: ScanOptions | None = None) -> Report:
                 long_poll=v.long_poll,
                 hold_s=v.hold_s if v.long_poll else None,
                 observed=observed,
-                failures=rs.failures(),
+                failures=v.failures,
                 cutoff_s=v.cut.seconds if (v.long_poll and v.cut) else None,
                 extra={
                     "requested_hold_s": v.requested_hold_s,
                     "observed_hold_s": v.observed_hold_s,
                     "detected_by": v.reason or None,
                     "statuses": dict(rs.statuses.most_common(10)),
-                    "protocol": rs.top(rs.hold_protocol),
+                    "protocol": v.protocol,
                     "errors": dict(rs.errors),
                     "example": rs.example,
                     "methods": dict(rs.methods.most_common(4)),

@@ -1,20 +1,18 @@
-"""One module per command; :data:`COMMANDS` is what ``lpdoctor`` offers."""
+"""One module per command; :data:`COMMANDS` is what ``lpdoctor`` offers.
+
+Each command is named here with the module that defines it, and that module is imported only when its command
+is needed: ``lpdoctor scan`` does not pay for the HTTP client of ``probe``, the config readers of
+``check-config`` or the Markdown renderer of ``explain``.
+"""
 
 from __future__ import annotations
 
-import click
-
-from .check_config import check_config_command
-from .merge import merge_command
-from .probe import probe_command
-from .rules import explain_command, rules_command
-from .scan import scan_command
-
-COMMANDS: list[click.Command] = [
-    scan_command,
-    merge_command,
-    check_config_command,
-    probe_command,
-    rules_command,
-    explain_command,
-]
+# command name -> "module:attribute", relative to this package, in the order ``lpdoctor --help`` had them
+COMMANDS: dict[str, str] = {
+    "scan": ".scan:scan_command",
+    "merge": ".merge:merge_command",
+    "check-config": ".check_config:check_config_command",
+    "probe": ".probe:probe_command",
+    "rules": ".rules:rules_command",
+    "explain": ".rules:explain_command",
+}

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import json
 import os
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from ..analysis.aggregate import DEFAULT_MAX_ROUTES, ScanAggregate
-from ..analysis.config_report import ConfigCheckError, explain_with_config, scan_logs_with_config
-from ..analysis.parallel import scan_inputs
+from ..analysis.parallel import gc_paused, scan_inputs
 from ..analysis.scan import ScanOptions, build_report
 from ..progress import ScanProgress
 from ..readers.base import LogFormat
 from ..readers.nginx_access import LogFormatError, make_custom_format
-from ..readers.nginx_config import NginxConfig
 from ..readers.registry import all_formats, get_format
 from ..safety import redact
 from .common import EXIT_OK, EXIT_USAGE, emit, exit_code, fail, output_options, warn, write_atomically
+
+if TYPE_CHECKING:
+    from ..readers.nginx_config import NginxConfig
 
 
 def _forced_format(input_format: str | None, log_format: str | None) -> LogFormat | None:
@@ -98,6 +99,8 @@ def scan_command(
     forced = _forced_format(input_format, log_format)
     config = None
     if nginx_conf:
+        from ..analysis.config_report import ConfigCheckError, scan_logs_with_config  # the config readers: only here
+
         try:
             agg, errors, config = scan_logs_with_config(list(logs), nginx_conf, forced, max_routes, on_input_error=warn)
         except ConfigCheckError as exc:
@@ -167,9 +170,12 @@ def report_scan(
             elif not i.lines:
                 warn(f"{i.path}: the input is empty")
         fail("nothing to analyse: no input had a line lpdoctor could read")
-    report = build_report(agg, ScanOptions(margin_min_s=margin))
-    if config is not None:
-        explain_with_config(report, agg, config)
-    emit(report, output_format, output)
+    with gc_paused():  # thousands of routes become endpoints, then their sanitised copies: no garbage in them
+        report = build_report(agg, ScanOptions(margin_min_s=margin))
+        if config is not None:
+            from ..analysis.config_report import explain_with_config
+
+            explain_with_config(report, agg, config)
+        emit(report, output_format, output)
     code = exit_code(report, fail_on)
     raise SystemExit(EXIT_USAGE if errors else code)

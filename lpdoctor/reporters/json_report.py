@@ -72,5 +72,6 @@ def report_dict(report: Report) -> dict[str, Any]:
 
 
 def render(report: Report, out: TextIO) -> None:
-    json.dump(report_dict(report), out, indent=2, ensure_ascii=True, allow_nan=False)
+    # One string, one write: json.dump would write each of the hundreds of thousands of pieces on its own.
+    out.write(json.dumps(report_dict(report), indent=2, ensure_ascii=True, allow_nan=False))
     out.write("\n")

@@ -11,38 +11,101 @@ from typing import Any
 from ..model import Report
 from ..safety import safe
 
+KEY_LIMIT = 200  # dictionary keys (statuses, hosts, error kinds ...) are shown shorter than values
 
-def _walk(value: Any, limit: int) -> Any:
-    if isinstance(value, Enum):
-        return value
-    if isinstance(value, str):
-        return safe(value, limit)
-    if isinstance(value, dict):
-        return {_walk(k, 200) if isinstance(k, str) else k: _walk(v, limit) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_walk(v, limit) for v in value]
-    if isinstance(value, tuple):
-        return tuple(_walk(v, limit) for v in value)
-    if isinstance(value, (set, frozenset)):
-        return type(value)(_walk(v, limit) for v in value)
-    if isinstance(value, os.PathLike):
-        path = os.fspath(value)
-        return safe(path if isinstance(path, str) else path.decode("utf-8", "replace"), limit)
-    if isinstance(value, bytes):
-        return safe(value.decode("utf-8", "replace"), limit)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        for f in dataclasses.fields(value):
-            current = getattr(value, f.name)
-            new = _walk(current, limit)
-            if new is not current:
-                try:
-                    setattr(value, f.name, new)
-                except dataclasses.FrozenInstanceError:
-                    value = dataclasses.replace(value, **{f.name: new})
-        return value
-    return value
+# Values that hold no string and are never changed: returned as they are (a deep copy would be the same object).
+_ATOMS = frozenset({int, float, bool, type(None)})
+
+
+class _Sanitizer:
+    """Copies a value, passing every string in it through :func:`~lpdoctor.safety.safe`.
+
+    A report repeats the same few strings thousands of times (status codes, methods, hosts, protocol names):
+    each distinct (string, limit) is made safe once. Containers and dataclasses are copied as they are walked,
+    so the report given is never changed.
+    """
+
+    def __init__(self) -> None:
+        self._done: dict[tuple[str, int], str] = {}
+        self._fields: dict[type, tuple[tuple[str, ...], bool]] = {}
+
+    def text(self, value: str, limit: int) -> str:
+        key = (value, limit)
+        done = self._done.get(key)
+        if done is None:
+            done = self._done[key] = safe(value, limit)
+        return done
+
+    def key(self, key: Any) -> Any:
+        """A dictionary key: strings are made safe (shorter), anything else is kept."""
+        if type(key) is str:
+            return self.text(key, KEY_LIMIT)
+        return self.walk(key, KEY_LIMIT) if isinstance(key, str) else key
+
+    def walk(self, value: Any, limit: int) -> Any:
+        kind = type(value)
+        if kind is str:
+            return self.text(value, limit)
+        if kind in _ATOMS:
+            return value
+        if kind is dict:
+            return {self.key(k): self.walk(v, limit) for k, v in value.items()}
+        if kind is list:
+            return [self.walk(v, limit) for v in value]
+        if kind is tuple:
+            return tuple(self.walk(v, limit) for v in value)
+        return self._other(value, limit)
+
+    def _other(self, value: Any, limit: int) -> Any:
+        """Everything but the plain built-in types above, as the general case."""
+        if isinstance(value, Enum):
+            return value
+        if isinstance(value, str):
+            return safe(value, limit)
+        if isinstance(value, dict):
+            return {self.key(k): self.walk(v, limit) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.walk(v, limit) for v in value]
+        if isinstance(value, tuple):
+            return tuple(self.walk(v, limit) for v in value)
+        if isinstance(value, (set, frozenset)):
+            return type(value)(self.walk(v, limit) for v in value)
+        if isinstance(value, os.PathLike):
+            path = os.fspath(value)
+            return self.text(path if isinstance(path, str) else path.decode("utf-8", "replace"), limit)
+        if isinstance(value, bytes):
+            return self.text(value.decode("utf-8", "replace"), limit)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return self._dataclass(value, limit)
+        return copy.deepcopy(value)
+
+    def _dataclass(self, value: Any, limit: int) -> Any:
+        names, frozen = self._fields_of(type(value))
+        if frozen:
+            changed = {}
+            for name in names:
+                current = getattr(value, name)
+                new = self.walk(current, limit)
+                if new is not current:
+                    changed[name] = new
+            return dataclasses.replace(value, **changed) if changed else value
+        out = copy.copy(value)
+        for name in names:
+            setattr(out, name, self.walk(getattr(value, name), limit))
+        return out
+
+    def _fields_of(self, kind: type) -> tuple[tuple[str, ...], bool]:
+        known = self._fields.get(kind)
+        if known is None:
+            params = getattr(kind, "__dataclass_params__", None)
+            known = self._fields[kind] = (
+                tuple(f.name for f in dataclasses.fields(kind)),
+                bool(params is not None and params.frozen),
+            )
+        return known
 
 
 def sanitized(report: Report, limit: int = 2000) -> Report:
-    """A deep copy of ``report`` in which every string is :func:`lpdoctor.safety.safe`."""
-    return _walk(copy.deepcopy(report), limit)
+    """A copy of ``report`` in which every string is :func:`lpdoctor.safety.safe` (``report`` is not changed)."""
+    result: Report = _Sanitizer().walk(report, limit)
+    return result
