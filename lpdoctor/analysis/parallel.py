@@ -27,6 +27,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .. import catalog
 from ..model import InputSummary
 from ..readers.base import LogFormat
 from ..readers.inputs import InputError, Progress, Span
@@ -315,6 +316,10 @@ def scan_inputs(
     import multiprocessing  # with workers only: a scan in one process does not pay for importing them
     from concurrent.futures import ProcessPoolExecutor
 
+    # What every piece needs and this process needs again for the merge, read once here and inherited by the
+    # forked workers instead of read by each of them first thing: the protocol catalog (YAML).
+    catalog.protocols()
+    catalog.generic_params()
     ctx = multiprocessing.get_context("fork")
     counters = (ctx.Value("q", 0), ctx.Value("q", 0))
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(formats, counters))

@@ -15,6 +15,7 @@ from typing import Any, TextIO
 import click
 
 from ..analysis.aggregate import ScanAggregate
+from ..analysis.parallel import gc_paused
 from .common import fail, output_options, warn
 from .scan import report_scan
 
@@ -88,14 +89,15 @@ def merge_command(
 
     Give the partials in the order of their logs (first seen wins ties, as in one scan).
     """
-    try:
-        parts = [load_partial(p) for p in partials]
-    except PartialError as exc:
-        fail(str(exc))
-    caps = sorted({p.max_routes for p in parts})
-    if len(caps) > 1:
-        warn(f"the partials were made with different --max-routes ({', '.join(map(str, caps))}); keeping {caps[0]}")
-    total = ScanAggregate(max_routes=caps[0])
-    for part in parts:
-        total.merge(part)
+    with gc_paused():  # partials become hundreds of thousands of objects, none of them garbage
+        try:
+            parts = [load_partial(p) for p in partials]
+        except PartialError as exc:
+            fail(str(exc))
+        caps = sorted({p.max_routes for p in parts})
+        if len(caps) > 1:
+            warn(f"the partials were made with different --max-routes ({', '.join(map(str, caps))}); keeping {caps[0]}")
+        total = ScanAggregate(max_routes=caps[0])
+        for part in parts:
+            total.merge(part)
     report_scan(total, [], margin, output_format, fail_on, output)

@@ -18,80 +18,88 @@ _ATOMS = frozenset({int, float, bool, type(None)})
 
 
 class _Sanitizer:
-    """Copies a value, passing every string in it through :func:`~lpdoctor.safety.safe`.
+    """Copies a value, passing every string in it through :func:`~lpdoctor.safety.safe` (``limit`` characters
+    for values, :data:`KEY_LIMIT` for dictionary keys).
 
     A report repeats the same few strings thousands of times (status codes, methods, hosts, protocol names):
-    each distinct (string, limit) is made safe once. Containers and dataclasses are copied as they are walked,
-    so the report given is never changed.
+    each distinct one is made safe once. Containers and dataclasses are copied as they are walked, so the
+    report given is never changed.
     """
 
-    def __init__(self) -> None:
-        self._done: dict[tuple[str, int], str] = {}
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._values: dict[str, str] = {}
+        self._keys: dict[str, str] = {}
         self._fields: dict[type, tuple[tuple[str, ...], bool]] = {}
 
-    def text(self, value: str, limit: int) -> str:
-        key = (value, limit)
-        done = self._done.get(key)
+    def text(self, value: str) -> str:
+        done = self._values.get(value)
         if done is None:
-            done = self._done[key] = safe(value, limit)
+            done = self._values[value] = safe(value, self.limit)
         return done
 
     def key(self, key: Any) -> Any:
         """A dictionary key: strings are made safe (shorter), anything else is kept."""
         if type(key) is str:
-            return self.text(key, KEY_LIMIT)
-        return self.walk(key, KEY_LIMIT) if isinstance(key, str) else key
+            done = self._keys.get(key)
+            if done is None:
+                done = self._keys[key] = safe(key, KEY_LIMIT)
+            return done
+        if isinstance(key, str) and not isinstance(key, Enum):
+            return safe(key, KEY_LIMIT)
+        return key
 
-    def walk(self, value: Any, limit: int) -> Any:
+    def walk(self, value: Any) -> Any:
         kind = type(value)
         if kind is str:
-            return self.text(value, limit)
+            return self.text(value)
         if kind in _ATOMS:
             return value
         if kind is dict:
-            return {self.key(k): self.walk(v, limit) for k, v in value.items()}
+            key, walk = self.key, self.walk
+            return {key(k): walk(v) for k, v in value.items()}
         if kind is list:
-            return [self.walk(v, limit) for v in value]
+            return [self.walk(v) for v in value]
         if kind is tuple:
-            return tuple(self.walk(v, limit) for v in value)
-        return self._other(value, limit)
+            return tuple(self.walk(v) for v in value)
+        return self._other(value)
 
-    def _other(self, value: Any, limit: int) -> Any:
+    def _other(self, value: Any) -> Any:
         """Everything but the plain built-in types above, as the general case."""
         if isinstance(value, Enum):
             return value
         if isinstance(value, str):
-            return safe(value, limit)
+            return safe(value, self.limit)
         if isinstance(value, dict):
-            return {self.key(k): self.walk(v, limit) for k, v in value.items()}
+            return {self.key(k): self.walk(v) for k, v in value.items()}
         if isinstance(value, list):
-            return [self.walk(v, limit) for v in value]
+            return [self.walk(v) for v in value]
         if isinstance(value, tuple):
-            return tuple(self.walk(v, limit) for v in value)
+            return tuple(self.walk(v) for v in value)
         if isinstance(value, (set, frozenset)):
-            return type(value)(self.walk(v, limit) for v in value)
+            return type(value)(self.walk(v) for v in value)
         if isinstance(value, os.PathLike):
             path = os.fspath(value)
-            return self.text(path if isinstance(path, str) else path.decode("utf-8", "replace"), limit)
+            return self.text(path if isinstance(path, str) else path.decode("utf-8", "replace"))
         if isinstance(value, bytes):
-            return self.text(value.decode("utf-8", "replace"), limit)
+            return self.text(value.decode("utf-8", "replace"))
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            return self._dataclass(value, limit)
+            return self._dataclass(value)
         return copy.deepcopy(value)
 
-    def _dataclass(self, value: Any, limit: int) -> Any:
+    def _dataclass(self, value: Any) -> Any:
         names, frozen = self._fields_of(type(value))
         if frozen:
             changed = {}
             for name in names:
                 current = getattr(value, name)
-                new = self.walk(current, limit)
+                new = self.walk(current)
                 if new is not current:
                     changed[name] = new
             return dataclasses.replace(value, **changed) if changed else value
         out = copy.copy(value)
         for name in names:
-            setattr(out, name, self.walk(getattr(value, name), limit))
+            setattr(out, name, self.walk(getattr(value, name)))
         return out
 
     def _fields_of(self, kind: type) -> tuple[tuple[str, ...], bool]:
@@ -107,5 +115,5 @@ class _Sanitizer:
 
 def sanitized(report: Report, limit: int = 2000) -> Report:
     """A copy of ``report`` in which every string is :func:`lpdoctor.safety.safe` (``report`` is not changed)."""
-    result: Report = _Sanitizer().walk(report, limit)
+    result: Report = _Sanitizer(limit).walk(report)
     return result
