@@ -49,6 +49,7 @@ COUNTERS = (
 # What the overflow bucket does not keep of a route past the cap: requests there get no hold (add_request),
 # and error-log lines are counted as unrouted (add_error).
 _NOT_IN_OVERFLOW = ("holds", "hold_source", "hold_protocol", "errors", "error_timeouts", "error_actions")
+_IN_OVERFLOW = tuple(name for name in COUNTERS if name not in _NOT_IN_OVERFLOW)
 
 
 def bin_key(seconds: float) -> int:
@@ -368,25 +369,21 @@ class RouteStats:
         for name in _ROUTE_FIELDS:
             setattr(self, name, state[name])
 
-    def requests_only(self) -> RouteStats:
-        """A copy without what the overflow bucket does not keep (the holds asked for, error-log lines)."""
-        part = RouteStats(route=self.route)
-        part.merge(self)
-        for name in _NOT_IN_OVERFLOW:
-            getattr(part, name).clear()
-        part.hold_jitter, part.hold_max_s = 0.0, None
-        return part
-
-    def merge(self, other: RouteStats) -> None:
+    def merge(self, other: RouteStats, requests_only: bool = False) -> None:
+        """Add ``other``; with ``requests_only``, without what the overflow bucket does not keep (the holds
+        asked for, error-log lines)."""
         self.requests += other.requests
         self.timed += other.timed
-        for name in COUNTERS:
-            getattr(self, name).update(getattr(other, name))
+        for name in _IN_OVERFLOW if requests_only else COUNTERS:
+            theirs = getattr(other, name)
+            if theirs:
+                getattr(self, name).update(theirs)
         _merge_hist_map(self.durations, other.durations)
         _merge_hist_map(self.attempt_timeouts, other.attempt_timeouts)
-        self.hold_jitter = max(self.hold_jitter, other.hold_jitter)
-        if other.hold_max_s is not None:
-            self.hold_max_s = other.hold_max_s
+        if not requests_only:
+            self.hold_jitter = max(self.hold_jitter, other.hold_jitter)
+            if other.hold_max_s is not None:
+                self.hold_max_s = other.hold_max_s
         self.retried += other.retried
         self.retried_timeouts += other.retried_timeouts
         self.no_header_failures += other.no_header_failures
@@ -590,7 +587,7 @@ class ScanAggregate:
             bucket = self.routes.get(OVERFLOW_ROUTE)
             if bucket is None:
                 bucket = self.routes[OVERFLOW_ROUTE] = RouteStats(route=OVERFLOW_ROUTE)
-            bucket.merge(rs.requests_only())
+            bucket.merge(rs, requests_only=True)
 
     def to_dict(self) -> dict[str, Any]:
         return {

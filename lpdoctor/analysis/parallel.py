@@ -1,7 +1,7 @@
 """Scan on every core: several inputs at once, and one big uncompressed file in pieces.
 
 A big file is cut into byte ranges that start right after a newline, so no line is split or dropped. Each
-piece is read by a worker process with the format detected once on the head of the file (or the one the user
+piece is read by a worker process (one of them by this process, once it has handed out the others) with the format detected once on the head of the file (or the one the user
 forced), numbers its lines from the newline count of the pieces before it, and sends back its aggregate. The
 aggregates are merged in file order, which keeps first-seen order, so examples, tie-breaks and the route cap
 come out as in a single process. Two cases need more than a merge, and get it:
@@ -21,6 +21,7 @@ import gc
 import os
 import signal
 import stat
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from contextlib import contextmanager, nullcontext
@@ -171,15 +172,45 @@ def _init_worker(formats: list[LogFormat | None], counters: tuple[Any, Any] | No
     if counters is not None:
         gc.enable()  # a worker reads with the collector on, even if it was forked while this process paused it
         signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C: the main process says "interrupted", once
-        done_bytes, done_lines = counters
+        _progress = _adder(counters)
 
-        def report(nbytes: int, nlines: int) -> None:
-            with done_bytes.get_lock():
-                done_bytes.value += nbytes
-            with done_lines.get_lock():
-                done_lines.value += nlines
 
-        _progress = report
+def _adder(counters: tuple[Any, Any]) -> Progress:
+    """A progress callback that adds to the counters every process shares."""
+    done_bytes, done_lines = counters
+
+    def report(nbytes: int, nlines: int) -> None:
+        with done_bytes.get_lock():
+            done_bytes.value += nbytes
+        with done_lines.get_lock():
+            done_lines.value += nlines
+
+    return report
+
+
+class _Relay:
+    """Passes the shared progress counters on to ``progress`` in this process, as deltas."""
+
+    def __init__(self, counters: tuple[Any, Any], progress: Progress) -> None:
+        self._counters = counters
+        self._progress = progress
+        self._seen = (0, 0)
+        self._add = _adder(counters)
+        self._last = 0.0
+
+    def poll(self) -> None:
+        now = (self._counters[0].value, self._counters[1].value)
+        if now != self._seen:
+            self._progress(now[0] - self._seen[0], now[1] - self._seen[1])
+            self._seen = now
+
+    def read_here(self, nbytes: int, nlines: int) -> None:
+        """What this process read itself: added to the counters, and everything passed on now and then."""
+        self._add(nbytes, nlines)
+        at = time.monotonic()
+        if at - self._last >= _POLL_S:
+            self._last = at
+            self.poll()
 
 
 def _scan_piece(piece: Piece, max_routes: int, report: bool = True) -> ScanAggregate:
@@ -322,10 +353,16 @@ def scan_inputs(
     catalog.generic_params()
     ctx = multiprocessing.get_context("fork")
     counters = (ctx.Value("q", 0), ctx.Value("q", 0))
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(formats, counters))
+    # This process reads too: standard input if it is among the inputs, else the first piece of the first
+    # input (which needs no line count), so one worker fewer is started and one aggregate less is sent back.
+    here = None if any(inp.path == "-" for inp in inputs) else 0
+    workers = jobs - 1 if here is not None else jobs
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(formats, counters)
+    )
+    relay = _Relay(counters, progress) if progress is not None else None
     try:
-        watch = (lambda futures: _watch(counters, futures, progress)) if progress is not None else None
-        return _run(pool, inputs, max_routes, on_input_error, watch, stdin_progress=progress)
+        return _run(pool, inputs, max_routes, on_input_error, relay, stdin_progress=progress, here=here)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -335,15 +372,18 @@ def _run(
     inputs: list[_Input],
     max_routes: int,
     on_input_error: Callable[[str], None] | None,
-    watch: Callable[[list[Future[Any]]], None] | None,
+    relay: _Relay | None,
     stdin_progress: Progress | None = None,
+    here: int | None = None,
 ) -> tuple[ScanAggregate, list[str]]:
+    """``here``: the input whose first piece this process reads, once every other piece is handed out."""
     # The first piece of each input starts at line 1; the others wait for the newline count before them.
     counts: dict[int, list[Future[Any]]] = {}
     for n, inp in enumerate(inputs):
         if inp.path == "-":
             continue  # standard input belongs to this process: read below
-        inp.results.append(pool.submit(_scan_piece, inp.pieces[0], max_routes))
+        if n != here:
+            inp.results.append(pool.submit(_scan_piece, inp.pieces[0], max_routes))
         if len(inp.pieces) > 1:
             counts[n] = [pool.submit(_count_lines_before, p) for p in inp.pieces[:-1]]
     for n, inp in enumerate(inputs):
@@ -357,15 +397,17 @@ def _run(
                 inp.results.append(pool.submit(_scan_piece, inp.pieces[k], max_routes))
     for inp in inputs:
         if inp.path == "-":
-            here = aggregate_file("-", _formats[inp.pieces[0].input], max_routes, progress=stdin_progress)
+            read = aggregate_file("-", _formats[inp.pieces[0].input], max_routes, progress=stdin_progress)
             done: Future[ScanAggregate] = Future()
-            done.set_result(here)
+            done.set_result(read)
             inp.results.append(done)
+    if here is not None:
+        inputs[here].results.insert(0, _read_here(inputs[here].pieces[0], max_routes, relay))
     # With worker processes, this process only receives and merges aggregates from here on (a piece read again
     # is read by a worker): no garbage collection. Reading in this process (one job) keeps the collector on.
     with nullcontext() if isinstance(pool, _Inline) else gc_paused():
-        if watch is not None:
-            watch([f for inp in inputs for f in inp.results])
+        if relay is not None:
+            _watch(relay, [f for inp in inputs for f in inp.results])
         total: ScanAggregate | None = None
         errors: list[str] = []
         for inp in inputs:
@@ -402,14 +444,24 @@ def _finish(pool: Executor, inp: _Input, max_routes: int) -> ScanAggregate:
     return join_pieces(parts)
 
 
-def _watch(counters: tuple[Any, Any], futures: list[Future[Any]], progress: Progress) -> None:
-    """Pass the workers' shared progress counters on to ``progress`` until every piece is done."""
-    done_bytes, done_lines = counters
-    seen = (0, 0)
+def _read_here(piece: Piece, max_routes: int, relay: _Relay | None) -> Future[ScanAggregate]:
+    """Read ``piece`` in this process, as a worker would (its progress through the shared counters)."""
+    global _progress
+    done: Future[ScanAggregate] = Future()
+    _progress = relay.read_here if relay is not None else None
+    try:
+        done.set_result(_scan_piece(piece, max_routes))
+    except Exception as exc:  # an input that cannot be read: reported with the others, in input order
+        done.set_exception(exc)
+    finally:
+        _progress = None
+    return done
+
+
+def _watch(relay: _Relay, futures: list[Future[Any]]) -> None:
+    """Pass the shared progress counters on until every piece is done."""
     pending = set(futures)
     while pending:
         _, pending = wait(pending, timeout=_POLL_S, return_when=FIRST_COMPLETED)
-        now = (done_bytes.value, done_lines.value)
-        if now != seen:
-            progress(now[0] - seen[0], now[1] - seen[1])
-            seen = now
+        relay.poll()
+    relay.poll()
