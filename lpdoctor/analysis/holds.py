@@ -78,7 +78,7 @@ class HoldMatcher:
     def _candidates(self, route: str) -> tuple[catalog.Protocol, ...]:
         c = self._by_route.get(route)
         if c is None:
-            if len(self._by_route) > 100000:
+            if len(self._by_route) > 16384:
                 self._by_route.clear()
             c = tuple(p for p in self._protocols if p.path.search(route))
             self._by_route[route] = c

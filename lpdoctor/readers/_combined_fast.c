@@ -24,10 +24,11 @@
 #define MAX_SEGMENTS 12            /* routes.MAX_SEGMENTS: more parts than this go to Python whole */
 #define MAX_DIGIT_ID 41            /* routes.normalize_path: all-digit segments up to this length are {id} */
 #define MAX_FAST_LINE 65536        /* longer lines go to the Python parser */
-#define SEGMENT_CACHE_LIMIT 131072 /* distinct segments remembered before the cache starts over */
+#define SEGMENT_CACHE_LIMIT 32768 /* distinct segments (and cut queries) remembered before starting over */
+#define ROUTE_LIMIT 8192          /* routes and templates remembered, checked when the groups are taken */
 #define MAX_METHODS 64
 #define GROUP_LIMIT 65536          /* groups (and Python records) before the caller must take() them */
-#define VALUE_LIMIT 2000000        /* distinct (group, time) counts before the caller must take() them */
+#define VALUE_LIMIT 262144         /* distinct (group, time) counts before the caller must take() them */
 
 enum { SCAN_END = 0, SCAN_PYTHON = 1, SCAN_FULL = 2 };
 
@@ -61,8 +62,9 @@ static uint64_t hash_bytes(const unsigned char *p, Py_ssize_t n) {
 typedef struct {
     int64_t *keys;
     int64_t *counts;
-    Py_ssize_t cap; /* a power of two, or 0 */
+    Py_ssize_t cap; /* a power of two, or 0: then the one key so far (if len is 1) is kept inline */
     Py_ssize_t len;
+    int64_t one_key, one_count;
 } CountMap;
 
 #define EMPTY_KEY INT64_MIN
@@ -93,8 +95,24 @@ static int countmap_grow(CountMap *m) {
     return 0;
 }
 
-/* Returns 1 when the key is new, 0 when it was there, -1 on error. */
+/* Returns 1 when the key is new, 0 when it was there, -1 on error. Most groups hold one value: no table. */
 static int countmap_add(CountMap *m, int64_t key) {
+    if (m->cap == 0) {
+        if (m->len == 0) {
+            m->one_key = key;
+            m->one_count = 1;
+            m->len = 1;
+            return 1;
+        }
+        if (m->one_key == key) {
+            m->one_count++;
+            return 0;
+        }
+        if (countmap_grow(m) < 0) return -1;
+        Py_ssize_t j = (Py_ssize_t)(mix64((uint64_t)m->one_key) & (uint64_t)(m->cap - 1));
+        m->keys[j] = m->one_key;
+        m->counts[j] = m->one_count;
+    }
     if ((m->len + 1) * 4 > m->cap * 3 && countmap_grow(m) < 0) return -1;
     Py_ssize_t j = (Py_ssize_t)(mix64((uint64_t)key) & (uint64_t)(m->cap - 1));
     while (m->keys[j] != EMPTY_KEY) {
@@ -121,6 +139,17 @@ static void countmap_free(CountMap *m) {
 static PyObject *countmap_items(const CountMap *m) {
     PyObject *out = PyList_New(m->len);
     if (!out) return NULL;
+    if (m->cap == 0) {
+        if (m->len == 1) {
+            PyObject *pair = Py_BuildValue("(LL)", (long long)m->one_key, (long long)m->one_count);
+            if (!pair) {
+                Py_DECREF(out);
+                return NULL;
+            }
+            PyList_SET_ITEM(out, 0, pair);
+        }
+        return out;
+    }
     Py_ssize_t k = 0;
     for (Py_ssize_t i = 0; i < m->cap; i++) {
         if (m->keys[i] == EMPTY_KEY) continue;
@@ -583,6 +612,36 @@ static Group *group_for(Scanner *s, const GroupKey *key, const unsigned char *li
     return g;
 }
 
+/* Forget every route (and the holds cached by route): only between two takes, when no group refers to one. */
+static void drop_routes(Scanner *s) {
+    for (Py_ssize_t i = 0; i < s->routes_len; i++) {
+        Py_DECREF(s->routes[i].text);
+        Py_XDECREF(s->routes[i].names);
+    }
+    s->routes_len = 0;
+    for (Py_ssize_t i = 0; i < s->route_cap; i++) s->route_slots[i].route = -1;
+    s->route_slot_len = 0;
+    PyDict_Clear(s->whole_routes);
+    segcache_clear(&s->holds);
+}
+
+/* Forget the segment templates too (routes are made of their ids): again only between two takes. */
+static int drop_templates(Scanner *s) {
+    drop_routes(s);
+    segcache_clear(&s->segs);
+    PyDict_Clear(s->templates);
+    if (PyList_SetSlice(s->template_list, 0, PyList_GET_SIZE(s->template_list), NULL) < 0) return -1;
+    PyObject *empty = PyUnicode_FromString("");
+    PyObject *id = PyUnicode_FromString("{id}");
+    if (empty && id) {
+        s->empty_template = template_id(s, empty);
+        s->id_template = template_id(s, id);
+    }
+    Py_XDECREF(empty);
+    Py_XDECREF(id);
+    return (!empty || !id || s->empty_template < 0 || s->id_template < 0) ? -1 : 0;
+}
+
 static void drop_groups(Scanner *s) {
     for (Py_ssize_t i = 0; i < s->groups_len; i++) {
         Group *g = &s->groups[i];
@@ -815,7 +874,9 @@ static PyObject *Scanner_add_record(Scanner *s, PyObject *record) {
 }
 
 /* Every entry since the last take(), in order: a Python record as it was added, or a group as
- * (first line bytes, its line number, lines, [(request ms, n)], [(upstream ms, n)]). */
+ * (first line bytes, its line number, lines, [(request ms, n)], [(upstream ms, n)], key): the key, (route,
+ * method, status, upstream status, hold), says which lines were grouped: the same key in a later take groups
+ * lines alike in the same way. */
 static PyObject *Scanner_take(Scanner *s, PyObject *Py_UNUSED(ignored)) {
     PyObject *out = PyList_New(s->groups_len);
     if (!out) return NULL;
@@ -828,9 +889,13 @@ static PyObject *Scanner_take(Scanner *s, PyObject *Py_UNUSED(ignored)) {
         } else {
             PyObject *req = countmap_items(&g->request_ms);
             PyObject *up = req ? countmap_items(&g->upstream_ms) : NULL;
-            item = up ? Py_BuildValue("(OLLOO)", g->first, g->first_line, g->count, req, up) : NULL;
+            PyObject *key = up ? Py_BuildValue("(Oiiii)", s->routes[g->key.route].text, g->key.method, g->key.status,
+                                               g->key.upstream_status, g->key.hold)
+                               : NULL;
+            item = key ? Py_BuildValue("(OLLOOO)", g->first, g->first_line, g->count, req, up, key) : NULL;
             Py_XDECREF(req);
             Py_XDECREF(up);
+            Py_XDECREF(key);
         }
         if (!item) {
             Py_DECREF(out);
@@ -839,6 +904,14 @@ static PyObject *Scanner_take(Scanner *s, PyObject *Py_UNUSED(ignored)) {
         PyList_SET_ITEM(out, i, item);
     }
     drop_groups(s);
+    if (PyList_GET_SIZE(s->template_list) > 2 * ROUTE_LIMIT) {
+        if (drop_templates(s) < 0) {
+            Py_DECREF(out);
+            return NULL;
+        }
+    } else if (s->routes_len > ROUTE_LIMIT) {
+        drop_routes(s);
+    }
     return out;
 }
 
@@ -885,11 +958,7 @@ static void Scanner_dealloc(Scanner *s) {
     PyMem_Free(s->groups);
     PyMem_Free(s->group_slots);
     segcache_clear(&s->segs);
-    segcache_clear(&s->holds);
-    for (Py_ssize_t i = 0; i < s->routes_len; i++) {
-        Py_DECREF(s->routes[i].text);
-        Py_XDECREF(s->routes[i].names);
-    }
+    if (s->whole_routes) drop_routes(s);
     PyMem_Free(s->routes);
     PyMem_Free(s->route_slots);
     Py_XDECREF(s->segment_template);

@@ -6,7 +6,8 @@ SCAN_END: int
 SCAN_PYTHON: int
 SCAN_FULL: int
 
-Group = tuple[bytes, int, int, list[tuple[int, int]], list[tuple[int, int]]]
+GroupKey = tuple[str, int, int, int, int]
+Group = tuple[bytes, int, int, list[tuple[int, int]], list[tuple[int, int]], GroupKey]
 
 class Scanner:
     pending: int
