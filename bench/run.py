@@ -130,7 +130,7 @@ _MAX_RSS = re.compile(r"Maximum resident set size \(kbytes\): (\d+)")
 _CPU = re.compile(r"(?:User|System) time \(seconds\): ([0-9.]+)")
 
 
-def measure(command: Sequence[str], stdout: Path) -> Run:
+def measure(command: Sequence[str], stdout: Path, env: dict[str, str] | None = None) -> Run:
     """Run ``command`` once, its output to the file ``stdout``, and return the wall time and memory figures.
 
     Never /dev/null: GNU grep notices output to /dev/null and stops at the first match, even with -c.
@@ -139,7 +139,7 @@ def measure(command: Sequence[str], stdout: Path) -> Run:
     wrapped = [_GNU_TIME, "-v", *command] if _GNU_TIME else [sys.executable, "-c", _RUSAGE_WRAPPER, *command]
     with open(stdout, "wb") as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
-        proc = subprocess.Popen(wrapped, stdout=out, stderr=err)
+        proc = subprocess.Popen(wrapped, stdout=out, stderr=err, env={**os.environ, **(env or {})})
         sampler = TreeSampler(proc.pid)
         sampler.start()
         proc.wait()
@@ -161,12 +161,14 @@ def measure(command: Sequence[str], stdout: Path) -> Run:
     )
 
 
-def bench(name: str, command: list[str], repeat: int, stdout: Path, warmup: int = 1) -> Result:
+def bench(
+    name: str, command: list[str], repeat: int, stdout: Path, warmup: int = 1, env: dict[str, str] | None = None
+) -> Result:
     result = Result(name, command)
     for _ in range(warmup):  # not counted: imports, .pyc, the tool's own caches
-        measure(command, stdout)
+        measure(command, stdout, env)
     for _ in range(repeat):
-        result.runs.append(measure(command, stdout))
+        result.runs.append(measure(command, stdout, env))
         print(f"  {name}: {result.runs[-1].wall_s:.2f} s", file=sys.stderr)
     return result
 
@@ -254,6 +256,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--warmup", type=int, default=1, help="runs of each tool not counted (default 1)")
     ap.add_argument("--no-goaccess", action="store_true")
+    ap.add_argument(
+        "--no-python-path", action="store_true", help="skip the run without the compiled fast path (LPDOCTOR_NO_FAST=1)"
+    )
     ap.add_argument("--json", type=Path, help="also write every figure here")
     args = ap.parse_args(argv)
 
@@ -277,11 +282,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         results[-1].note = f"counted {out.read_text().strip()} lines"
     reports = {}
-    for jobs in ([], ["--jobs", "1"]):
-        name = " ".join(["lpdoctor scan -f json", *jobs])
-        out = args.dir / f"report{'-'.join(['', *jobs])}.json"
+    variants: list[tuple[list[str], dict[str, str]]] = [([], {}), (["--jobs", "1"], {})]
+    if not args.no_python_path:  # what an install without the compiled fast path does
+        variants.append((["--jobs", "1"], {"LPDOCTOR_NO_FAST": "1"}))
+    for jobs, env in variants:
+        name = " ".join([*(f"{k}={v}" for k, v in env.items()), "lpdoctor scan -f json", *jobs])
+        out = args.dir / f"report{'-'.join(['', *jobs, *env])}.json"
         cmd = [*LPDOCTOR, "scan", "--format", "json", "--fail-on", "never", *jobs, str(log)]
-        results.append(bench(name, cmd, args.repeat, out, args.warmup))
+        results.append(bench(name, cmd, args.repeat, out, args.warmup, env))
         reports[name] = out.read_bytes()
     identical = len(set(reports.values())) == 1
     if shutil.which("goaccess") and not args.no_goaccess:
@@ -314,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(table(results, floors, args.lines, size))
     print()
-    print(f"lpdoctor reports with all cores and with --jobs 1 identical: {'yes' if identical else 'NO'}")
+    print(f"lpdoctor reports of every variant ({len(reports)}) identical: {'yes' if identical else 'NO'}")
     for r in results:
         if r.note:
             print(f"{r.name}: {r.note}")
