@@ -36,7 +36,7 @@ except ImportError:  # pragma: no cover - only where the extension could not be 
 # Hand the groups to the aggregate when this many are waiting: bounds the memory between two hand-overs
 # (about 0.5 kB a waiting group). A group whose key was handed over before costs no parse the next time.
 _TAKE_EVERY = 8_192
-_ALIKE_KEPT = 8_192
+_ALIKE_KEPT = 2_048
 
 
 def available(fmt: LogFormat | None) -> bool:
