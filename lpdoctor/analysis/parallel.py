@@ -242,6 +242,30 @@ class _Inline(Executor):
         return future
 
 
+class _Workers(Executor):
+    """A process pool that can let its workers go (:meth:`release`) and starts a new one if work comes later
+    (a piece read again): workers idle during the merge would hold their memory to the end."""
+
+    def __init__(self, start: Callable[[], Executor]) -> None:
+        self._start = start
+        self._pool: Executor | None = None
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        if self._pool is None:
+            self._pool = self._start()
+        return self._pool.submit(fn, *args, **kwargs)
+
+    def release(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+            self._pool = None
+
+
 # ------------------------------------------------------------------------------------------ merging
 
 
@@ -357,8 +381,10 @@ def scan_inputs(
     # input (which needs no line count), so one worker fewer is started and one aggregate less is sent back.
     here = None if any(inp.path == "-" for inp in inputs) else 0
     workers = jobs - 1 if here is not None else jobs
-    pool = ProcessPoolExecutor(
-        max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(formats, counters)
+    pool = _Workers(
+        lambda: ProcessPoolExecutor(
+            max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(formats, counters)
+        )
     )
     relay = _Relay(counters, progress) if progress is not None else None
     try:
@@ -408,6 +434,10 @@ def _run(
     with nullcontext() if isinstance(pool, _Inline) else gc_paused():
         if relay is not None:
             _watch(relay, [f for inp in inputs for f in inp.results])
+        if isinstance(pool, _Workers):
+            # Every piece is in: the workers' memory goes back now, not after the merge and the report.
+            wait([f for inp in inputs for f in inp.results])
+            pool.release()
         total: ScanAggregate | None = None
         errors: list[str] = []
         for inp in inputs:
