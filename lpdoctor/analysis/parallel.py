@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gc
 import os
+import pickle
 import signal
 import stat
 import time
@@ -225,6 +226,23 @@ def _scan_piece(piece: Piece, max_routes: int, report: bool = True) -> ScanAggre
     )
 
 
+def _scan_piece_sent(piece: Piece, max_routes: int, report: bool = True) -> bytes:
+    """:func:`_scan_piece` in a worker, its aggregate already pickled: the main process unpickles it when it
+    merges, after its own reading, rather than on arrival while it reads (two peaks of memory at once)."""
+    return pickle.dumps(_scan_piece(piece, max_routes, report), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _received(result: ScanAggregate | bytes) -> ScanAggregate:
+    if isinstance(result, bytes):
+        agg: ScanAggregate = pickle.loads(result)
+        return agg
+    return result
+
+
+def _scan_for(pool: Executor) -> Callable[..., Any]:
+    return _scan_piece_sent if isinstance(pool, _Workers) else _scan_piece
+
+
 def _count_lines_before(piece: Piece) -> int:
     assert piece.span is not None
     return count_newlines(piece.path, piece.span.start, piece.span.end)
@@ -409,7 +427,7 @@ def _run(
         if inp.path == "-":
             continue  # standard input belongs to this process: read below
         if n != here:
-            inp.results.append(pool.submit(_scan_piece, inp.pieces[0], max_routes))
+            inp.results.append(pool.submit(_scan_for(pool), inp.pieces[0], max_routes))
         if len(inp.pieces) > 1:
             counts[n] = [pool.submit(_count_lines_before, p) for p in inp.pieces[:-1]]
     for n, inp in enumerate(inputs):
@@ -420,7 +438,7 @@ def _run(
                 piece = inp.pieces[k]
                 assert piece.span is not None
                 inp.pieces[k] = replace(piece, span=replace(piece.span, first_line=first))
-                inp.results.append(pool.submit(_scan_piece, inp.pieces[k], max_routes))
+                inp.results.append(pool.submit(_scan_for(pool), inp.pieces[k], max_routes))
     for inp in inputs:
         if inp.path == "-":
             read = aggregate_file("-", _formats[inp.pieces[0].input], max_routes, progress=stdin_progress)
@@ -457,20 +475,18 @@ def _run(
 
 def _finish(pool: Executor, inp: _Input, max_routes: int) -> ScanAggregate:
     """The aggregate of one input from its pieces, scanning again what a merge alone would not get right."""
-    parts: list[ScanAggregate] = [f.result() for f in inp.results]
+    parts: list[ScanAggregate] = [_received(f.result()) for f in inp.results]
     if len(parts) == 1:
         return parts[0]
+    scan = _scan_for(pool)
     if any(_saw_errors(p) for p in parts):
-        whole: ScanAggregate = pool.submit(
-            _scan_piece, Piece(inp.pieces[0].input, inp.path), max_routes, False
-        ).result()
-        return whole
+        return _received(pool.submit(scan, Piece(inp.pieces[0].input, inp.path), max_routes, False).result())
     keep = kept_routes(parts, max_routes)
     crowded = [k for k, p in enumerate(parts) if k > 0 and _turned_away_any(p, keep)]
     if crowded:
-        again = {k: pool.submit(_scan_piece, replace(inp.pieces[k], admit=keep), max_routes, False) for k in crowded}
+        again = {k: pool.submit(scan, replace(inp.pieces[k], admit=keep), max_routes, False) for k in crowded}
         for k, future in again.items():
-            parts[k] = future.result()
+            parts[k] = _received(future.result())
     return join_pieces(parts)
 
 
