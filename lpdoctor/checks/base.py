@@ -204,6 +204,37 @@ def finding(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Shortfall:
+    """A timer that cannot outlast what it must on a route, or only just: how bad, and against what."""
+
+    severity: Severity
+    wait: Wait
+    margin: float
+
+
+def shortfall(rc: RouteChain, index: int, t: Timeout) -> Shortfall | None:
+    """Whether ``t`` (set, on hop ``index``) ends held requests of ``rc`` early or with too small a margin."""
+    wait = wait_of(rc, index, t)
+    if wait is None or t.value_s is None:
+        return None
+    margin = rc.margin(wait.seconds)
+    severity = judge(t.value_s, wait.seconds, margin)
+    return Shortfall(severity, wait, margin) if severity is not None else None
+
+
+def shortfall_finding(
+    rule: str, short: Shortfall, message: str, facts: HopFacts, t: Timeout, rc: RouteChain, explanation: str
+) -> Finding:
+    """The finding of a :func:`shortfall`: the value to set, the fix in the hop's syntax, the evidence."""
+    assert t.value_s is not None
+    value = suggest(short.wait.seconds, short.margin)
+    evidence = base_evidence(rc, facts, t)
+    evidence.update({"must_outlast_s": short.wait.seconds, "margin_s": short.margin, "suggested_s": value})
+    fix = render(rule, facts, t, value, rc, max_hold=fmt_s(max(t.value_s - short.margin, 0)))
+    return finding(rule, short.severity, message, facts, t, rc, fix, explanation=explanation, evidence=evidence)
+
+
 def bounded(facts: HopFacts) -> Iterable[Timeout]:
     return (t for t in facts.hop.timeouts if t.value_s is not None)
 

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 
 from ..durations import fmt_s
 from ..model import Finding, HopKind, Severity
-from .base import CheckModel, base_evidence, finding, judge, render, suggest, wait_of, written
+from .base import CheckModel, shortfall, shortfall_finding, written
 
 RULE_ID = "client-timeout-below-hold"
 
@@ -38,15 +38,12 @@ def check(model: CheckModel) -> Iterator[Finding]:
             for t in facts.hop.timeouts:
                 if not t.value_s:
                     continue
-                wait = wait_of(rc, i, t)
-                if wait is None:
+                short = shortfall(rc, i, t)
+                if short is None:
                     continue
-                margin = rc.margin(wait.seconds)
-                severity = judge(t.value_s, wait.seconds, margin)
-                if severity is None:
-                    continue
+                wait = short.wait
                 origin = "its default" if not t.explicit else f"set at {t.location}"
-                if severity == Severity.ERROR:
+                if short.severity == Severity.ERROR:
                     message = (
                         f"{rc.route}: the client ({facts.hop.name}) gives up after {fmt_s(t.value_s)} "
                         f"({written(t)}, {origin}), before {wait.what} ends."
@@ -56,20 +53,15 @@ def check(model: CheckModel) -> Iterator[Finding]:
                         f"{rc.route}: the client's {written(t)} ({origin}) is only {fmt_s(t.value_s - wait.seconds)} "
                         f"above {wait.what}: slow answers are abandoned."
                     )
-                value = suggest(wait.seconds, margin)
-                evidence = base_evidence(rc, facts, t)
-                evidence.update({"must_outlast_s": wait.seconds, "margin_s": margin, "suggested_s": value})
-                yield finding(
+                yield shortfall_finding(
                     RULE_ID,
-                    severity,
+                    short,
                     message,
                     facts,
                     t,
                     rc,
-                    render(RULE_ID, facts, t, value, rc, max_hold=fmt_s(max(t.value_s - margin, 0))),
                     explanation=(
                         "The client closes the connection and retries; the proxy logs it as a client abort "
                         "(nginx 499) and the event that would have ended the hold arrives on the next poll, late."
                     ),
-                    evidence=evidence,
                 )

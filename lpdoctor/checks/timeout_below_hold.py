@@ -29,19 +29,7 @@ from collections.abc import Iterator
 
 from ..durations import fmt_s
 from ..model import Finding, HopKind, Severity
-from .base import (
-    CheckModel,
-    base_evidence,
-    finding,
-    judge,
-    kind_word,
-    render,
-    scope_words,
-    status_of,
-    suggest,
-    wait_of,
-    written,
-)
+from .base import CheckModel, kind_word, scope_words, shortfall, shortfall_finding, status_of, written
 
 RULE_ID = "timeout-below-hold"
 
@@ -54,15 +42,12 @@ def check(model: CheckModel) -> Iterator[Finding]:
             for t in facts.hop.timeouts:
                 if not t.value_s or (t.component == "gunicorn" and t.setting == "timeout"):
                     continue
-                wait = wait_of(rc, i, t)
-                if wait is None:
+                short = shortfall(rc, i, t)
+                if short is None:
                     continue
-                margin = rc.margin(wait.seconds)
-                severity = judge(t.value_s, wait.seconds, margin)
-                if severity is None:
-                    continue
+                wait, margin = short.wait, short.margin
                 where = scope_words(facts, t)
-                if severity == Severity.ERROR:
+                if short.severity == Severity.ERROR:
                     message = (
                         f"{rc.route}: {written(t)} ({t.semantics.value}) on {facts.hop.name}, {where}, ends every "
                         f"silent long-poll at {fmt_s(t.value_s)}: it cannot outlast {wait.what}."
@@ -79,21 +64,16 @@ def check(model: CheckModel) -> Iterator[Finding]:
                         f" Each cut is retried on the next of {attempts} servers, so clients wait up to "
                         f"{fmt_s(attempts * t.value_s)}."
                     )
-                value = suggest(wait.seconds, margin)
-                evidence = base_evidence(rc, facts, t)
-                evidence.update({"must_outlast_s": wait.seconds, "margin_s": margin, "suggested_s": value})
-                yield finding(
+                yield shortfall_finding(
                     RULE_ID,
-                    severity,
+                    short,
                     message,
                     facts,
                     t,
                     rc,
-                    render(RULE_ID, facts, t, value, rc, max_hold=fmt_s(max(t.value_s - margin, 0))),
                     explanation=(
                         f"The {kind_word(facts.hop.kind)} gives up when this timer fires"
                         + (f" (clients see {s})" if (s := status_of(t)) else "")
                         + "; the long-poll never delivers the event it was waiting for and the client reconnects."
                     ),
-                    evidence=evidence,
                 )
