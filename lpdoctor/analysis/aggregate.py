@@ -522,6 +522,14 @@ class ScanAggregate:
         hold = self._holds.match(route, query) if rec.target else None
         rs.add_request(rec, hold, n, durations, responses)
 
+    def add_parsed(self, rec: RequestRecord | ErrorEvent) -> bool:
+        """Add what a reader parsed; True when it was a request with its duration."""
+        if isinstance(rec, RequestRecord):
+            self.add_request(rec)
+            return rec.duration_s is not None
+        self.add_error(rec)
+        return False
+
     def add_error(self, ev: ErrorEvent) -> None:
         if not ev.target:
             if ev.kind is not ErrorKind.OTHER:  # start-up notices and the like are not about requests

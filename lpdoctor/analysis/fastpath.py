@@ -23,7 +23,8 @@ from typing import cast
 
 from ..model import ErrorEvent, InputSummary, RequestRecord
 from ..readers.base import LogFormat
-from ..readers.logs import parse_line
+from ..readers.inputs import decode_line
+from ..readers.logs import parse_line, read_line
 from .aggregate import ScanAggregate
 from .holds import HoldMatcher, RequestedHold
 from .routes import normalize_path, segment_template
@@ -87,19 +88,15 @@ def aggregate_blocks(
     def hand_over() -> None:
         nonlocal timed
         for entry in scanner.take():
-            if isinstance(entry, RequestRecord):
-                agg.add_request(entry)
-                timed += entry.duration_s is not None
-                continue
-            if isinstance(entry, ErrorEvent):
-                agg.add_error(entry)
+            if isinstance(entry, RequestRecord | ErrorEvent):  # a line of another shape, parsed in Python
+                timed += agg.add_parsed(entry)
                 continue
             first, line_no, n, request_ms, upstream_ms, key = cast("_combined_fast.Group", entry)
             rec = alike.get(key)
             if rec is None:
                 # The first group with this key: its first line, read by the parser, stands for every line
                 # with this key from now on (what add_request reads of it is what the key holds).
-                parsed = parse_line(parse, first.decode("utf-8", errors="replace"), line_no, source)
+                parsed = parse_line(parse, decode_line(first), line_no, source)
                 if not isinstance(parsed, RequestRecord):  # the scanner only groups lines the parser reads
                     raise RuntimeError(f"{source}:{line_no}: the fast path grouped a line the parser does not read")
                 rec = parsed
@@ -107,11 +104,11 @@ def aggregate_blocks(
                     if len(alike) >= _ALIKE_KEPT:
                         alike.clear()
                     alike[key] = rec
-            durations = [(ms / 1000, k) for ms, k in request_ms] if request_ms else None
+            durations = [(ms / 1000, k) for ms, k in request_ms] if request_ms else [(None, n)]
             responses = [(ms / 1000 if ms >= 0 else None, k) for ms, k in upstream_ms] if upstream_ms else None
-            agg.add_request(rec, n, durations if durations is not None else ((None, n),), responses)
+            agg.add_request(rec, n, durations, responses)
             summary.parsed += n
-            if durations is not None:
+            if request_ms:
                 timed += n
 
     for first, block in blocks:
@@ -127,14 +124,9 @@ def aggregate_blocks(
             # A line of another shape: the Python parser reads it, in its place among the groups.
             end = block.find(b"\n", pos)
             end = len(block) if end < 0 else end + 1
-            text = block[pos:end].decode("utf-8", errors="replace").rstrip("\r\n")
-            if text and not text.isspace():
-                rec = parse_line(parse, text, line_no, source)
-                if rec is None:
-                    summary.skip(line_no)
-                else:
-                    summary.parsed += 1
-                    scanner.add_record(rec)
+            rec = read_line(parse, decode_line(block[pos:end]), line_no, source, summary)
+            if rec is not None:
+                scanner.add_record(rec)
             pos, line_no = end, line_no + 1
         if scanner.pending >= _TAKE_EVERY:
             hand_over()

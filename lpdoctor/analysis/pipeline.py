@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..model import ErrorEvent, RequestRecord
 from ..readers.base import LogFormat
 from ..readers.inputs import InputError, Progress, Span
 from ..readers.logs import open_log, parse_blocks
@@ -30,14 +29,7 @@ def aggregate_file(
     if fmt is not None and fastpath.available(fmt):
         timed = fastpath.aggregate_blocks(blocks, fmt, agg, summary, path)
     else:
-        timed = 0
-        for rec in parse_blocks(blocks, fmt, summary, path):
-            if isinstance(rec, RequestRecord):
-                if rec.duration_s is not None:
-                    timed += 1
-                agg.add_request(rec)
-            elif isinstance(rec, ErrorEvent):
-                agg.add_error(rec)
+        timed = sum(agg.add_parsed(rec) for rec in parse_blocks(blocks, fmt, summary, path))
     if summary.kind == "access" and summary.parsed:
         summary.has_timing = timed > 0
     if summary.lines == 0:

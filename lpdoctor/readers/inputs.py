@@ -216,7 +216,12 @@ def block_lines(first: int, block: bytes) -> Iterator[tuple[int, str]]:
     if block.endswith(b"\n"):
         lines.pop()
     for i, raw in enumerate(lines, start=first):
-        yield i, raw.decode("utf-8", errors="replace").rstrip("\r\n")
+        yield i, decode_line(raw)
+
+
+def decode_line(raw: bytes) -> str:
+    """A line's text as every reader sees it: UTF-8 with invalid bytes replaced, without its line ending."""
+    return raw.decode("utf-8", errors="replace").rstrip("\r\n")
 
 
 def iter_lines(

@@ -96,14 +96,21 @@ def parse_blocks(
     parse = fmt.parser() if fmt is not None else None
     for first, block in blocks:
         for line_no, text in block_lines(first, block):
-            if not text or text.isspace():
-                continue
-            rec = parse_line(parse, text, line_no, source) if parse is not None else None
-            if rec is None:
-                summary.skip(line_no)
-                continue
-            summary.parsed += 1
-            yield rec
+            rec = read_line(parse, text, line_no, source, summary)
+            if rec is not None:
+                yield rec
+
+
+def read_line(parse: LineParser | None, text: str, line_no: int, source: str, summary: InputSummary) -> Parsed | None:
+    """One line through ``parse``, counted on ``summary`` as parsed or skipped (a blank line as neither)."""
+    if not text or text.isspace():
+        return None
+    rec = parse_line(parse, text, line_no, source) if parse is not None else None
+    if rec is None:
+        summary.skip(line_no)
+    else:
+        summary.parsed += 1
+    return rec
 
 
 def parse_line(parse: LineParser, text: str, line_no: int, source: str) -> Parsed | None:
