@@ -204,6 +204,42 @@ static int segcache_grow(SegCache *c) {
     return 0;
 }
 
+/* Where `key` is, or goes, in the cache (started over when full): the slot's index, with *found set when it
+ * holds `key` already. -1 on error. */
+static Py_ssize_t segcache_slot(SegCache *c, const unsigned char *key, Py_ssize_t n, uint64_t *hash, int *found) {
+    if (c->len >= SEGMENT_CACHE_LIMIT) segcache_clear(c);
+    if ((c->len + 1) * 2 > c->cap && segcache_grow(c) < 0) return -1;
+    uint64_t h = hash_bytes(key, n);
+    Py_ssize_t j = (Py_ssize_t)(h & (uint64_t)(c->cap - 1));
+    *hash = h;
+    *found = 0;
+    while (c->slots[j].key) {
+        SegSlot *slot = &c->slots[j];
+        if (slot->hash == h && slot->len == n && memcmp(slot->key, key, (size_t)n) == 0) {
+            *found = 1;
+            return j;
+        }
+        j = (j + 1) & (c->cap - 1);
+    }
+    return j;
+}
+
+/* Fill the empty slot j that segcache_slot gave for `key`. */
+static int segcache_store(SegCache *c, Py_ssize_t j, uint64_t h, const unsigned char *key, Py_ssize_t n, int32_t id) {
+    unsigned char *copy = PyMem_Malloc((size_t)(n ? n : 1));
+    if (!copy) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    memcpy(copy, key, (size_t)n);
+    c->slots[j].hash = h;
+    c->slots[j].key = copy;
+    c->slots[j].len = n;
+    c->slots[j].id = id;
+    c->len++;
+    return 0;
+}
+
 /* ------------------------------------------------------------------------------------------ routes */
 
 typedef struct {
@@ -289,16 +325,11 @@ static int32_t segment_id(Scanner *s, const unsigned char *p, Py_ssize_t n) {
         while (i < n && p[i] >= '0' && p[i] <= '9') i++;
         if (i == n) return s->id_template;
     }
-    SegCache *c = &s->segs;
-    if (c->len >= SEGMENT_CACHE_LIMIT) segcache_clear(c);
-    if ((c->len + 1) * 2 > c->cap && segcache_grow(c) < 0) return -1;
-    uint64_t h = hash_bytes(p, n);
-    Py_ssize_t j = (Py_ssize_t)(h & (uint64_t)(c->cap - 1));
-    while (c->slots[j].key) {
-        SegSlot *slot = &c->slots[j];
-        if (slot->hash == h && slot->len == n && memcmp(slot->key, p, (size_t)n) == 0) return slot->id;
-        j = (j + 1) & (c->cap - 1);
-    }
+    uint64_t h;
+    int found;
+    Py_ssize_t j = segcache_slot(&s->segs, p, n, &h, &found);
+    if (j < 0) return -1;
+    if (found) return s->segs.slots[j].id;
     PyObject *seg = PyUnicode_DecodeASCII((const char *)p, n, "strict");
     if (!seg) return -1;
     PyObject *template = PyObject_CallOneArg(s->segment_template, seg);
@@ -311,18 +342,7 @@ static int32_t segment_id(Scanner *s, const unsigned char *p, Py_ssize_t n) {
     }
     int32_t id = template_id(s, template);
     Py_DECREF(template);
-    if (id < 0) return -1;
-    unsigned char *key = PyMem_Malloc((size_t)(n ? n : 1));
-    if (!key) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    memcpy(key, p, (size_t)n);
-    c->slots[j].hash = h;
-    c->slots[j].key = key;
-    c->slots[j].len = n;
-    c->slots[j].id = id;
-    c->len++;
+    if (id < 0 || segcache_store(&s->segs, j, h, p, n, id) < 0) return -1;
     return id;
 }
 
@@ -514,29 +534,13 @@ static int32_t hold_id(Scanner *s, int32_t route, const unsigned char *q, Py_ssi
         }
         start = i + 1;
     }
-    SegCache *c = &s->holds;
-    if (c->len >= SEGMENT_CACHE_LIMIT) segcache_clear(c);
-    if ((c->len + 1) * 2 > c->cap && segcache_grow(c) < 0) return -1;
-    uint64_t h = hash_bytes(cut, len);
-    Py_ssize_t j = (Py_ssize_t)(h & (uint64_t)(c->cap - 1));
-    while (c->slots[j].key) {
-        SegSlot *slot = &c->slots[j];
-        if (slot->hash == h && slot->len == len && memcmp(slot->key, cut, (size_t)len) == 0) return slot->id;
-        j = (j + 1) & (c->cap - 1);
-    }
+    uint64_t h;
+    int found;
+    Py_ssize_t j = segcache_slot(&s->holds, cut, len, &h, &found);
+    if (j < 0) return -1;
+    if (found) return s->holds.slots[j].id;
     int32_t id = call_hold_key(s, r, cut + sizeof(int32_t), len - (Py_ssize_t)sizeof(int32_t));
-    if (id < 0) return -1;
-    unsigned char *key = PyMem_Malloc((size_t)len);
-    if (!key) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    memcpy(key, cut, (size_t)len);
-    c->slots[j].hash = h;
-    c->slots[j].key = key;
-    c->slots[j].len = len;
-    c->slots[j].id = id;
-    c->len++;
+    if (id < 0 || segcache_store(&s->holds, j, h, cut, len, id) < 0) return -1;
     return id;
 }
 
