@@ -55,17 +55,10 @@ class _Sanitizer:
             return self.text(value)
         if kind in _ATOMS:
             return value
-        if kind is dict:
-            key, walk = self.key, self.walk
-            return {key(k): walk(v) for k, v in value.items()}
-        if kind is list:
-            return [self.walk(v) for v in value]
-        if kind is tuple:
-            return tuple(self.walk(v) for v in value)
         return self._other(value)
 
     def _other(self, value: Any) -> Any:
-        """Everything but the plain built-in types above, as the general case."""
+        """Everything but a plain string or number."""
         if isinstance(value, Enum):
             return value
         if isinstance(value, str):
