@@ -206,6 +206,22 @@ def _access_record(
     )
 
 
+def _message_record(a: re.Match[str], line_no: int, source: str, time: float | None) -> RequestRecord:
+    """The request of an access message (``_ACCESS_MSG``), in the text or the JSON format's message."""
+    return _access_record(
+        line_no=line_no,
+        source=source,
+        time=time,
+        client=a.group("client"),
+        method=a.group("method"),
+        host=a.group("host"),
+        path=a.group("path"),
+        status=int(a.group("status")),
+        duration_ms=float(a.group("ms")),
+        phase=a.group("phase"),
+    )
+
+
 # --------------------------------------------------------------------------------------------- text lines
 
 
@@ -229,18 +245,7 @@ def _parse_text(text: str, line_no: int, source: str) -> Parsed | None:
                 a = _ACCESS_MSG.match(rest, at + len(marker))
                 if a is None:
                     continue
-                return _access_record(
-                    line_no=line_no,
-                    source=source,
-                    time=time,
-                    client=a.group("client"),
-                    method=a.group("method"),
-                    host=a.group("host"),
-                    path=a.group("path"),
-                    status=int(a.group("status")),
-                    duration_ms=float(a.group("ms")),
-                    phase=a.group("phase"),
-                )
+                return _message_record(a, line_no, source, time)
         return None
     if level not in ("ERROR", "WARN"):
         return None
@@ -341,18 +346,7 @@ def _parse_json(text: str, line_no: int, source: str) -> Parsed | None:
         a = _ACCESS_MSG.match(message)
         if a is None:
             return None
-        return _access_record(
-            line_no=line_no,
-            source=source,
-            time=time,
-            client=a.group("client"),
-            method=a.group("method"),
-            host=a.group("host"),
-            path=a.group("path"),
-            status=int(a.group("status")),
-            duration_ms=float(a.group("ms")),
-            phase=a.group("phase"),
-        )
+        return _message_record(a, line_no, source, time)
     if level not in ("ERROR", "WARN") or message is None:
         return None
     method = _span_field(obj, "http.request.method")
