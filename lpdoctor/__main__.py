@@ -1,3 +1,3 @@
-from .cli import run
+from lpdoctor.cli import run
 
 run()

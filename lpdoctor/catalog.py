@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .model import HopKind, Semantics
+from lpdoctor.model import HopKind, Semantics
 
 
 class CatalogError(Exception):

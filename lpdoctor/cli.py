@@ -7,8 +7,8 @@ from collections.abc import Iterator, MutableMapping
 
 import click
 
-from . import __version__
-from .commands import COMMANDS
+from lpdoctor import __version__
+from lpdoctor.commands import COMMANDS
 
 
 class LazyCommands(MutableMapping[str, click.Command]):
@@ -82,7 +82,7 @@ def run() -> None:
     except Exception as exc:  # a bug: say so in one line, keep the traceback for LPDOCTOR_DEBUG=1
         if os.environ.get("LPDOCTOR_DEBUG"):
             raise
-        from .safety import safe
+        from lpdoctor.safety import safe
 
         sys.stderr.write(
             f"lpdoctor: internal error: {type(exc).__name__}: {safe(str(exc), 300)} "

@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from ..model import ErrorEvent, ErrorKind, InputSummary, Outcome, RequestRecord
-from .holds import HoldMatcher, RequestedHold
-from .routes import RouteCache, split_target
+from lpdoctor.analysis.holds import HoldMatcher, RequestedHold
+from lpdoctor.analysis.routes import RouteCache, split_target
+from lpdoctor.model import ErrorEvent, ErrorKind, InputSummary, Outcome, RequestRecord
 
 DEFAULT_MAX_ROUTES = 5000
 OVERFLOW_ROUTE = "(other routes)"

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..model import Chain, Hold, Keepalive, SourceLocation
-from ..readers.chain_file import Hops
-from .hops import HopFacts, ProxySource
-from .protocol_routes import served_by
-from .routes import normalize_path
+from lpdoctor.analysis.hops import HopFacts, ProxySource
+from lpdoctor.analysis.protocol_routes import served_by
+from lpdoctor.analysis.routes import normalize_path
+from lpdoctor.model import Chain, Hold, Keepalive, SourceLocation
+from lpdoctor.readers.chain_file import Hops
 
 # Which hold wins when several sources name the same route (lower first).
 HOLD_PRIORITY = {"option": 0, "chain-file": 1, "scan": 2, "observed": 2, "query": 2, "protocol": 3}

@@ -14,10 +14,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from .. import catalog
-from ..durations import fmt_s, nginx_time
-from ..model import Hop, HopKind, Semantics, SourceLocation, Timeout
-from .hops import SCOPE_DEFAULT, SCOPE_ROUTE, HopFacts, Setting
+from lpdoctor import catalog
+from lpdoctor.analysis.hops import SCOPE_DEFAULT, SCOPE_ROUTE, HopFacts, Setting
+from lpdoctor.durations import fmt_s, nginx_time
+from lpdoctor.model import Hop, HopKind, Semantics, SourceLocation, Timeout
 
 # Components whose 0 is a real zero (nginx: ngx_add_timer(0) fires at once, [E] nginx 1.22.1 answered 504 in
 # 0.4 ms with proxy_read_timeout 0). Everywhere else 0 means "no limit".

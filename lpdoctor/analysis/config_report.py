@@ -8,18 +8,10 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..model import Endpoint, InputSummary, Report
-from ..readers.app_servers import Discovery, discover_app_servers
-from ..readers.base import LogFormat
-from ..readers.chain_file import ChainFile, ChainFileError, load_chain_file
-from ..readers.config_log_formats import aggregate_with_config
-from ..readers.config_routes import ConfigReadError, load_config_sources, sniff_config
-from ..readers.ingress_nginx import load_ingress_manifests
-from ..readers.nginx_config import NginxConfig, NginxConfigError, load_nginx_config
-from .aggregate import DEFAULT_MAX_ROUTES, ScanAggregate
-from .chain import ChainInputs, HoldSpec, RouteChain, build_chains
-from .evidence import confirm_config_findings, explain_log_findings, locate_routes
-from .hold_specs import (
+from lpdoctor.analysis.aggregate import DEFAULT_MAX_ROUTES, ScanAggregate
+from lpdoctor.analysis.chain import ChainInputs, HoldSpec, RouteChain, build_chains
+from lpdoctor.analysis.evidence import confirm_config_findings, explain_log_findings, locate_routes
+from lpdoctor.analysis.hold_specs import (
     SpecError,
     apply_overlays,
     catalog_specs,
@@ -28,10 +20,18 @@ from .hold_specs import (
     parse_hold_option,
     scan_file_endpoints,
 )
-from .hops import HopFacts, ProxySource
-from .nginx_source import NginxSource
-from .pipeline import aggregate_logs
-from .scan import ScanOptions, build_report
+from lpdoctor.analysis.hops import HopFacts, ProxySource
+from lpdoctor.analysis.nginx_source import NginxSource
+from lpdoctor.analysis.pipeline import aggregate_logs
+from lpdoctor.analysis.scan import ScanOptions, build_report
+from lpdoctor.model import Endpoint, InputSummary, Report
+from lpdoctor.readers.app_servers import Discovery, discover_app_servers
+from lpdoctor.readers.base import LogFormat
+from lpdoctor.readers.chain_file import ChainFile, ChainFileError, load_chain_file
+from lpdoctor.readers.config_log_formats import aggregate_with_config
+from lpdoctor.readers.config_routes import ConfigReadError, load_config_sources, sniff_config
+from lpdoctor.readers.ingress_nginx import load_ingress_manifests
+from lpdoctor.readers.nginx_config import NginxConfig, NginxConfigError, load_nginx_config
 
 DEFAULT_CHAIN_FILE = "lpdoctor.yaml"
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -206,8 +206,8 @@ def build_config_report(
     chains, chain_notes = build_chains(inputs)
     notes.extend(chain_notes)
 
-    from ..checks import run_checks
-    from ..checks.base import CheckModel
+    from lpdoctor.checks import run_checks
+    from lpdoctor.checks.base import CheckModel
 
     findings = run_checks(CheckModel(chains=chains, sources=sources))
     report.chains = [rc.chain for rc in chains]

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..durations import fmt_s
-from ..model import Finding, HopKind, Outcome, Report, SourceLocation
-from .aggregate import OVERFLOW_ROUTE, RouteStats, ScanAggregate
-from .component_hops import written
-from .hops import HopFacts, ProxySource
-from .routes import split_target
+from lpdoctor.analysis.aggregate import OVERFLOW_ROUTE, RouteStats, ScanAggregate
+from lpdoctor.analysis.component_hops import written
+from lpdoctor.analysis.hops import HopFacts, ProxySource
+from lpdoctor.analysis.routes import split_target
+from lpdoctor.durations import fmt_s
+from lpdoctor.model import Finding, HopKind, Outcome, Report, SourceLocation
 
 LOG_RULES = ("hold-cut", "retry-multiplies-wait")
 

@@ -21,16 +21,16 @@ import os
 from collections.abc import Iterator
 from typing import cast
 
-from ..model import ErrorEvent, InputSummary, RequestRecord
-from ..readers.base import LogFormat
-from ..readers.inputs import decode_line
-from ..readers.logs import parse_line, read_line
-from .aggregate import ScanAggregate
-from .holds import HoldMatcher, RequestedHold
-from .routes import normalize_path, segment_template
+from lpdoctor.analysis.aggregate import ScanAggregate
+from lpdoctor.analysis.holds import HoldMatcher, RequestedHold
+from lpdoctor.analysis.routes import normalize_path, segment_template
+from lpdoctor.model import ErrorEvent, InputSummary, RequestRecord
+from lpdoctor.readers.base import LogFormat
+from lpdoctor.readers.inputs import decode_line
+from lpdoctor.readers.logs import parse_line, read_line
 
 try:
-    from ..readers import _combined_fast
+    from lpdoctor.readers import _combined_fast
 except ImportError:  # pragma: no cover - only where the extension could not be built
     _combined_fast = None  # type: ignore[assignment]
 

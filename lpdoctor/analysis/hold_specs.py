@@ -11,12 +11,12 @@ import json
 import math
 from typing import Any
 
-from ..durations import DurationError, parse_duration
-from ..model import Endpoint, Hold, SourceLocation
-from ..readers.chain_file import ChainFile, RouteSpec
-from .chain import HoldSpec
-from .protocol_routes import known_holds
-from .routes import split_target
+from lpdoctor.analysis.chain import HoldSpec
+from lpdoctor.analysis.protocol_routes import known_holds
+from lpdoctor.analysis.routes import split_target
+from lpdoctor.durations import DurationError, parse_duration
+from lpdoctor.model import Endpoint, Hold, SourceLocation
+from lpdoctor.readers.chain_file import ChainFile, RouteSpec
 
 
 class SpecError(ValueError):

@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
-from .. import catalog
-from ..durations import DurationError, parse_duration
+from lpdoctor import catalog
+from lpdoctor.durations import DurationError, parse_duration
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ..model import Hop, SourceLocation, Timeout
+from lpdoctor.model import Hop, SourceLocation, Timeout
 
 # Where a timer's value was set, relative to the route it is judged on.
 SCOPE_ROUTE = "route"  # the block that serves the route (or a block nested around it)

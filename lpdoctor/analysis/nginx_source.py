@@ -18,17 +18,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 
-from ..model import Hop, HopKind, Timeout
-from ..readers.nginx_config import NginxConfig, NginxLocation
-from ..readers.nginx_locations import match_in_server, match_location
-from .hops import (
-    SCOPE_DEFAULT,
-    SCOPE_GLOBAL,
-    SCOPE_ROUTE,
-    SCOPE_SERVER,
-    HopFacts,
-    RetryFacts,
-)
+from lpdoctor.analysis.hops import SCOPE_DEFAULT, SCOPE_GLOBAL, SCOPE_ROUTE, SCOPE_SERVER, HopFacts, RetryFacts
+from lpdoctor.model import Hop, HopKind, Timeout
+from lpdoctor.readers.nginx_config import NginxConfig, NginxLocation
+from lpdoctor.readers.nginx_locations import match_in_server, match_location
 
 # nginx (up to at least 1.29) handles no 1xx from an upstream but 101 and 103: a 102 is taken as the final
 # response ([E] nginx 1.22.1: the 102 went to the client and the real 200 became its body; nginx/nginx#1427).

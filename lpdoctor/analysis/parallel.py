@@ -29,13 +29,13 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .. import catalog
-from ..model import InputSummary
-from ..readers.base import LogFormat
-from ..readers.inputs import InputError, Progress, Span
-from ..readers.logs import detect_file_format
-from .aggregate import DEFAULT_MAX_ROUTES, OVERFLOW_ROUTE, ScanAggregate
-from .pipeline import aggregate_file
+from lpdoctor import catalog
+from lpdoctor.analysis.aggregate import DEFAULT_MAX_ROUTES, OVERFLOW_ROUTE, ScanAggregate
+from lpdoctor.analysis.pipeline import aggregate_file
+from lpdoctor.model import InputSummary
+from lpdoctor.readers.base import LogFormat
+from lpdoctor.readers.inputs import InputError, Progress, Span
+from lpdoctor.readers.logs import detect_file_format
 
 AUTO_PARALLEL_BYTES = 32 << 20  # below this much input, worker processes cost more than they save
 MIN_PIECE_BYTES = 1 << 20

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..readers.base import LogFormat
-from ..readers.inputs import InputError, Progress, Span
-from ..readers.logs import open_log, parse_blocks
-from . import fastpath
-from .aggregate import DEFAULT_MAX_ROUTES, ScanAggregate
+from lpdoctor.analysis import fastpath
+from lpdoctor.analysis.aggregate import DEFAULT_MAX_ROUTES, ScanAggregate
+from lpdoctor.readers.base import LogFormat
+from lpdoctor.readers.inputs import InputError, Progress, Span
+from lpdoctor.readers.logs import open_log, parse_blocks
 
 
 def aggregate_file(

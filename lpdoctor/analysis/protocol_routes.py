@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .holds import HoldMatcher, RequestedHold
-from .routes import split_target
+from lpdoctor.analysis.holds import HoldMatcher, RequestedHold
+from lpdoctor.analysis.routes import split_target
 
 
 @dataclass(frozen=True, slots=True)

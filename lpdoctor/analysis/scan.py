@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .. import catalog
-from ..durations import fmt_s, nginx_time
-from ..model import Endpoint, Finding, HopKind, Outcome, Report, Severity
-from .aggregate import OVERFLOW_ROUTE, Histogram, RouteStats, ScanAggregate
-from .cutoff import Cut, densest_window, infer_cut, tolerance
+from lpdoctor import catalog
+from lpdoctor.analysis.aggregate import OVERFLOW_ROUTE, Histogram, RouteStats, ScanAggregate
+from lpdoctor.analysis.cutoff import Cut, densest_window, infer_cut, tolerance
+from lpdoctor.durations import fmt_s, nginx_time
+from lpdoctor.model import Endpoint, Finding, HopKind, Outcome, Report, Severity
 
 MIN_LONG_POLL_HOLD_S = 1.0
 HISTOGRAM_ROUTES = 8

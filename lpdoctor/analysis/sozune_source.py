@@ -19,10 +19,11 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ..model import InputSummary, Semantics, SourceLocation, Timeout
-from ..readers.app_servers import discover_app_servers
-from ..readers.sozune_config import SozuneConfig
-from ..readers.sozune_routes import (
+from lpdoctor.analysis.hops import SCOPE_DEFAULT, SCOPE_ROUTE, HopFacts, RetryFacts
+from lpdoctor.model import InputSummary, Semantics, SourceLocation, Timeout
+from lpdoctor.readers.app_servers import discover_app_servers
+from lpdoctor.readers.sozune_config import SozuneConfig
+from lpdoctor.readers.sozune_routes import (
     SOZU_FRONT_TIMEOUT_S,
     SozuneRoute,
     path_matches,
@@ -30,7 +31,6 @@ from ..readers.sozune_routes import (
     sozune_hop,
     where,
 )
-from .hops import SCOPE_DEFAULT, SCOPE_ROUTE, HopFacts, RetryFacts
 
 SOZU_DEFAULTS = "Sōzu listener default (Sōzune cannot change it)"
 

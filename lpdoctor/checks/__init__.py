@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from types import ModuleType
 
-from ..model import Finding
-from . import (
+from lpdoctor.checks import (
     client_timeout_below_hold,
     global_timeout_raise,
     gunicorn_sync_worker,
@@ -27,7 +26,8 @@ from . import (
     unbounded_timeout,
     zero_timeout,
 )
-from .base import CheckModel
+from lpdoctor.checks.base import CheckModel
+from lpdoctor.model import Finding
 
 CHECKS: list[ModuleType] = [
     timeout_below_hold,

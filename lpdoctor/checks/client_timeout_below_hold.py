@@ -23,9 +23,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..durations import fmt_s
-from ..model import Finding, HopKind, Severity
-from .base import CheckModel, shortfall, shortfall_finding, written
+from lpdoctor.checks.base import CheckModel, shortfall, shortfall_finding, written
+from lpdoctor.durations import fmt_s
+from lpdoctor.model import Finding, HopKind, Severity
 
 RULE_ID = "client-timeout-below-hold"
 

@@ -29,10 +29,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..analysis.hops import SCOPE_GLOBAL, SCOPE_SERVER
-from ..durations import fmt_s
-from ..model import Finding, HopKind, Severity
-from .base import CheckModel, at, base_evidence, block_name, default_entry, finding, render, scope, written
+from lpdoctor.analysis.hops import SCOPE_GLOBAL, SCOPE_SERVER
+from lpdoctor.checks.base import (
+    CheckModel,
+    at,
+    base_evidence,
+    block_name,
+    default_entry,
+    finding,
+    render,
+    scope,
+    written,
+)
+from lpdoctor.durations import fmt_s
+from lpdoctor.model import Finding, HopKind, Severity
 
 RULE_ID = "global-timeout-raise"
 

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..durations import fmt_s
-from ..model import Finding, Severity
-from .base import CheckModel, at, base_evidence, finding, judge, render, suggest
+from lpdoctor.checks.base import CheckModel, at, base_evidence, finding, judge, render, suggest
+from lpdoctor.durations import fmt_s
+from lpdoctor.model import Finding, Severity
 
 RULE_ID = "gunicorn-sync-worker"
 

@@ -30,9 +30,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-from ..durations import fmt_s
-from ..model import Finding, HopKind, Severity
-from .base import MAX_1XX_GO, CheckModel, finding
+from lpdoctor.checks.base import MAX_1XX_GO, CheckModel, finding
+from lpdoctor.durations import fmt_s
+from lpdoctor.model import Finding, HopKind, Severity
 
 RULE_ID = "keepalive-1xx"
 GO_CLIENTS = frozenset({"go-http-client"})

@@ -28,9 +28,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..durations import fmt_s
-from ..model import Finding, Severity
-from .base import CheckModel, at, base_evidence, finding, render, written
+from lpdoctor.checks.base import CheckModel, at, base_evidence, finding, render, written
+from lpdoctor.durations import fmt_s
+from lpdoctor.model import Finding, Severity
 
 RULE_ID = "retry-multiplies-wait"
 

@@ -25,11 +25,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..analysis.sozune_source import SozuneHopFacts
-from ..durations import fmt_s
-from ..model import Finding, Severity
-from ..readers.sozune_routes import fix_for
-from .base import CheckModel
+from lpdoctor.analysis.sozune_source import SozuneHopFacts
+from lpdoctor.checks.base import CheckModel
+from lpdoctor.durations import fmt_s
+from lpdoctor.model import Finding, Severity
+from lpdoctor.readers.sozune_routes import fix_for
 
 RULE_ID = "sozune-in-flight-long-poll"
 CLIENTS_PER_ADDRESS = 2

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..analysis.sozune_source import SozuneSource
-from ..model import Finding, HopKind
-from .base import CheckModel
+from lpdoctor.analysis.sozune_source import SozuneSource
+from lpdoctor.checks.base import CheckModel
+from lpdoctor.model import Finding, HopKind
 
 RULE_ID = "sozune-invalid-setting"
 

@@ -28,11 +28,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..analysis.sozune_source import SozuneHopFacts, SozuneSource
-from ..durations import fmt_s
-from ..model import Finding, Semantics, Severity, SourceLocation, Timeout
-from ..readers.sozune_routes import SOZU_BACK_TIMEOUT_S, SOZU_CEILING_S, SOZU_H2_STREAM_IDLE_S, SozuneRoute
-from .base import CheckModel, judge, wait_of
+from lpdoctor.analysis.sozune_source import SozuneHopFacts, SozuneSource
+from lpdoctor.checks.base import CheckModel, judge, wait_of
+from lpdoctor.durations import fmt_s
+from lpdoctor.model import Finding, Semantics, Severity, SourceLocation, Timeout
+from lpdoctor.readers.sozune_routes import SOZU_BACK_TIMEOUT_S, SOZU_CEILING_S, SOZU_H2_STREAM_IDLE_S, SozuneRoute
 
 RULE_ID = "sozune-sozu-ceiling"
 CONFIDENCE = "inferred from the code, not reproduced"

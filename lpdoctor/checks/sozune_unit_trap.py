@@ -21,11 +21,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..analysis.sozune_source import SozuneSource
-from ..durations import fmt_s
-from ..model import Finding, HopKind, Severity
-from ..readers.sozune_routes import UNIT_TRAP_THRESHOLD, fix_for
-from .base import CheckModel, suggest
+from lpdoctor.analysis.sozune_source import SozuneSource
+from lpdoctor.checks.base import CheckModel, suggest
+from lpdoctor.durations import fmt_s
+from lpdoctor.model import Finding, HopKind, Severity
+from lpdoctor.readers.sozune_routes import UNIT_TRAP_THRESHOLD, fix_for
 
 RULE_ID = "timeout-unit-trap"
 

@@ -27,9 +27,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..durations import fmt_s
-from ..model import Finding, HopKind, Severity
-from .base import CheckModel, kind_word, scope_words, shortfall, shortfall_finding, status_of, written
+from lpdoctor.checks.base import CheckModel, kind_word, scope_words, shortfall, shortfall_finding, status_of, written
+from lpdoctor.durations import fmt_s
+from lpdoctor.model import Finding, HopKind, Severity
 
 RULE_ID = "timeout-below-hold"
 

@@ -21,10 +21,10 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 
-from ..analysis.chain import RouteChain
-from ..durations import fmt_s
-from ..model import Finding, Severity, Timeout
-from .base import CheckModel, at, base_evidence, finding, render, wait_of
+from lpdoctor.analysis.chain import RouteChain
+from lpdoctor.checks.base import CheckModel, at, base_evidence, finding, render, wait_of
+from lpdoctor.durations import fmt_s
+from lpdoctor.model import Finding, Severity, Timeout
 
 RULE_ID = "timeout-order"
 

@@ -27,9 +27,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..durations import fmt_s
-from ..model import Finding, HopKind, Severity
-from .base import CheckModel, at, base_evidence, finding, render, suggest
+from lpdoctor.checks.base import CheckModel, at, base_evidence, finding, render, suggest
+from lpdoctor.durations import fmt_s
+from lpdoctor.model import Finding, HopKind, Severity
 
 RULE_ID = "unbounded-timeout"
 ABSURD_MIN_S = 3600.0

@@ -6,9 +6,14 @@ import os
 
 import click
 
-from ..analysis.aggregate import DEFAULT_MAX_ROUTES
-from ..analysis.config_report import DEFAULT_CHAIN_FILE, ConfigCheckError, ConfigCheckOptions, build_config_report
-from .common import EXIT_USAGE, emit, exit_code, fail, output_options, warn
+from lpdoctor.analysis.aggregate import DEFAULT_MAX_ROUTES
+from lpdoctor.analysis.config_report import (
+    DEFAULT_CHAIN_FILE,
+    ConfigCheckError,
+    ConfigCheckOptions,
+    build_config_report,
+)
+from lpdoctor.commands.common import EXIT_USAGE, emit, exit_code, fail, output_options, warn
 
 
 @click.command("check-config")

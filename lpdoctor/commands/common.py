@@ -12,10 +12,10 @@ from typing import Any, TypeVar
 
 import click
 
-from ..model import Report, Severity
-from ..reporters import FORMATS, get_renderer
-from ..reporters.sanitize import sanitized
-from ..safety import safe
+from lpdoctor.model import Report, Severity
+from lpdoctor.reporters import FORMATS, get_renderer
+from lpdoctor.reporters.sanitize import sanitized
+from lpdoctor.safety import safe
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1

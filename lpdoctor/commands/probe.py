@@ -7,7 +7,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 import click
 
-from ..analysis.probe import (
+from lpdoctor.analysis.probe import (
     CutSearch,
     Judged,
     ProbeTarget,
@@ -16,8 +16,9 @@ from ..analysis.probe import (
     conclude,
     default_resolution,
 )
-from ..durations import DurationError, fmt_s, parse_duration
-from ..readers.probe import (
+from lpdoctor.commands.common import EXIT_USAGE, emit, exit_code, fail, output_options
+from lpdoctor.durations import DurationError, fmt_s, parse_duration
+from lpdoctor.readers.probe import (
     HOLD_UNITS,
     Measurement,
     ProbeError,
@@ -28,8 +29,7 @@ from ..readers.probe import (
     resolve_hold_param,
     validate_url,
 )
-from ..safety import safe
-from .common import EXIT_USAGE, emit, exit_code, fail, output_options
+from lpdoctor.safety import safe
 
 
 def _duration(text: str, what: str) -> float:

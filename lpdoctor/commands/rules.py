@@ -19,8 +19,8 @@ from rich.markdown import Markdown
 from rich.table import Table
 from rich.text import Text
 
-from ..catalog import RuleDoc, rule_docs
-from .common import choose_format, fail
+from lpdoctor.catalog import RuleDoc, rule_docs
+from lpdoctor.commands.common import choose_format, fail
 
 _SEVERITY_STYLE = {"error": "bold red", "warning": "bold yellow", "info": "cyan"}
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}

@@ -8,18 +8,18 @@ from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from ..analysis.aggregate import DEFAULT_MAX_ROUTES, ScanAggregate
-from ..analysis.parallel import gc_paused, scan_inputs
-from ..analysis.scan import ScanOptions, build_report
-from ..progress import ScanProgress
-from ..readers.base import LogFormat
-from ..readers.nginx_access import LogFormatError, make_custom_format
-from ..readers.registry import all_formats, get_format
-from ..safety import redact
-from .common import EXIT_OK, EXIT_USAGE, emit, exit_code, fail, output_options, warn, write_atomically
+from lpdoctor.analysis.aggregate import DEFAULT_MAX_ROUTES, ScanAggregate
+from lpdoctor.analysis.parallel import gc_paused, scan_inputs
+from lpdoctor.analysis.scan import ScanOptions, build_report
+from lpdoctor.commands.common import EXIT_OK, EXIT_USAGE, emit, exit_code, fail, output_options, warn, write_atomically
+from lpdoctor.progress import ScanProgress
+from lpdoctor.readers.base import LogFormat
+from lpdoctor.readers.nginx_access import LogFormatError, make_custom_format
+from lpdoctor.readers.registry import all_formats, get_format
+from lpdoctor.safety import redact
 
 if TYPE_CHECKING:
-    from ..readers.nginx_config import NginxConfig
+    from lpdoctor.readers.nginx_config import NginxConfig
 
 
 def _forced_format(input_format: str | None, log_format: str | None) -> LogFormat | None:
@@ -99,7 +99,10 @@ def scan_command(
     forced = _forced_format(input_format, log_format)
     config = None
     if nginx_conf:
-        from ..analysis.config_report import ConfigCheckError, scan_logs_with_config  # the config readers: only here
+        from lpdoctor.analysis.config_report import (  # the config readers: only here
+            ConfigCheckError,
+            scan_logs_with_config,
+        )
 
         try:
             agg, errors, config = scan_logs_with_config(list(logs), nginx_conf, forced, max_routes, on_input_error=warn)
@@ -173,7 +176,7 @@ def report_scan(
     with gc_paused():  # thousands of routes become endpoints, then their sanitised copies: no garbage in them
         report = build_report(agg, ScanOptions(margin_min_s=margin))
         if config is not None:
-            from ..analysis.config_report import explain_with_config
+            from lpdoctor.analysis.config_report import explain_with_config
 
             explain_with_config(report, agg, config)
         emit(report, output_format, output)

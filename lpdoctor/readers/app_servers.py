@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from ..analysis.component_hops import ComponentSpec, GivenTimer, build_hop
-from ..analysis.hops import HopFacts
-from ..durations import DurationError, parse_duration
-from ..model import HopKind, SourceLocation
+from lpdoctor.analysis.component_hops import ComponentSpec, GivenTimer, build_hop
+from lpdoctor.analysis.hops import HopFacts
+from lpdoctor.durations import DurationError, parse_duration
+from lpdoctor.model import HopKind, SourceLocation
 
 MAX_FILE_BYTES = 2 << 20
 MAX_FILES = 5000

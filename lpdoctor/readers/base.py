@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ..model import ErrorEvent, RequestRecord
+from lpdoctor.model import ErrorEvent, RequestRecord
 
 Parsed = RequestRecord | ErrorEvent
 

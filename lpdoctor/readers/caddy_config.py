@@ -32,11 +32,10 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from ..analysis.hops import SCOPE_DEFAULT, SCOPE_GLOBAL, SCOPE_ROUTE, HopFacts
-from ..durations import fmt_s
-from ..model import Hop, HopKind, Semantics, SourceLocation, Timeout
-from ..safety import untrusted_match
-from .config_routes import (
+from lpdoctor.analysis.hops import SCOPE_DEFAULT, SCOPE_GLOBAL, SCOPE_ROUTE, HopFacts
+from lpdoctor.durations import fmt_s
+from lpdoctor.model import Hop, HopKind, Semantics, SourceLocation, Timeout
+from lpdoctor.readers.config_routes import (
     ConfigReadError,
     Frontend,
     RoutedSource,
@@ -47,6 +46,7 @@ from .config_routes import (
     read_text,
     timer,
 )
+from lpdoctor.safety import untrusted_match
 
 COMPONENT = "caddy"
 DEFAULT_DIAL_TIMEOUT_S = 3.0

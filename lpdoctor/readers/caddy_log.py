@@ -22,10 +22,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..durations import DurationError, parse_duration
-from ..model import RequestRecord, outcome_from_status
-from .base import LogFormat, Parsed
-from .traefik_log import load_json_object, nonneg_seconds, parse_iso_time, split_target, to_float, to_status
+from lpdoctor.durations import DurationError, parse_duration
+from lpdoctor.model import RequestRecord, outcome_from_status
+from lpdoctor.readers.base import LogFormat, Parsed
+from lpdoctor.readers.traefik_log import (
+    load_json_object,
+    nonneg_seconds,
+    parse_iso_time,
+    split_target,
+    to_float,
+    to_status,
+)
 
 PROXY = "caddy"
 MAX_LINE = 1 << 20

@@ -17,8 +17,8 @@ from typing import Any
 
 import yaml
 
-from .. import catalog
-from ..analysis.component_hops import (
+from lpdoctor import catalog
+from lpdoctor.analysis.component_hops import (
     ComponentSpec,
     GivenTimer,
     build_hop,
@@ -26,9 +26,9 @@ from ..analysis.component_hops import (
     known_component,
     zero_is_no_limit,
 )
-from ..analysis.hops import HopFacts
-from ..durations import DurationError, parse_duration
-from ..model import Hold, HopKind, Keepalive, Semantics, SourceLocation
+from lpdoctor.analysis.hops import HopFacts
+from lpdoctor.durations import DurationError, parse_duration
+from lpdoctor.model import Hold, HopKind, Keepalive, Semantics, SourceLocation
 
 MAX_BYTES = 1 << 20
 SECTIONS = {"client": HopKind.CLIENT, "edges": HopKind.EDGE, "proxies": HopKind.PROXY, "app": HopKind.SERVER}

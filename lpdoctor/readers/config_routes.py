@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from ..analysis.hops import HopFacts
-from ..model import InputSummary, Semantics, SourceLocation, Timeout
-from .inputs import stdin_text
+from lpdoctor.analysis.hops import HopFacts
+from lpdoctor.model import InputSummary, Semantics, SourceLocation, Timeout
+from lpdoctor.readers.inputs import stdin_text
 
 MAX_CONFIG_BYTES = 16 << 20
 
@@ -440,7 +440,7 @@ def load_config_sources(items: list[tuple[str, str]]) -> list[Any]:
     for path, kind in items:
         if kind == "traefik":
             if path == traefik[0]:
-                from .traefik_config import load_traefik_config
+                from lpdoctor.readers.traefik_config import load_traefik_config
 
                 out.append(load_traefik_config(traefik).source())
             continue

@@ -27,11 +27,10 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from ..analysis.hops import SCOPE_DEFAULT, SCOPE_ROUTE, SCOPE_SERVER, HopFacts, RetryFacts
-from ..durations import fmt_s
-from ..model import Hop, HopKind, Semantics, SourceLocation, Timeout
-from ..safety import untrusted_match
-from .config_routes import (
+from lpdoctor.analysis.hops import SCOPE_DEFAULT, SCOPE_ROUTE, SCOPE_SERVER, HopFacts, RetryFacts
+from lpdoctor.durations import fmt_s
+from lpdoctor.model import Hop, HopKind, Semantics, SourceLocation, Timeout
+from lpdoctor.readers.config_routes import (
     ConfigReadError,
     Frontend,
     RoutedSource,
@@ -41,6 +40,7 @@ from .config_routes import (
     read_text,
     timer,
 )
+from lpdoctor.safety import untrusted_match
 
 COMPONENT = "envoy"
 DEFAULT_ROUTE_TIMEOUT_S = 15.0

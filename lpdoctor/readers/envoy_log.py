@@ -31,9 +31,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..model import Outcome, RequestRecord, outcome_from_status
-from .base import LogFormat, Parsed
-from .traefik_log import (
+from lpdoctor.model import Outcome, RequestRecord, outcome_from_status
+from lpdoctor.readers.base import LogFormat, Parsed
+from lpdoctor.readers.traefik_log import (
     first_client,
     load_json_object,
     nonneg_seconds,

@@ -34,11 +34,11 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from ..analysis.hops import SCOPE_DEFAULT, SCOPE_GLOBAL, SCOPE_ROUTE, HopFacts, RetryFacts
-from ..durations import fmt_s
-from ..model import Hop, HopKind, Semantics, SourceLocation, Timeout
-from ..safety import untrusted_match
-from .config_routes import ConfigReadError, Frontend, RoutedSource, read_text, timer
+from lpdoctor.analysis.hops import SCOPE_DEFAULT, SCOPE_GLOBAL, SCOPE_ROUTE, HopFacts, RetryFacts
+from lpdoctor.durations import fmt_s
+from lpdoctor.model import Hop, HopKind, Semantics, SourceLocation, Timeout
+from lpdoctor.readers.config_routes import ConfigReadError, Frontend, RoutedSource, read_text, timer
+from lpdoctor.safety import untrusted_match
 
 COMPONENT = "haproxy"
 SECTION_KEYWORDS = ("global", "defaults", "frontend", "backend", "listen")

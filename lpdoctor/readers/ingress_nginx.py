@@ -24,9 +24,9 @@ from dataclasses import dataclass
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from ..model import Semantics, SourceLocation, Timeout
-from .inputs import stdin_text
-from .nginx_config import (
+from lpdoctor.model import Semantics, SourceLocation, Timeout
+from lpdoctor.readers.inputs import stdin_text
+from lpdoctor.readers.nginx_config import (
     NextUpstream,
     NginxConfig,
     NginxConfigError,

@@ -17,7 +17,7 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from ..model import InputSummary
+from lpdoctor.model import InputSummary
 
 MAX_LINE_BYTES = 1 << 20  # 1 MiB: longer lines are skipped (and counted), not loaded
 _GZIP_STEP = 64 << 10

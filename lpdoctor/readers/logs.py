@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from itertools import chain
 
-from ..model import InputSummary
-from .base import LineParser, LogFormat, Parsed
-from .inputs import Progress, Span, block_lines, iter_blocks
-from .registry import all_formats
+from lpdoctor.model import InputSummary
+from lpdoctor.readers.base import LineParser, LogFormat, Parsed
+from lpdoctor.readers.inputs import Progress, Span, block_lines, iter_blocks
+from lpdoctor.readers.registry import all_formats
 
 SNIFF_LINES = 50
 

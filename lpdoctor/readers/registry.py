@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import importlib
 
-from .base import LogFormat
+from lpdoctor.readers.base import LogFormat
 
 _MODULES = (
     "nginx_access",

@@ -27,15 +27,15 @@ from typing import TYPE_CHECKING
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from ..durations import DurationError, parse_duration
-from ..model import Severity, SourceLocation
-from . import sozune_labels as sl
-from .config_routes import ConfigReadError
-from .inputs import stdin_text
-from .sozune_routes import LabelProblem, Setting, SozuneRoute
+from lpdoctor.durations import DurationError, parse_duration
+from lpdoctor.model import Severity, SourceLocation
+from lpdoctor.readers import sozune_labels as sl
+from lpdoctor.readers.config_routes import ConfigReadError
+from lpdoctor.readers.inputs import stdin_text
+from lpdoctor.readers.sozune_routes import LabelProblem, Setting, SozuneRoute
 
 if TYPE_CHECKING:
-    from ..analysis.sozune_source import SozuneSource
+    from lpdoctor.analysis.sozune_source import SozuneSource
 
 MAX_CONFIG_BYTES = 32 << 20
 MAX_MERGE_DEPTH = 8
@@ -59,7 +59,7 @@ class SozuneConfig:
 
     def source(self) -> SozuneSource:
         """This configuration as a proxy source for check-config (:mod:`lpdoctor.analysis.sozune_source`)."""
-        from ..analysis.sozune_source import SozuneSource
+        from lpdoctor.analysis.sozune_source import SozuneSource
 
         return SozuneSource(self)
 

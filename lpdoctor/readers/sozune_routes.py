@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..model import Hop, HopKind, Semantics, Severity, SourceLocation, Timeout
+from lpdoctor.model import Hop, HopKind, Semantics, Severity, SourceLocation, Timeout
 
 DEFAULT_BACKEND_TIMEOUT_S = 30.0
 SOZU_BACK_TIMEOUT_S = 30.0  # sozu command/src/config.rs (2.1.0) DEFAULT_BACK_TIMEOUT

@@ -35,11 +35,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..analysis.hops import SCOPE_DEFAULT, SCOPE_ROUTE, SCOPE_SERVER, HopFacts
-from ..durations import fmt_s
-from ..model import Hop, HopKind, Semantics, SourceLocation, Timeout
-from ..safety import untrusted_match
-from .config_routes import ConfigReadError, Frontend, RoutedSource, Y, go_duration, load_documents, read_text, timer
+from lpdoctor.analysis.hops import SCOPE_DEFAULT, SCOPE_ROUTE, SCOPE_SERVER, HopFacts
+from lpdoctor.durations import fmt_s
+from lpdoctor.model import Hop, HopKind, Semantics, SourceLocation, Timeout
+from lpdoctor.readers.config_routes import (
+    ConfigReadError,
+    Frontend,
+    RoutedSource,
+    Y,
+    go_duration,
+    load_documents,
+    read_text,
+    timer,
+)
+from lpdoctor.safety import untrusted_match
 
 COMPONENT = "traefik"
 DEFAULT_READ_TIMEOUT_S = 60.0  # v2.11.2+ and v3; 0 (none) in v2.10.x, v2.11.0, v2.11.1

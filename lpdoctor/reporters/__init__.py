@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Protocol, TextIO
 
-from ..model import Report
+from lpdoctor.model import Report
 
 FORMATS = ("rich", "text", "json", "sarif", "github")
 

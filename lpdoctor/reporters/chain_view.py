@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ..durations import fmt_s
-from ..model import Chain, Timeout
+from lpdoctor.durations import fmt_s
+from lpdoctor.model import Chain, Timeout
 
 
 def timeout_dict(t: Timeout) -> dict[str, Any]:

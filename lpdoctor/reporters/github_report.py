@@ -22,10 +22,10 @@ import re
 from collections.abc import Iterable
 from typing import TextIO
 
-from ..catalog import rule_docs
-from ..durations import fmt_s
-from ..model import Finding, Report, Severity
-from .sarif_report import workspace_relative
+from lpdoctor.catalog import rule_docs
+from lpdoctor.durations import fmt_s
+from lpdoctor.model import Finding, Report, Severity
+from lpdoctor.reporters.sarif_report import workspace_relative
 
 MAX_PER_KIND = 10  # annotations of one kind GitHub shows per step
 SUMMARY_LIMIT = 1_000_000  # bytes; GitHub's step summary limit is 1 MiB

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any, TextIO
 
-from .. import __version__
-from ..model import Endpoint, Finding, Report
+from lpdoctor import __version__
+from lpdoctor.model import Endpoint, Finding, Report
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:
@@ -61,7 +61,7 @@ def report_dict(report: Report) -> dict[str, Any]:
         "findings": [finding_dict(f) for f in report.findings],
     }
     if report.chains:
-        from .chain_view import chain_dict
+        from lpdoctor.reporters.chain_view import chain_dict
 
         d["chains"] = [chain_dict(c) for c in report.chains]
     if report.notes:

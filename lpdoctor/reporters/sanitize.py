@@ -8,8 +8,8 @@ import os
 from enum import Enum
 from typing import Any
 
-from ..model import Report
-from ..safety import safe
+from lpdoctor.model import Report
+from lpdoctor.safety import safe
 
 KEY_LIMIT = 200  # dictionary keys (statuses, hosts, error kinds ...) are shown shorter than values
 

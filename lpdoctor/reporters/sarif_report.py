@@ -29,9 +29,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any, TextIO
 from urllib.parse import quote
 
-from .. import __version__
-from ..catalog import RuleDoc, rule_docs
-from ..model import Finding, InputSummary, Report, Severity
+from lpdoctor import __version__
+from lpdoctor.catalog import RuleDoc, rule_docs
+from lpdoctor.model import Finding, InputSummary, Report, Severity
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://raw.githubusercontent.com/oasis-tcs/sarif-spec/master/Schemata/sarif-schema-2.1.0.json"
