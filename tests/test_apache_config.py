@@ -8,8 +8,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lpdoctor.analysis.hops import SCOPE_DEFAULT, SCOPE_GLOBAL, SCOPE_ROUTE, SCOPE_SERVER, HopFacts
 from lpdoctor.model import Semantics, Timeout
+from lpdoctor.model.hops import SCOPE_DEFAULT, SCOPE_GLOBAL, SCOPE_ROUTE, SCOPE_SERVER, HopFacts
 from lpdoctor.readers.apache_config import ApacheConfig, _Reader, _walk, load_apache_config, parse_seconds
 from lpdoctor.readers.config_routes import load_config_source, sniff_config
 

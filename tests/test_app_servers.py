@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lpdoctor.analysis.hops import HopFacts
+from lpdoctor.model.hops import HopFacts
 from lpdoctor.readers.app_servers import discover_app_servers, go_duration
 
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lpdoctor.analysis.hops import SCOPE_DEFAULT, SCOPE_GLOBAL, SCOPE_ROUTE, HopFacts
 from lpdoctor.model import Semantics, Timeout
+from lpdoctor.model.hops import SCOPE_DEFAULT, SCOPE_GLOBAL, SCOPE_ROUTE, HopFacts
 from lpdoctor.readers.caddy_config import load_caddy_config, parse_caddyfile, path_glob
 from lpdoctor.readers.config_routes import load_config_source, sniff_config
 

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lpdoctor.analysis.hops import SCOPE_DEFAULT, SCOPE_GLOBAL, SCOPE_ROUTE, HopFacts
 from lpdoctor.model import HopKind, Semantics, Timeout
+from lpdoctor.model.hops import SCOPE_DEFAULT, SCOPE_GLOBAL, SCOPE_ROUTE, HopFacts
 from lpdoctor.readers.config_routes import load_config_source, sniff_config
 from lpdoctor.readers.haproxy_config import (
     HaproxyConfig,

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lpdoctor.analysis.hops import SCOPE_DEFAULT, HopFacts
 from lpdoctor.model import Semantics, Timeout
+from lpdoctor.model.hops import SCOPE_DEFAULT, HopFacts
 from lpdoctor.readers.config_routes import load_config_source, sniff_config
 from lpdoctor.readers.traefik_config import (
     TraefikConfig,

@@ -1,7 +1,7 @@
 """Chains: for every long-poll route, the hops it crosses (outermost first) and the hold they must outlast.
 
 Holds come from :class:`HoldSpec` values (``--hold``, the chain file, a scan's endpoints or logs, the
-known-protocol catalog). For each one, every :class:`~lpdoctor.analysis.hops.ProxySource` says which of its
+known-protocol catalog). For each one, every :class:`~lpdoctor.model.hops.ProxySource` says which of its
 blocks serves the route by its own matching rules; the chain file and app-server discovery add the client,
 edges, other proxies and the app server. The result, a :class:`RouteChain`, is what :mod:`lpdoctor.checks`
 judge; its :class:`~lpdoctor.model.Chain` is what the report draws on one time axis.
@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from lpdoctor.analysis.hops import HopFacts, ProxySource
 from lpdoctor.analysis.protocol_routes import served_by
 from lpdoctor.analysis.routes import normalize_path
 from lpdoctor.model import Chain, Hold, Keepalive, SourceLocation
+from lpdoctor.model.hops import HopFacts, ProxySource
 from lpdoctor.readers.chain_file import Hops
 
 # Which hold wins when several sources name the same route (lower first).

@@ -20,11 +20,11 @@ from lpdoctor.analysis.hold_specs import (
     parse_hold_option,
     scan_file_endpoints,
 )
-from lpdoctor.analysis.hops import HopFacts, ProxySource
 from lpdoctor.analysis.nginx_source import NginxSource
 from lpdoctor.analysis.pipeline import aggregate_logs
 from lpdoctor.analysis.scan import ScanOptions, build_report
 from lpdoctor.model import Endpoint, InputSummary, Report
+from lpdoctor.model.hops import HopFacts, ProxySource
 from lpdoctor.readers.app_servers import Discovery, discover_app_servers
 from lpdoctor.readers.base import LogFormat
 from lpdoctor.readers.chain_file import ChainFile, ChainFileError, load_chain_file

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 from lpdoctor.analysis.aggregate import OVERFLOW_ROUTE, RouteStats, ScanAggregate
 from lpdoctor.analysis.component_hops import written
-from lpdoctor.analysis.hops import HopFacts, ProxySource
 from lpdoctor.analysis.routes import split_target
 from lpdoctor.durations import fmt_s
 from lpdoctor.model import Finding, HopKind, Outcome, Report, SourceLocation
+from lpdoctor.model.hops import HopFacts, ProxySource
 
 LOG_RULES = ("hold-cut", "retry-multiplies-wait")
 

@@ -1,8 +1,8 @@
-"""nginx as a :class:`~lpdoctor.analysis.hops.ProxySource`: the location nginx really picks, as a hop.
+"""nginx as a :class:`~lpdoctor.model.hops.ProxySource`: the location nginx really picks, as a hop.
 
 :func:`lpdoctor.readers.nginx_locations.match_location` applies nginx's own matching rules (exact, ``^~``,
 regexes in order, longest prefix, nested locations); this module turns the chosen location into
-:class:`~lpdoctor.analysis.hops.HopFacts`: its ``<kind>_read_timeout`` (the only nginx timer that ends a
+:class:`~lpdoctor.model.hops.HopFacts`: its ``<kind>_read_timeout`` (the only nginx timer that ends a
 silent long-poll), where that value was set (location, server or http block, or the built-in default),
 the ``proxy_next_upstream`` retry policy with the number of servers, the upstream keep-alive pool and the
 client ``keepalive_timeout``. ``proxy_buffering`` is not taken as holding heartbeat bytes back: [E] nginx 1.22.1
@@ -18,8 +18,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 
-from lpdoctor.analysis.hops import SCOPE_DEFAULT, SCOPE_GLOBAL, SCOPE_ROUTE, SCOPE_SERVER, HopFacts, RetryFacts
 from lpdoctor.model import Hop, HopKind, Timeout
+from lpdoctor.model.hops import SCOPE_DEFAULT, SCOPE_GLOBAL, SCOPE_ROUTE, SCOPE_SERVER, HopFacts, RetryFacts
 from lpdoctor.readers.nginx_config import NginxConfig, NginxLocation
 from lpdoctor.readers.nginx_locations import match_in_server, match_location
 

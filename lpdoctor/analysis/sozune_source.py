@@ -1,4 +1,4 @@
-"""Sōzune as a :class:`~lpdoctor.analysis.hops.ProxySource`: the entrypoint Sōzu picks, as a hop.
+"""Sōzune as a :class:`~lpdoctor.model.hops.ProxySource`: the entrypoint Sōzu picks, as a hop.
 
 Which route serves a request: Sōzu matches the ``Host`` first (exact name, then a ``*.`` wildcard), then the
 path rule. Among the routes that match, an exact path wins over a prefix, a longer prefix over a shorter
@@ -19,8 +19,8 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from lpdoctor.analysis.hops import SCOPE_DEFAULT, SCOPE_ROUTE, HopFacts, RetryFacts
 from lpdoctor.model import InputSummary, Semantics, SourceLocation, Timeout
+from lpdoctor.model.hops import SCOPE_DEFAULT, SCOPE_ROUTE, HopFacts, RetryFacts
 from lpdoctor.readers.app_servers import discover_app_servers
 from lpdoctor.readers.sozune_config import SozuneConfig
 from lpdoctor.readers.sozune_routes import (

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lpdoctor.analysis.hops import SCOPE_GLOBAL, SCOPE_SERVER
 from lpdoctor.checks.base import (
     CheckModel,
     at,
@@ -43,6 +42,7 @@ from lpdoctor.checks.base import (
 )
 from lpdoctor.durations import fmt_s
 from lpdoctor.model import Finding, HopKind, Severity
+from lpdoctor.model.hops import SCOPE_GLOBAL, SCOPE_SERVER
 
 RULE_ID = "global-timeout-raise"
 

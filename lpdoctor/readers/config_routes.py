@@ -2,8 +2,8 @@
 
 Each of those readers turns its dialect into a list of :class:`Frontend` objects — one per virtual server
 (HAProxy frontend, Traefik entryPoint, Caddy site, Envoy virtual host, Apache ``VirtualHost``) — that can
-say which of its blocks serves a request, as :class:`~lpdoctor.analysis.hops.HopFacts`. :class:`RoutedSource`
-wraps them as a :class:`~lpdoctor.analysis.hops.ProxySource`, so the chain builder and every generic rule
+say which of its blocks serves a request, as :class:`~lpdoctor.model.hops.HopFacts`. :class:`RoutedSource`
+wraps them as a :class:`~lpdoctor.model.hops.ProxySource`, so the chain builder and every generic rule
 (``timeout-below-hold``, ``unbounded-timeout`` ...) see these proxies exactly as they see nginx.
 
 Only timers that can end a request *already being held* go into ``Hop.timeouts`` (the proxy's response or
@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from lpdoctor.analysis.hops import HopFacts
 from lpdoctor.model import InputSummary, Semantics, SourceLocation, Timeout
+from lpdoctor.model.hops import HopFacts
 from lpdoctor.readers.inputs import stdin_text
 
 MAX_CONFIG_BYTES = 16 << 20
@@ -131,7 +131,7 @@ class Frontend:
 
 
 class RoutedSource:
-    """A :class:`~lpdoctor.analysis.hops.ProxySource` over a reader's :class:`Frontend` list."""
+    """A :class:`~lpdoctor.model.hops.ProxySource` over a reader's :class:`Frontend` list."""
 
     def __init__(
         self,
