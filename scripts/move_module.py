@@ -87,7 +87,7 @@ def move(old: str, new: str) -> None:
 def main(argv: list[str]) -> int:
     if len(argv) % 2:
         sys.exit(__doc__)
-    for old, new in zip(argv[::2], argv[1::2]):
+    for old, new in zip(argv[::2], argv[1::2], strict=True):
         move(old, new)
     return 0
 
