@@ -82,7 +82,7 @@ def run() -> None:
     except Exception as exc:  # a bug: say so in one line, keep the traceback for LPDOCTOR_DEBUG=1
         if os.environ.get("LPDOCTOR_DEBUG"):
             raise
-        from lpdoctor.safety import safe
+        from lpdoctor.text.safety import safe
 
         sys.stderr.write(
             f"lpdoctor: internal error: {type(exc).__name__}: {safe(str(exc), 300)} "

@@ -48,7 +48,7 @@ from lpdoctor.model import (
 )
 from lpdoctor.reporters import get_renderer
 from lpdoctor.reporters.sanitize import sanitized
-from lpdoctor.safety import safe
+from lpdoctor.text.safety import safe
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"

@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 
 from lpdoctor.readers.base import LogFormat
 from lpdoctor.readers.registry import all_formats
-from lpdoctor.safety import safe
+from lpdoctor.text.safety import safe
 from tests.fuzz.harness import Budget, Verdict, run_one
 from tests.fuzz.payloads import output_text
 from tests.fuzz.run import fuzz_target, run_input
@@ -190,7 +190,7 @@ def test_a_credential_in_a_query_string_never_survives(name: str, value: str, be
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=80))
 def test_durations_are_finite_and_non_negative_or_refused(text: str) -> None:
-    from lpdoctor.durations import DurationError, parse_duration
+    from lpdoctor.text.durations import DurationError, parse_duration
 
     for unit in ("s", "ms"):
         try:
@@ -237,7 +237,7 @@ _VALUE_PARSERS = {
     "redact": lambda s: safe(s, 300),
     "routes": lambda s: __import__("lpdoctor.analysis.routes", fromlist=["x"]).RouteCache().route("/" + s),
     "normalize_uri": lambda s: __import__("lpdoctor.readers.nginx_locations", fromlist=["x"]).normalize_uri(s),
-    "duration": lambda s: _swallow(lambda: __import__("lpdoctor.durations", fromlist=["x"]).parse_duration(s)),
+    "duration": lambda s: _swallow(lambda: __import__("lpdoctor.text.durations", fromlist=["x"]).parse_duration(s)),
     "hold-option": lambda s: _swallow(
         lambda: __import__("lpdoctor.analysis.hold_specs", fromlist=["x"]).parse_hold_option("/p=" + s)
     ),

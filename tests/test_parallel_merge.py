@@ -25,10 +25,10 @@ from lpdoctor.cli import main
 from lpdoctor.model import ErrorEvent, ErrorKind, InputSummary
 from lpdoctor.progress import ScanProgress
 from lpdoctor.readers.base import LogFormat, Parsed
-from lpdoctor.readers.inputs import Span, iter_lines
 from lpdoctor.readers.registry import get_format
 from lpdoctor.reporters import get_renderer
 from lpdoctor.reporters.sanitize import sanitized
+from lpdoctor.text.inputs import Span, iter_lines
 
 LINES = 40_000  # about 6.7 MB: over the 2 MiB a file needs before it is cut in pieces
 

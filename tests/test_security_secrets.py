@@ -21,7 +21,7 @@ import pytest
 
 from lpdoctor.cli import main
 from lpdoctor.commands.common import emit
-from lpdoctor.safety import REDACTED, redact, safe
+from lpdoctor.text.safety import REDACTED, redact, safe
 from tests.fuzz.payloads import SECRET_CARRIERS, SECRET_MARK, poisoned_report
 from tests.logfactory import kv_line
 

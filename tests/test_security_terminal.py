@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from lpdoctor.commands.common import emit
-from lpdoctor.safety import clean, safe
+from lpdoctor.text.safety import clean, safe
 from tests.fuzz.payloads import (
     MARKUP_PIECES,
     TERMINAL_PAYLOAD,

@@ -15,9 +15,9 @@ import math
 from dataclasses import dataclass, field
 
 from lpdoctor import catalog
-from lpdoctor.durations import fmt_s, nginx_time
 from lpdoctor.model import Hop, HopKind, Semantics, SourceLocation, Timeout
 from lpdoctor.model.hops import SCOPE_DEFAULT, SCOPE_ROUTE, HopFacts, Setting
+from lpdoctor.text.durations import fmt_s, nginx_time
 
 # Components whose 0 is a real zero (nginx: ngx_add_timer(0) fires at once, [E] nginx 1.22.1 answered 504 in
 # 0.4 ms with proxy_read_timeout 0). Everywhere else 0 means "no limit".

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from lpdoctor.analysis.aggregate import OVERFLOW_ROUTE, RouteStats, ScanAggregate
 from lpdoctor.analysis.component_hops import written
 from lpdoctor.analysis.routes import split_target
-from lpdoctor.durations import fmt_s
 from lpdoctor.model import Finding, HopKind, Outcome, Report, SourceLocation
 from lpdoctor.model.hops import HopFacts, ProxySource
+from lpdoctor.text.durations import fmt_s
 
 LOG_RULES = ("hold-cut", "retry-multiplies-wait")
 

@@ -26,8 +26,8 @@ from lpdoctor.analysis.holds import HoldMatcher, RequestedHold
 from lpdoctor.analysis.routes import normalize_path, segment_template
 from lpdoctor.model import ErrorEvent, InputSummary, RequestRecord
 from lpdoctor.readers.base import LogFormat
-from lpdoctor.readers.inputs import decode_line
 from lpdoctor.readers.logs import parse_line, read_line
+from lpdoctor.text.inputs import decode_line
 
 try:
     from lpdoctor.readers import _combined_fast
@@ -69,7 +69,7 @@ class _Holds:
 def aggregate_blocks(
     blocks: Iterator[tuple[int, bytes]], fmt: LogFormat, agg: ScanAggregate, summary: InputSummary, source: str
 ) -> int:
-    """Read ``blocks`` (see :func:`~lpdoctor.readers.inputs.iter_blocks`) of a ``fmt`` log into ``agg``,
+    """Read ``blocks`` (see :func:`~lpdoctor.text.inputs.iter_blocks`) of a ``fmt`` log into ``agg``,
     counting parsed and skipped lines on ``summary``. Returns how many requests had a duration."""
     assert _combined_fast is not None and fmt.fast in ("combined", "timing")
     parse = fmt.parser()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
 from lpdoctor import catalog
-from lpdoctor.durations import DurationError, parse_duration
+from lpdoctor.text.durations import DurationError, parse_duration
 
 
 @dataclass(frozen=True, slots=True)

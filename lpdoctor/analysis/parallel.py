@@ -34,8 +34,8 @@ from lpdoctor.analysis.aggregate import DEFAULT_MAX_ROUTES, OVERFLOW_ROUTE, Scan
 from lpdoctor.analysis.pipeline import aggregate_file
 from lpdoctor.model import InputSummary
 from lpdoctor.readers.base import LogFormat
-from lpdoctor.readers.inputs import InputError, Progress, Span
 from lpdoctor.readers.logs import detect_file_format
+from lpdoctor.text.inputs import InputError, Progress, Span
 
 AUTO_PARALLEL_BYTES = 32 << 20  # below this much input, worker processes cost more than they save
 MIN_PIECE_BYTES = 1 << 20

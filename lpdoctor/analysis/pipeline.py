@@ -7,8 +7,8 @@ from collections.abc import Callable
 from lpdoctor.analysis import fastpath
 from lpdoctor.analysis.aggregate import DEFAULT_MAX_ROUTES, ScanAggregate
 from lpdoctor.readers.base import LogFormat
-from lpdoctor.readers.inputs import InputError, Progress, Span
 from lpdoctor.readers.logs import open_log, parse_blocks
+from lpdoctor.text.inputs import InputError, Progress, Span
 
 
 def aggregate_file(
@@ -22,7 +22,7 @@ def aggregate_file(
     track_refused: bool = False,
 ) -> ScanAggregate:
     """Scan one input (or the ``span`` of it) into a fresh aggregate. Raises InputError when the input cannot
-    be opened. ``progress``: see :func:`~lpdoctor.readers.inputs.iter_lines`; ``admit`` and ``track_refused``
+    be opened. ``progress``: see :func:`~lpdoctor.text.inputs.iter_lines`; ``admit`` and ``track_refused``
     (for pieces of a file): see :class:`ScanAggregate`."""
     agg = ScanAggregate(max_routes=max_routes, admit=admit, track_refused=track_refused)
     summary, fmt, blocks = open_log(path, forced, span=span, progress=progress)

@@ -30,7 +30,6 @@ from urllib.parse import urlsplit
 
 from lpdoctor import catalog
 from lpdoctor.analysis.routes import normalize_path
-from lpdoctor.durations import fmt_s, nginx_time
 from lpdoctor.model import Endpoint, Finding, HopKind, Keepalive, Report, Severity
 from lpdoctor.readers.probe import (
     EOF_BEFORE_HEADERS,
@@ -41,6 +40,7 @@ from lpdoctor.readers.probe import (
     HoldParam,
     Measurement,
 )
+from lpdoctor.text.durations import fmt_s, nginx_time
 
 INSTANT_S = 0.5  # failures faster than this refuse the request; they do not cut a hold
 MAX_ATTEMPTS = 4  # how many retries by a proxy a wall is checked against

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from lpdoctor import catalog
 from lpdoctor.analysis.chain import RouteChain
 from lpdoctor.analysis.component_hops import catalog_entry, written
-from lpdoctor.durations import fmt_s, nginx_time
 from lpdoctor.model import Finding, HopKind, Semantics, Severity, SourceLocation, Timeout
 from lpdoctor.model.hops import SCOPE_DEFAULT, SCOPE_GLOBAL, SCOPE_ROUTE, SCOPE_SERVER, HopFacts, ProxySource
+from lpdoctor.text.durations import fmt_s, nginx_time
 
 MAX_1XX_GO = 5  # net/http transport.go: max1xxResponses = 5 ("too many 1xx informational responses")
 

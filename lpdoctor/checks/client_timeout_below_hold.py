@@ -24,8 +24,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lpdoctor.checks.base import CheckModel, shortfall, shortfall_finding, written
-from lpdoctor.durations import fmt_s
 from lpdoctor.model import Finding, HopKind, Severity
+from lpdoctor.text.durations import fmt_s
 
 RULE_ID = "client-timeout-below-hold"
 

@@ -40,9 +40,9 @@ from lpdoctor.checks.base import (
     scope,
     written,
 )
-from lpdoctor.durations import fmt_s
 from lpdoctor.model import Finding, HopKind, Severity
 from lpdoctor.model.hops import SCOPE_GLOBAL, SCOPE_SERVER
+from lpdoctor.text.durations import fmt_s
 
 RULE_ID = "global-timeout-raise"
 

@@ -20,8 +20,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lpdoctor.checks.base import CheckModel, at, base_evidence, finding, judge, render, suggest
-from lpdoctor.durations import fmt_s
 from lpdoctor.model import Finding, Severity
+from lpdoctor.text.durations import fmt_s
 
 RULE_ID = "gunicorn-sync-worker"
 

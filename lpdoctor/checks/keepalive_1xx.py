@@ -31,8 +31,8 @@ import math
 from collections.abc import Iterator
 
 from lpdoctor.checks.base import MAX_1XX_GO, CheckModel, finding
-from lpdoctor.durations import fmt_s
 from lpdoctor.model import Finding, HopKind, Severity
+from lpdoctor.text.durations import fmt_s
 
 RULE_ID = "keepalive-1xx"
 GO_CLIENTS = frozenset({"go-http-client"})

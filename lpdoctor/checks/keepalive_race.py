@@ -23,8 +23,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lpdoctor.checks.base import CheckModel, at, base_evidence, finding, render
-from lpdoctor.durations import fmt_s
 from lpdoctor.model import Finding, Severity
+from lpdoctor.text.durations import fmt_s
 
 RULE_ID = "keepalive-race"
 

@@ -27,9 +27,9 @@ from collections.abc import Iterator
 
 from lpdoctor.analysis.sozune_source import SozuneHopFacts
 from lpdoctor.checks.base import CheckModel
-from lpdoctor.durations import fmt_s
 from lpdoctor.model import Finding, Severity
 from lpdoctor.readers.sozune_routes import fix_for
+from lpdoctor.text.durations import fmt_s
 
 RULE_ID = "sozune-in-flight-long-poll"
 CLIENTS_PER_ADDRESS = 2

@@ -30,9 +30,9 @@ from collections.abc import Iterator
 
 from lpdoctor.analysis.sozune_source import SozuneHopFacts, SozuneSource
 from lpdoctor.checks.base import CheckModel, judge, wait_of
-from lpdoctor.durations import fmt_s
 from lpdoctor.model import Finding, Semantics, Severity, SourceLocation, Timeout
 from lpdoctor.readers.sozune_routes import SOZU_BACK_TIMEOUT_S, SOZU_CEILING_S, SOZU_H2_STREAM_IDLE_S, SozuneRoute
+from lpdoctor.text.durations import fmt_s
 
 RULE_ID = "sozune-sozu-ceiling"
 CONFIDENCE = "inferred from the code, not reproduced"

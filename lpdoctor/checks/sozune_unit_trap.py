@@ -23,9 +23,9 @@ from collections.abc import Iterator
 
 from lpdoctor.analysis.sozune_source import SozuneSource
 from lpdoctor.checks.base import CheckModel, suggest
-from lpdoctor.durations import fmt_s
 from lpdoctor.model import Finding, HopKind, Severity
 from lpdoctor.readers.sozune_routes import UNIT_TRAP_THRESHOLD, fix_for
+from lpdoctor.text.durations import fmt_s
 
 RULE_ID = "timeout-unit-trap"
 

@@ -28,8 +28,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lpdoctor.checks.base import CheckModel, kind_word, scope_words, shortfall, shortfall_finding, status_of, written
-from lpdoctor.durations import fmt_s
 from lpdoctor.model import Finding, HopKind, Severity
+from lpdoctor.text.durations import fmt_s
 
 RULE_ID = "timeout-below-hold"
 

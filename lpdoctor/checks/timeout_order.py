@@ -23,8 +23,8 @@ from collections.abc import Iterator
 
 from lpdoctor.analysis.chain import RouteChain
 from lpdoctor.checks.base import CheckModel, at, base_evidence, finding, render, wait_of
-from lpdoctor.durations import fmt_s
 from lpdoctor.model import Finding, Severity, Timeout
+from lpdoctor.text.durations import fmt_s
 
 RULE_ID = "timeout-order"
 

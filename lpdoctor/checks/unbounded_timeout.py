@@ -28,8 +28,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lpdoctor.checks.base import CheckModel, at, base_evidence, finding, render, suggest
-from lpdoctor.durations import fmt_s
 from lpdoctor.model import Finding, HopKind, Severity
+from lpdoctor.text.durations import fmt_s
 
 RULE_ID = "unbounded-timeout"
 ABSURD_MIN_S = 3600.0

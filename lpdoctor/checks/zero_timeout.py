@@ -27,9 +27,9 @@ from collections.abc import Iterator
 
 from lpdoctor.analysis.component_hops import ZERO_IS_ZERO
 from lpdoctor.checks.base import CheckModel, at, base_evidence, default_entry, finding, render, suggest, written
-from lpdoctor.durations import fmt_s
 from lpdoctor.model import Finding, Severity, Timeout
 from lpdoctor.model.hops import HopFacts
+from lpdoctor.text.durations import fmt_s
 
 RULE_ID = "zero-timeout"
 

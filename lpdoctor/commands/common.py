@@ -15,7 +15,7 @@ import click
 from lpdoctor.model import Report, Severity
 from lpdoctor.reporters import FORMATS, get_renderer
 from lpdoctor.reporters.sanitize import sanitized
-from lpdoctor.safety import safe
+from lpdoctor.text.safety import safe
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1

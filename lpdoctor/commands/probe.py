@@ -17,7 +17,6 @@ from lpdoctor.analysis.probe import (
     default_resolution,
 )
 from lpdoctor.commands.common import EXIT_USAGE, emit, exit_code, fail, output_options
-from lpdoctor.durations import DurationError, fmt_s, parse_duration
 from lpdoctor.readers.probe import (
     HOLD_UNITS,
     Measurement,
@@ -29,7 +28,8 @@ from lpdoctor.readers.probe import (
     resolve_hold_param,
     validate_url,
 )
-from lpdoctor.safety import safe
+from lpdoctor.text.durations import DurationError, fmt_s, parse_duration
+from lpdoctor.text.safety import safe
 
 
 def _duration(text: str, what: str) -> float:

@@ -16,7 +16,7 @@ from lpdoctor.progress import ScanProgress
 from lpdoctor.readers.base import LogFormat
 from lpdoctor.readers.nginx_access import LogFormatError, make_custom_format
 from lpdoctor.readers.registry import all_formats, get_format
-from lpdoctor.safety import redact
+from lpdoctor.text.safety import redact
 
 if TYPE_CHECKING:
     from lpdoctor.readers.nginx_config import NginxConfig

@@ -30,11 +30,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from lpdoctor.durations import fmt_s
 from lpdoctor.model import Hop, HopKind, Semantics, SourceLocation, Timeout
 from lpdoctor.model.hops import SCOPE_DEFAULT, SCOPE_GLOBAL, SCOPE_ROUTE, SCOPE_SERVER, HopFacts
 from lpdoctor.readers.config_routes import ConfigReadError, Frontend, RoutedSource, read_text, timer
-from lpdoctor.safety import untrusted_match
+from lpdoctor.text.durations import fmt_s
+from lpdoctor.text.safety import untrusted_match
 
 COMPONENT = "apache"
 COMPILED_TIMEOUT_S = 60.0

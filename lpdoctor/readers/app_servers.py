@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 import yaml
 
 from lpdoctor.analysis.component_hops import ComponentSpec, GivenTimer, build_hop
-from lpdoctor.durations import DurationError, parse_duration
 from lpdoctor.model import HopKind, SourceLocation
 from lpdoctor.model.hops import HopFacts
+from lpdoctor.text.durations import DurationError, parse_duration
 
 MAX_FILE_BYTES = 2 << 20
 MAX_FILES = 5000

@@ -32,7 +32,6 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from lpdoctor.durations import fmt_s
 from lpdoctor.model import Hop, HopKind, Semantics, SourceLocation, Timeout
 from lpdoctor.model.hops import SCOPE_DEFAULT, SCOPE_GLOBAL, SCOPE_ROUTE, HopFacts
 from lpdoctor.readers.config_routes import (
@@ -46,7 +45,8 @@ from lpdoctor.readers.config_routes import (
     read_text,
     timer,
 )
-from lpdoctor.safety import untrusted_match
+from lpdoctor.text.durations import fmt_s
+from lpdoctor.text.safety import untrusted_match
 
 COMPONENT = "caddy"
 DEFAULT_DIAL_TIMEOUT_S = 3.0

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from lpdoctor.durations import DurationError, parse_duration
 from lpdoctor.model import RequestRecord, outcome_from_status
 from lpdoctor.readers.base import LogFormat, Parsed
 from lpdoctor.readers.traefik_log import (
@@ -33,6 +32,7 @@ from lpdoctor.readers.traefik_log import (
     to_float,
     to_status,
 )
+from lpdoctor.text.durations import DurationError, parse_duration
 
 PROXY = "caddy"
 MAX_LINE = 1 << 20

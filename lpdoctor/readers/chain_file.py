@@ -26,9 +26,9 @@ from lpdoctor.analysis.component_hops import (
     known_component,
     zero_is_no_limit,
 )
-from lpdoctor.durations import DurationError, parse_duration
 from lpdoctor.model import Hold, HopKind, Keepalive, Semantics, SourceLocation
 from lpdoctor.model.hops import HopFacts
+from lpdoctor.text.durations import DurationError, parse_duration
 
 MAX_BYTES = 1 << 20
 SECTIONS = {"client": HopKind.CLIENT, "edges": HopKind.EDGE, "proxies": HopKind.PROXY, "app": HopKind.SERVER}

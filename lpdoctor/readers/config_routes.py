@@ -27,7 +27,7 @@ from typing import Any
 
 from lpdoctor.model import InputSummary, Semantics, SourceLocation, Timeout
 from lpdoctor.model.hops import HopFacts
-from lpdoctor.readers.inputs import stdin_text
+from lpdoctor.text.inputs import stdin_text
 
 MAX_CONFIG_BYTES = 16 << 20
 

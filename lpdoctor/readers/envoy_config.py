@@ -27,7 +27,6 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from lpdoctor.durations import fmt_s
 from lpdoctor.model import Hop, HopKind, Semantics, SourceLocation, Timeout
 from lpdoctor.model.hops import SCOPE_DEFAULT, SCOPE_ROUTE, SCOPE_SERVER, HopFacts, RetryFacts
 from lpdoctor.readers.config_routes import (
@@ -40,7 +39,8 @@ from lpdoctor.readers.config_routes import (
     read_text,
     timer,
 )
-from lpdoctor.safety import untrusted_match
+from lpdoctor.text.durations import fmt_s
+from lpdoctor.text.safety import untrusted_match
 
 COMPONENT = "envoy"
 DEFAULT_ROUTE_TIMEOUT_S = 15.0

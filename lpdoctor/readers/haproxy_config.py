@@ -34,11 +34,11 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from lpdoctor.durations import fmt_s
 from lpdoctor.model import Hop, HopKind, Semantics, SourceLocation, Timeout
 from lpdoctor.model.hops import SCOPE_DEFAULT, SCOPE_GLOBAL, SCOPE_ROUTE, HopFacts, RetryFacts
 from lpdoctor.readers.config_routes import ConfigReadError, Frontend, RoutedSource, read_text, timer
-from lpdoctor.safety import untrusted_match
+from lpdoctor.text.durations import fmt_s
+from lpdoctor.text.safety import untrusted_match
 
 COMPONENT = "haproxy"
 SECTION_KEYWORDS = ("global", "defaults", "frontend", "backend", "listen")

@@ -25,7 +25,6 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from lpdoctor.model import Semantics, SourceLocation, Timeout
-from lpdoctor.readers.inputs import stdin_text
 from lpdoctor.readers.nginx_config import (
     NextUpstream,
     NginxConfig,
@@ -37,6 +36,7 @@ from lpdoctor.readers.nginx_config import (
     Upstream,
     _compile_location_regex,
 )
+from lpdoctor.text.inputs import stdin_text
 
 COMPONENT = "ingress-nginx"
 PREFIX = "nginx.ingress.kubernetes.io/"

@@ -11,8 +11,8 @@ from itertools import chain
 
 from lpdoctor.model import InputSummary
 from lpdoctor.readers.base import LineParser, LogFormat, Parsed
-from lpdoctor.readers.inputs import Progress, Span, block_lines, iter_blocks
 from lpdoctor.readers.registry import all_formats
+from lpdoctor.text.inputs import Progress, Span, block_lines, iter_blocks
 
 SNIFF_LINES = 50
 
@@ -69,10 +69,10 @@ def open_log(
 ) -> tuple[InputSummary, LogFormat | None, Iterator[tuple[int, bytes]]]:
     """Open ``path``: its summary (filled in as the blocks are read), its format (``forced``, or detected on
     its first lines; None when no format reads them) and its blocks of lines (see
-    :func:`~lpdoctor.readers.inputs.iter_blocks`; those read for detection come again).
+    :func:`~lpdoctor.text.inputs.iter_blocks`; those read for detection come again).
 
     ``span`` reads only part of an uncompressed file (give ``forced`` then: the format of the whole file).
-    Raises :class:`~lpdoctor.readers.inputs.InputError` if the file cannot be opened (when read, if forced).
+    Raises :class:`~lpdoctor.text.inputs.InputError` if the file cannot be opened (when read, if forced).
     """
     summary = InputSummary(path=path, format="unknown")
     blocks: Iterator[tuple[int, bytes]] = iter_blocks(path, summary, span=span, progress=progress)

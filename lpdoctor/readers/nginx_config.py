@@ -42,9 +42,9 @@ from typing import Any
 import crossplane
 import crossplane.analyzer
 
-from lpdoctor.durations import DurationError, parse_nginx_time
 from lpdoctor.model import Semantics, SourceLocation, Timeout
-from lpdoctor.readers.inputs import stdin_text
+from lpdoctor.text.durations import DurationError, parse_nginx_time
+from lpdoctor.text.inputs import stdin_text
 
 COMPONENT = "nginx"
 

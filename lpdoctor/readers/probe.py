@@ -31,9 +31,9 @@ import httpx
 
 from lpdoctor import __version__, catalog
 from lpdoctor.analysis.holds import HoldMatcher, parse_query
-from lpdoctor.durations import DurationError, parse_duration
 from lpdoctor.model import Outcome, RequestRecord, outcome_from_status
-from lpdoctor.safety import REDACTED, safe
+from lpdoctor.text.durations import DurationError, parse_duration
+from lpdoctor.text.safety import REDACTED, safe
 
 HOLD_UNITS = ("ms", "s", "duration")
 MAX_REDIRECTS = 3

@@ -27,12 +27,12 @@ from typing import TYPE_CHECKING
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from lpdoctor.durations import DurationError, parse_duration
 from lpdoctor.model import Severity, SourceLocation
 from lpdoctor.readers import sozune_labels as sl
 from lpdoctor.readers.config_routes import ConfigReadError
-from lpdoctor.readers.inputs import stdin_text
 from lpdoctor.readers.sozune_routes import LabelProblem, Setting, SozuneRoute
+from lpdoctor.text.durations import DurationError, parse_duration
+from lpdoctor.text.inputs import stdin_text
 
 if TYPE_CHECKING:
     from lpdoctor.analysis.sozune_source import SozuneSource

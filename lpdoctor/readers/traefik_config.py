@@ -35,7 +35,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from lpdoctor.durations import fmt_s
 from lpdoctor.model import Hop, HopKind, Semantics, SourceLocation, Timeout
 from lpdoctor.model.hops import SCOPE_DEFAULT, SCOPE_ROUTE, SCOPE_SERVER, HopFacts
 from lpdoctor.readers.config_routes import (
@@ -48,7 +47,8 @@ from lpdoctor.readers.config_routes import (
     read_text,
     timer,
 )
-from lpdoctor.safety import untrusted_match
+from lpdoctor.text.durations import fmt_s
+from lpdoctor.text.safety import untrusted_match
 
 COMPONENT = "traefik"
 DEFAULT_READ_TIMEOUT_S = 60.0  # v2.11.2+ and v3; 0 (none) in v2.10.x, v2.11.0, v2.11.1

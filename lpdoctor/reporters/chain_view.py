@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from lpdoctor.durations import fmt_s
 from lpdoctor.model import Chain, Timeout
+from lpdoctor.text.durations import fmt_s
 
 
 def timeout_dict(t: Timeout) -> dict[str, Any]:

@@ -23,9 +23,9 @@ from collections.abc import Iterable
 from typing import TextIO
 
 from lpdoctor.catalog import rule_docs
-from lpdoctor.durations import fmt_s
 from lpdoctor.model import Finding, Report, Severity
 from lpdoctor.reporters.sarif_report import workspace_relative
+from lpdoctor.text.durations import fmt_s
 
 MAX_PER_KIND = 10  # annotations of one kind GitHub shows per step
 SUMMARY_LIMIT = 1_000_000  # bytes; GitHub's step summary limit is 1 MiB

@@ -10,9 +10,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from lpdoctor.durations import fmt_s
 from lpdoctor.model import Report, Severity
 from lpdoctor.reporters.chain_view import axis_rows
+from lpdoctor.text.durations import fmt_s
 
 _SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "cyan"}
 

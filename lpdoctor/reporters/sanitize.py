@@ -9,7 +9,7 @@ from enum import Enum
 from typing import Any
 
 from lpdoctor.model import Report
-from lpdoctor.safety import safe
+from lpdoctor.text.safety import safe
 
 KEY_LIMIT = 200  # dictionary keys (statuses, hosts, error kinds ...) are shown shorter than values
 
@@ -18,7 +18,7 @@ _ATOMS = frozenset({int, float, bool, type(None)})
 
 
 class _Sanitizer:
-    """Copies a value, passing every string in it through :func:`~lpdoctor.safety.safe` (``limit`` characters
+    """Copies a value, passing every string in it through :func:`~lpdoctor.text.safety.safe` (``limit`` characters
     for values, :data:`KEY_LIMIT` for dictionary keys).
 
     A report repeats the same few strings thousands of times (status codes, methods, hosts, protocol names):
@@ -107,6 +107,6 @@ class _Sanitizer:
 
 
 def sanitized(report: Report, limit: int = 2000) -> Report:
-    """A copy of ``report`` in which every string is :func:`lpdoctor.safety.safe` (``report`` is not changed)."""
+    """A copy of ``report`` in which every string is :func:`lpdoctor.text.safety.safe` (``report`` is not changed)."""
     result: Report = _Sanitizer(limit).walk(report)
     return result

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from lpdoctor.durations import fmt_s
 from lpdoctor.model import Report
 from lpdoctor.reporters.chain_view import axis_rows
+from lpdoctor.text.durations import fmt_s
 
 
 def _s(v: float | None) -> str:

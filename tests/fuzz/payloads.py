@@ -1,6 +1,6 @@
 """Hostile strings, a report poisoned with them, and checks on the raw bytes lpdoctor writes.
 
-The checks are written independently of :mod:`lpdoctor.safety` on purpose: they say what may reach a
+The checks are written independently of :mod:`lpdoctor.text.safety` on purpose: they say what may reach a
 terminal or a CI log, not how lpdoctor achieves it.
 """
 

@@ -71,7 +71,7 @@ def materialize(files: Files, directory: Path) -> str:
 
 def one_line(message: str) -> None:
     """An error message a user can act on. (A line break inside it is shown escaped: commands print every
-    message through lpdoctor.safety.safe, so it is one line on the terminal whatever it holds.)"""
+    message through lpdoctor.text.safety.safe, so it is one line on the terminal whatever it holds.)"""
     assert message.strip(), "an empty error message"
     assert "Traceback" not in message, message[:300]
 
@@ -524,7 +524,7 @@ def _expect(func: Callable[[], object], errors: tuple[type[BaseException], ...])
 
 
 def _duration_check(text: str) -> None:
-    from lpdoctor.durations import DurationError, parse_duration, parse_nginx_time
+    from lpdoctor.text.durations import DurationError, parse_duration, parse_nginx_time
 
     for unit in ("s", "ms"):
         value = _expect(lambda u=unit: parse_duration(text, default_unit=u), (DurationError,))  # type: ignore[misc]
@@ -562,7 +562,7 @@ def _route_check(text: str) -> None:
 
 
 def _safety_check(text: str) -> None:
-    from lpdoctor.safety import clean, redact, safe
+    from lpdoctor.text.safety import clean, redact, safe
 
     out = safe(text, 300)
     output_text(out.encode("utf-8"))  # printable, encodable
