@@ -7,8 +7,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from lpdoctor.analysis.holds import HoldMatcher
 from lpdoctor.analysis.routes import normalize_path
+from lpdoctor.catalog.holds import HoldMatcher
 from lpdoctor.cli import main
 from tests.logfactory import kv_line, long_poll_route, ordinary_traffic
 

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from lpdoctor.analysis.holds import HoldMatcher, RequestedHold
 from lpdoctor.analysis.routes import RouteCache, split_target
+from lpdoctor.catalog.holds import HoldMatcher, RequestedHold
 from lpdoctor.model import ErrorEvent, ErrorKind, InputSummary, Outcome, RequestRecord
 
 DEFAULT_MAX_ROUTES = 5000

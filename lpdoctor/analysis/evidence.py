@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lpdoctor.analysis.aggregate import OVERFLOW_ROUTE, RouteStats, ScanAggregate
-from lpdoctor.analysis.component_hops import written
 from lpdoctor.analysis.routes import split_target
+from lpdoctor.catalog.component_hops import written
 from lpdoctor.model import Finding, HopKind, Outcome, Report, SourceLocation
 from lpdoctor.model.hops import HopFacts, ProxySource
 from lpdoctor.text.durations import fmt_s

@@ -4,7 +4,7 @@ Reading a line in Python costs about 11 µs; a big log has millions. For the for
 names a ``fast`` shape, the C scanner (``lpdoctor/readers/_combined_fast.c``) reads the blocks instead. It
 decides nothing itself: it groups the lines that the Python code would treat alike — same route (it asks
 :func:`~lpdoctor.analysis.routes.segment_template` once per distinct segment), method, status, upstream status
-and requested hold (it asks :class:`~lpdoctor.analysis.holds.HoldMatcher`, once per route and distinct
+and requested hold (it asks :class:`~lpdoctor.catalog.holds.HoldMatcher`, once per route and distinct
 value of the parameters the hold depends on) — and counts each group's request
 and upstream times. Here, the first line of each group goes through the format's own Python parser and the
 aggregate's own :meth:`~lpdoctor.analysis.aggregate.ScanAggregate.add_request`, once for the whole group.
@@ -22,8 +22,8 @@ from collections.abc import Iterator
 from typing import cast
 
 from lpdoctor.analysis.aggregate import ScanAggregate
-from lpdoctor.analysis.holds import HoldMatcher, RequestedHold
 from lpdoctor.analysis.routes import normalize_path, segment_template
+from lpdoctor.catalog.holds import HoldMatcher, RequestedHold
 from lpdoctor.model import ErrorEvent, InputSummary, RequestRecord
 from lpdoctor.readers.base import LogFormat
 from lpdoctor.readers.logs import parse_line, read_line

@@ -1,7 +1,7 @@
 """Known long-poll requests to try against a proxy configuration, and how to tell a proxy serves them.
 
 For each protocol of ``rules/protocols.yaml`` one typical request (the hold it asks for comes from the
-catalog through :class:`~lpdoctor.analysis.holds.HoldMatcher`, never from here) and the words that show a
+catalog through :class:`~lpdoctor.catalog.holds.HoldMatcher`, never from here) and the words that show a
 configuration was written for that service: a ``location /_matrix/`` or an upstream called ``synapse`` serves
 Matrix; a bare ``location /`` in front of an unknown app serves nothing lpdoctor can name. Without such a
 hint a generic ``/v1/`` API would be mistaken for Consul.
@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from lpdoctor.analysis.holds import HoldMatcher, RequestedHold
 from lpdoctor.analysis.routes import split_target
+from lpdoctor.catalog.holds import HoldMatcher, RequestedHold
 
 
 @dataclass(frozen=True, slots=True)

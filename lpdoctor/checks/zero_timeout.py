@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lpdoctor.analysis.component_hops import ZERO_IS_ZERO
+from lpdoctor.catalog.component_hops import ZERO_IS_ZERO
 from lpdoctor.checks.base import CheckModel, at, base_evidence, default_entry, finding, render, suggest, written
 from lpdoctor.model import Finding, Severity, Timeout
 from lpdoctor.model.hops import HopFacts

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from lpdoctor.analysis.component_hops import ComponentSpec, GivenTimer, build_hop
+from lpdoctor.catalog.component_hops import ComponentSpec, GivenTimer, build_hop
 from lpdoctor.model import HopKind, SourceLocation
 from lpdoctor.model.hops import HopFacts
 from lpdoctor.text.durations import DurationError, parse_duration

@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from lpdoctor import catalog
-from lpdoctor.analysis.component_hops import (
+from lpdoctor.catalog.component_hops import (
     ComponentSpec,
     GivenTimer,
     build_hop,

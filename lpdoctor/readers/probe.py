@@ -30,7 +30,7 @@ import httpcore
 import httpx
 
 from lpdoctor import __version__, catalog
-from lpdoctor.analysis.holds import HoldMatcher, parse_query
+from lpdoctor.catalog.holds import HoldMatcher, parse_query
 from lpdoctor.model import Outcome, RequestRecord, outcome_from_status
 from lpdoctor.text.durations import DurationError, parse_duration
 from lpdoctor.text.safety import REDACTED, safe

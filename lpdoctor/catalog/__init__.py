@@ -20,11 +20,13 @@ class CatalogError(Exception):
 
 
 def rules_dir() -> Path:
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "rules", here.parent / "rules"):
+    package = Path(__file__).resolve().parent.parent  # lpdoctor/: the wheel ships rules/ inside it
+    for candidate in (package / "rules", package.parent / "rules"):
         if (candidate / "protocols.yaml").is_file():
             return candidate
-    raise CatalogError(f"lpdoctor's rules/ catalog is missing (looked in {here / 'rules'} and {here.parent / 'rules'})")
+    raise CatalogError(
+        f"lpdoctor's rules/ catalog is missing (looked in {package / 'rules'} and {package.parent / 'rules'})"
+    )
 
 
 def _load_yaml(path: Path) -> Any:
