@@ -1,6 +1,6 @@
 """Move a module of lpdoctor and rewrite every reference to it (imports, dotted strings, file paths in docs).
 
-    python scripts/move_module.py lpdoctor.readers.nginx_access lpdoctor.logformats.nginx_access [OLD NEW ...]
+    python scripts/move_module.py lpdoctor.logformats.nginx_access lpdoctor.logformats.nginx_access [OLD NEW ...]
 
 For each pair: ``git mv`` the file (a package's ``__init__.py`` when the old name is a package), create the
 new package's ``__init__.py`` when missing, and rewrite, in lpdoctor/, tests/, bench/, scripts/, docs/, README.md,

@@ -16,10 +16,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lpdoctor.logformats.apache_log import ApacheErrorParser, parse_access_line
+from lpdoctor.logformats.logs import detect_format
+from lpdoctor.logformats.registry import all_formats, get_format
 from lpdoctor.model import ErrorEvent, ErrorKind, Outcome, RequestRecord
-from lpdoctor.readers.apache_log import ApacheErrorParser, parse_access_line
-from lpdoctor.readers.logs import detect_format
-from lpdoctor.readers.registry import all_formats, get_format
 from tests.fixtures.proxies.hostile import assert_sane, check_hostile
 
 FIXTURES = Path(__file__).parent / "fixtures" / "proxies" / "apache"

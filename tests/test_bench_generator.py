@@ -25,10 +25,10 @@ from bench.generate import (
 )
 from lpdoctor.analysis.pipeline import aggregate_logs
 from lpdoctor.analysis.routes import normalize_path, split_target
+from lpdoctor.logformats.logs import detect_format
+from lpdoctor.logformats.nginx_access import make_custom_format
+from lpdoctor.logformats.registry import all_formats, get_format
 from lpdoctor.model import RequestRecord
-from lpdoctor.readers.logs import detect_format
-from lpdoctor.readers.nginx_access import make_custom_format
-from lpdoctor.readers.registry import all_formats, get_format
 
 SAMPLE = 50_000
 

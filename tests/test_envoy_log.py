@@ -17,10 +17,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lpdoctor.logformats.envoy_log import outcome_for, parse_json_line, parse_text_line
+from lpdoctor.logformats.logs import detect_format
+from lpdoctor.logformats.registry import all_formats, get_format
 from lpdoctor.model import Outcome, RequestRecord
-from lpdoctor.readers.envoy_log import outcome_for, parse_json_line, parse_text_line
-from lpdoctor.readers.logs import detect_format
-from lpdoctor.readers.registry import all_formats, get_format
 from tests.fixtures.proxies.hostile import assert_sane, check_hostile
 
 FIXTURES = Path(__file__).parent / "fixtures" / "proxies" / "envoy"

@@ -27,8 +27,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from lpdoctor.readers.base import LogFormat
-from lpdoctor.readers.registry import all_formats
+from lpdoctor.logformats.base import LogFormat
+from lpdoctor.logformats.registry import all_formats
 from lpdoctor.text.safety import safe
 from tests.fuzz.harness import Budget, Verdict, run_one
 from tests.fuzz.payloads import output_text

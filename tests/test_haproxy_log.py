@@ -17,11 +17,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lpdoctor.logformats.haproxy_log import FORMATS, outcome_for, parse_line
+from lpdoctor.logformats.logs import detect_format
+from lpdoctor.logformats.registry import all_formats, get_format
+from lpdoctor.logformats.traefik_log import parse_iso_time
 from lpdoctor.model import Outcome, RequestRecord
-from lpdoctor.readers.haproxy_log import FORMATS, outcome_for, parse_line
-from lpdoctor.readers.logs import detect_format
-from lpdoctor.readers.registry import all_formats, get_format
-from lpdoctor.readers.traefik_log import parse_iso_time
 from tests.fixtures.proxies.hostile import assert_sane, check_hostile
 
 FIXTURES = Path(__file__).parent / "fixtures" / "proxies" / "haproxy"

@@ -14,10 +14,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lpdoctor.logformats.heroku_log import parse_line
+from lpdoctor.logformats.logs import detect_format
+from lpdoctor.logformats.registry import all_formats, get_format
 from lpdoctor.model import Outcome, RequestRecord
-from lpdoctor.readers.heroku_log import parse_line
-from lpdoctor.readers.logs import detect_format
-from lpdoctor.readers.registry import all_formats, get_format
 from tests.fixtures.proxies.hostile import assert_sane, check_hostile
 
 FIXTURES = Path(__file__).parent / "fixtures" / "proxies" / "heroku"

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from lpdoctor.model import Outcome
-from lpdoctor.readers.logs import detect_format
-from lpdoctor.readers.nginx_access import (
+from lpdoctor.logformats.logs import detect_format
+from lpdoctor.logformats.nginx_access import (
     FORMATS,
     LogFormatError,
     build_upstream,
     compile_log_format,
     make_custom_format,
 )
+from lpdoctor.model import Outcome
 
 COMBINED = (
     '203.0.113.7 - - [12/Jun/2026:10:15:42 +0000] "GET /api/poll?cursor=42 HTTP/1.1" 504 167 "-" '

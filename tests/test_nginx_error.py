@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from lpdoctor.logformats.nginx_error import parse_error_line
 from lpdoctor.model import ErrorEvent, ErrorKind
-from lpdoctor.readers.nginx_error import parse_error_line
 
 TIMEOUT = (
     "2015/04/04 10:35:30 [error] 543#0: *664802 upstream timed out (110: Connection timed out) while reading "

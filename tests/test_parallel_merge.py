@@ -22,10 +22,10 @@ from lpdoctor.analysis.parallel import line_starts, scan_inputs
 from lpdoctor.analysis.pipeline import aggregate_logs
 from lpdoctor.analysis.scan import ScanOptions, build_report
 from lpdoctor.cli import main
+from lpdoctor.logformats.base import LogFormat, Parsed
+from lpdoctor.logformats.registry import get_format
 from lpdoctor.model import ErrorEvent, ErrorKind, InputSummary
 from lpdoctor.progress import ScanProgress
-from lpdoctor.readers.base import LogFormat, Parsed
-from lpdoctor.readers.registry import get_format
 from lpdoctor.reporters import get_renderer
 from lpdoctor.reporters.sanitize import sanitized
 from lpdoctor.text.inputs import Span, iter_lines

@@ -17,16 +17,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lpdoctor.model import ErrorEvent, ErrorKind, Outcome, RequestRecord
-from lpdoctor.readers.logs import detect_format
-from lpdoctor.readers.registry import all_formats, get_format
-from lpdoctor.readers.sozu_log import (
+from lpdoctor.logformats.logs import detect_format
+from lpdoctor.logformats.registry import all_formats, get_format
+from lpdoctor.logformats.sozu_log import (
     parse_sozu_duration,
     parse_sozu_line,
     parse_sozu_line_unguarded,
     rfc3339_epoch,
     sozu_outcome,
 )
+from lpdoctor.model import ErrorEvent, ErrorKind, Outcome, RequestRecord
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sozu"
 

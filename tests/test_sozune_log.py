@@ -16,10 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from lpdoctor.logformats.logs import detect_format
+from lpdoctor.logformats.registry import all_formats, get_format
+from lpdoctor.logformats.sozune_log import parse_sozune_line, parse_sozune_line_unguarded
 from lpdoctor.model import ErrorEvent, ErrorKind, Outcome, RequestRecord
-from lpdoctor.readers.logs import detect_format
-from lpdoctor.readers.registry import all_formats, get_format
-from lpdoctor.readers.sozune_log import parse_sozune_line, parse_sozune_line_unguarded
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sozu"
 

@@ -15,10 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lpdoctor.model import Outcome, RequestRecord
-from lpdoctor.readers.logs import detect_format
-from lpdoctor.readers.registry import all_formats, get_format
-from lpdoctor.readers.traefik_log import (
+from lpdoctor.logformats.logs import detect_format
+from lpdoctor.logformats.registry import all_formats, get_format
+from lpdoctor.logformats.traefik_log import (
     load_json_object,
     parse_clf_line,
     parse_clf_time,
@@ -28,6 +27,7 @@ from lpdoctor.readers.traefik_log import (
     split_target,
     to_float,
 )
+from lpdoctor.model import Outcome, RequestRecord
 from tests.fixtures.proxies.hostile import assert_sane, check_hostile
 
 FIXTURES = Path(__file__).parent / "fixtures" / "proxies" / "traefik"

@@ -23,10 +23,10 @@ from lpdoctor.analysis.hold_specs import (
 from lpdoctor.analysis.nginx_source import NginxSource
 from lpdoctor.analysis.pipeline import aggregate_logs
 from lpdoctor.analysis.scan import ScanOptions, build_report
+from lpdoctor.logformats.base import LogFormat
 from lpdoctor.model import Endpoint, InputSummary, Report
 from lpdoctor.model.hops import HopFacts, ProxySource
 from lpdoctor.readers.app_servers import Discovery, discover_app_servers
-from lpdoctor.readers.base import LogFormat
 from lpdoctor.readers.chain_file import ChainFile, ChainFileError, load_chain_file
 from lpdoctor.readers.config_log_formats import aggregate_with_config
 from lpdoctor.readers.config_routes import ConfigReadError, load_config_sources, sniff_config

@@ -1,7 +1,7 @@
 """The compiled fast path for the commonest logs: nginx ``combined``, with or without the positional timing tail.
 
 Reading a line in Python costs about 11 µs; a big log has millions. For the formats whose :class:`LogFormat`
-names a ``fast`` shape, the C scanner (``lpdoctor/readers/_combined_fast.c``) reads the blocks instead. It
+names a ``fast`` shape, the C scanner (``lpdoctor/analysis/_combined_fast.c``) reads the blocks instead. It
 decides nothing itself: it groups the lines that the Python code would treat alike — same route (it asks
 :func:`~lpdoctor.analysis.routes.segment_template` once per distinct segment), method, status, upstream status
 and requested hold (it asks :class:`~lpdoctor.catalog.holds.HoldMatcher`, once per route and distinct
@@ -24,13 +24,13 @@ from typing import cast
 from lpdoctor.analysis.aggregate import ScanAggregate
 from lpdoctor.analysis.routes import normalize_path, segment_template
 from lpdoctor.catalog.holds import HoldMatcher, RequestedHold
+from lpdoctor.logformats.base import LogFormat
+from lpdoctor.logformats.logs import parse_line, read_line
 from lpdoctor.model import ErrorEvent, InputSummary, RequestRecord
-from lpdoctor.readers.base import LogFormat
-from lpdoctor.readers.logs import parse_line, read_line
 from lpdoctor.text.inputs import decode_line
 
 try:
-    from lpdoctor.readers import _combined_fast
+    from lpdoctor.analysis import _combined_fast
 except ImportError:  # pragma: no cover - only where the extension could not be built
     _combined_fast = None  # type: ignore[assignment]
 

@@ -32,9 +32,9 @@ from typing import Any
 from lpdoctor import catalog
 from lpdoctor.analysis.aggregate import DEFAULT_MAX_ROUTES, OVERFLOW_ROUTE, ScanAggregate
 from lpdoctor.analysis.pipeline import aggregate_file
+from lpdoctor.logformats.base import LogFormat
+from lpdoctor.logformats.logs import detect_file_format
 from lpdoctor.model import InputSummary
-from lpdoctor.readers.base import LogFormat
-from lpdoctor.readers.logs import detect_file_format
 from lpdoctor.text.inputs import InputError, Progress, Span
 
 AUTO_PARALLEL_BYTES = 32 << 20  # below this much input, worker processes cost more than they save

@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 from lpdoctor.analysis import fastpath
 from lpdoctor.analysis.aggregate import DEFAULT_MAX_ROUTES, ScanAggregate
-from lpdoctor.readers.base import LogFormat
-from lpdoctor.readers.logs import open_log, parse_blocks
+from lpdoctor.logformats.base import LogFormat
+from lpdoctor.logformats.logs import open_log, parse_blocks
 from lpdoctor.text.inputs import InputError, Progress, Span
 
 

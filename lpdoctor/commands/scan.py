@@ -12,10 +12,10 @@ from lpdoctor.analysis.aggregate import DEFAULT_MAX_ROUTES, ScanAggregate
 from lpdoctor.analysis.parallel import gc_paused, scan_inputs
 from lpdoctor.analysis.scan import ScanOptions, build_report
 from lpdoctor.commands.common import EXIT_OK, EXIT_USAGE, emit, exit_code, fail, output_options, warn, write_atomically
+from lpdoctor.logformats.base import LogFormat
+from lpdoctor.logformats.nginx_access import LogFormatError, make_custom_format
+from lpdoctor.logformats.registry import all_formats, get_format
 from lpdoctor.progress import ScanProgress
-from lpdoctor.readers.base import LogFormat
-from lpdoctor.readers.nginx_access import LogFormatError, make_custom_format
-from lpdoctor.readers.registry import all_formats, get_format
 from lpdoctor.text.safety import redact
 
 if TYPE_CHECKING:

@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lpdoctor.logformats.base import LogFormat
+from lpdoctor.logformats.registry import all_formats
 from lpdoctor.model import ErrorEvent, RequestRecord
-from lpdoctor.readers.base import LogFormat
-from lpdoctor.readers.registry import all_formats
 
 from .mutate import mutate, random_text
 from .payloads import check_json_output, output_text

@@ -28,9 +28,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from lpdoctor.logformats.base import LogFormat, Parsed
+from lpdoctor.logformats.traefik_log import nonneg_seconds, parse_clf_time, parse_offset, split_request, to_status
 from lpdoctor.model import Outcome, RequestRecord, outcome_from_status
-from lpdoctor.readers.base import LogFormat, Parsed
-from lpdoctor.readers.traefik_log import nonneg_seconds, parse_clf_time, parse_offset, split_request, to_status
 
 PROXY = "haproxy"
 

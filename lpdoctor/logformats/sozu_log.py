@@ -29,8 +29,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from lpdoctor.logformats.base import LogFormat, Parsed
 from lpdoctor.model import ErrorEvent, ErrorKind, Outcome, RequestRecord, UpstreamTry, outcome_from_status
-from lpdoctor.readers.base import LogFormat, Parsed
 
 PROXY = "sozu"
 

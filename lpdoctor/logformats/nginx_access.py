@@ -27,8 +27,8 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from lpdoctor.logformats.base import LogFormat, Parsed
 from lpdoctor.model import Outcome, RequestRecord, UpstreamTry, outcome_from_status
-from lpdoctor.readers.base import LogFormat, Parsed
 
 # --------------------------------------------------------------------------------------------- values
 

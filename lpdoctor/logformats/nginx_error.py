@@ -18,8 +18,8 @@ from __future__ import annotations
 import calendar
 import re
 
+from lpdoctor.logformats.base import LogFormat, Parsed
 from lpdoctor.model import ErrorEvent, ErrorKind
-from lpdoctor.readers.base import LogFormat, Parsed
 
 _PREFIX = re.compile(
     r"(\d{4})/(\d{2})/(\d{2}) (\d{2}):(\d{2}):(\d{2}) \[([a-z]{1,8})\] \d{1,10}#\d{1,10}: (?:\*\d{1,20} )?(.{0,65536})"

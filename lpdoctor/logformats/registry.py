@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import importlib
 
-from lpdoctor.readers.base import LogFormat
+from lpdoctor.logformats.base import LogFormat
 
 _MODULES = (
     "nginx_access",

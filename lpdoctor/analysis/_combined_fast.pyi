@@ -1,4 +1,4 @@
-"""Types of the compiled fast path (lpdoctor/readers/_combined_fast.c); see lpdoctor/analysis/fastpath.py."""
+"""Types of the compiled fast path (lpdoctor/analysis/_combined_fast.c); see lpdoctor/analysis/fastpath.py."""
 
 from collections.abc import Callable, Iterable
 

@@ -34,9 +34,9 @@ import calendar
 import re
 from typing import Any
 
+from lpdoctor.logformats.base import LogFormat, Parsed
+from lpdoctor.logformats.traefik_log import nonneg_seconds, parse_clf_time, parse_iso_time, split_request, to_status
 from lpdoctor.model import ErrorEvent, ErrorKind, RequestRecord, outcome_from_status
-from lpdoctor.readers.base import LogFormat, Parsed
-from lpdoctor.readers.traefik_log import nonneg_seconds, parse_clf_time, parse_iso_time, split_request, to_status
 
 PROXY = "apache"
 MAX_LINE = 65536

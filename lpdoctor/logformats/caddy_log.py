@@ -22,9 +22,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from lpdoctor.model import RequestRecord, outcome_from_status
-from lpdoctor.readers.base import LogFormat, Parsed
-from lpdoctor.readers.traefik_log import (
+from lpdoctor.logformats.base import LogFormat, Parsed
+from lpdoctor.logformats.traefik_log import (
     load_json_object,
     nonneg_seconds,
     parse_iso_time,
@@ -32,6 +31,7 @@ from lpdoctor.readers.traefik_log import (
     to_float,
     to_status,
 )
+from lpdoctor.model import RequestRecord, outcome_from_status
 from lpdoctor.text.durations import DurationError, parse_duration
 
 PROXY = "caddy"

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from itertools import chain
 
+from lpdoctor.logformats.base import LineParser, LogFormat, Parsed
+from lpdoctor.logformats.registry import all_formats
 from lpdoctor.model import InputSummary
-from lpdoctor.readers.base import LineParser, LogFormat, Parsed
-from lpdoctor.readers.registry import all_formats
 from lpdoctor.text.inputs import Progress, Span, block_lines, iter_blocks
 
 SNIFF_LINES = 50

@@ -26,9 +26,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from lpdoctor.logformats.base import LogFormat, Parsed
+from lpdoctor.logformats.traefik_log import nonneg_seconds, parse_iso_time, split_request, to_float, to_status
 from lpdoctor.model import RequestRecord, outcome_from_status
-from lpdoctor.readers.base import LogFormat, Parsed
-from lpdoctor.readers.traefik_log import nonneg_seconds, parse_iso_time, split_request, to_float, to_status
 
 PROXY = "aws-alb"
 MAX_LINE = 65536

@@ -31,9 +31,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from lpdoctor.model import Outcome, RequestRecord, outcome_from_status
-from lpdoctor.readers.base import LogFormat, Parsed
-from lpdoctor.readers.traefik_log import (
+from lpdoctor.logformats.base import LogFormat, Parsed
+from lpdoctor.logformats.traefik_log import (
     first_client,
     load_json_object,
     nonneg_seconds,
@@ -42,6 +41,7 @@ from lpdoctor.readers.traefik_log import (
     to_float,
     to_status,
 )
+from lpdoctor.model import Outcome, RequestRecord, outcome_from_status
 
 PROXY = "envoy"
 MAX_LINE = 65536

@@ -28,8 +28,8 @@ import math
 import re
 from typing import Any
 
+from lpdoctor.logformats.base import LogFormat, Parsed
 from lpdoctor.model import RequestRecord, outcome_from_status
-from lpdoctor.readers.base import LogFormat, Parsed
 
 PROXY = "traefik"
 

@@ -1,5 +1,5 @@
 /*
- * lpdoctor.readers._combined_fast: the fast path for the commonest access logs, nginx `combined` with or
+ * lpdoctor.analysis._combined_fast: the fast path for the commonest access logs, nginx `combined` with or
  * without the ` $request_time $upstream_response_time $upstream_status` tail (formats nginx-combined and
  * nginx-timing).
  *
@@ -991,7 +991,7 @@ static PyGetSetDef Scanner_getset[] = {
 };
 
 static PyTypeObject ScannerType = {
-    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "lpdoctor.readers._combined_fast.Scanner",
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "lpdoctor.analysis._combined_fast.Scanner",
     .tp_basicsize = sizeof(Scanner),
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "Groups nginx combined(+timing) lines that lpdoctor treats alike.",

@@ -22,9 +22,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from lpdoctor.logformats.base import LogFormat, Parsed
+from lpdoctor.logformats.traefik_log import first_client, parse_iso_time, split_target, to_status
 from lpdoctor.model import Outcome, RequestRecord, outcome_from_status
-from lpdoctor.readers.base import LogFormat, Parsed
-from lpdoctor.readers.traefik_log import first_client, parse_iso_time, split_target, to_status
 
 PROXY = "heroku"
 MAX_LINE = 65536

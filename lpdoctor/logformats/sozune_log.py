@@ -34,9 +34,15 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from lpdoctor.logformats.base import LogFormat, Parsed
+from lpdoctor.logformats.sozu_log import (
+    MAX_LINE_CHARS,
+    parse_access_fields,
+    parse_error_fields,
+    rfc3339_epoch,
+    strip_ansi,
+)
 from lpdoctor.model import ErrorEvent, ErrorKind, RequestRecord, outcome_from_status
-from lpdoctor.readers.base import LogFormat, Parsed
-from lpdoctor.readers.sozu_log import MAX_LINE_CHARS, parse_access_fields, parse_error_fields, rfc3339_epoch, strip_ansi
 
 PROXY = "sozune"
 
