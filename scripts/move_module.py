@@ -1,6 +1,6 @@
 """Move a module of lpdoctor and rewrite every reference to it (imports, dotted strings, file paths in docs).
 
-    python scripts/move_module.py lpdoctor.logformats.nginx_access lpdoctor.logformats.nginx_access [OLD NEW ...]
+    python scripts/move_module.py lpdoctor.readers.nginx_access lpdoctor.logformats.nginx_access [OLD NEW ...]
 
 For each pair: ``git mv`` the file (a package's ``__init__.py`` when the old name is a package), create the
 new package's ``__init__.py`` when missing, and rewrite, in lpdoctor/, tests/, bench/, scripts/, docs/, README.md,
@@ -37,7 +37,6 @@ def text_files() -> list[Path]:
         files += [
             p for p in (REPO / root).rglob("*") if p.is_file() and p.suffix in SUFFIXES and ".venv" not in p.parts
         ]
-    return files
 
 
 def ensure_package(dotted_pkg: str) -> None:
