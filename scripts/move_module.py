@@ -37,6 +37,7 @@ def text_files() -> list[Path]:
         files += [
             p for p in (REPO / root).rglob("*") if p.is_file() and p.suffix in SUFFIXES and ".venv" not in p.parts
         ]
+    return [p for p in files if p.resolve() != Path(__file__).resolve()]  # not its own examples
 
 
 def ensure_package(dotted_pkg: str) -> None:
