@@ -67,7 +67,7 @@ def move(old: str, new: str) -> None:
     slash_old = old.replace(".", "/")
     slash_new = new.replace(".", "/")
     slash = re.compile(re.escape(slash_old) + r"(?=\.(?:py|c|pyi)\b|/)")
-    from_pkg = re.compile(r"from " + re.escape(old_pkg) + r" import ([^\n(]*?)\b" + re.escape(old_name) + r"\b")
+    from_pkg = re.compile(r"from " + re.escape(old_pkg) + r" import ([^\n(]*?)\b" + re.escape(old_name) + r"\b(?! as )")
     for path in text_files():
         text = path.read_text()
         updated = dotted.sub(new, text)

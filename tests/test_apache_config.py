@@ -8,10 +8,10 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lpdoctor.dialects.apache import ApacheConfig, _Reader, _walk, load_apache_config, parse_seconds
+from lpdoctor.dialects.registry import load_config_source, sniff_config
 from lpdoctor.model import Semantics, Timeout
 from lpdoctor.model.hops import SCOPE_DEFAULT, SCOPE_GLOBAL, SCOPE_ROUTE, SCOPE_SERVER, HopFacts
-from lpdoctor.readers.apache_config import ApacheConfig, _Reader, _walk, load_apache_config, parse_seconds
-from lpdoctor.readers.config_routes import load_config_source, sniff_config
 
 FIXTURES = Path(__file__).parent / "fixtures" / "configs" / "apache"
 MAIN = str(FIXTURES / "apache2.conf")

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from lpdoctor.dialects.app_servers import discover_app_servers, go_duration
 from lpdoctor.model.hops import HopFacts
-from lpdoctor.readers.app_servers import discover_app_servers, go_duration
 
 
 def one(tmp_path: Path, name: str, text: str) -> HopFacts:

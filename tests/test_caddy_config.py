@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lpdoctor.dialects.caddy import load_caddy_config, parse_caddyfile, path_glob
+from lpdoctor.dialects.registry import load_config_source, sniff_config
 from lpdoctor.model import Semantics, Timeout
 from lpdoctor.model.hops import SCOPE_DEFAULT, SCOPE_GLOBAL, SCOPE_ROUTE, HopFacts
-from lpdoctor.readers.caddy_config import load_caddy_config, parse_caddyfile, path_glob
-from lpdoctor.readers.config_routes import load_config_source, sniff_config
 
 FIXTURES = Path(__file__).parent / "fixtures" / "configs" / "caddy"
 CADDYFILE = str(FIXTURES / "Caddyfile")

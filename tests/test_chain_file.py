@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from lpdoctor.analysis.chain import HoldSpec
 from lpdoctor.analysis.hold_specs import apply_overlays
+from lpdoctor.dialects.chain_file import ChainFileError, load_chain_file, parse_chain_file
 from lpdoctor.model import Hold, HopKind, Semantics
-from lpdoctor.readers.chain_file import ChainFileError, load_chain_file, parse_chain_file
 
 FULL = """\
 version: 1

@@ -9,10 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lpdoctor.dialects.base import Y
+from lpdoctor.dialects.envoy import EnvoyConfigError, load_envoy_config, parse_envoy_config, proto_duration
+from lpdoctor.dialects.registry import load_config_source, sniff_config
 from lpdoctor.model import Semantics, Timeout
 from lpdoctor.model.hops import SCOPE_DEFAULT, SCOPE_ROUTE, SCOPE_SERVER, HopFacts
-from lpdoctor.readers.config_routes import Y, load_config_source, sniff_config
-from lpdoctor.readers.envoy_config import EnvoyConfigError, load_envoy_config, parse_envoy_config, proto_duration
 
 FIXTURES = Path(__file__).parent / "fixtures" / "configs" / "envoy"
 BOOTSTRAP = FIXTURES / "envoy.yaml"

@@ -111,7 +111,7 @@ def test_scan_imports_only_what_it_uses(tmp_path: Path) -> None:
         "lpdoctor.commands.check_config",
         "lpdoctor.commands.rules",
         "lpdoctor.analysis.config_report",  # scan --nginx-conf only
-        "lpdoctor.readers.nginx_config",
+        "lpdoctor.dialects.nginx.config",
     ):
         assert heavy not in modules, heavy
 

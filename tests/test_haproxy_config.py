@@ -10,16 +10,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lpdoctor.model import HopKind, Semantics, Timeout
-from lpdoctor.model.hops import SCOPE_DEFAULT, SCOPE_GLOBAL, SCOPE_ROUTE, HopFacts
-from lpdoctor.readers.config_routes import load_config_source, sniff_config
-from lpdoctor.readers.haproxy_config import (
+from lpdoctor.dialects.haproxy import (
     HaproxyConfig,
     load_haproxy_config,
     parse_haproxy_config,
     parse_time,
     split_words,
 )
+from lpdoctor.dialects.registry import load_config_source, sniff_config
+from lpdoctor.model import HopKind, Semantics, Timeout
+from lpdoctor.model.hops import SCOPE_DEFAULT, SCOPE_GLOBAL, SCOPE_ROUTE, HopFacts
 
 FIXTURES = Path(__file__).parent / "fixtures" / "configs" / "haproxy"
 SITE = FIXTURES / "haproxy.cfg"

@@ -20,9 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lpdoctor.model import Semantics
-from lpdoctor.readers.ingress_nginx import load_ingress_manifests
-from lpdoctor.readers.nginx_config import (
+from lpdoctor.dialects.nginx.config import (
     NginxConfig,
     NginxConfigError,
     NginxLocation,
@@ -33,6 +31,8 @@ from lpdoctor.readers.nginx_config import (
     log_formats,
     split_nginx_dump,
 )
+from lpdoctor.dialects.nginx.ingress import load_ingress_manifests
+from lpdoctor.model import Semantics
 
 FIXTURES = Path(__file__).parent / "fixtures" / "nginx_conf"
 SITE = FIXTURES / "site"
@@ -613,7 +613,7 @@ def test_any_config_text_gives_a_config_or_one_clear_error(tmp_path: Path, text:
     except NginxConfigError as exc:
         assert "\n" not in str(exc) and str(exc)
         return
-    from lpdoctor.readers.nginx_locations import match_location
+    from lpdoctor.dialects.nginx.locations import match_location
 
     for server in config.servers:
         match_location(config, server.names[0] if server.names else None, path)

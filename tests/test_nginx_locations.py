@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from lpdoctor.readers.nginx_config import NginxConfig, load_nginx_config
-from lpdoctor.readers.nginx_locations import match_location, match_server, normalize_uri
+from lpdoctor.dialects.nginx.config import NginxConfig, load_nginx_config
+from lpdoctor.dialects.nginx.locations import match_location, match_server, normalize_uri
 
 SITE = Path(__file__).parent / "fixtures" / "nginx_conf" / "site" / "nginx.conf"
 

@@ -22,7 +22,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lpdoctor.analysis.probe import (
+from lpdoctor.commands.probe import _Progress, _run_search
+from lpdoctor.model import HopKind, Outcome, Severity
+from lpdoctor.probe.analysis import (
     CutSearch,
     ProbeTarget,
     SearchPlan,
@@ -33,9 +35,7 @@ from lpdoctor.analysis.probe import (
     guess_hop,
     judge,
 )
-from lpdoctor.commands.probe import _Progress, _run_search
-from lpdoctor.model import HopKind, Outcome, Severity
-from lpdoctor.readers.probe import (
+from lpdoctor.probe.transport import (
     EOF_BEFORE_HEADERS,
     EOF_IN_BODY,
     OWN_TIMEOUT,

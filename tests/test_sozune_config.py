@@ -17,15 +17,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lpdoctor.model import Semantics, Severity
-from lpdoctor.readers import sozune_labels as sl
-from lpdoctor.readers.sozune_config import (
+from lpdoctor.dialects.sozune import labels as sl
+from lpdoctor.dialects.sozune.config import (
     SozuneConfig,
     SozuneConfigError,
     load_sozune_config,
     sniff_sozune_yaml,
 )
-from lpdoctor.readers.sozune_routes import LabelProblem, SozuneRoute, fix_for, path_matches, sozune_hop
+from lpdoctor.dialects.sozune.routes import LabelProblem, SozuneRoute, fix_for, path_matches, sozune_hop
+from lpdoctor.model import Semantics, Severity
 
 FIX = Path(__file__).parent / "fixtures" / "sozune"
 

@@ -9,10 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lpdoctor.model import Semantics, Timeout
-from lpdoctor.model.hops import SCOPE_DEFAULT, HopFacts
-from lpdoctor.readers.config_routes import load_config_source, sniff_config
-from lpdoctor.readers.traefik_config import (
+from lpdoctor.dialects.registry import load_config_source, sniff_config
+from lpdoctor.dialects.traefik import (
     TraefikConfig,
     TraefikConfigError,
     add_traefik_text,
@@ -20,6 +18,8 @@ from lpdoctor.readers.traefik_config import (
     load_traefik_config,
     looks_like,
 )
+from lpdoctor.model import Semantics, Timeout
+from lpdoctor.model.hops import SCOPE_DEFAULT, HopFacts
 
 FIXTURES = Path(__file__).parent / "fixtures" / "configs" / "traefik"
 STATIC = str(FIXTURES / "traefik.yml")
@@ -176,7 +176,7 @@ def test_rules_never_raise(rule: str, path: str) -> None:
 
 
 def test_check_config_reads_static_and_dynamic_files_as_one_configuration() -> None:
-    from lpdoctor.readers.config_routes import load_config_sources
+    from lpdoctor.dialects.registry import load_config_sources
 
     (source,) = load_config_sources([(STATIC, "traefik"), (DYNAMIC, "traefik")])
     header = timers(source.hop_for("chat.example.org", "/_matrix/client/v3/sync"))["responseHeaderTimeout"]

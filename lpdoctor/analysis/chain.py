@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 
 from lpdoctor.analysis.protocol_routes import served_by
 from lpdoctor.analysis.routes import normalize_path
+from lpdoctor.dialects.chain_file import Hops
 from lpdoctor.model import Chain, Hold, Keepalive, SourceLocation
 from lpdoctor.model.hops import HopFacts, ProxySource
-from lpdoctor.readers.chain_file import Hops
 
 # Which hold wins when several sources name the same route (lower first).
 HOLD_PRIORITY = {"option": 0, "chain-file": 1, "scan": 2, "observed": 2, "query": 2, "protocol": 3}

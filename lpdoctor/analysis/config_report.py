@@ -20,18 +20,19 @@ from lpdoctor.analysis.hold_specs import (
     parse_hold_option,
     scan_file_endpoints,
 )
-from lpdoctor.analysis.nginx_source import NginxSource
 from lpdoctor.analysis.pipeline import aggregate_logs
 from lpdoctor.analysis.scan import ScanOptions, build_report
+from lpdoctor.app.config_log_formats import aggregate_with_config
+from lpdoctor.dialects.app_servers import Discovery, discover_app_servers
+from lpdoctor.dialects.base import ConfigReadError
+from lpdoctor.dialects.chain_file import ChainFile, ChainFileError, load_chain_file
+from lpdoctor.dialects.nginx.config import NginxConfig, NginxConfigError, load_nginx_config
+from lpdoctor.dialects.nginx.ingress import load_ingress_manifests
+from lpdoctor.dialects.nginx.source import NginxSource
+from lpdoctor.dialects.registry import load_config_sources, sniff_config
 from lpdoctor.logformats.base import LogFormat
 from lpdoctor.model import Endpoint, InputSummary, Report
 from lpdoctor.model.hops import HopFacts, ProxySource
-from lpdoctor.readers.app_servers import Discovery, discover_app_servers
-from lpdoctor.readers.chain_file import ChainFile, ChainFileError, load_chain_file
-from lpdoctor.readers.config_log_formats import aggregate_with_config
-from lpdoctor.readers.config_routes import ConfigReadError, load_config_sources, sniff_config
-from lpdoctor.readers.ingress_nginx import load_ingress_manifests
-from lpdoctor.readers.nginx_config import NginxConfig, NginxConfigError, load_nginx_config
 
 DEFAULT_CHAIN_FILE = "lpdoctor.yaml"
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")

@@ -14,8 +14,8 @@ from typing import Any
 from lpdoctor.analysis.chain import HoldSpec
 from lpdoctor.analysis.protocol_routes import known_holds
 from lpdoctor.analysis.routes import split_target
+from lpdoctor.dialects.chain_file import ChainFile, RouteSpec
 from lpdoctor.model import Endpoint, Hold, SourceLocation
-from lpdoctor.readers.chain_file import ChainFile, RouteSpec
 from lpdoctor.text.durations import DurationError, parse_duration
 
 

@@ -25,10 +25,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lpdoctor.analysis.sozune_source import SozuneHopFacts
 from lpdoctor.checks.base import CheckModel
+from lpdoctor.dialects.sozune.routes import fix_for
+from lpdoctor.dialects.sozune.source import SozuneHopFacts
 from lpdoctor.model import Finding, Severity
-from lpdoctor.readers.sozune_routes import fix_for
 from lpdoctor.text.durations import fmt_s
 
 RULE_ID = "sozune-in-flight-long-poll"

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lpdoctor.analysis.sozune_source import SozuneSource
 from lpdoctor.checks.base import CheckModel
+from lpdoctor.dialects.sozune.source import SozuneSource
 from lpdoctor.model import Finding, HopKind
 
 RULE_ID = "sozune-invalid-setting"

@@ -28,10 +28,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lpdoctor.analysis.sozune_source import SozuneHopFacts, SozuneSource
 from lpdoctor.checks.base import CheckModel, judge, wait_of
+from lpdoctor.dialects.sozune.routes import SOZU_BACK_TIMEOUT_S, SOZU_CEILING_S, SOZU_H2_STREAM_IDLE_S, SozuneRoute
+from lpdoctor.dialects.sozune.source import SozuneHopFacts, SozuneSource
 from lpdoctor.model import Finding, Semantics, Severity, SourceLocation, Timeout
-from lpdoctor.readers.sozune_routes import SOZU_BACK_TIMEOUT_S, SOZU_CEILING_S, SOZU_H2_STREAM_IDLE_S, SozuneRoute
 from lpdoctor.text.durations import fmt_s
 
 RULE_ID = "sozune-sozu-ceiling"

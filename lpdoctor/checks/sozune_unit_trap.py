@@ -21,10 +21,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lpdoctor.analysis.sozune_source import SozuneSource
 from lpdoctor.checks.base import CheckModel, suggest
+from lpdoctor.dialects.sozune.routes import UNIT_TRAP_THRESHOLD, fix_for
+from lpdoctor.dialects.sozune.source import SozuneSource
 from lpdoctor.model import Finding, HopKind, Severity
-from lpdoctor.readers.sozune_routes import UNIT_TRAP_THRESHOLD, fix_for
 from lpdoctor.text.durations import fmt_s
 
 RULE_ID = "timeout-unit-trap"

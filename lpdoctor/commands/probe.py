@@ -7,7 +7,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 import click
 
-from lpdoctor.analysis.probe import (
+from lpdoctor.commands.common import EXIT_USAGE, emit, exit_code, fail, output_options
+from lpdoctor.probe.analysis import (
     CutSearch,
     Judged,
     ProbeTarget,
@@ -16,8 +17,7 @@ from lpdoctor.analysis.probe import (
     conclude,
     default_resolution,
 )
-from lpdoctor.commands.common import EXIT_USAGE, emit, exit_code, fail, output_options
-from lpdoctor.readers.probe import (
+from lpdoctor.probe.transport import (
     HOLD_UNITS,
     Measurement,
     ProbeError,

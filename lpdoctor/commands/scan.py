@@ -19,7 +19,7 @@ from lpdoctor.progress import ScanProgress
 from lpdoctor.text.safety import redact
 
 if TYPE_CHECKING:
-    from lpdoctor.readers.nginx_config import NginxConfig
+    from lpdoctor.dialects.nginx.config import NginxConfig
 
 
 def _forced_format(input_format: str | None, log_format: str | None) -> LogFormat | None:

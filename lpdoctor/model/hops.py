@@ -5,7 +5,7 @@ where a fix line goes (``block``), at which scope each timer was set, the retry 
 of kept-alive connections on either side, response buffering, whether 1xx interim responses pass through.
 
 Every proxy dialect plugs in through :class:`ProxySource`: given a host and a request path it returns the
-hop that serves it. nginx's adapter is :mod:`lpdoctor.analysis.nginx_source`; chain files and app-server
+hop that serves it. nginx's adapter is :mod:`lpdoctor.dialects.nginx.source`; chain files and app-server
 discovery build :class:`HopFacts` for clients, edges and servers directly. Nothing in :mod:`lpdoctor.checks`
 knows which proxy a hop came from, except through ``Timeout.component`` (used to pick fix templates).
 """

@@ -252,10 +252,10 @@ _KIND_SOURCES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
 
 
 def config_seeds(kind: str) -> list[Files]:
-    from lpdoctor.readers.config_routes import _reader
+    from lpdoctor.dialects.registry import DIALECTS
 
     name, tests, globs = _KIND_SOURCES[kind]
-    module = _reader(kind)
+    module = DIALECTS[kind]
     seeds: list[Files] = []
     for p in _files_under(*globs):
         seeds.append({p.name if kind == "sozune" else name: _read(p)})
@@ -321,8 +321,8 @@ def _exercise_source(source: Any) -> None:
 
 
 def _nginx_check(path: str) -> None:
-    from lpdoctor.analysis.nginx_source import NginxSource
-    from lpdoctor.readers.nginx_config import NginxConfigError, iter_timeouts, load_nginx_config
+    from lpdoctor.dialects.nginx.config import NginxConfigError, iter_timeouts, load_nginx_config
+    from lpdoctor.dialects.nginx.source import NginxSource
 
     try:
         config = load_nginx_config(path)
@@ -338,9 +338,9 @@ def _nginx_check(path: str) -> None:
 
 
 def _ingress_check(path: str) -> None:
-    from lpdoctor.analysis.nginx_source import NginxSource
-    from lpdoctor.readers.ingress_nginx import load_ingress_manifests
-    from lpdoctor.readers.nginx_config import NginxConfigError
+    from lpdoctor.dialects.nginx.config import NginxConfigError
+    from lpdoctor.dialects.nginx.ingress import load_ingress_manifests
+    from lpdoctor.dialects.nginx.source import NginxSource
 
     try:
         config = load_ingress_manifests(path)
@@ -351,7 +351,7 @@ def _ingress_check(path: str) -> None:
 
 
 def _chain_check(path: str) -> None:
-    from lpdoctor.readers.chain_file import ChainFileError, load_chain_file
+    from lpdoctor.dialects.chain_file import ChainFileError, load_chain_file
 
     try:
         load_chain_file(path)
@@ -360,7 +360,7 @@ def _chain_check(path: str) -> None:
 
 
 def _app_check(path: str) -> None:
-    from lpdoctor.readers.app_servers import discover_app_servers
+    from lpdoctor.dialects.app_servers import discover_app_servers
 
     found = discover_app_servers([path])
     for note in found.notes:
@@ -372,10 +372,11 @@ def _app_check(path: str) -> None:
 
 def _config_kind_check(kind: str) -> Callable[[str], None]:
     def check(path: str) -> None:
-        from lpdoctor.readers.config_routes import ConfigReadError, _reader
+        from lpdoctor.dialects.base import ConfigReadError
+        from lpdoctor.dialects.registry import DIALECTS
 
         try:
-            source = _reader(kind).load(path).source()
+            source = DIALECTS[kind].load(path).source()
         except ConfigReadError as exc:
             one_line(str(exc))
             return
@@ -542,7 +543,7 @@ def _hold_check(text: str) -> None:
 
 
 def _probe_args_check(text: str) -> None:
-    from lpdoctor.readers.probe import ProbeError, parse_header, resolve_hold_param, validate_url
+    from lpdoctor.probe.transport import ProbeError, parse_header, resolve_hold_param, validate_url
 
     _expect(lambda: parse_header(text), (ProbeError,))
     url = _expect(lambda: validate_url(text), (ProbeError,))
@@ -553,7 +554,7 @@ def _probe_args_check(text: str) -> None:
 
 def _route_check(text: str) -> None:
     from lpdoctor.analysis.routes import RouteCache, normalize_path, split_target
-    from lpdoctor.readers.nginx_locations import normalize_uri
+    from lpdoctor.dialects.nginx.locations import normalize_uri
 
     path, _ = split_target(text)
     assert isinstance(normalize_path(path), str)
@@ -573,11 +574,11 @@ def _safety_check(text: str) -> None:
 
 
 def _sozune_labels_check(text: str) -> None:
-    from lpdoctor.readers.sozune_labels import parse_bool, parse_unsigned, split_key, variable_default
+    from lpdoctor.dialects.sozune.labels import parse_bool, parse_unsigned, split_key, variable_default
 
     key = split_key(text)
     if key is not None:
-        from lpdoctor.readers.sozune_labels import suggest_label
+        from lpdoctor.dialects.sozune.labels import suggest_label
 
         suggest_label(key)
     for bits in (32, 64):
@@ -588,7 +589,7 @@ def _sozune_labels_check(text: str) -> None:
 
 
 def _traefik_rule_check(text: str) -> None:
-    from lpdoctor.readers.traefik_config import evaluate_rule
+    from lpdoctor.dialects.traefik import evaluate_rule
 
     for host, path in ((None, "/"), ("example.org", "/_matrix/client/v3/sync"), ("a.b", "/" + "a" * 30 + "!")):
         assert evaluate_rule(text, host, path) in (True, False, None)

@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote
 
-from lpdoctor.readers.nginx_config import NginxConfig, NginxLocation, NginxServer, pcre_to_python
+from lpdoctor.dialects.nginx.config import NginxConfig, NginxLocation, NginxServer, pcre_to_python
 from lpdoctor.text.safety import untrusted_match
 
 MAX_PATH_CHARS = 8192  # longer URIs are cut before regex matching; nginx's own limit is similar

@@ -34,9 +34,9 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from lpdoctor.dialects.base import ConfigReadError, Frontend, RoutedSource, read_text, timer
 from lpdoctor.model import Hop, HopKind, Semantics, SourceLocation, Timeout
 from lpdoctor.model.hops import SCOPE_DEFAULT, SCOPE_GLOBAL, SCOPE_ROUTE, HopFacts, RetryFacts
-from lpdoctor.readers.config_routes import ConfigReadError, Frontend, RoutedSource, read_text, timer
 from lpdoctor.text.durations import fmt_s
 from lpdoctor.text.safety import untrusted_match
 
@@ -974,5 +974,5 @@ def _hop_facts(frontend: Proxy, backend: Proxy, catch_all: bool) -> HopFacts:
 
 
 def load(path: str) -> HaproxyConfig:
-    """The reader's entry point for :func:`lpdoctor.readers.config_routes.load_config_source`."""
+    """The reader's entry point for :func:`lpdoctor.dialects.registry.load_config_source`."""
     return load_haproxy_config(path)

@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 from lpdoctor import catalog
 from lpdoctor.analysis.routes import normalize_path
 from lpdoctor.model import Endpoint, Finding, HopKind, Keepalive, Report, Severity
-from lpdoctor.readers.probe import (
+from lpdoctor.probe.transport import (
     EOF_BEFORE_HEADERS,
     EOF_IN_BODY,
     FAILURE_WORDS,

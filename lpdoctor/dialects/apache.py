@@ -30,9 +30,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from lpdoctor.dialects.base import ConfigReadError, Frontend, RoutedSource, read_text, timer
 from lpdoctor.model import Hop, HopKind, Semantics, SourceLocation, Timeout
 from lpdoctor.model.hops import SCOPE_DEFAULT, SCOPE_GLOBAL, SCOPE_ROUTE, SCOPE_SERVER, HopFacts
-from lpdoctor.readers.config_routes import ConfigReadError, Frontend, RoutedSource, read_text, timer
 from lpdoctor.text.durations import fmt_s
 from lpdoctor.text.safety import untrusted_match
 

@@ -10,7 +10,7 @@ Each hop is a :class:`SozuneHopFacts`: the generic facts (``backendTimeout`` wit
 ``retry.attempts`` policy, Sōzu's 60 s front idle timeout as the keep-alive it allows clients) plus the
 route itself, so Sōzune rules can read it and fixes are written in the route's own syntax
 (:meth:`SozuneHopFacts.spell`). When the configuration is a compose file, the app server the same compose
-service runs (its ``command:``, read by :mod:`lpdoctor.readers.app_servers`) is in :attr:`backends`.
+service runs (its ``command:``, read by :mod:`lpdoctor.dialects.app_servers`) is in :attr:`backends`.
 """
 
 from __future__ import annotations
@@ -19,11 +19,9 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from lpdoctor.model import InputSummary, Semantics, SourceLocation, Timeout
-from lpdoctor.model.hops import SCOPE_DEFAULT, SCOPE_ROUTE, HopFacts, RetryFacts
-from lpdoctor.readers.app_servers import discover_app_servers
-from lpdoctor.readers.sozune_config import SozuneConfig
-from lpdoctor.readers.sozune_routes import (
+from lpdoctor.dialects.app_servers import discover_app_servers
+from lpdoctor.dialects.sozune.config import SozuneConfig
+from lpdoctor.dialects.sozune.routes import (
     SOZU_FRONT_TIMEOUT_S,
     SozuneRoute,
     path_matches,
@@ -31,6 +29,8 @@ from lpdoctor.readers.sozune_routes import (
     sozune_hop,
     where,
 )
+from lpdoctor.model import InputSummary, Semantics, SourceLocation, Timeout
+from lpdoctor.model.hops import SCOPE_DEFAULT, SCOPE_ROUTE, HopFacts, RetryFacts
 
 SOZU_DEFAULTS = "Sōzu listener default (Sōzune cannot change it)"
 

@@ -4,8 +4,8 @@ Entry point: :func:`load_nginx_config` reads a main ``nginx.conf`` (with its inc
 ``nginx -T`` and returns an :class:`NginxConfig`: every ``server`` with its ``location`` blocks (nested ones
 too), each carrying the timeouts nginx would really use there after inheritance
 (http → server → location → nested location, built-in defaults where nothing is set), with the
-``file:line`` that set each value. :mod:`lpdoctor.readers.nginx_locations` answers "which location serves
-this host and path"; :mod:`lpdoctor.readers.ingress_nginx` maps ingress-nginx manifests into the same types.
+``file:line`` that set each value. :mod:`lpdoctor.dialects.nginx.locations` answers "which location serves
+this host and path"; :mod:`lpdoctor.dialects.nginx.ingress` maps ingress-nginx manifests into the same types.
 
 Parsing is crossplane's (nginx's own tokenizer rules, line numbers, include globs). We call
 ``crossplane.parse(main, single=False, check_ctx=False, check_args=True, strict=False, comments=False)``:

@@ -32,9 +32,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from lpdoctor.model import Hop, HopKind, Semantics, SourceLocation, Timeout
-from lpdoctor.model.hops import SCOPE_DEFAULT, SCOPE_GLOBAL, SCOPE_ROUTE, HopFacts
-from lpdoctor.readers.config_routes import (
+from lpdoctor.dialects.base import (
     ConfigReadError,
     Frontend,
     RoutedSource,
@@ -45,6 +43,8 @@ from lpdoctor.readers.config_routes import (
     read_text,
     timer,
 )
+from lpdoctor.model import Hop, HopKind, Semantics, SourceLocation, Timeout
+from lpdoctor.model.hops import SCOPE_DEFAULT, SCOPE_GLOBAL, SCOPE_ROUTE, HopFacts
 from lpdoctor.text.durations import fmt_s
 from lpdoctor.text.safety import untrusted_match
 

@@ -1,6 +1,6 @@
 """nginx as a :class:`~lpdoctor.model.hops.ProxySource`: the location nginx really picks, as a hop.
 
-:func:`lpdoctor.readers.nginx_locations.match_location` applies nginx's own matching rules (exact, ``^~``,
+:func:`lpdoctor.dialects.nginx.locations.match_location` applies nginx's own matching rules (exact, ``^~``,
 regexes in order, longest prefix, nested locations); this module turns the chosen location into
 :class:`~lpdoctor.model.hops.HopFacts`: its ``<kind>_read_timeout`` (the only nginx timer that ends a
 silent long-poll), where that value was set (location, server or http block, or the built-in default),
@@ -18,10 +18,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 
+from lpdoctor.dialects.nginx.config import NginxConfig, NginxLocation
+from lpdoctor.dialects.nginx.locations import match_in_server, match_location
 from lpdoctor.model import Hop, HopKind, Timeout
 from lpdoctor.model.hops import SCOPE_DEFAULT, SCOPE_GLOBAL, SCOPE_ROUTE, SCOPE_SERVER, HopFacts, RetryFacts
-from lpdoctor.readers.nginx_config import NginxConfig, NginxLocation
-from lpdoctor.readers.nginx_locations import match_in_server, match_location
 
 # nginx (up to at least 1.29) handles no 1xx from an upstream but 101 and 103: a 102 is taken as the final
 # response ([E] nginx 1.22.1: the 102 went to the client and the real 200 became its body; nginx/nginx#1427).

@@ -17,13 +17,9 @@ location of the block it applies to, with ``explicit=False``.
 from __future__ import annotations
 
 import fnmatch
-import importlib
-import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from types import ModuleType
-from typing import Any
 
 from lpdoctor.model import InputSummary, Semantics, SourceLocation, Timeout
 from lpdoctor.model.hops import HopFacts
@@ -209,47 +205,6 @@ class RoutedSource:
                     yield t, facts
 
 
-# ---- dispatch by content (the hook check-config uses)
-
-CONFIG_KINDS = ("sozune", "haproxy", "envoy", "traefik", "caddy", "apache")  # sniffing order: most distinctive first
-
-
-def _reader(kind: str) -> ModuleType:
-    return importlib.import_module(f"{__package__}.{kind}_config")
-
-
-def sniff_config(path: str, text: str | None = None) -> str | None:
-    """Which of :data:`CONFIG_KINDS` a file is, from its name and content; None when none. Never raises."""
-    if text is None:
-        try:
-            text = read_text(path)
-        except ConfigReadError:
-            return None
-    name = os.path.basename(path).lower()
-    for kind in CONFIG_KINDS:
-        try:
-            if _reader(kind).looks_like(name, text):
-                return kind
-        except Exception:  # sniffing must never break dispatch
-            continue
-    return None
-
-
-def load_config_source(path: str, kind: str | None = None) -> RoutedSource:
-    """Read ``path`` as the given (or sniffed) kind and return it as a proxy source.
-
-    Raises :class:`ConfigReadError` (a subclass per reader) when the file is none of the known kinds or cannot
-    be read.
-    """
-    kind = kind or sniff_config(path)
-    if kind is None or kind not in CONFIG_KINDS:
-        raise ConfigReadError(
-            "not a configuration lpdoctor reads (nginx, Sōzune, HAProxy, Traefik, Caddy, Envoy, Apache)", path
-        )
-    source: RoutedSource = _reader(kind).load(path).source()
-    return source
-
-
 # ---- YAML / JSON documents with line numbers (safe: nodes only, nothing is ever constructed from tags)
 
 MAX_DEPTH = 64
@@ -427,22 +382,3 @@ def go_duration(text: str, *, bare_unit: str | None = None) -> float | None:
 _GO_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _GO_PART = re.compile(r"(\d{1,15}(?:\.\d{1,9})?|\.\d{1,9})(ns|us|µs|μs|ms|s|m|h|d)")
 _BARE = re.compile(r"\d{1,15}(?:\.\d{1,9})?")
-
-
-def load_config_sources(items: list[tuple[str, str]]) -> list[Any]:
-    """Sources for ``(path, kind)`` pairs, in order. Traefik's files (static, dynamic, compose labels) are read
-    together into one configuration: a router in one file uses the transport and entry points of another.
-
-    Raises :class:`ConfigReadError` (a subclass per reader) for a file that cannot be read.
-    """
-    out: list[Any] = []
-    traefik = [p for p, k in items if k == "traefik"]
-    for path, kind in items:
-        if kind == "traefik":
-            if path == traefik[0]:
-                from lpdoctor.readers.traefik_config import load_traefik_config
-
-                out.append(load_traefik_config(traefik).source())
-            continue
-        out.append(load_config_source(path, kind))
-    return out

@@ -1,11 +1,11 @@
-"""Sōzune configuration → :class:`~lpdoctor.readers.sozune_routes.SozuneRoute` (and from there, Chains).
+"""Sōzune configuration → :class:`~lpdoctor.dialects.sozune.routes.SozuneRoute` (and from there, Chains).
 
 Three surfaces, one scheme (shared/research/sozune.md §1):
 
 - a **Docker compose file**: ``labels:`` of each service, as a list (``- "sozune.http.synapse.host=…"``)
   or a mapping (``sozune.http.synapse.host: …``); ``deploy.labels`` too (the Swarm provider). The route
   keeps the compose service's name, so the same service's ``command:`` (read by
-  :mod:`lpdoctor.readers.app_servers`) can become the chain's server hop;
+  :mod:`lpdoctor.dialects.app_servers`) can become the chain's server hop;
 - **Kubernetes** manifests: ``sozune.*`` annotations of ``kind: Service`` objects (several documents,
   ``kind: List`` too);
 - the **file provider** YAML: a top-level ``entrypoints:`` list (``id``, ``name``, ``protocol``,
@@ -13,7 +13,7 @@ Three surfaces, one scheme (shared/research/sozune.md §1):
   of the wrong type makes the whole file fail to load, an unknown key is silently ignored.
 
 Every value keeps its ``file:line``; a default keeps the line of the block it applies to. Values Sōzune
-would ignore or read differently become :class:`~lpdoctor.readers.sozune_routes.LabelProblem`\\ s, never
+would ignore or read differently become :class:`~lpdoctor.dialects.sozune.routes.LabelProblem`\\ s, never
 exceptions. Only ``yaml.compose_all`` with the safe loader is used (nodes with line numbers; no Python
 objects are ever constructed from tags). Invalid YAML raises :class:`SozuneConfigError` with ``file:line``.
 """
@@ -27,15 +27,15 @@ from typing import TYPE_CHECKING
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from lpdoctor.dialects.base import ConfigReadError
+from lpdoctor.dialects.sozune import labels as sl
+from lpdoctor.dialects.sozune.routes import LabelProblem, Setting, SozuneRoute
 from lpdoctor.model import Severity, SourceLocation
-from lpdoctor.readers import sozune_labels as sl
-from lpdoctor.readers.config_routes import ConfigReadError
-from lpdoctor.readers.sozune_routes import LabelProblem, Setting, SozuneRoute
 from lpdoctor.text.durations import DurationError, parse_duration
 from lpdoctor.text.inputs import stdin_text
 
 if TYPE_CHECKING:
-    from lpdoctor.analysis.sozune_source import SozuneSource
+    from lpdoctor.dialects.sozune.source import SozuneSource
 
 MAX_CONFIG_BYTES = 32 << 20
 MAX_MERGE_DEPTH = 8
@@ -58,8 +58,8 @@ class SozuneConfig:
     notes: list[str] = field(default_factory=list)
 
     def source(self) -> SozuneSource:
-        """This configuration as a proxy source for check-config (:mod:`lpdoctor.analysis.sozune_source`)."""
-        from lpdoctor.analysis.sozune_source import SozuneSource
+        """This configuration as a proxy source for check-config (:mod:`lpdoctor.dialects.sozune.source`)."""
+        from lpdoctor.dialects.sozune.source import SozuneSource
 
         return SozuneSource(self)
 
@@ -114,7 +114,7 @@ def sniff_sozune_yaml(text: str) -> str | None:
 
 
 def looks_like(name: str, text: str) -> bool:
-    """The check-config dispatch hook (:func:`lpdoctor.readers.config_routes.sniff_config`)."""
+    """The check-config dispatch hook (:func:`lpdoctor.dialects.registry.sniff_config`)."""
     return name.endswith((".yml", ".yaml")) and sniff_sozune_yaml(text) is not None
 
 

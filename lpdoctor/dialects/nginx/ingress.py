@@ -1,4 +1,4 @@
-"""ingress-nginx (Kubernetes) manifests → the same :class:`~lpdoctor.readers.nginx_config.NginxConfig`.
+"""ingress-nginx (Kubernetes) manifests → the same :class:`~lpdoctor.dialects.nginx.config.NginxConfig`.
 
 Each Ingress rule path becomes one pseudo-location of a server named after the rule's host, with the
 timeouts ingress-nginx renders into nginx.conf for it: the ``nginx.ingress.kubernetes.io/*`` annotation
@@ -24,8 +24,7 @@ from dataclasses import dataclass
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from lpdoctor.model import Semantics, SourceLocation, Timeout
-from lpdoctor.readers.nginx_config import (
+from lpdoctor.dialects.nginx.config import (
     NextUpstream,
     NginxConfig,
     NginxConfigError,
@@ -36,6 +35,7 @@ from lpdoctor.readers.nginx_config import (
     Upstream,
     _compile_location_regex,
 )
+from lpdoctor.model import Semantics, SourceLocation, Timeout
 from lpdoctor.text.inputs import stdin_text
 
 COMPONENT = "ingress-nginx"
@@ -76,7 +76,7 @@ class _Value:
 def load_ingress_manifests(path: str) -> NginxConfig:
     """Read Kubernetes YAML (several documents, ``kind: List`` too) and map every Ingress rule path.
 
-    Raises :class:`~lpdoctor.readers.nginx_config.NginxConfigError` when the file cannot be read or is
+    Raises :class:`~lpdoctor.dialects.nginx.config.NginxConfigError` when the file cannot be read or is
     not YAML (one line, with ``file:line``).
     """
     text = _read(path)

@@ -35,9 +35,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from lpdoctor.model import Hop, HopKind, Semantics, SourceLocation, Timeout
-from lpdoctor.model.hops import SCOPE_DEFAULT, SCOPE_ROUTE, SCOPE_SERVER, HopFacts
-from lpdoctor.readers.config_routes import (
+from lpdoctor.dialects.base import (
     ConfigReadError,
     Frontend,
     RoutedSource,
@@ -47,6 +45,8 @@ from lpdoctor.readers.config_routes import (
     read_text,
     timer,
 )
+from lpdoctor.model import Hop, HopKind, Semantics, SourceLocation, Timeout
+from lpdoctor.model.hops import SCOPE_DEFAULT, SCOPE_ROUTE, SCOPE_SERVER, HopFacts
 from lpdoctor.text.durations import fmt_s
 from lpdoctor.text.safety import untrusted_match
 

@@ -1,0 +1,1 @@
+"""The nginx dialect: its config reader, request matching and ProxySource adapter."""

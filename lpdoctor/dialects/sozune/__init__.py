@@ -1,0 +1,1 @@
+"""The sozune dialect: its config reader, request matching and ProxySource adapter."""

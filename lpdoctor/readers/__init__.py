@@ -1,1 +1,0 @@
-"""Readers: turn logs, configs and probes into the model (:mod:`lpdoctor.model`)."""
