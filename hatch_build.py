@@ -1,4 +1,4 @@
-"""Build hook: compile lpdoctor's C fast path (lpdoctor/analysis/_combined_fast.c) into the wheel.
+"""Build hook: compile lpdoctor's C fast path (lpdoctor/scan/_combined_fast.c) into the wheel.
 
 Without a C compiler the build still succeeds, with a warning: lpdoctor then reads every log line in Python
 (the same results, several times slower; see docs/performance.md). Set ``LPDOCTOR_REQUIRE_FAST=1`` to make a
@@ -15,8 +15,8 @@ from typing import Any
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-MODULE = "lpdoctor.analysis._combined_fast"
-SOURCE = "lpdoctor/analysis/_combined_fast.c"
+MODULE = "lpdoctor.scan._combined_fast"
+SOURCE = "lpdoctor/scan/_combined_fast.c"
 
 
 def _compile(root: Path, out_dir: Path) -> Path:

@@ -23,12 +23,12 @@ from bench.generate import (
     generate,
     lines,
 )
-from lpdoctor.analysis.pipeline import aggregate_logs
-from lpdoctor.analysis.routes import normalize_path, split_target
 from lpdoctor.logformats.logs import detect_format
 from lpdoctor.logformats.nginx_access import make_custom_format
 from lpdoctor.logformats.registry import all_formats, get_format
 from lpdoctor.model import RequestRecord
+from lpdoctor.scan.pipeline import aggregate_logs
+from lpdoctor.scan.routes import normalize_path, split_target
 
 SAMPLE = 50_000
 

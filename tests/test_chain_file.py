@@ -9,8 +9,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lpdoctor.analysis.chain import HoldSpec
-from lpdoctor.analysis.hold_specs import apply_overlays
+from lpdoctor.chains.chain import HoldSpec
+from lpdoctor.chains.hold_specs import apply_overlays
 from lpdoctor.dialects.chain_file import ChainFileError, load_chain_file, parse_chain_file
 from lpdoctor.model import Hold, HopKind, Semantics
 

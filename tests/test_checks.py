@@ -6,8 +6,8 @@ import importlib
 
 import pytest
 
-from lpdoctor.analysis.chain import HoldSpec, RouteChain
 from lpdoctor.catalog import rule_docs
+from lpdoctor.chains.chain import HoldSpec, RouteChain
 from lpdoctor.checks import CHECKS, RULE_IDS, merge, run_checks
 from lpdoctor.checks.base import CheckModel, judge, keepalive_reaches, suggest, wait_of
 from lpdoctor.checks.keepalive_1xx import interim_count

@@ -1,6 +1,6 @@
 """The compiled fast path gives exactly what the Python path gives.
 
-The same logs are aggregated twice, once through ``lpdoctor/analysis/_combined_fast.c`` (analysis/fastpath.py)
+The same logs are aggregated twice, once through ``lpdoctor/scan/_combined_fast.c`` (analysis/fastpath.py)
 and once line by line in Python (``LPDOCTOR_NO_FAST=1``), and the two aggregates compared field by field:
 bench traffic, every odd shape of line the fast path must hand back to Python, seeded mutations of real
 lines, a small route cap, and groups handed over in the middle of a file. Then whole reports, through the CLI.
@@ -20,11 +20,11 @@ from typing import Any
 import pytest
 
 from bench.generate import lines as bench_lines
-from lpdoctor.analysis import fastpath
-from lpdoctor.analysis.aggregate import ScanAggregate
-from lpdoctor.analysis.parallel import scan_inputs
-from lpdoctor.analysis.pipeline import aggregate_file
 from lpdoctor.logformats.registry import all_formats
+from lpdoctor.scan import fastpath
+from lpdoctor.scan.aggregate import ScanAggregate
+from lpdoctor.scan.parallel import scan_inputs
+from lpdoctor.scan.pipeline import aggregate_file
 from tests.fuzz.mutate import mutate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +41,7 @@ def test_the_fast_path_is_built_where_ci_runs() -> None:
     """CI (LPDOCTOR_REQUIRE_REAL=1) must test the compiled module, not quietly fall back to Python."""
     if os.environ.get("LPDOCTOR_REQUIRE_REAL") != "1" and fastpath._combined_fast is None:
         pytest.skip("the C fast path is not built here, and this is not CI")
-    assert fastpath._combined_fast is not None, "lpdoctor/analysis/_combined_fast.c was not compiled"
+    assert fastpath._combined_fast is not None, "lpdoctor/scan/_combined_fast.c was not compiled"
     assert fastpath.available(TIMING) and fastpath.available(COMBINED)
     assert not fastpath.available(FORMATS["nginx-kv"]) and not fastpath.available(FORMATS["nginx-json"])
 

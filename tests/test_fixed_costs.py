@@ -26,9 +26,6 @@ import yaml
 from click.testing import CliRunner
 
 from lpdoctor import catalog
-from lpdoctor.analysis.parallel import gc_paused
-from lpdoctor.analysis.pipeline import aggregate_logs
-from lpdoctor.analysis.scan import ScanOptions, build_report
 from lpdoctor.cli import main
 from lpdoctor.commands import COMMANDS
 from lpdoctor.model import (
@@ -48,6 +45,9 @@ from lpdoctor.model import (
 )
 from lpdoctor.reporters import get_renderer
 from lpdoctor.reporters.sanitize import sanitized
+from lpdoctor.scan.parallel import gc_paused
+from lpdoctor.scan.pipeline import aggregate_logs
+from lpdoctor.scan.report import ScanOptions, build_report
 from lpdoctor.text.safety import safe
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,7 +110,7 @@ def test_scan_imports_only_what_it_uses(tmp_path: Path) -> None:
         "lpdoctor.commands.probe",
         "lpdoctor.commands.check_config",
         "lpdoctor.commands.rules",
-        "lpdoctor.analysis.config_report",  # scan --nginx-conf only
+        "lpdoctor.app.config_report",  # scan --nginx-conf only
         "lpdoctor.dialects.nginx.config",
     ):
         assert heavy not in modules, heavy

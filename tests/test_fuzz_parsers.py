@@ -235,11 +235,11 @@ def _timed_or_none(fmt: LogFormat, line: str) -> None:
 
 _VALUE_PARSERS = {
     "redact": lambda s: safe(s, 300),
-    "routes": lambda s: __import__("lpdoctor.analysis.routes", fromlist=["x"]).RouteCache().route("/" + s),
+    "routes": lambda s: __import__("lpdoctor.scan.routes", fromlist=["x"]).RouteCache().route("/" + s),
     "normalize_uri": lambda s: __import__("lpdoctor.dialects.nginx.locations", fromlist=["x"]).normalize_uri(s),
     "duration": lambda s: _swallow(lambda: __import__("lpdoctor.text.durations", fromlist=["x"]).parse_duration(s)),
     "hold-option": lambda s: _swallow(
-        lambda: __import__("lpdoctor.analysis.hold_specs", fromlist=["x"]).parse_hold_option("/p=" + s)
+        lambda: __import__("lpdoctor.chains.hold_specs", fromlist=["x"]).parse_hold_option("/p=" + s)
     ),
     "traefik-rule": lambda s: __import__("lpdoctor.dialects.traefik", fromlist=["x"]).evaluate_rule(
         "PathRegexp(`" + s[:2000] + "`)", "example.org", "/" + s

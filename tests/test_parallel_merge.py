@@ -16,18 +16,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.generate import generate
-from lpdoctor.analysis import parallel
-from lpdoctor.analysis.aggregate import RouteFilter, ScanAggregate
-from lpdoctor.analysis.parallel import line_starts, scan_inputs
-from lpdoctor.analysis.pipeline import aggregate_logs
-from lpdoctor.analysis.scan import ScanOptions, build_report
 from lpdoctor.cli import main
+from lpdoctor.commands.progress import ScanProgress
 from lpdoctor.logformats.base import LogFormat, Parsed
 from lpdoctor.logformats.registry import get_format
 from lpdoctor.model import ErrorEvent, ErrorKind, InputSummary
-from lpdoctor.progress import ScanProgress
 from lpdoctor.reporters import get_renderer
 from lpdoctor.reporters.sanitize import sanitized
+from lpdoctor.scan import parallel
+from lpdoctor.scan.aggregate import RouteFilter, ScanAggregate
+from lpdoctor.scan.parallel import line_starts, scan_inputs
+from lpdoctor.scan.pipeline import aggregate_logs
+from lpdoctor.scan.report import ScanOptions, build_report
 from lpdoctor.text.inputs import Span, iter_lines
 
 LINES = 40_000  # about 6.7 MB: over the 2 MiB a file needs before it is cut in pieces

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from lpdoctor.analysis.routes import normalize_path
 from lpdoctor.catalog.holds import HoldMatcher
 from lpdoctor.cli import main
+from lpdoctor.scan.routes import normalize_path
 from tests.logfactory import kv_line, long_poll_route, ordinary_traffic
 
 SYNC = "/_matrix/client/v3/sync?since=s72594_4483&timeout=30000"

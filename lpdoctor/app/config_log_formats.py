@@ -11,14 +11,14 @@ import os
 import re
 from collections.abc import Callable
 
-from lpdoctor.analysis.aggregate import DEFAULT_MAX_ROUTES, ScanAggregate
-from lpdoctor.analysis.pipeline import aggregate_file
 from lpdoctor.dialects.nginx.config import NginxConfig
 from lpdoctor.logformats.base import LogFormat
 from lpdoctor.logformats.logs import SNIFF_LINES, detect_format
 from lpdoctor.logformats.nginx_access import LogFormatError, make_custom_format
 from lpdoctor.logformats.registry import all_formats
 from lpdoctor.model import InputSummary
+from lpdoctor.scan.aggregate import DEFAULT_MAX_ROUTES, ScanAggregate
+from lpdoctor.scan.pipeline import aggregate_file
 from lpdoctor.text.inputs import InputError, iter_lines
 
 _ROTATION = re.compile(r"(?:\.gz|\.\d{1,4}|-\d{8,10})+$")

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from lpdoctor import catalog
-from lpdoctor.analysis.chain import RouteChain
 from lpdoctor.catalog.component_hops import catalog_entry, written
+from lpdoctor.chains.chain import RouteChain
 from lpdoctor.model import Finding, HopKind, Semantics, Severity, SourceLocation, Timeout
 from lpdoctor.model.hops import SCOPE_DEFAULT, SCOPE_GLOBAL, SCOPE_ROUTE, SCOPE_SERVER, HopFacts, ProxySource
 from lpdoctor.text.durations import fmt_s, nginx_time

@@ -21,7 +21,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 
-from lpdoctor.analysis.chain import RouteChain
+from lpdoctor.chains.chain import RouteChain
 from lpdoctor.checks.base import CheckModel, at, base_evidence, finding, render, wait_of
 from lpdoctor.model import Finding, Severity, Timeout
 from lpdoctor.text.durations import fmt_s

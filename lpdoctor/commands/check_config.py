@@ -6,14 +6,14 @@ import os
 
 import click
 
-from lpdoctor.analysis.aggregate import DEFAULT_MAX_ROUTES
-from lpdoctor.analysis.config_report import (
+from lpdoctor.app.config_report import (
     DEFAULT_CHAIN_FILE,
     ConfigCheckError,
     ConfigCheckOptions,
     build_config_report,
 )
 from lpdoctor.commands.common import EXIT_USAGE, emit, exit_code, fail, output_options, warn
+from lpdoctor.scan.aggregate import DEFAULT_MAX_ROUTES
 
 
 @click.command("check-config")

@@ -14,10 +14,10 @@ from typing import Any, TextIO
 
 import click
 
-from lpdoctor.analysis.aggregate import ScanAggregate
-from lpdoctor.analysis.parallel import gc_paused
 from lpdoctor.commands.common import fail, output_options, warn
 from lpdoctor.commands.scan import report_scan
+from lpdoctor.scan.aggregate import ScanAggregate
+from lpdoctor.scan.parallel import gc_paused
 
 PARTIAL_VERSION = 1
 MAX_PARTIAL_BYTES = 1 << 30

@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from lpdoctor.analysis.aggregate import DEFAULT_MAX_ROUTES, ScanAggregate
-from lpdoctor.analysis.parallel import gc_paused, scan_inputs
-from lpdoctor.analysis.scan import ScanOptions, build_report
 from lpdoctor.commands.common import EXIT_OK, EXIT_USAGE, emit, exit_code, fail, output_options, warn, write_atomically
+from lpdoctor.commands.progress import ScanProgress
 from lpdoctor.logformats.base import LogFormat
 from lpdoctor.logformats.nginx_access import LogFormatError, make_custom_format
 from lpdoctor.logformats.registry import all_formats, get_format
-from lpdoctor.progress import ScanProgress
+from lpdoctor.scan.aggregate import DEFAULT_MAX_ROUTES, ScanAggregate
+from lpdoctor.scan.parallel import gc_paused, scan_inputs
+from lpdoctor.scan.report import ScanOptions, build_report
 from lpdoctor.text.safety import redact
 
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ def scan_command(
     forced = _forced_format(input_format, log_format)
     config = None
     if nginx_conf:
-        from lpdoctor.analysis.config_report import (  # the config readers: only here
+        from lpdoctor.app.config_report import (  # the config readers: only here
             ConfigCheckError,
             scan_logs_with_config,
         )
@@ -176,7 +176,7 @@ def report_scan(
     with gc_paused():  # thousands of routes become endpoints, then their sanitised copies: no garbage in them
         report = build_report(agg, ScanOptions(margin_min_s=margin))
         if config is not None:
-            from lpdoctor.analysis.config_report import explain_with_config
+            from lpdoctor.app.config_report import explain_with_config
 
             explain_with_config(report, agg, config)
         emit(report, output_format, output)

@@ -494,3 +494,8 @@ def load_apache_config(path: str) -> ApacheConfig:
 
 def load(path: str) -> ApacheConfig:
     return load_apache_config(path)
+
+
+def load_source(path: str) -> RoutedSource:
+    """The dialect's entry point (:class:`lpdoctor.dialects.base.Dialect`): the file as a proxy source."""
+    return load(path).source()

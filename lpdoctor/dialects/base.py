@@ -20,12 +20,27 @@ import fnmatch
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from lpdoctor.model import InputSummary, Semantics, SourceLocation, Timeout
-from lpdoctor.model.hops import HopFacts
+from lpdoctor.model.hops import HopFacts, ProxySource
 from lpdoctor.text.inputs import stdin_text
 
 MAX_CONFIG_BYTES = 16 << 20
+
+
+class Dialect(Protocol):
+    """What a config dialect module gives the registry (:mod:`lpdoctor.dialects.registry`); a module conforms
+    by defining these two functions."""
+
+    def looks_like(self, name: str, text: str) -> bool:
+        """Whether a file named ``name`` (lower case, no folder) with ``text`` is in this dialect. Cheap; may raise
+        (the registry treats an exception as no)."""
+        ...
+
+    def load_source(self, path: str) -> ProxySource:
+        """Read ``path`` (``-``: stdin) as a proxy source. Raises a :class:`ConfigReadError` subclass."""
+        ...
 
 
 class ConfigReadError(Exception):

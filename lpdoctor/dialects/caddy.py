@@ -693,6 +693,11 @@ def load(path: str) -> CaddyConfig:
     return load_caddy_config(path)
 
 
+def load_source(path: str) -> RoutedSource:
+    """The dialect's entry point (:class:`lpdoctor.dialects.base.Dialect`): the file as a proxy source."""
+    return load(path).source()
+
+
 def every_proxy(config: CaddyConfig) -> Iterator[tuple[Site, Proxy]]:
     for site in config.sites:
         for proxy in site.proxies:

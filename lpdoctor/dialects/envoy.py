@@ -401,6 +401,11 @@ def load(path: str) -> EnvoyConfig:
     return load_envoy_config(path)
 
 
+def load_source(path: str) -> RoutedSource:
+    """The dialect's entry point (:class:`lpdoctor.dialects.base.Dialect`): the file as a proxy source."""
+    return load(path).source()
+
+
 def parse_envoy_config(text: str, file: str) -> EnvoyConfig:
     """Parse a bootstrap, config dump or xDS resources. Raises :class:`EnvoyConfigError` on invalid YAML."""
     try:

@@ -976,3 +976,8 @@ def _hop_facts(frontend: Proxy, backend: Proxy, catch_all: bool) -> HopFacts:
 def load(path: str) -> HaproxyConfig:
     """The reader's entry point for :func:`lpdoctor.dialects.registry.load_config_source`."""
     return load_haproxy_config(path)
+
+
+def load_source(path: str) -> RoutedSource:
+    """The dialect's entry point (:class:`lpdoctor.dialects.base.Dialect`): the file as a proxy source."""
+    return load(path).source()

@@ -1,7 +1,7 @@
 """The dialects ``check-config`` reads besides nginx, and how a file is dispatched to one by its content.
 
-A dialect module exposes ``looks_like(name, text) -> bool`` (a cheap, never-raising sniff) and
-``load(path)`` returning a configuration with ``.source()`` (a :class:`~lpdoctor.dialects.base.RoutedSource`).
+A dialect module is a :class:`~lpdoctor.dialects.base.Dialect`: ``looks_like(name, text)`` (a cheap sniff) and
+``load_source(path)``, the file as a :class:`~lpdoctor.model.hops.ProxySource`.
 To add a dialect: write its module, add it to :data:`DIALECTS` (sniffing order: most distinctive first), add its
 fixtures under tests/fixtures/configs/<kind>/ (tests/test_dialect_registry.py fails without them).
 """
@@ -9,14 +9,14 @@ fixtures under tests/fixtures/configs/<kind>/ (tests/test_dialect_registry.py fa
 from __future__ import annotations
 
 import os
-from types import ModuleType
 from typing import Any
 
 from lpdoctor.dialects import apache, caddy, envoy, haproxy, traefik
-from lpdoctor.dialects.base import ConfigReadError, RoutedSource, read_text
-from lpdoctor.dialects.sozune import config as sozune
+from lpdoctor.dialects.base import ConfigReadError, Dialect, read_text
+from lpdoctor.dialects.sozune import source as sozune
+from lpdoctor.model.hops import ProxySource
 
-DIALECTS: dict[str, ModuleType] = {
+DIALECTS: dict[str, Dialect] = {
     "sozune": sozune,
     "haproxy": haproxy,
     "envoy": envoy,
@@ -44,7 +44,7 @@ def sniff_config(path: str, text: str | None = None) -> str | None:
     return None
 
 
-def load_config_source(path: str, kind: str | None = None) -> RoutedSource:
+def load_config_source(path: str, kind: str | None = None) -> ProxySource:
     """Read ``path`` as the given (or sniffed) kind and return it as a proxy source.
 
     Raises :class:`ConfigReadError` (a subclass per reader) when the file is none of the known kinds or cannot
@@ -55,8 +55,7 @@ def load_config_source(path: str, kind: str | None = None) -> RoutedSource:
         raise ConfigReadError(
             "not a configuration lpdoctor reads (nginx, Sōzune, HAProxy, Traefik, Caddy, Envoy, Apache)", path
         )
-    source: RoutedSource = DIALECTS[kind].load(path).source()
-    return source
+    return DIALECTS[kind].load_source(path)
 
 
 def load_config_sources(items: list[tuple[str, str]]) -> list[Any]:

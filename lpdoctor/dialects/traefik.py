@@ -485,6 +485,11 @@ def load(path: str) -> TraefikConfig:
     return load_traefik_config([path])
 
 
+def load_source(path: str) -> RoutedSource:
+    """The dialect's entry point (:class:`lpdoctor.dialects.base.Dialect`): the file as a proxy source."""
+    return load(path).source()
+
+
 def add_traefik_text(config: TraefikConfig, text: str, file: str) -> None:
     config.files.append(file)
     if file.lower().endswith(".toml") or (not file.lower().endswith((".yml", ".yaml", ".json")) and _is_toml(text)):

@@ -29,7 +29,6 @@ from enum import Enum
 from urllib.parse import urlsplit
 
 from lpdoctor import catalog
-from lpdoctor.analysis.routes import normalize_path
 from lpdoctor.model import Endpoint, Finding, HopKind, Keepalive, Report, Severity
 from lpdoctor.probe.transport import (
     EOF_BEFORE_HEADERS,
@@ -40,6 +39,7 @@ from lpdoctor.probe.transport import (
     HoldParam,
     Measurement,
 )
+from lpdoctor.scan.routes import normalize_path
 from lpdoctor.text.durations import fmt_s, nginx_time
 
 INSTANT_S = 0.5  # failures faster than this refuse the request; they do not cut a hold

@@ -376,7 +376,7 @@ def _config_kind_check(kind: str) -> Callable[[str], None]:
         from lpdoctor.dialects.registry import DIALECTS
 
         try:
-            source = DIALECTS[kind].load(path).source()
+            source = DIALECTS[kind].load_source(path)
         except ConfigReadError as exc:
             one_line(str(exc))
             return
@@ -404,8 +404,8 @@ def render_everywhere(report: Any) -> None:
 
 
 def _scan_pipeline_check(path: str) -> None:
-    from lpdoctor.analysis.pipeline import aggregate_logs
-    from lpdoctor.analysis.scan import ScanOptions, build_report
+    from lpdoctor.scan.pipeline import aggregate_logs
+    from lpdoctor.scan.report import ScanOptions, build_report
 
     agg, errors = aggregate_logs([path])
     for e in errors:
@@ -416,7 +416,7 @@ def _scan_pipeline_check(path: str) -> None:
 
 
 def _check_config_pipeline_check(path: str) -> None:
-    from lpdoctor.analysis.config_report import ConfigCheckError, ConfigCheckOptions, build_config_report
+    from lpdoctor.app.config_report import ConfigCheckError, ConfigCheckOptions, build_config_report
 
     directory = os.path.dirname(path)
     chain = os.path.join(directory, "lpdoctor.yaml")
@@ -454,7 +454,7 @@ def _pipeline_config_seeds() -> list[Files]:
 
 
 def _real_scan(tmp: str) -> Any:
-    from lpdoctor.analysis.pipeline import aggregate_logs
+    from lpdoctor.scan.pipeline import aggregate_logs
 
     log = os.path.join(tmp, "access.log")
     with open(log, "w", encoding="utf-8") as fh:
@@ -475,8 +475,8 @@ def _partial_seeds() -> list[Files]:
 
 
 def _partial_check(path: str) -> None:
-    from lpdoctor.analysis.scan import ScanOptions, build_report
     from lpdoctor.commands.merge import PartialError, load_partial
+    from lpdoctor.scan.report import ScanOptions, build_report
 
     try:
         agg = load_partial(path)
@@ -492,8 +492,8 @@ def _scan_report_seeds() -> list[Files]:
     import json
     import tempfile
 
-    from lpdoctor.analysis.scan import ScanOptions, build_report
     from lpdoctor.reporters.json_report import report_dict
+    from lpdoctor.scan.report import ScanOptions, build_report
 
     with tempfile.TemporaryDirectory() as tmp:
         report = build_report(_real_scan(tmp), ScanOptions())
@@ -501,7 +501,7 @@ def _scan_report_seeds() -> list[Files]:
 
 
 def _from_scan_check(path: str) -> None:
-    from lpdoctor.analysis.hold_specs import SpecError, endpoint_specs, scan_file_endpoints
+    from lpdoctor.chains.hold_specs import SpecError, endpoint_specs, scan_file_endpoints
 
     try:
         endpoints = scan_file_endpoints(path)
@@ -534,7 +534,7 @@ def _duration_check(text: str) -> None:
 
 
 def _hold_check(text: str) -> None:
-    from lpdoctor.analysis.hold_specs import SpecError, parse_hold_option
+    from lpdoctor.chains.hold_specs import SpecError, parse_hold_option
 
     spec = _expect(lambda: parse_hold_option(text), (SpecError,))
     if spec is not None:
@@ -553,8 +553,8 @@ def _probe_args_check(text: str) -> None:
 
 
 def _route_check(text: str) -> None:
-    from lpdoctor.analysis.routes import RouteCache, normalize_path, split_target
     from lpdoctor.dialects.nginx.locations import normalize_uri
+    from lpdoctor.scan.routes import RouteCache, normalize_path, split_target
 
     path, _ = split_target(text)
     assert isinstance(normalize_path(path), str)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -33,9 +32,6 @@ from lpdoctor.dialects.sozune.routes import LabelProblem, Setting, SozuneRoute
 from lpdoctor.model import Severity, SourceLocation
 from lpdoctor.text.durations import DurationError, parse_duration
 from lpdoctor.text.inputs import stdin_text
-
-if TYPE_CHECKING:
-    from lpdoctor.dialects.sozune.source import SozuneSource
 
 MAX_CONFIG_BYTES = 32 << 20
 MAX_MERGE_DEPTH = 8
@@ -56,12 +52,6 @@ class SozuneConfig:
     routes: list[SozuneRoute] = field(default_factory=list)
     problems: list[LabelProblem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-
-    def source(self) -> SozuneSource:
-        """This configuration as a proxy source for check-config (:mod:`lpdoctor.dialects.sozune.source`)."""
-        from lpdoctor.dialects.sozune.source import SozuneSource
-
-        return SozuneSource(self)
 
 
 # ---- reading
@@ -114,13 +104,8 @@ def sniff_sozune_yaml(text: str) -> str | None:
 
 
 def looks_like(name: str, text: str) -> bool:
-    """The check-config dispatch hook (:func:`lpdoctor.dialects.registry.sniff_config`)."""
+    """Whether a file is Sōzune's (the dialect's sniff: :func:`lpdoctor.dialects.registry.sniff_config`)."""
     return name.endswith((".yml", ".yaml")) and sniff_sozune_yaml(text) is not None
-
-
-def load(path: str) -> SozuneConfig:
-    """The check-config dispatch hook: :func:`load_sozune_config`."""
-    return load_sozune_config(path)
 
 
 def is_sozune_config(path: str) -> bool:

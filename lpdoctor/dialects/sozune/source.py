@@ -20,7 +20,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from lpdoctor.dialects.app_servers import discover_app_servers
-from lpdoctor.dialects.sozune.config import SozuneConfig
+from lpdoctor.dialects.sozune.config import SozuneConfig, load_sozune_config
+from lpdoctor.dialects.sozune.config import looks_like as looks_like
 from lpdoctor.dialects.sozune.routes import (
     SOZU_FRONT_TIMEOUT_S,
     SozuneRoute,
@@ -215,3 +216,8 @@ def _compose_backends(config: SozuneConfig) -> dict[str, list[HopFacts]]:
         if context and context.startswith("service "):
             out.setdefault(context[len("service ") :], []).append(facts)
     return out
+
+
+def load_source(path: str) -> SozuneSource:
+    """The dialect's entry point (:class:`lpdoctor.dialects.base.Dialect`): the file as a proxy source."""
+    return SozuneSource(load_sozune_config(path))

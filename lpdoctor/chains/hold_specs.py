@@ -1,4 +1,4 @@
-"""Where long-poll routes and their holds come from, each turned into :class:`~lpdoctor.analysis.chain.HoldSpec`.
+"""Where long-poll routes and their holds come from, each turned into :class:`~lpdoctor.chains.chain.HoldSpec`.
 
 ``--hold ROUTE=DURATION``, chain-file routes, a scan's JSON endpoints, endpoints found in logs given in the same
 run, and the known-protocol catalog. Chain-file routes also overlay their hops (client, edges, app ...) on
@@ -11,11 +11,11 @@ import json
 import math
 from typing import Any
 
-from lpdoctor.analysis.chain import HoldSpec
-from lpdoctor.analysis.protocol_routes import known_holds
-from lpdoctor.analysis.routes import split_target
+from lpdoctor.chains.chain import HoldSpec
+from lpdoctor.chains.protocol_routes import known_holds
 from lpdoctor.dialects.chain_file import ChainFile, RouteSpec
 from lpdoctor.model import Endpoint, Hold, SourceLocation
+from lpdoctor.scan.routes import split_target
 from lpdoctor.text.durations import DurationError, parse_duration
 
 

@@ -1,13 +1,13 @@
 """The compiled fast path for the commonest logs: nginx ``combined``, with or without the positional timing tail.
 
 Reading a line in Python costs about 11 µs; a big log has millions. For the formats whose :class:`LogFormat`
-names a ``fast`` shape, the C scanner (``lpdoctor/analysis/_combined_fast.c``) reads the blocks instead. It
+names a ``fast`` shape, the C scanner (``lpdoctor/scan/_combined_fast.c``) reads the blocks instead. It
 decides nothing itself: it groups the lines that the Python code would treat alike — same route (it asks
-:func:`~lpdoctor.analysis.routes.segment_template` once per distinct segment), method, status, upstream status
+:func:`~lpdoctor.scan.routes.segment_template` once per distinct segment), method, status, upstream status
 and requested hold (it asks :class:`~lpdoctor.catalog.holds.HoldMatcher`, once per route and distinct
 value of the parameters the hold depends on) — and counts each group's request
 and upstream times. Here, the first line of each group goes through the format's own Python parser and the
-aggregate's own :meth:`~lpdoctor.analysis.aggregate.ScanAggregate.add_request`, once for the whole group.
+aggregate's own :meth:`~lpdoctor.scan.aggregate.ScanAggregate.add_request`, once for the whole group.
 Lines of any other shape go through the Python parser one by one, in their place. The aggregate is the one
 the Python path gives (tests/test_fastpath.py compares them on the same logs).
 
@@ -21,16 +21,16 @@ import os
 from collections.abc import Iterator
 from typing import cast
 
-from lpdoctor.analysis.aggregate import ScanAggregate
-from lpdoctor.analysis.routes import normalize_path, segment_template
 from lpdoctor.catalog.holds import HoldMatcher, RequestedHold
 from lpdoctor.logformats.base import LogFormat
 from lpdoctor.logformats.logs import parse_line, read_line
 from lpdoctor.model import ErrorEvent, InputSummary, RequestRecord
+from lpdoctor.scan.aggregate import ScanAggregate
+from lpdoctor.scan.routes import normalize_path, segment_template
 from lpdoctor.text.inputs import decode_line
 
 try:
-    from lpdoctor.analysis import _combined_fast
+    from lpdoctor.scan import _combined_fast
 except ImportError:  # pragma: no cover - only where the extension could not be built
     _combined_fast = None  # type: ignore[assignment]
 

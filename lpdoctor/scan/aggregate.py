@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from lpdoctor.analysis.routes import RouteCache, split_target
 from lpdoctor.catalog.holds import HoldMatcher, RequestedHold
 from lpdoctor.model import ErrorEvent, ErrorKind, InputSummary, Outcome, RequestRecord
+from lpdoctor.scan.routes import RouteCache, split_target
 
 DEFAULT_MAX_ROUTES = 5000
 OVERFLOW_ROUTE = "(other routes)"
@@ -463,7 +463,7 @@ class ScanAggregate:
     def __init__(
         self, max_routes: int = DEFAULT_MAX_ROUTES, admit: frozenset[str] | None = None, track_refused: bool = False
     ) -> None:
-        """For pieces of a file scanned apart (see :mod:`~lpdoctor.analysis.parallel`): ``track_refused`` keeps
+        """For pieces of a file scanned apart (see :mod:`~lpdoctor.scan.parallel`): ``track_refused`` keeps
         the routes turned away at the cap in :attr:`refused`, and ``admit``, when given, is the exact set of
         routes to keep instead of the first ``max_routes``."""
         self.max_routes = max_routes

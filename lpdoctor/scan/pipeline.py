@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from lpdoctor.analysis import fastpath
-from lpdoctor.analysis.aggregate import DEFAULT_MAX_ROUTES, ScanAggregate
 from lpdoctor.logformats.base import LogFormat
 from lpdoctor.logformats.logs import open_log, parse_blocks
+from lpdoctor.scan import fastpath
+from lpdoctor.scan.aggregate import DEFAULT_MAX_ROUTES, ScanAggregate
 from lpdoctor.text.inputs import InputError, Progress, Span
 
 

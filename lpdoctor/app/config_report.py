@@ -8,10 +8,10 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from lpdoctor.analysis.aggregate import DEFAULT_MAX_ROUTES, ScanAggregate
-from lpdoctor.analysis.chain import ChainInputs, HoldSpec, RouteChain, build_chains
-from lpdoctor.analysis.evidence import confirm_config_findings, explain_log_findings, locate_routes
-from lpdoctor.analysis.hold_specs import (
+from lpdoctor.app.config_log_formats import aggregate_with_config
+from lpdoctor.chains.chain import ChainInputs, HoldSpec, RouteChain, build_chains
+from lpdoctor.chains.evidence import confirm_config_findings, explain_log_findings, locate_routes
+from lpdoctor.chains.hold_specs import (
     SpecError,
     apply_overlays,
     catalog_specs,
@@ -20,9 +20,6 @@ from lpdoctor.analysis.hold_specs import (
     parse_hold_option,
     scan_file_endpoints,
 )
-from lpdoctor.analysis.pipeline import aggregate_logs
-from lpdoctor.analysis.scan import ScanOptions, build_report
-from lpdoctor.app.config_log_formats import aggregate_with_config
 from lpdoctor.dialects.app_servers import Discovery, discover_app_servers
 from lpdoctor.dialects.base import ConfigReadError
 from lpdoctor.dialects.chain_file import ChainFile, ChainFileError, load_chain_file
@@ -33,6 +30,9 @@ from lpdoctor.dialects.registry import load_config_sources, sniff_config
 from lpdoctor.logformats.base import LogFormat
 from lpdoctor.model import Endpoint, InputSummary, Report
 from lpdoctor.model.hops import HopFacts, ProxySource
+from lpdoctor.scan.aggregate import DEFAULT_MAX_ROUTES, ScanAggregate
+from lpdoctor.scan.pipeline import aggregate_logs
+from lpdoctor.scan.report import ScanOptions, build_report
 
 DEFAULT_CHAIN_FILE = "lpdoctor.yaml"
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")

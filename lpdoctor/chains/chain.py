@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from lpdoctor.analysis.protocol_routes import served_by
-from lpdoctor.analysis.routes import normalize_path
+from lpdoctor.chains.protocol_routes import served_by
 from lpdoctor.dialects.chain_file import Hops
 from lpdoctor.model import Chain, Hold, Keepalive, SourceLocation
 from lpdoctor.model.hops import HopFacts, ProxySource
+from lpdoctor.scan.routes import normalize_path
 
 # Which hold wins when several sources name the same route (lower first).
 HOLD_PRIORITY = {"option": 0, "chain-file": 1, "scan": 2, "observed": 2, "query": 2, "protocol": 3}

@@ -18,8 +18,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from lpdoctor.analysis.aggregate import Histogram, RouteStats
 from lpdoctor.model import HopKind, Outcome
+from lpdoctor.scan.aggregate import Histogram, RouteStats
 
 INSTANT_S = 0.5  # failures faster than this are refusals (no live upstreams ...), not cuts of a hold
 MIN_FAILURES = 3

@@ -6,9 +6,9 @@ import math
 from dataclasses import dataclass
 
 from lpdoctor import catalog
-from lpdoctor.analysis.aggregate import OVERFLOW_ROUTE, Histogram, RouteStats, ScanAggregate
-from lpdoctor.analysis.cutoff import Cut, densest_window, infer_cut, tolerance
 from lpdoctor.model import Endpoint, Finding, HopKind, Outcome, Report, Severity
+from lpdoctor.scan.aggregate import OVERFLOW_ROUTE, Histogram, RouteStats, ScanAggregate
+from lpdoctor.scan.cutoff import Cut, densest_window, infer_cut, tolerance
 from lpdoctor.text.durations import fmt_s, nginx_time
 
 MIN_LONG_POLL_HOLD_S = 1.0

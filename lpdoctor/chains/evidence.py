@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lpdoctor.analysis.aggregate import OVERFLOW_ROUTE, RouteStats, ScanAggregate
-from lpdoctor.analysis.routes import split_target
 from lpdoctor.catalog.component_hops import written
 from lpdoctor.model import Finding, HopKind, Outcome, Report, SourceLocation
 from lpdoctor.model.hops import HopFacts, ProxySource
+from lpdoctor.scan.aggregate import OVERFLOW_ROUTE, RouteStats, ScanAggregate
+from lpdoctor.scan.routes import split_target
 from lpdoctor.text.durations import fmt_s
 
 LOG_RULES = ("hold-cut", "retry-multiplies-wait")

@@ -11,7 +11,7 @@ come out as in a single process. Two cases need more than a merge, and get it:
   exactly those;
 - a file with error-log lines is scanned whole (what an error line adds can depend on the requests before it).
 
-:func:`scan_inputs` is :func:`~lpdoctor.analysis.pipeline.aggregate_logs` with ``jobs``; with one job it is
+:func:`scan_inputs` is :func:`~lpdoctor.scan.pipeline.aggregate_logs` with ``jobs``; with one job it is
 the same loop in this process.
 """
 
@@ -30,11 +30,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from lpdoctor import catalog
-from lpdoctor.analysis.aggregate import DEFAULT_MAX_ROUTES, OVERFLOW_ROUTE, ScanAggregate
-from lpdoctor.analysis.pipeline import aggregate_file
 from lpdoctor.logformats.base import LogFormat
 from lpdoctor.logformats.logs import detect_file_format
 from lpdoctor.model import InputSummary
+from lpdoctor.scan.aggregate import DEFAULT_MAX_ROUTES, OVERFLOW_ROUTE, ScanAggregate
+from lpdoctor.scan.pipeline import aggregate_file
 from lpdoctor.text.inputs import InputError, Progress, Span
 
 AUTO_PARALLEL_BYTES = 32 << 20  # below this much input, worker processes cost more than they save
@@ -356,7 +356,7 @@ def scan_inputs(
     pieces: int | None = None,
     progress: Progress | None = None,
 ) -> tuple[ScanAggregate, list[str]]:
-    """Scan every input as :func:`~lpdoctor.analysis.pipeline.aggregate_logs` does, on ``jobs`` processes.
+    """Scan every input as :func:`~lpdoctor.scan.pipeline.aggregate_logs` does, on ``jobs`` processes.
 
     ``jobs`` None: every core when the inputs hold more than :data:`AUTO_PARALLEL_BYTES`, else one.
     ``pieces``: how many pieces a big file is cut into (default: ``jobs``). ``progress`` hears

@@ -1,4 +1,4 @@
-"""Types of the compiled fast path (lpdoctor/analysis/_combined_fast.c); see lpdoctor/analysis/fastpath.py."""
+"""Types of the compiled fast path (lpdoctor/scan/_combined_fast.c); see lpdoctor/scan/fastpath.py."""
 
 from collections.abc import Callable, Iterable
 

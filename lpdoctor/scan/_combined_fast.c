@@ -1,11 +1,11 @@
 /*
- * lpdoctor.analysis._combined_fast: the fast path for the commonest access logs, nginx `combined` with or
+ * lpdoctor.scan._combined_fast: the fast path for the commonest access logs, nginx `combined` with or
  * without the ` $request_time $upstream_response_time $upstream_status` tail (formats nginx-combined and
  * nginx-timing).
  *
  * It decides nothing. It only checks that a line has exactly the common shape, and groups the lines that
  * lpdoctor's own Python code would treat alike: same route (segment templates come from
- * lpdoctor.analysis.routes.segment_template, called once per distinct segment), same method, status and
+ * lpdoctor.scan.routes.segment_template, called once per distinct segment), same method, status and
  * upstream status, same requested hold (from a Python callback), keeping every group's first line (the
  * Python parser reads it) and how many lines had each request and upstream time. A line of any other shape
  * stops the scan at that line, and the Python parser reads it. analysis/fastpath.py turns the groups back
@@ -991,7 +991,7 @@ static PyGetSetDef Scanner_getset[] = {
 };
 
 static PyTypeObject ScannerType = {
-    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "lpdoctor.analysis._combined_fast.Scanner",
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "lpdoctor.scan._combined_fast.Scanner",
     .tp_basicsize = sizeof(Scanner),
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "Groups nginx combined(+timing) lines that lpdoctor treats alike.",

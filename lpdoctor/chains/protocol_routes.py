@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from lpdoctor.analysis.routes import split_target
 from lpdoctor.catalog.holds import HoldMatcher, RequestedHold
+from lpdoctor.scan.routes import split_target
 
 
 @dataclass(frozen=True, slots=True)

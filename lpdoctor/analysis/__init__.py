@@ -1,1 +1,0 @@
-"""Analysis: long-poll detection, cut-off inference and chain checks, over the model."""
