@@ -9,10 +9,11 @@ import pytest
 from lpdoctor.catalog import rule_docs
 from lpdoctor.chains.chain import HoldSpec, RouteChain
 from lpdoctor.checks import CHECKS, RULE_IDS, merge, run_checks
-from lpdoctor.checks.base import CheckModel, judge, keepalive_reaches, suggest, wait_of
+from lpdoctor.checks.base import CheckModel, keepalive_reaches, wait_of
 from lpdoctor.checks.keepalive_1xx import interim_count
 from lpdoctor.model import Chain, Hold, Hop, HopKind, Keepalive, Semantics, Severity, SourceLocation, Timeout
 from lpdoctor.model.hops import HopFacts, RetryFacts, Setting
+from lpdoctor.model.margin import judge, suggest
 
 IDLE, TOTAL, HEADERS = Semantics.IDLE, Semantics.TOTAL, Semantics.UNTIL_HEADERS
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from lpdoctor.chains.protocol_routes import served_by
 from lpdoctor.dialects.chain_file import Hops
 from lpdoctor.model import Chain, Hold, Keepalive, SourceLocation
+from lpdoctor.model import margin as margins
 from lpdoctor.model.hops import HopFacts, ProxySource
 from lpdoctor.scan.routes import normalize_path
 
@@ -49,8 +50,7 @@ class RouteChain:
     spec: HoldSpec
     chain: Chain
     facts: list[HopFacts]
-    margin_min_s: float = 5.0
-    margin_frac: float = 0.10
+    margin_min_s: float = margins.MIN_S
 
     @property
     def hold_s(self) -> float:
@@ -63,7 +63,7 @@ class RouteChain:
         return self.chain.route
 
     def margin(self, seconds: float) -> float:
-        return max(self.margin_min_s, self.margin_frac * seconds)
+        return margins.margin(seconds, self.margin_min_s)
 
     def proxies(self) -> list[HopFacts]:
         return [f for f in self.facts if f.hop.kind.value == "proxy"]
@@ -76,7 +76,7 @@ class ChainInputs:
     defaults: Hops = field(default_factory=Hops)
     app_hops: list[HopFacts] = field(default_factory=list)  # discovered with --app: every route
     discovered: dict[str, list[HopFacts]] = field(default_factory=dict)  # app_from path -> hops
-    margin_min_s: float = 5.0
+    margin_min_s: float = margins.MIN_S
 
 
 def merge_specs(specs: list[HoldSpec]) -> list[HoldSpec]:

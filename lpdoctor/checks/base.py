@@ -11,6 +11,7 @@ from lpdoctor.catalog.component_hops import catalog_entry, written
 from lpdoctor.chains.chain import RouteChain
 from lpdoctor.model import Finding, HopKind, Semantics, Severity, SourceLocation, Timeout
 from lpdoctor.model.hops import SCOPE_DEFAULT, SCOPE_GLOBAL, SCOPE_ROUTE, SCOPE_SERVER, HopFacts, ProxySource
+from lpdoctor.model.margin import judge, suggest
 from lpdoctor.text.durations import fmt_s, nginx_time
 
 MAX_1XX_GO = 5  # net/http transport.go: max1xxResponses = 5 ("too many 1xx informational responses")
@@ -59,20 +60,6 @@ def wait_of(rc: RouteChain, index: int, t: Timeout) -> Wait | None:
     if t.semantics == Semantics.UNTIL_HEADERS and ka.kind == "bytes":
         return None  # the headers went out before the first heartbeat byte
     return hold
-
-
-def judge(value: float, wait: float, margin: float) -> Severity | None:
-    """Error when the timer fires at or before ``wait``; warning when within ``margin`` after it."""
-    if value <= wait:
-        return Severity.ERROR
-    if value < wait + margin:
-        return Severity.WARNING
-    return None
-
-
-def suggest(wait: float, margin: float) -> float:
-    """A value that clears ``wait`` by the margin, rounded up to 5 s."""
-    return float(math.ceil((wait + margin) / 5.0) * 5)
 
 
 def default_entry(t: Timeout) -> catalog.ComponentTimeout | None:

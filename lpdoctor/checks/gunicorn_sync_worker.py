@@ -19,8 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lpdoctor.checks.base import CheckModel, at, base_evidence, finding, judge, render, suggest
+from lpdoctor.checks.base import CheckModel, at, base_evidence, finding, render
 from lpdoctor.model import Finding, Severity
+from lpdoctor.model.margin import judge, suggest
 from lpdoctor.text.durations import fmt_s
 
 RULE_ID = "gunicorn-sync-worker"

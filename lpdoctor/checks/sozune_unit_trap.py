@@ -21,10 +21,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lpdoctor.checks.base import CheckModel, suggest
+from lpdoctor.checks.base import CheckModel
 from lpdoctor.dialects.sozune.routes import UNIT_TRAP_THRESHOLD, fix_for
 from lpdoctor.dialects.sozune.source import SozuneSource
 from lpdoctor.model import Finding, HopKind, Severity
+from lpdoctor.model.margin import suggest
 from lpdoctor.text.durations import fmt_s
 
 RULE_ID = "timeout-unit-trap"

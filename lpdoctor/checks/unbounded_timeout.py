@@ -27,8 +27,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lpdoctor.checks.base import CheckModel, at, base_evidence, finding, render, suggest
+from lpdoctor.checks.base import CheckModel, at, base_evidence, finding, render
 from lpdoctor.model import Finding, HopKind, Severity
+from lpdoctor.model.margin import suggest
 from lpdoctor.text.durations import fmt_s
 
 RULE_ID = "unbounded-timeout"

@@ -26,9 +26,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lpdoctor.catalog.component_hops import ZERO_IS_ZERO
-from lpdoctor.checks.base import CheckModel, at, base_evidence, default_entry, finding, render, suggest, written
+from lpdoctor.checks.base import CheckModel, at, base_evidence, default_entry, finding, render, written
 from lpdoctor.model import Finding, Severity, Timeout
 from lpdoctor.model.hops import HopFacts
+from lpdoctor.model.margin import suggest
 from lpdoctor.text.durations import fmt_s
 
 RULE_ID = "zero-timeout"

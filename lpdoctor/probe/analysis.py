@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 from lpdoctor import catalog
 from lpdoctor.model import Endpoint, Finding, HopKind, Keepalive, Report, Severity
+from lpdoctor.model import margin as margins
 from lpdoctor.probe.transport import (
     EOF_BEFORE_HEADERS,
     EOF_IN_BODY,
@@ -496,11 +497,11 @@ class ProbeTarget:
 
 
 def _margin(hold_s: float) -> float:
-    return max(5.0, 0.10 * hold_s)
+    return margins.margin(hold_s)
 
 
 def _suggest(hold_s: float) -> float:
-    return float(math.ceil((hold_s + _margin(hold_s)) / 5.0) * 5)
+    return margins.suggest(hold_s, _margin(hold_s))
 
 
 def route_of(url: str) -> str:

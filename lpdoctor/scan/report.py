@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from lpdoctor import catalog
 from lpdoctor.model import Endpoint, Finding, HopKind, Outcome, Report, Severity
+from lpdoctor.model import margin as margins
 from lpdoctor.scan.aggregate import OVERFLOW_ROUTE, Histogram, RouteStats, ScanAggregate
 from lpdoctor.scan.cutoff import Cut, densest_window, infer_cut, tolerance
 from lpdoctor.text.durations import fmt_s, nginx_time
@@ -17,11 +18,10 @@ HISTOGRAM_ROUTES = 8
 
 @dataclass(frozen=True)
 class ScanOptions:
-    margin_min_s: float = 5.0
-    margin_frac: float = 0.10
+    margin_min_s: float = margins.MIN_S
 
     def margin(self, hold_s: float) -> float:
-        return max(self.margin_min_s, self.margin_frac * hold_s)
+        return margins.margin(hold_s, self.margin_min_s)
 
 
 @dataclass
@@ -118,7 +118,7 @@ def classify(rs: RouteStats) -> LongPollView:
 
 def _suggest(hold: float | None, cut: Cut, opts: ScanOptions) -> float:
     base = hold if hold is not None else (cut.seconds or 30.0)
-    return float(math.ceil((base + opts.margin(base)) / 5.0) * 5)
+    return margins.suggest(base, opts.margin(base))
 
 
 def _component(rs: RouteStats) -> str:
