@@ -158,6 +158,14 @@ def default_timeout(component: str, setting: str) -> ComponentTimeout:
         raise CatalogError(f"no default for {component} {setting} in rules/components.yaml") from exc
 
 
+def default_seconds(component: str, setting: str) -> float:
+    """The default of a timer that has one (``rules/components.yaml``): the one place dialects take it from."""
+    value = default_timeout(component, setting).value_s
+    if value is None:
+        raise CatalogError(f"{component} {setting} has no default value in rules/components.yaml")
+    return value
+
+
 @functools.lru_cache(maxsize=1)
 def rule_docs() -> dict[str, RuleDoc]:
     out: dict[str, RuleDoc] = {}

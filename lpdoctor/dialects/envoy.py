@@ -27,6 +27,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from lpdoctor.catalog import default_seconds
 from lpdoctor.dialects.base import (
     ConfigReadError,
     Frontend,
@@ -43,8 +44,8 @@ from lpdoctor.text.durations import fmt_s
 from lpdoctor.text.safety import untrusted_match
 
 COMPONENT = "envoy"
-DEFAULT_ROUTE_TIMEOUT_S = 15.0
-DEFAULT_STREAM_IDLE_S = 300.0
+DEFAULT_ROUTE_TIMEOUT_S = default_seconds("envoy", "route timeout")
+DEFAULT_STREAM_IDLE_S = default_seconds("envoy", "stream_idle_timeout")
 DEFAULT_CONNECT_TIMEOUT_S = 5.0
 HCM_NAMES = ("envoy.filters.network.http_connection_manager", "envoy.http_connection_manager")
 _RETRY_ON_TIMEOUT = {"5xx", "gateway-error"}

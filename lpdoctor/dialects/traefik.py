@@ -35,6 +35,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from lpdoctor.catalog import default_seconds
 from lpdoctor.dialects.base import (
     ConfigReadError,
     Frontend,
@@ -51,7 +52,7 @@ from lpdoctor.text.durations import fmt_s
 from lpdoctor.text.safety import untrusted_match
 
 COMPONENT = "traefik"
-DEFAULT_READ_TIMEOUT_S = 60.0  # v2.11.2+ and v3; 0 (none) in v2.10.x, v2.11.0, v2.11.1
+DEFAULT_READ_TIMEOUT_S = default_seconds("traefik", "readTimeout")  # v2.11.2+, v3; 0 in v2.10.x-v2.11.1
 DEFAULT_IDLE_TIMEOUT_S = 180.0
 DEFAULT_DIAL_TIMEOUT_S = 30.0
 DEFAULT_IDLE_CONN_TIMEOUT_S = 90.0

@@ -42,6 +42,7 @@ from typing import Any
 import crossplane
 import crossplane.analyzer
 
+from lpdoctor.catalog import default_seconds
 from lpdoctor.model import Semantics, SourceLocation, Timeout
 from lpdoctor.text.durations import DurationError, parse_nginx_time
 from lpdoctor.text.inputs import stdin_text
@@ -51,11 +52,11 @@ COMPONENT = "nginx"
 # Modules whose *_pass hands a request to an upstream; each has its own timeout family.
 PASS_KINDS: tuple[str, ...] = ("proxy", "fastcgi", "uwsgi", "scgi", "grpc")
 
-DEFAULT_UPSTREAM_TIMEOUT_S = 60.0  # *_read_timeout, *_send_timeout, *_connect_timeout
-DEFAULT_SEND_TIMEOUT_S = 60.0
-DEFAULT_KEEPALIVE_TIMEOUT_S = 75.0
+DEFAULT_UPSTREAM_TIMEOUT_S = default_seconds("nginx", "proxy_read_timeout")  # *_read/_send/_connect_timeout
+DEFAULT_SEND_TIMEOUT_S = default_seconds("nginx", "send_timeout")
+DEFAULT_KEEPALIVE_TIMEOUT_S = default_seconds("nginx", "keepalive_timeout")
 DEFAULT_NEXT_UPSTREAM = ("error", "timeout")
-DEFAULT_UPSTREAM_KEEPALIVE_TIMEOUT_S = 60.0
+DEFAULT_UPSTREAM_KEEPALIVE_TIMEOUT_S = default_seconds("nginx", "upstream_keepalive_timeout")
 DEFAULT_MAX_FAILS = 1
 DEFAULT_FAIL_TIMEOUT_S = 10.0
 

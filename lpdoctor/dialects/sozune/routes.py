@@ -19,9 +19,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from lpdoctor.catalog import default_seconds
 from lpdoctor.model import Hop, HopKind, Semantics, Severity, SourceLocation, Timeout
 
-DEFAULT_BACKEND_TIMEOUT_S = 30.0
+DEFAULT_BACKEND_TIMEOUT_S = default_seconds("sozune", "backendTimeout")
 SOZU_BACK_TIMEOUT_S = 30.0  # sozu command/src/config.rs (2.1.0) DEFAULT_BACK_TIMEOUT
 SOZU_H2_STREAM_IDLE_S = 30.0  # sozu 82338600: max(30, back_timeout)
 SOZU_FRONT_TIMEOUT_S = 60.0
