@@ -645,7 +645,7 @@ def all_targets() -> list[Target]:
                 check=_log_check(fmt),
                 limit_s=5.0,
                 slow_s=0.5,
-                modules=(module.rsplit(".", 1)[-1],),
+                modules=(module.removeprefix("lpdoctor."),),
             )
         )
     targets += [
@@ -655,21 +655,37 @@ def all_targets() -> list[Target]:
             nginx_seeds,
             _nginx_check,
             multiline=True,
-            modules=("nginx_config", "nginx_locations"),
+            modules=("dialects.nginx.config", "dialects.nginx.locations", "dialects.nginx.source"),
         ),
         Target(
-            "config:ingress-nginx", "files", ingress_seeds, _ingress_check, multiline=True, modules=("ingress_nginx",)
+            "config:ingress-nginx",
+            "files",
+            ingress_seeds,
+            _ingress_check,
+            multiline=True,
+            modules=("dialects.nginx.ingress",),
         ),
-        Target("config:chain-file", "files", chain_seeds, _chain_check, multiline=True, modules=("chain_file",)),
-        Target("config:app-servers", "files", app_seeds, _app_check, multiline=True, modules=("app_servers",)),
+        Target(
+            "config:chain-file", "files", chain_seeds, _chain_check, multiline=True, modules=("dialects.chain_file",)
+        ),
+        Target("config:app-servers", "files", app_seeds, _app_check, multiline=True, modules=("dialects.app_servers",)),
     ]
     for kind, modules in (
-        ("haproxy", ("haproxy_config",)),
-        ("traefik", ("traefik_config",)),
-        ("caddy", ("caddy_config",)),
-        ("envoy", ("envoy_config",)),
-        ("apache", ("apache_config",)),
-        ("sozune", ("sozune_config", "sozune_labels", "sozune_routes", "config_routes")),
+        ("haproxy", ("dialects.haproxy", "dialects.registry")),
+        ("traefik", ("dialects.traefik",)),
+        ("caddy", ("dialects.caddy",)),
+        ("envoy", ("dialects.envoy",)),
+        ("apache", ("dialects.apache",)),
+        (
+            "sozune",
+            (
+                "dialects.sozune.config",
+                "dialects.sozune.labels",
+                "dialects.sozune.routes",
+                "dialects.sozune.source",
+                "dialects.base",
+            ),
+        ),
     ):
         targets.append(
             Target(
@@ -683,21 +699,21 @@ def all_targets() -> list[Target]:
         )
     targets += [
         Target("pipeline:scan", "files", _pipeline_scan_seeds, _scan_pipeline_check, limit_s=30.0, slow_s=8.0,
-               multiline=True, modules=("logs", "inputs")),
+               multiline=True, modules=("logformats.logs", "text.inputs")),
         Target("pipeline:check-config", "files", _pipeline_config_seeds, _check_config_pipeline_check, limit_s=30.0,
-               slow_s=8.0, multiline=True, modules=("config_log_formats",)),
+               slow_s=8.0, multiline=True, modules=("app.config_log_formats",)),
         Target("input:partial", "files", _partial_seeds, _partial_check, limit_s=30.0, slow_s=8.0, multiline=True),
         Target("input:from-scan", "files", _scan_report_seeds, _from_scan_check, multiline=True),
         Target("value:duration", "text", lambda: _TEXT_SEEDS["duration"], _duration_check, slow_s=0.2),
         Target("value:hold", "text", lambda: _TEXT_SEEDS["hold"], _hold_check, slow_s=0.2),
         Target("value:probe-args", "text", lambda: _TEXT_SEEDS["probe"], _probe_args_check, slow_s=0.5,
-               modules=("probe",)),
+               modules=("probe.transport",)),
         Target("value:route", "text", lambda: _TEXT_SEEDS["route"], _route_check, slow_s=0.5),
         Target("value:safety", "text", lambda: _TEXT_SEEDS["safety"], _safety_check, slow_s=0.5),
         Target("value:sozune-labels", "text", lambda: _TEXT_SEEDS["sozune-labels"], _sozune_labels_check,
-               slow_s=0.5, modules=("sozune_labels",)),
+               slow_s=0.5, modules=("dialects.sozune.labels",)),
         Target("value:traefik-rule", "text", lambda: _TEXT_SEEDS["traefik-rule"], _traefik_rule_check,
-               slow_s=0.5, modules=("traefik_config",)),
+               slow_s=0.5, modules=("dialects.traefik",)),
     ]  # fmt: skip
     return targets
 
