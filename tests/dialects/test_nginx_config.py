@@ -34,7 +34,7 @@ from lpdoctor.dialects.nginx.config import (
 from lpdoctor.dialects.nginx.ingress import load_ingress_manifests
 from lpdoctor.model import Semantics
 
-FIXTURES = Path(__file__).parent / "fixtures" / "nginx_conf"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "nginx_conf"
 SITE = FIXTURES / "site"
 MAIN = str(SITE / "nginx.conf")
 CHAT = str(SITE / "sites-enabled" / "chat.example.org")

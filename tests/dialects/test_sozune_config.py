@@ -27,7 +27,7 @@ from lpdoctor.dialects.sozune.config import (
 from lpdoctor.dialects.sozune.routes import LabelProblem, SozuneRoute, fix_for, path_matches, sozune_hop
 from lpdoctor.model import Semantics, Severity
 
-FIX = Path(__file__).parent / "fixtures" / "sozune"
+FIX = Path(__file__).resolve().parents[1] / "fixtures" / "sozune"
 
 
 def _route(config: SozuneConfig, route_id: str) -> SozuneRoute:
@@ -338,7 +338,7 @@ def test_backend_timeout_is_read_like_rusts_u64_parse(raw: str, value: int | Non
 # ---- through the CLI: findings, file:line and fixes in Sōzune's own syntax
 
 LPDOCTOR = [sys.executable, "-m", "lpdoctor"]
-SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

@@ -14,7 +14,7 @@ from lpdoctor.dialects.registry import load_config_source, sniff_config
 from lpdoctor.model import Semantics, Timeout
 from lpdoctor.model.hops import SCOPE_DEFAULT, SCOPE_GLOBAL, SCOPE_ROUTE, HopFacts
 
-FIXTURES = Path(__file__).parent / "fixtures" / "configs" / "caddy"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "configs" / "caddy"
 CADDYFILE = str(FIXTURES / "Caddyfile")
 JSON = str(FIXTURES / "caddy.json")
 

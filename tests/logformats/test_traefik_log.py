@@ -30,7 +30,7 @@ from lpdoctor.logformats.traefik_log import (
 from lpdoctor.model import Outcome, RequestRecord
 from tests.fixtures.proxies.hostile import assert_sane, check_hostile
 
-FIXTURES = Path(__file__).parent / "fixtures" / "proxies" / "traefik"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "proxies" / "traefik"
 
 
 def _lines(name: str) -> list[str]:

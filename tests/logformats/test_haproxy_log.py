@@ -24,7 +24,7 @@ from lpdoctor.logformats.traefik_log import parse_iso_time
 from lpdoctor.model import Outcome, RequestRecord
 from tests.fixtures.proxies.hostile import assert_sane, check_hostile
 
-FIXTURES = Path(__file__).parent / "fixtures" / "proxies" / "haproxy"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "proxies" / "haproxy"
 
 # Illustrative (research/peers.md Q5): syslog-framed, a 30 s timeout server cutting a long-poll.
 RESEARCH_SH = (

@@ -22,7 +22,7 @@ from lpdoctor.logformats.registry import all_formats, get_format
 from lpdoctor.model import ErrorEvent, ErrorKind, Outcome, RequestRecord
 from tests.fixtures.proxies.hostile import assert_sane, check_hostile
 
-FIXTURES = Path(__file__).parent / "fixtures" / "proxies" / "apache"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "proxies" / "apache"
 
 CAMCOPS_AH01102 = (
     "[Fri Jun 12 10:15:42.100000 2026] [proxy_http:error] [pid 32747] (103)Software caused connection abort: "

@@ -13,7 +13,7 @@ from lpdoctor.dialects.registry import load_config_source, sniff_config
 from lpdoctor.model import Semantics, Timeout
 from lpdoctor.model.hops import SCOPE_DEFAULT, SCOPE_GLOBAL, SCOPE_ROUTE, SCOPE_SERVER, HopFacts
 
-FIXTURES = Path(__file__).parent / "fixtures" / "configs" / "apache"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "configs" / "apache"
 MAIN = str(FIXTURES / "apache2.conf")
 CHAT = str(FIXTURES / "sites-enabled" / "chat.conf")
 

@@ -21,7 +21,7 @@ from lpdoctor.dialects.traefik import (
 from lpdoctor.model import Semantics, Timeout
 from lpdoctor.model.hops import SCOPE_DEFAULT, HopFacts
 
-FIXTURES = Path(__file__).parent / "fixtures" / "configs" / "traefik"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "configs" / "traefik"
 STATIC = str(FIXTURES / "traefik.yml")
 DYNAMIC = str(FIXTURES / "dynamic.yml")
 

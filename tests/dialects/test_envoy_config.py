@@ -15,7 +15,7 @@ from lpdoctor.dialects.registry import load_config_source, sniff_config
 from lpdoctor.model import Semantics, Timeout
 from lpdoctor.model.hops import SCOPE_DEFAULT, SCOPE_ROUTE, SCOPE_SERVER, HopFacts
 
-FIXTURES = Path(__file__).parent / "fixtures" / "configs" / "envoy"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "configs" / "envoy"
 BOOTSTRAP = FIXTURES / "envoy.yaml"
 DUMP = FIXTURES / "config_dump.json"
 

@@ -21,7 +21,7 @@ from lpdoctor.dialects.registry import load_config_source, sniff_config
 from lpdoctor.model import HopKind, Semantics, Timeout
 from lpdoctor.model.hops import SCOPE_DEFAULT, SCOPE_GLOBAL, SCOPE_ROUTE, HopFacts
 
-FIXTURES = Path(__file__).parent / "fixtures" / "configs" / "haproxy"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "configs" / "haproxy"
 SITE = FIXTURES / "haproxy.cfg"
 
 

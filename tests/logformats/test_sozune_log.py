@@ -21,7 +21,7 @@ from lpdoctor.logformats.registry import all_formats, get_format
 from lpdoctor.logformats.sozune_log import parse_sozune_line, parse_sozune_line_unguarded
 from lpdoctor.model import ErrorEvent, ErrorKind, Outcome, RequestRecord
 
-FIXTURES = Path(__file__).parent / "fixtures" / "sozu"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "sozu"
 
 # Quoted from Sōzune's access-logs documentation (predates the `trace=` suffix).
 DOC_TEXT = "2026-04-27T17:45:07.300344Z  INFO access: 192.0.2.10 GET api.example.com /v1/users 200 12ms (backend)"

@@ -28,7 +28,7 @@ from lpdoctor.logformats.sozu_log import (
 )
 from lpdoctor.model import ErrorEvent, ErrorKind, Outcome, RequestRecord
 
-FIXTURES = Path(__file__).parent / "fixtures" / "sozu"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "sozu"
 
 # Sōzune (embedded Sōzu, logger never set up: pid 0, tag UNINITIALIZED), h2 client cancels a Matrix sync
 # after ~29 s (research/sozune.md §3.4, first example).

@@ -13,7 +13,7 @@ import pytest
 from lpdoctor.dialects.nginx.config import NginxConfig, load_nginx_config
 from lpdoctor.dialects.nginx.locations import match_location, match_server, normalize_uri
 
-SITE = Path(__file__).parent / "fixtures" / "nginx_conf" / "site" / "nginx.conf"
+SITE = Path(__file__).resolve().parents[1] / "fixtures" / "nginx_conf" / "site" / "nginx.conf"
 
 
 @pytest.fixture(scope="module")

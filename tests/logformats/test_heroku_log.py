@@ -20,7 +20,7 @@ from lpdoctor.logformats.registry import all_formats, get_format
 from lpdoctor.model import Outcome, RequestRecord
 from tests.fixtures.proxies.hostile import assert_sane, check_hostile
 
-FIXTURES = Path(__file__).parent / "fixtures" / "proxies" / "heroku"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "proxies" / "heroku"
 
 
 def _lines() -> list[str]:
