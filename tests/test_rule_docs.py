@@ -52,6 +52,8 @@ def test_rule_doc_is_complete(path: Path) -> None:
             problems.append(f"{name} has an empty or non-text entry")
     assert not problems, f"{path.name}: " + "; ".join(problems)
 
+    todo = [n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if "TODO" in line]
+    assert not todo, f"{path.name}: TODO left on line(s) {todo} (scripts/add_rule.py marks what to write)"
     assert doc["id"] == path.stem, f"{path.name}: id {doc['id']!r} differs from the file name"
     assert SLUG.match(doc["id"]), f"{path.name}: id {doc['id']!r} is not a lower-case slug"
     known = [s.value for s in Severity]

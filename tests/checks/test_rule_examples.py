@@ -111,6 +111,7 @@ def test_a_check_module_documents_its_rule_once(module: Any) -> None:
     assert text.startswith(f"{module.RULE_ID}:"), f"{module.__name__}: the docstring starts with '{module.RULE_ID}:'"
     assert f"rules/checks/{module.RULE_ID}.yaml" in text, f"{module.__name__}: the docstring names its rule file"
     assert "Fails::" not in text and "Passes::" not in text, f"{module.__name__}: examples belong in the rule file"
+    assert "TODO" not in text, f"{module.__name__}: TODO left in the docstring (scripts/add_rule.py marks them)"
 
 
 def _write(root: Path, example: RuleExample) -> dict[Path, bytes]:
