@@ -175,5 +175,5 @@ def test_registry_modules_are_documented_rules() -> None:
         assert "check-config" in docs[module.RULE_ID].applies_to
         text = module.__doc__ or ""
         assert text.startswith(module.RULE_ID + ":"), module.__name__
-        assert "Fails" in text and "Passes" in text, module.__name__
+        assert f"rules/checks/{module.RULE_ID}.yaml" in text, module.__name__  # its examples live there
         assert callable(importlib.import_module(module.__name__).check)

@@ -15,9 +15,10 @@ import pytest
 import yaml
 
 from lpdoctor.catalog import rule_docs, rules_dir
+from lpdoctor.catalog.rule_examples import parse_examples
 from lpdoctor.model import HopKind, Severity
 
-REQUIRED_TEXT = ("id", "title", "severity", "summary", "what", "why", "example_fail", "example_pass", "fix")
+REQUIRED_TEXT = ("id", "title", "severity", "summary", "what", "why", "fix")
 REQUIRED_LISTS = ("applies_to", "sources")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 HOPS = {h.value for h in HopKind} | {"*"}
@@ -51,13 +52,22 @@ def test_rule_doc_is_complete(path: Path) -> None:
             problems.append(f"{name} has an empty or non-text entry")
     assert not problems, f"{path.name}: " + "; ".join(problems)
 
+    todo = [n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if "TODO" in line]
+    assert not todo, f"{path.name}: TODO left on line(s) {todo} (scripts/add_rule.py marks what to write)"
     assert doc["id"] == path.stem, f"{path.name}: id {doc['id']!r} differs from the file name"
     assert SLUG.match(doc["id"]), f"{path.name}: id {doc['id']!r} is not a lower-case slug"
     known = [s.value for s in Severity]
     assert doc["severity"] in known, f"{path.name}: severity {doc['severity']!r} is not one of {known}"
     for command in doc["applies_to"]:
         assert SLUG.match(command), f"{path.name}: applies_to {command!r} is not a command name"
-    assert doc["example_fail"].strip() != doc["example_pass"].strip(), f"{path.name}: the examples are the same"
+    assert "example_fail" not in doc and "example_pass" not in doc, f"{path.name}: examples go under `examples`"
+    try:
+        examples = parse_examples(doc.get("examples"))
+    except ValueError as exc:
+        pytest.fail(f"{path.name}: {exc}")
+    fails = {(e.args, e.files) for e in examples if e.kind == "fail"}
+    passes = {(e.args, e.files) for e in examples if e.kind == "pass"}
+    assert not fails & passes, f"{path.name}: an example both fails and passes"
 
 
 @pytest.mark.parametrize("path", RULE_FILES, ids=[p.stem for p in RULE_FILES])

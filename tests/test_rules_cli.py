@@ -78,8 +78,18 @@ def test_explain_prints_the_rule_like_ruff_does() -> None:
         "## How to fix it",
         "## Sources",
     ]
-    assert f"```nginx\n{doc.example_fail}\n```" in out
-    assert f"```nginx\n{doc.example_pass}\n```" in out
+    fails, passes = out.split("## Example that fails\n")[1].split("## Example that passes\n")
+    passes = passes.split("## How to fix it")[0]
+    # the examples the tests run (rules/checks/hold-cut.yaml): each file in a block under its name, then the command
+    for section, cases in ((fails, doc.cases("fail")), (passes, doc.cases("pass"))):
+        assert cases
+        for case in cases:
+            conf, log = dict(case.files)["nginx.conf"], dict(case.files)["access.log"]
+            assert f"`nginx.conf`:\n\n```nginx\n{conf.rstrip()}\n```" in section
+            assert f"`access.log`:\n\n```text\n{log.rstrip()}\n```" in section
+    assert "$ lpdoctor scan --nginx-conf nginx.conf access.log   # hold-cut: error\n" in fails
+    assert "$ lpdoctor scan --nginx-conf nginx.conf access.log   # no hold-cut\n" in passes
+    assert "proxy_read_timeout 30s;" in fails and "proxy_read_timeout 65s;" in passes
     assert doc.why in out and doc.fix in out
     assert all(f"- {s}" in out for s in doc.sources)
 
@@ -89,7 +99,28 @@ def test_explain_is_case_insensitive_and_has_json() -> None:
     assert result.exit_code == 0
     data = json.loads(result.stdout)
     assert data["id"] == "hold-cut"
-    assert data["example_pass"] == rule_docs()["hold-cut"].example_pass
+    doc = rule_docs()["hold-cut"]
+    assert data["example_pass"] == doc.example_pass
+    assert data["example_fail"].startswith(doc.cases("fail")[0].note + "\n$ lpdoctor scan --nginx-conf nginx.conf")
+    (fail,) = data["examples"]["fail"]
+    assert fail["args"] == ["scan", "--nginx-conf", "nginx.conf", "access.log"]
+    assert fail["severity"] == "error"
+    assert list(fail["files"]) == ["nginx.conf", "access.log"]
+    assert "rt=30.001" in fail["files"]["access.log"]
+    assert "severity" not in data["examples"]["pass"][0]
+
+
+def test_explain_names_the_severity_each_failing_example_expects() -> None:
+    out = run("explain", "sozune-in-flight-long-poll").stdout
+    assert "$ lpdoctor check-config docker-compose.yml   # sozune-in-flight-long-poll: warning\n" in out
+    assert "$ lpdoctor check-config docker-compose.yml   # sozune-in-flight-long-poll: info\n" in out
+    assert "```yaml\nservices:\n" in out
+
+
+def test_explain_shows_a_chain_file_example_as_yaml() -> None:
+    out = run("explain", "keepalive-1xx").stdout
+    assert "`lpdoctor.yaml`:\n\n```yaml\nversion: 1\n" in out
+    assert "$ lpdoctor check-config --chain lpdoctor.yaml   # keepalive-1xx: error\n" in out
 
 
 def test_explain_rich_highlights_the_examples() -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lpdoctor.catalog.rule_examples import RuleExample, examples_text, parse_examples
 from lpdoctor.model import HopKind, Semantics
 
 
@@ -85,12 +86,25 @@ class RuleDoc:
     summary: str
     what: str
     why: str
-    example_fail: str
-    example_pass: str
     fix: str
     applies_to: tuple[str, ...]
     sources: tuple[str, ...]
     fixes: dict[str, str] = field(default_factory=dict)
+    examples: tuple[RuleExample, ...] = ()  # complete inputs, run by tests/checks/test_rule_examples.py
+
+    def cases(self, kind: str) -> tuple[RuleExample, ...]:
+        """The examples of one kind: "fail" or "pass"."""
+        return tuple(e for e in self.examples if e.kind == kind)
+
+    @property
+    def example_fail(self) -> str:
+        """The failing examples as plain text (command line and files)."""
+        return examples_text(self.examples, "fail")
+
+    @property
+    def example_pass(self) -> str:
+        """The passing examples as plain text (command line and files)."""
+        return examples_text(self.examples, "pass")
 
 
 @functools.lru_cache(maxsize=1)
@@ -171,6 +185,10 @@ def rule_docs() -> dict[str, RuleDoc]:
     out: dict[str, RuleDoc] = {}
     for path in sorted((rules_dir() / "checks").glob("*.yaml")):
         d = _load_yaml(path)
+        try:
+            examples = parse_examples(d.get("examples"), require=False)
+        except ValueError as exc:
+            raise CatalogError(f"rules/checks/{path.name}: {exc}") from exc
         out[d["id"]] = RuleDoc(
             id=d["id"],
             title=d["title"],
@@ -178,12 +196,11 @@ def rule_docs() -> dict[str, RuleDoc]:
             summary=d["summary"].strip(),
             what=d["what"].strip(),
             why=d["why"].strip(),
-            example_fail=d["example_fail"].rstrip(),
-            example_pass=d["example_pass"].rstrip(),
             fix=d["fix"].strip(),
             applies_to=tuple(d.get("applies_to", [])),
             sources=tuple(d.get("sources", [])),
             fixes=dict(d.get("fixes") or {}),
+            examples=examples,
         )
     return out
 

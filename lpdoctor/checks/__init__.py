@@ -1,5 +1,6 @@
-"""Config rules, one module per rule (yamllint-style): a docstring with a failing and a passing example,
-``RULE_ID`` (the stable slug documented in ``rules/checks/<id>.yaml``) and ``check(model)`` yielding findings.
+"""Config rules, one module per rule (yamllint-style): a docstring saying what the rule checks and why,
+``RULE_ID`` (the stable slug documented in ``rules/checks/<id>.yaml``, which also holds the rule's failing and
+passing examples) and ``check(model)`` yielding findings. docs/rules.md says how to add one.
 
 :data:`CHECKS` is the explicit registry; :func:`run_checks` runs them all and merges findings that name
 the same directive for several routes.

@@ -4,19 +4,8 @@ The client's read (or total) timeout is compared with the hold — or, for an id
 server's keepalive reaches, with the keepalive interval. At or below it: error; within the margin,
 max(5 s, 10 % of the hold): warning. nginx logs such requests as 499, HAProxy as ``CD``/``CH``.
 
-Fails (httpx's default read timeout is 5 s, the Matrix /sync hold 30 s)::
-
-    routes:
-      - route: /_matrix/client/v3/sync
-        hold: 30s
-        client: {component: httpx}
-
-Passes::
-
-    routes:
-      - route: /_matrix/client/v3/sync
-        hold: 30s
-        client: {component: httpx, timeouts: {read: 45s}}
+Examples: ``rules/checks/client-timeout-below-hold.yaml`` (a failing and a passing input, shown by ``lpdoctor explain
+client-timeout-below-hold`` and run by ``tests/checks/test_rule_examples.py``).
 """
 
 from __future__ import annotations

@@ -5,24 +5,8 @@ block (or a whole ``server``) instead of in the long-poll ``location``, every ot
 stuck backend behind an ordinary API call now hangs for minutes before the 504 that would have shown the
 problem. Raise it where the long-poll is served, and leave the rest at a short value.
 
-Fails::
-
-    http {
-        proxy_read_timeout 300s;          # for /poll only, but every location gets it
-        server {
-            location /poll { proxy_pass http://app; }
-            location /api/ { proxy_pass http://app; }
-        }
-    }
-
-Passes::
-
-    http {
-        server {
-            location /poll { proxy_pass http://app; proxy_read_timeout 300s; }
-            location /api/ { proxy_pass http://app; }
-        }
-    }
+Examples: ``rules/checks/global-timeout-raise.yaml`` (a failing and a passing input, shown by ``lpdoctor explain
+global-timeout-raise`` and run by ``tests/checks/test_rule_examples.py``).
 """
 
 from __future__ import annotations

@@ -6,13 +6,8 @@ close the socket, nginx logs 502 "upstream prematurely closed"; [E] gunicorn 27.
 request limit only for sync workers; gthread and async workers just heartbeat. Error when the timeout is
 at or below the hold, warning within the margin, info otherwise (each held request occupies a whole worker).
 
-Fails::
-
-    web: gunicorn app:app --timeout 30         # sync workers, Matrix /sync holds 30 s
-
-Passes::
-
-    web: gunicorn app:app -k gthread --threads 8 --timeout 30
+Examples: ``rules/checks/gunicorn-sync-worker.yaml`` (a failing and a passing input, shown by ``lpdoctor explain
+gunicorn-sync-worker`` and run by ``tests/checks/test_rule_examples.py``).
 """
 
 from __future__ import annotations

@@ -9,20 +9,8 @@ Two things break it:
 - nginx handles no upstream 1xx but 101 and 103: it takes the ``102`` for the final response and the real
   answer becomes its body ([E] nginx 1.22.1; nginx/nginx#1427). Error for every nginx hop on the route.
 
-Fails::
-
-    routes:
-      - route: /poll
-        hold: 60s
-        keepalive: {every: 5s, kind: 102-processing}   # 11 interim responses per hold
-        client: {component: go-http-client}
-
-Passes (heartbeat bytes in the body instead)::
-
-    routes:
-      - route: /poll
-        hold: 60s
-        keepalive: {every: 5s, kind: bytes}
+Examples: ``rules/checks/keepalive-1xx.yaml`` (a failing and a passing input, shown by ``lpdoctor explain
+keepalive-1xx`` and run by ``tests/checks/test_rule_examples.py``).
 """
 
 from __future__ import annotations

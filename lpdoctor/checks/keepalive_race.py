@@ -7,15 +7,8 @@ s, nginx's own ``keepalive_timeout``), the front hop now and then sends a reques
 server is closing at that very moment: a sporadic 502 "upstream prematurely closed connection". The server
 side's idle timeout must be longer than the pool's.
 
-Fails::
-
-    upstream app { server 127.0.0.1:8000; keepalive 16; }   # pooled for 60 s (default)
-    # gunicorn -k gthread  (--keep-alive 2 s)
-
-Passes::
-
-    upstream app { server 127.0.0.1:8000; keepalive 16; keepalive_timeout 1s; }
-    # or: gunicorn -k gthread --keep-alive 75
+Examples: ``rules/checks/keepalive-race.yaml`` (a failing and a passing input, shown by ``lpdoctor explain
+keepalive-race`` and run by ``tests/checks/test_rule_examples.py``).
 """
 
 from __future__ import annotations

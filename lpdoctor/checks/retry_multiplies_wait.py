@@ -7,21 +7,8 @@ down and other requests get 502 "no live upstreams". ingress-nginx retries 3 tim
 long-poll locations whose upstream has more than one server (or an unknown number) and whose retry policy
 includes ``timeout``.
 
-Fails::
-
-    upstream app { server 10.0.0.5:8000; server 10.0.0.6:8000; }
-    location /poll {
-        proxy_pass http://app;
-        proxy_read_timeout 30s;        # proxy_next_upstream defaults to "error timeout"
-    }
-
-Passes::
-
-    location /poll {
-        proxy_pass http://app;
-        proxy_read_timeout 65s;
-        proxy_next_upstream error;     # never resend a poll that simply timed out
-    }
+Examples: ``rules/checks/retry-multiplies-wait.yaml`` (a failing and a passing input, shown by ``lpdoctor explain
+retry-multiplies-wait`` and run by ``tests/checks/test_rule_examples.py``).
 """
 
 from __future__ import annotations

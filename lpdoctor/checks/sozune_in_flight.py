@@ -10,15 +10,8 @@ lpdoctor assumes two clients behind one address, each with one held poll and up 
 alongside it, i.e. :data:`NEEDED_SLOTS` = 8: below that a warning, at or above it an info (the reasoning,
 so the cap is a choice). A cap of 1 blocks every request a client sends while its own poll is held.
 
-Fails::
-
-    labels:
-      - "sozune.http.synapse.inFlightReq=2"
-
-Passes::
-
-    labels:
-      - "sozune.http.synapse.inFlightReq=20"
+Examples: ``rules/checks/sozune-in-flight-long-poll.yaml`` (a failing and a passing input, shown by ``lpdoctor explain
+sozune-in-flight-long-poll`` and run by ``tests/checks/test_rule_examples.py``).
 """
 
 from __future__ import annotations

@@ -7,16 +7,8 @@ protocol drops the labels (W012); a service without ``host`` is not routed (E002
 literal ``true`` are false. In the file provider, a value of the wrong type makes serde_yaml fail to load the
 whole file, and an unknown key is silently ignored.
 
-Fails::
-
-    labels:
-      - "sozune.http.web.timeout=60"          # unknown: did you mean backendTimeout?
-      - "sozune.http.web.backendTimeout=60s"  # not a whole number: ignored, 30 s applies
-
-Passes::
-
-    labels:
-      - "sozune.http.web.backendTimeout=60"
+Examples: ``rules/checks/sozune-invalid-setting.yaml`` (a failing and a passing input, shown by ``lpdoctor explain
+sozune-invalid-setting`` and run by ``tests/checks/test_rule_examples.py``).
 """
 
 from __future__ import annotations

@@ -11,17 +11,8 @@ So a long-poll that stays silent for 30 s is likely cut at about 30 s even with 
 ``0`` — the fix Sōzune's own long-polling page gives. This is **inferred from the code, not reproduced**
 (Sōzune's e2e tests cover no silence over 30 s): always a warning, never an error, with what to verify.
 
-Fails (Matrix clients hold /sync for 30 s)::
-
-    labels:
-      - "sozune.http.synapse.host=matrix.example.com"
-      - "sozune.http.synapse.backendTimeout=60"   # Sōzu's 30 s idle timer still runs in front
-
-Passes (the backend holds for less than Sōzu's 30 s, or sends bytes more often than every 30 s)::
-
-    labels:
-      - "sozune.http.app.host=app.example.com"
-      - "sozune.http.app.backendTimeout=60"       # /poll holds 20 s (chain file: hold: 20s)
+Examples: ``rules/checks/sozune-sozu-ceiling.yaml`` (a failing and a passing input, shown by ``lpdoctor explain
+sozune-sozu-ceiling`` and run by ``tests/checks/test_rule_examples.py``).
 """
 
 from __future__ import annotations

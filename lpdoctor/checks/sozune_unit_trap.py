@@ -6,15 +6,8 @@ milliseconds: the W003 hint says "expected milliseconds", ``sozune explain W003`
 in milliseconds" with the example ``backend_timeout=30000  # 30s``, and the API page labels it
 ``// milliseconds``. A value of 1000 or more almost certainly meant milliseconds and gives hours instead.
 
-Fails::
-
-    labels:
-      - "sozune.http.synapse.backendTimeout=60000"   # meant 60 s, runs 16 h 40 min
-
-Passes::
-
-    labels:
-      - "sozune.http.synapse.backendTimeout=60"      # seconds
+Examples: ``rules/checks/timeout-unit-trap.yaml`` (a failing and a passing input, shown by ``lpdoctor explain
+timeout-unit-trap`` and run by ``tests/checks/test_rule_examples.py``).
 """
 
 from __future__ import annotations

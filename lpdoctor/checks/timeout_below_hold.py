@@ -5,19 +5,8 @@ servers) is compared with what it must outlast: the hold, or — for an idle tim
 keepalive reaches — the keepalive interval. At or below it: error (the hold can never complete). Above it
 by less than the margin, max(5 s, 10 % of the hold): warning (holds that run a little long are cut).
 
-Fails (Matrix clients hold /sync for 30 s; nginx picks the regex location, whose timeout is 30 s)::
-
-    location ~ ^/_matrix/ {
-        proxy_pass http://synapse;
-        proxy_read_timeout 30s;
-    }
-
-Passes::
-
-    location ~ ^/_matrix/ {
-        proxy_pass http://synapse;
-        proxy_read_timeout 65s;
-    }
+Examples: ``rules/checks/timeout-below-hold.yaml`` (a failing and a passing input, shown by ``lpdoctor explain
+timeout-below-hold`` and run by ``tests/checks/test_rule_examples.py``).
 
 Clients are :mod:`client_timeout_below_hold`; gunicorn's sync-worker timeout is :mod:`gunicorn_sync_worker`;
 an nginx ``0`` is :mod:`zero_timeout`.

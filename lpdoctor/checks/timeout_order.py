@@ -6,14 +6,8 @@ the client gets the outer hop's error (504 from the load balancer, a client-side
 hops keep waiting — and the app keeps working — for nobody, and the logs of the inner hops show nothing.
 Pairs where the outer timer is already below the hold are left to ``timeout-below-hold``.
 
-Fails (the load balancer cuts at 60 s while nginx would wait 120 s)::
-
-    edges:   [{component: aws-alb}]            # idle timeout 60 s
-    # nginx: proxy_read_timeout 120s;
-
-Passes::
-
-    edges:   [{component: aws-alb, timeouts: {idle_timeout: 150s}}]
+Examples: ``rules/checks/timeout-order.yaml`` (a failing and a passing input, shown by ``lpdoctor explain
+timeout-order`` and run by ``tests/checks/test_rule_examples.py``).
 """
 
 from __future__ import annotations

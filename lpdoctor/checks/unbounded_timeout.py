@@ -5,22 +5,8 @@ setting of 0, which there means "none") or an absurdly long one — over max(1 h
 a stuck backend pin a connection and a worker forever; nobody ever answers the client. Mind each
 component's meaning of 0: in nginx it is a zero timeout (rule ``zero-timeout``), elsewhere it is "none".
 
-Fails (a 30 s hold behind HAProxy with no ``timeout server``)::
-
-    routes:
-      - route: /poll
-        hold: 30s
-        proxies:
-          - component: haproxy
-
-Passes::
-
-    routes:
-      - route: /poll
-        hold: 30s
-        proxies:
-          - component: haproxy
-            timeouts: {timeout server: 45s}
+Examples: ``rules/checks/unbounded-timeout.yaml`` (a failing and a passing input, shown by ``lpdoctor explain
+unbounded-timeout`` and run by ``tests/checks/test_rule_examples.py``).
 """
 
 from __future__ import annotations

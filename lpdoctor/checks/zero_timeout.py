@@ -6,19 +6,8 @@ answered 504 "upstream timed out" immediately ([E] nginx 1.22.1: 504 after 0.4 m
 limit (HAProxy, Go, Sōzune, gunicorn ...), which is why people write it. Every location is checked, long-poll
 or not: the location is broken for every request.
 
-Fails::
-
-    location /api/stream {
-        proxy_pass http://app;
-        proxy_read_timeout 0;     # meant as "no timeout"
-    }
-
-Passes (nginx has no "off" for it: pick a value above the longest hold)::
-
-    location /api/stream {
-        proxy_pass http://app;
-        proxy_read_timeout 1h;
-    }
+Examples: ``rules/checks/zero-timeout.yaml`` (a failing and a passing input, shown by ``lpdoctor explain
+zero-timeout`` and run by ``tests/checks/test_rule_examples.py``).
 """
 
 from __future__ import annotations

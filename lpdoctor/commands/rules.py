@@ -20,6 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from lpdoctor.catalog import RuleDoc, rule_docs
+from lpdoctor.catalog.rule_examples import RuleExample
 from lpdoctor.commands.common import choose_format, fail
 
 _SEVERITY_STYLE = {"error": "bold red", "warning": "bold yellow", "info": "cyan"}
@@ -54,7 +55,17 @@ def rule_dict(doc: RuleDoc) -> dict[str, Any]:
         "example_pass": doc.example_pass,
         "fix": doc.fix,
         "sources": list(doc.sources),
+        "examples": {kind: [_example_dict(doc, e) for e in doc.cases(kind)] for kind in ("fail", "pass")},
     }
+
+
+def _example_dict(doc: RuleDoc, example: RuleExample) -> dict[str, Any]:
+    out: dict[str, Any] = {"args": list(example.args), "files": dict(example.files)}
+    if example.note:
+        out["note"] = example.note
+    if example.kind == "fail":
+        out["severity"] = example.severity or doc.severity
+    return out
 
 
 def _sorted_docs() -> list[RuleDoc]:
@@ -111,6 +122,30 @@ def _lexer(example: str) -> str:
     return "text"
 
 
+_FILE_LEXERS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".log": "text", ".go": "go", ".py": "python"}
+
+
+def _file_lexer(name: str, content: str) -> str:
+    for suffix, lexer in _FILE_LEXERS.items():
+        if name.endswith(suffix):
+            return lexer
+    return _lexer(content)
+
+
+def example_markdown(doc: RuleDoc, example: RuleExample) -> str:
+    """One example: its note, each file in a fenced block under its name, the command and what it reports."""
+    parts = [example.note] if example.note else []
+    for name, content in example.files:
+        parts.append(f"`{name}`:\n\n```{_file_lexer(name, content)}\n{content.rstrip()}\n```")
+    verdict = f"{doc.id}: {example.severity or doc.severity}" if example.kind == "fail" else f"no {doc.id}"
+    parts.append(f"```console\n$ {example.command}   # {verdict}\n```")
+    return "\n\n".join(parts)
+
+
+def _examples_markdown(doc: RuleDoc, kind: str) -> str:
+    return "\n\n".join(example_markdown(doc, e) for e in doc.cases(kind))
+
+
 def explain_markdown(doc: RuleDoc) -> str:
     """The documentation of one rule, as Markdown (what ``explain`` prints in a pipe)."""
     parts = [
@@ -119,8 +154,8 @@ def explain_markdown(doc: RuleDoc) -> str:
         doc.summary,
         f"## What it does\n\n{doc.what}",
         f"## Why it matters\n\n{doc.why}",
-        f"## Example that fails\n\n```{_lexer(doc.example_fail)}\n{doc.example_fail}\n```",
-        f"## Example that passes\n\n```{_lexer(doc.example_pass)}\n{doc.example_pass}\n```",
+        f"## Example that fails\n\n{_examples_markdown(doc, 'fail')}",
+        f"## Example that passes\n\n{_examples_markdown(doc, 'pass')}",
         f"## How to fix it\n\n{doc.fix}",
     ]
     if doc.sources:
