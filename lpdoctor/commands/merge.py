@@ -14,12 +14,11 @@ from typing import Any, TextIO
 
 import click
 
-from ..analysis.aggregate import ScanAggregate
+from ..analysis.aggregate import PARTIAL_VERSION, ScanAggregate
 from ..analysis.parallel import gc_paused
 from .common import fail, output_options, warn
 from .scan import report_scan
 
-PARTIAL_VERSION = 1
 MAX_PARTIAL_BYTES = 1 << 30
 
 
