@@ -328,7 +328,7 @@ def collateral_finding(views: list[LongPollView]) -> Finding | None:
     others = {route: n for route, n in hit.items() if route != cause.route}
     where = ", ".join(f"{route} ({n})" for route, n in sorted(others.items(), key=lambda kv: -kv[1])[:5])
     message = (
-        f"{total} requests got an instant 502 because no upstream server was left to try (\"no live upstreams\","
+        f'{total} requests got an instant 502 because no upstream server was left to try ("no live upstreams",'
         f" $upstream_addr is the group's name)"
         + (f", {sum(others.values())} of them on other routes: {where}" if others else "")
         + f". The long-polls cut on {cause.route} count as failed attempts (max_fails, by default 1 per 10 s), "

@@ -87,7 +87,8 @@ def parse_line(line: str, line_no: int, source: str) -> Parsed | None:
     req_host = _str(request.get("host"), 300)
     if req_host:
         host = split_target(f"http://{req_host}/")[0] or host
-    gone = status == 0
+    raw_status = obj.get("status")
+    gone = status is None and isinstance(raw_status, int) and not isinstance(raw_status, bool) and raw_status == 0
     return RequestRecord(
         source=source,
         line=line_no,
@@ -127,7 +128,10 @@ def parse_runtime_line(line: str, line_no: int, source: str) -> Parsed | None:
     if len(line) > MAX_LINE or '"ts"' not in line or "handled request" in line:
         return None
     obj = load_json_object(line)
-    if obj is None or obj.get("level") not in _LEVELS or "ts" not in obj or not isinstance(obj.get("msg"), str):
+    if obj is None or "ts" not in obj or not isinstance(obj.get("msg"), str):
+        return None
+    level = obj.get("level")
+    if not isinstance(level, str) or level not in _LEVELS:
         return None
     message = obj["msg"][:2048]
     logger = obj.get("logger")
@@ -152,7 +156,7 @@ def parse_runtime_line(line: str, line_no: int, source: str) -> Parsed | None:
         kind=kind,
         message=message,
         time=_time(obj.get("ts")),
-        level=str(obj["level"]),
+        level=level,
         action=action,
         method=method,
         target=target,

@@ -469,7 +469,7 @@ def _partial_seeds() -> list[Files]:
 
     with tempfile.TemporaryDirectory() as tmp:
         agg = _real_scan(tmp)
-    data = {"lpdoctor_partial": 1, **agg.to_dict()} if "lpdoctor_partial" not in agg.to_dict() else agg.to_dict()
+    data = {"lpdoctor_partial": 2, **agg.to_dict()} if "lpdoctor_partial" not in agg.to_dict() else agg.to_dict()
     return [{"partial.json": json.dumps(data)}, {"partial.json": json.dumps(data, indent=1)}]
 
 

@@ -199,7 +199,10 @@ class CaddyConfig:
     def render(self, workdir: Path, port: int) -> str:
         transport = [
             f"{name} {value}"
-            for name, value in (("read_timeout", self.read_timeout), ("response_header_timeout", self.response_header_timeout))
+            for name, value in (
+                ("read_timeout", self.read_timeout),
+                ("response_header_timeout", self.response_header_timeout),
+            )
             if value is not None
         ]
         lines = [
@@ -238,8 +241,12 @@ def launch_caddy(config: CaddyConfig, workdir: Path, lifetime_s: float = DEFAULT
     conf = workdir / "Caddyfile"
     conf.write_text(config.render(workdir, port), encoding="utf-8")
     version = subprocess.run([binary, "version"], capture_output=True, text=True, timeout=30).stdout.strip()
-    env_cmd = [shutil.which("env") or "/usr/bin/env", f"HOME={workdir}", f"XDG_DATA_HOME={workdir}/data",
-               f"XDG_CONFIG_HOME={workdir}/config"]
+    env_cmd = [
+        shutil.which("env") or "/usr/bin/env",
+        f"HOME={workdir}",
+        f"XDG_DATA_HOME={workdir}/data",
+        f"XDG_CONFIG_HOME={workdir}/config",
+    ]
     cmd = [*_watchdog(lifetime_s), *env_cmd, binary, "run", "--config", str(conf), "--adapter", "caddyfile"]
     return _start("caddy", cmd, workdir, port, f"caddy {version}", conf, workdir / "access.log", workdir / "caddy.log")
 
