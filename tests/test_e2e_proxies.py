@@ -15,6 +15,9 @@ Five scenarios are recorded at once (each in its own thread, about 10 s in all),
   "no live upstreams" on every route.
 - **nginx 1.22** in front of Node sending ``102 Processing`` every second: nginx takes the first 102 as the
   response; the client, which never gets a byte, gives up.
+- **nginx 1.22** in front of Go with ``http.Server{WriteTimeout: 2s}`` and holds of 0.6 to 5 s: polls longer
+  than 2 s are dropped when the handler ends (502 spread over 2.6-5 s, none succeeds past 2 s): a *ceiling*
+  that follows the handler, the server's, unlike the constant walls above.
 
 A component that is missing or will not start skips its test, or fails it under ``LPDOCTOR_REQUIRE_REAL=1``.
 """
@@ -179,6 +182,22 @@ def _nginx_102(rec: Recorded, work: Path) -> None:
         backend.stop()
 
 
+def _nginx_go_write_timeout(rec: Recorded, work: Path, go: tuple[Path, str]) -> None:
+    backend = launch_go(*go, work, write_timeout="2s")
+    try:
+        config = NginxConfig(upstreams=[backend.address], proxy_read_timeout="30s", log_format="kv_timing")
+        proxy = launch_nginx(config, work / "nginx-go")
+        try:
+            rec.version = f"{proxy.binary}; {backend.version}"
+            holds = [f"/api/events?timeout={ms}" for ms in (600, 1200, 1800, 2600, 3400, 4200, 5000)]
+            rec.runs.append(run_clients(_clients(proxy.port, *holds, clients=7, duration_s=7.0)))
+        finally:
+            proxy.stop()
+        rec.files = {"access": proxy.access_log, "error": proxy.error_log, "conf": proxy.conf_path}
+    finally:
+        backend.stop()
+
+
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Recorded]]:
     """Every scenario, recorded in parallel; each keeps its own failure to start."""
@@ -198,8 +217,10 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Rec
         scenarios["apache"] = lambda r, w: _apache(r, w, built)
         scenarios["haproxy-tcp"] = lambda r, w: _haproxy_tcp(r, w, built)
         scenarios["nginx-two"] = lambda r, w: _nginx_two(r, w, built)
-    results = {name: Recorded(name) for name in ("apache", "caddy", "haproxy-tcp", "nginx-two", "nginx-102")}
-    for name in ("apache", "haproxy-tcp", "nginx-two"):
+        scenarios["nginx-go"] = lambda r, w: _nginx_go_write_timeout(r, w, built)
+    go_names = ("apache", "haproxy-tcp", "nginx-two", "nginx-go")
+    results = {name: Recorded(name) for name in (*go_names, "caddy", "nginx-102")}
+    for name in go_names:
         if go is None:
             results[name].problem = go_problem
 
@@ -337,3 +358,17 @@ def test_nginx_taking_102_as_final_is_a_proxy_finding(recorded: dict[str, Record
     assert run.returncode == 1
     f = one(run, "proxy-1xx-final")
     assert f["hop"] == "proxy" and f["evidence"]["requests"] == 2
+
+
+@pytest.mark.real
+def test_go_write_timeout_is_a_ceiling_at_the_server(recorded: dict[str, Recorded]) -> None:
+    rec = recorded["nginx-go"]
+    rec.need()
+    assert rec.statuses().get("502", 0) >= 3 and rec.statuses().get("200", 0) >= 3
+    run = scan(rec.files["access"], rec.files["error"])
+    assert run.returncode == 1
+    cut = one(run, "hold-cut", "/api/events")
+    assert cut["hop"] == "server" and cut["evidence"]["cut_shape"] == "ceiling"
+    assert abs(cut["cutoff_s"] - CUT_S) <= TOLERANCE_S
+    assert cut["evidence"]["failure_durations_s"][1] - cut["evidence"]["failure_durations_s"][0] > 1.0  # spread
+    assert "WriteTimeout" in cut["fix"]
