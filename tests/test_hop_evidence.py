@@ -217,3 +217,28 @@ def test_percentiles_of_minutes_stay_within_a_second() -> None:
         got = h.quantile(q)
         assert got is not None and abs(got - want) <= max(0.0005, 0.01 * want), (q, got, want)
     assert Histogram.from_dict(json.loads(json.dumps(h.to_dict()))).quantile(0.3) == h.quantile(0.3)
+
+
+def test_fast_path_and_python_path_agree_on_1xx_and_millisecond_percentiles(tmp_path: Path) -> None:
+    log = tmp_path / "access.log"
+    head = '127.0.0.1 - - [06/Dec/2026:18:58:18 +0000] "GET '
+    log.write_text(
+        "".join(
+            f'{head}{target} HTTP/1.1" {status} 0 "-" "ua" {rt} {rt} {us}\n'
+            for target, status, rt, us in [
+                ("/_matrix/client/v3/sync?timeout=3000", 499, "7.999", 102),
+                ("/_matrix/client/v3/sync?timeout=3000", 499, "8.008", 102),
+                ("/_matrix/client/v3/sync?timeout=3000", 102, "10.001", 102),
+                *[("/_matrix/client/versions", 200, f"0.0{n:02d}", 200) for n in range(10, 50)],
+            ]
+        )
+    )
+    reports = []
+    for env in ({}, {"LPDOCTOR_NO_FAST": "1"}):
+        result = CliRunner(env=env).invoke(main, ["scan", str(log), "-f", "json"], catch_exceptions=False)
+        reports.append(json.loads(result.stdout))
+    assert reports[0] == reports[1]
+    assert reports[0]["inputs"][0]["format"] == "nginx-timing"
+    assert only(reports[0], "proxy-1xx-final")["evidence"]["requests"] == 3
+    versions = next(e for e in reports[0]["endpoints"] if e["route"] == "/_matrix/client/versions")
+    assert versions["observed"] == {"p50_s": 0.029, "p95_s": 0.047, "max_s": 0.049}

@@ -307,9 +307,7 @@ class RouteStats:
             last = rec.upstream[-1]
             if last.status == 502 and last.addr and _is_group_name(last.addr):
                 self.no_live += n
-            if last.status is not None and 100 <= last.status < 200 and last.status != 101:
-                self.interim_final += n
-        elif rec.status is not None and 100 <= rec.status < 200 and rec.status != 101:
+        if _interim(rec.status) or (rec.upstream and _interim(rec.upstream[-1].status)):
             self.interim_final += n
 
     def add_error(self, ev: ErrorEvent) -> None:
@@ -445,6 +443,11 @@ class RouteStats:
 
 
 _ROUTE_FIELDS = tuple(f.name for f in fields(RouteStats))
+
+
+def _interim(status: int | None) -> bool:
+    """A 1xx other than 101 (Switching Protocols): an interim response, never a final one."""
+    return status is not None and 100 <= status < 200 and status != 101
 
 
 def _is_group_name(addr: str) -> bool:
