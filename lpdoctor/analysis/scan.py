@@ -235,7 +235,7 @@ def hold_cut_finding(view: LongPollView, opts: ScanOptions) -> Finding | None:
                 )
     statement = cut.evidence.get("proxy_statement")
     if statement:
-        message += f" The status says bad gateway, but {statement}: {component}'s own timer cut them."
+        message += f" The status blames the upstream, but {statement}: {component}'s own timer cut them."
     tcp = rs.route.startswith("(tcp ")
     if tcp:
         message = message.replace(
@@ -327,12 +327,15 @@ def collateral_finding(views: list[LongPollView]) -> Finding | None:
     cause = max(cut_routes, key=lambda v: v.failures).stats
     others = {route: n for route, n in hit.items() if route != cause.route}
     where = ", ".join(f"{route} ({n})" for route, n in sorted(others.items(), key=lambda kv: -kv[1])[:5])
+    component = _component(cause)
+    nginx = component == "nginx"
     message = (
-        f'{total} requests got an instant 502 because no upstream server was left to try ("no live upstreams",'
-        f" $upstream_addr is the group's name)"
+        f"{total} requests got an instant 502 because no upstream server was left to try"
+        + (' ("no live upstreams", $upstream_addr is the group\'s name)' if nginx else "")
         + (f", {sum(others.values())} of them on other routes: {where}" if others else "")
-        + f". The long-polls cut on {cause.route} count as failed attempts (max_fails, by default 1 per 10 s), "
-        "so each cut takes a server out for every route."
+        + f". The long-polls cut on {cause.route} count as failed attempts"
+        + (" (max_fails, by default 1 per 10 s)" if nginx else " (passive health checks)")
+        + ", so each cut takes a server out for every route."
     )
     return Finding(
         rule="upstream-marked-down",
@@ -348,7 +351,7 @@ def collateral_finding(views: list[LongPollView]) -> Finding | None:
             "caused_by": cause.route,
             "timed_out_attempts": cause.retried_timeouts or cause.errors.get("upstream-timeout", 0),
         },
-        fix=catalog.render_fix("upstream-marked-down", _component(cause), HopKind.PROXY, route=cause.route),
+        fix=catalog.render_fix("upstream-marked-down", component, HopKind.PROXY, route=cause.route),
         confidence="measured",
     )
 
