@@ -70,7 +70,7 @@ def _describe(problems: list[Verdict]) -> str:
 # ---- every reader has a target
 
 
-# Modules of lpdoctor/readers that read no attacker-controlled input themselves, or are covered through another
+# Reader modules (tests/test_fuzz_parsers.py reader_modules) that read no attacker-controlled input themselves, or are covered through another
 # target (named here).
 NOT_TARGETS = {
     "logformats": "package",

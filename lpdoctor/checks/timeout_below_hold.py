@@ -16,8 +16,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lpdoctor.checks.base import CheckModel, kind_word, scope_words, shortfall, shortfall_finding, status_of, written
-from lpdoctor.model import Finding, HopKind, Severity
+from lpdoctor.checks.base import (
+    CheckModel,
+    at,
+    kind_word,
+    render,
+    scope_words,
+    shortfall,
+    shortfall_finding,
+    status_of,
+    written,
+)
+from lpdoctor.model import Finding, HopKind, Severity, Timeout
+from lpdoctor.model.hops import HopFacts
+from lpdoctor.model.margin import suggest
 from lpdoctor.text.durations import fmt_s
 
 RULE_ID = "timeout-below-hold"
@@ -47,13 +59,25 @@ def check(model: CheckModel) -> Iterator[Finding]:
                         f"{fmt_s(t.value_s - wait.seconds)} above {wait.what} (margin {fmt_s(margin)}): "
                         "holds that run a little long are cut."
                     )
+                tcp = _tcp_timers(facts)
+                if tcp:
+                    first = facts.hop.first_cut()
+                    if first is not None and t is not first:
+                        continue  # mode tcp: one finding for the stream, naming both of its idle timers
+                    others = [o for o in tcp if o is not t]
+                    message += (
+                        " In mode tcp HAProxy closes a silent stream with no byte (clients see an empty reply, "
+                        "not a 504), and "
+                        + ", ".join(f"{written(o)} at {at(o.location)}" for o in others)
+                        + " is an idle timer on the same stream: raise both."
+                    )
                 attempts = facts.hop.attempts
                 if attempts > 1 and facts.retry is not None and facts.retry.on_timeout:
                     message += (
                         f" Each cut is retried on the next of {attempts} servers, so clients wait up to "
                         f"{fmt_s(attempts * t.value_s)}."
                     )
-                yield shortfall_finding(
+                found = shortfall_finding(
                     RULE_ID,
                     short,
                     message,
@@ -62,7 +86,21 @@ def check(model: CheckModel) -> Iterator[Finding]:
                     rc,
                     explanation=(
                         f"The {kind_word(facts.hop.kind)} gives up when this timer fires"
-                        + (f" (clients see {s})" if (s := status_of(t)) else "")
+                        + (
+                            " (clients see an empty reply: a FIN, no byte)"
+                            if tcp
+                            else (f" (clients see {s})" if (s := status_of(t)) else "")
+                        )
                         + "; the long-poll never delivers the event it was waiting for and the client reconnects."
                     ),
                 )
+                if tcp:
+                    value = suggest(short.wait.seconds, short.margin)
+                    found.fix = render(RULE_ID, facts, t, value, rc, setting="tcp") or found.fix
+                    found.evidence["tcp_timers"] = [o.setting for o in tcp]
+                yield found
+
+
+def _tcp_timers(facts: HopFacts) -> list[Timeout]:
+    """HAProxy mode tcp: the idle timers of the stream (timeout server and timeout client), else nothing."""
+    return [t for t in facts.hop.timeouts if t.component == "haproxy" and t.note and t.note.startswith("mode tcp:")]

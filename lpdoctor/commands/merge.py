@@ -16,10 +16,9 @@ import click
 
 from lpdoctor.commands.common import fail, output_options, warn
 from lpdoctor.commands.scan import report_scan
-from lpdoctor.scan.aggregate import ScanAggregate
+from lpdoctor.scan.aggregate import PARTIAL_VERSION, ScanAggregate
 from lpdoctor.scan.parallel import gc_paused
 
-PARTIAL_VERSION = 1
 MAX_PARTIAL_BYTES = 1 << 30
 
 

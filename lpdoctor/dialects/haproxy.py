@@ -887,6 +887,9 @@ def _timeout_of(backend: Proxy, name: str, semantics: Semantics, default_note: s
     return timer(COMPONENT, setting.name, setting.value_s, semantics, setting.location, note=note), scope
 
 
+TCP_IDLE_NOTE = "mode tcp: an idle timer on the stream; a silent connection is closed with no byte (an empty reply)"
+
+
 def _hop_facts(frontend: Proxy, backend: Proxy, catch_all: bool) -> HopFacts:
     server, server_scope = _timeout_of(
         backend,
@@ -896,10 +899,20 @@ def _hop_facts(frontend: Proxy, backend: Proxy, catch_all: bool) -> HopFacts:
     )
     name = f"haproxy {backend.label}" + (f" (via {frontend.label})" if frontend is not backend else "")
     notes: list[str] = []
-    if backend.effective_mode() != "http":
+    timeouts = [server]
+    scope_of = {server.setting: server_scope}
+    tcp = backend.effective_mode() != "http"
+    if tcp:
+        # [E] HAProxy 2.6.12, mode tcp, timeout client 2s / server 2s, a silent backend: every session ended
+        # at 2 s with state cD and no byte (tests/test_e2e_proxies.py). Both are idle timers on the one stream.
+        client_t, client_scope = _timeout_of(frontend, "client", Semantics.IDLE, "unset: HAProxy waits forever")
+        for t in (server, client_t):
+            t.note = TCP_IDLE_NOTE + (f"; {t.note}" if t.note else "")
+        timeouts.append(client_t)
+        scope_of[client_t.setting] = client_scope
         notes.append(
-            f"{backend.label} runs in mode tcp: HAProxy sees a byte stream, not requests; "
-            "timeout client may also end a silent long-poll there"
+            f"{backend.label} runs in mode tcp: HAProxy sees a byte stream, not requests; timeout client and "
+            "timeout server both close a silent stream (clients get an empty reply, not a 504)"
         )
     tunnel, _ = backend.setting("tunnel")
     if tunnel is not None:
@@ -908,7 +921,7 @@ def _hop_facts(frontend: Proxy, backend: Proxy, catch_all: bool) -> HopFacts:
             "upgraded connections (WebSocket, CONNECT), not to a long-poll: timeout server governs it"
         )
     client, _ = frontend.setting("client")
-    if client is not None and client.value_s is not None:
+    if client is not None and client.value_s is not None and not tcp:
         notes.append(
             f"timeout client {client.raw} ({client.location.file}:{client.location.line}) does not end a held "
             "GET whose request was fully received (HAProxy 2.6, tested): only timeout server does"
@@ -928,7 +941,7 @@ def _hop_facts(frontend: Proxy, backend: Proxy, catch_all: bool) -> HopFacts:
         kind=HopKind.PROXY,
         component=COMPONENT,
         name=name,
-        timeouts=[server],
+        timeouts=timeouts,
         attempts=attempts,
         location=backend.location,
     )
@@ -964,7 +977,7 @@ def _hop_facts(frontend: Proxy, backend: Proxy, catch_all: bool) -> HopFacts:
         hop=hop,
         block=backend.location,
         block_label=backend.label,
-        scope_of={server.setting: server_scope},
+        scope_of=scope_of,
         retry=retry,
         accept_idle=accept_idle,
         route_text=route_text,

@@ -14,8 +14,22 @@ with a whole-second duration, none lasts under 1 µs), a string as a Go duration
 written (the end of the request): float epoch seconds, or a string with ``time_format iso8601``.
 
 ``reverse_proxy`` answers 504 when the upstream timed out, 499 when the client went away and 502 for other
-upstream failures (``modules/caddyhttp/reverseproxy/reverseproxy.go`` ``statusError``); ``status`` 0 means
-the connection closed before any reply. The generic status mapping says exactly that.
+upstream failures (``modules/caddyhttp/reverseproxy/reverseproxy.go`` ``statusError``). Caddy 2.6.2 logs a
+client that went away during a hold as ``"status":0`` (measured: a client whose read timeout ends before the
+upstream answers; nothing was written to it), so status 0 reads as CLIENT_CLOSED here, detail ``status 0``.
+
+**Runtime log.** Caddy's default logger (stderr, or the global ``log { output file ... }``) gets one JSON
+entry per failed proxied request from logger ``http.log.error[.<name>]`` (measured on 2.6.2)::
+
+    {"level":"error","ts":1796583380.677615,"logger":"http.log.error.log0",
+    "msg":"read tcp 127.0.0.1:48474->127.0.0.1:34157: i/o timeout","request":{...,"uri":"/sync?timeout=8000"},
+    "duration":2.004652532,"status":504,"err_id":"iahmmh64h","err_trace":"reverseproxy.statusError (...)"}
+
+``i/o timeout`` is ``transport http { read_timeout }``, ``net/http: timeout awaiting response headers`` is
+``response_header_timeout``, ``context canceled`` the client leaving, ``EOF`` / ``connection reset`` the
+upstream closing, ``dial tcp`` / ``connection refused`` a failed connect, ``no upstreams available`` every
+upstream down. These become :class:`ErrorEvent` s (``action`` names the Caddy setting when it is a timer);
+every other well-formed runtime entry is kind OTHER, so the whole file reads as Caddy's.
 """
 
 from __future__ import annotations
@@ -31,7 +45,7 @@ from lpdoctor.logformats.traefik_log import (
     to_float,
     to_status,
 )
-from lpdoctor.model import RequestRecord, outcome_from_status
+from lpdoctor.model import ErrorEvent, ErrorKind, Outcome, RequestRecord, outcome_from_status
 from lpdoctor.text.durations import DurationError, parse_duration
 
 PROXY = "caddy"
@@ -80,6 +94,8 @@ def parse_line(line: str, line_no: int, source: str) -> Parsed | None:
     req_host = _str(request.get("host"), 300)
     if req_host:
         host = split_target(f"http://{req_host}/")[0] or host
+    raw_status = obj.get("status")
+    gone = status is None and isinstance(raw_status, int) and not isinstance(raw_status, bool) and raw_status == 0
     return RequestRecord(
         source=source,
         line=line_no,
@@ -87,7 +103,8 @@ def parse_line(line: str, line_no: int, source: str) -> Parsed | None:
         target=target,
         status=status,
         duration_s=_duration(obj.get("duration")),
-        outcome=outcome_from_status(status),
+        outcome=Outcome.CLIENT_CLOSED if gone else outcome_from_status(status),
+        detail="status 0" if gone else None,
         method=_str(request.get("method"), 32),
         host=host,
         time=_time(obj.get("ts")),
@@ -95,8 +112,72 @@ def parse_line(line: str, line_no: int, source: str) -> Parsed | None:
     )
 
 
+# What Caddy's (Go's) error text says, first match wins: (substring, kind, the Caddy timer it names).
+_ERROR_WORDS: tuple[tuple[str, ErrorKind, str | None], ...] = (
+    ("timeout awaiting response headers", ErrorKind.UPSTREAM_TIMEOUT, "response_header_timeout"),
+    ("i/o timeout", ErrorKind.UPSTREAM_TIMEOUT, "read_timeout"),
+    ("context deadline exceeded", ErrorKind.UPSTREAM_TIMEOUT, None),
+    ("context canceled", ErrorKind.CLIENT_CLOSED, None),
+    ("no upstreams available", ErrorKind.NO_LIVE_UPSTREAMS, None),
+    ("connection refused", ErrorKind.CONNECT_FAILED, None),
+    ("dial tcp", ErrorKind.CONNECT_FAILED, None),
+    ("EOF", ErrorKind.UPSTREAM_CLOSED, None),
+    ("connection reset", ErrorKind.UPSTREAM_CLOSED, None),
+    ("broken pipe", ErrorKind.UPSTREAM_CLOSED, None),
+)
+_LEVELS = frozenset(("debug", "info", "warn", "error", "dpanic", "panic", "fatal"))
+
+
+def parse_runtime_line(line: str, line_no: int, source: str) -> Parsed | None:
+    """One entry of Caddy's runtime (default) log → :class:`ErrorEvent`, or None when it is not one.
+
+    Access entries ("handled request") are left to :func:`parse_line`."""
+    if len(line) > MAX_LINE or '"ts"' not in line or "handled request" in line:
+        return None
+    obj = load_json_object(line)
+    if obj is None or "ts" not in obj or not isinstance(obj.get("msg"), str):
+        return None
+    level = obj.get("level")
+    if not isinstance(level, str) or level not in _LEVELS:
+        return None
+    message = obj["msg"][:2048]
+    logger = obj.get("logger")
+    request = obj.get("request")
+    kind, action, target, host, method, client = ErrorKind.OTHER, None, None, None, None, None
+    if isinstance(logger, str) and logger.startswith("http.log.error") and isinstance(request, dict):
+        uri = _str(request.get("uri"))
+        host, target = split_target(uri) if uri else (None, None)
+        req_host = _str(request.get("host"), 300)
+        if req_host:
+            host = split_target(f"http://{req_host}/")[0] or host
+        method = _str(request.get("method"), 32)
+        client = _str(request.get("client_ip"), 256) or _str(request.get("remote_ip"), 256)
+        for words, found, setting in _ERROR_WORDS:
+            if words in message:
+                kind, action = found, setting
+                break
+    return ErrorEvent(
+        source=source,
+        line=line_no,
+        proxy=PROXY,
+        kind=kind,
+        message=message,
+        time=_time(obj.get("ts")),
+        level=level,
+        action=action,
+        method=method,
+        target=target,
+        host=host,
+        client=client,
+    )
+
+
 def _parser() -> Any:
     return parse_line
+
+
+def _runtime_parser() -> Any:
+    return parse_runtime_line
 
 
 FORMATS: list[LogFormat] = [
@@ -108,5 +189,14 @@ FORMATS: list[LogFormat] = [
         priority=5,
         description='Caddy v2 JSON access log ("handled request"); duration in seconds',
         aliases=("caddy",),
+    ),
+    LogFormat(
+        name="caddy-runtime",
+        kind="error",
+        has_timing=False,
+        make_parser=_runtime_parser,
+        priority=3,
+        description="Caddy v2 runtime log (JSON; reverse_proxy errors from http.log.error)",
+        aliases=("caddy-error",),
     ),
 ]

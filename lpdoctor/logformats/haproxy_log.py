@@ -19,6 +19,20 @@ The termination state (``%tsc``, 4 characters in HTTP mode) carries HAProxy's ve
 who ended the session (``s`` server-side timeout, ``S`` server abort, ``c`` client-side timeout, ``C`` client
 abort ...), second character in which phase (``H`` waiting for response headers, ``D`` data ...).
 
+``option tcplog`` (``mode tcp``, §8.2.2) has no request, three timers and a 2-character state::
+
+    %ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq
+
+A real line (haproxy 2.6.12, ``mode tcp``, ``timeout client 2s`` and ``timeout server 2s``, a silent
+backend; tests/test_e2e_proxies.py)::
+
+    127.0.0.1:59750 [06/Dec/2026:18:56:52.641] fe be/s1 1/0/2001 0 cD 3/3/2/2/0 0/0
+
+In TCP mode both ``timeout client`` and ``timeout server`` are *idle* timers on the one stream: whichever
+ends first closes a silent connection — ``cD`` or ``sD`` — and the client gets a FIN with no byte (an empty
+reply, not a 504). Such a session becomes a record with no target, ``stream`` ``frontend/backend``, outcome
+RESET and detail ``tcp cD`` (the words the analysis reads as HAProxy's own idle cut).
+
 ``%tr`` is HAProxy's local time without an offset: it is read as UTC unless an RFC 5424 (or ISO) syslog
 header on the same line gives the offset. ``time`` is the end of the request (start + last timer).
 """
@@ -61,6 +75,15 @@ _HTTPLOG = re.compile(
 )
 
 # A captured Host header (by convention the first ``capture request header``): name or address, port.
+_TCPLOG = re.compile(
+    r"(?P<client>\S{1,64}):(?P<cport>\d{1,5}) "
+    r"\[(?P<date>\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?)\] "
+    r"(?P<frontend>\S{1,128}) (?P<backend>[^\s/]{1,128})/(?P<server>\S{1,128}) "
+    r"(?P<t_queue>-?\d{1,10})/(?P<t_connect>-?\d{1,10})/(?P<t_total>\+?-?\d{1,10}) "
+    r"(?P<bytes>\+?-?\d{1,20}) (?P<ts>[A-Za-z-]{2}) "
+    r"\+?\d{1,10}/\+?\d{1,10}/\+?\d{1,10}/\+?\d{1,10}/\+?\d{1,10} \d{1,10}/\d{1,10}\Z"
+)
+
 _HOSTISH = re.compile(r"(\[[0-9A-Fa-f:.]{2,45}\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}))(?::\d{1,5})?")
 
 MAX_LINE = 65536
@@ -134,8 +157,58 @@ def parse_line(line: str, line_no: int, source: str) -> Parsed | None:
     )
 
 
+def tcp_outcome(ts: str) -> Outcome:
+    """The 2-character state of a TCP session: an idle timer (``cD``/``sD``) closes with no reply."""
+    if ts[0] in "cs" and ts[1] in "DC":
+        return Outcome.RESET  # HAProxy closed a silent stream on timeout client/server: a FIN, no byte
+    if ts[0] == "S":
+        return Outcome.UPSTREAM_CLOSED
+    if ts[0] == "C":
+        return Outcome.CLIENT_CLOSED
+    return Outcome.OK  # "--": the session ended normally
+
+
+def parse_tcp_line(line: str, line_no: int, source: str) -> Parsed | None:
+    """One HAProxy tcplog line → :class:`RequestRecord` (no target; ``stream`` frontend/backend), else None."""
+    if len(line) > MAX_LINE or "[" not in line:
+        return None
+    m = _TCPLOG.match(line)
+    offset = 0.0
+    if m is None:
+        p = _PREFIX.match(line)
+        if p is None:
+            return None
+        m = _TCPLOG.match(line, p.end())
+        if m is None:
+            return None
+        stamp = p["ts5424"] or p["tsiso"]
+        if stamp:
+            tz = re.search(r"(Z|[+-]\d{2}:?\d{2})\Z", stamp)
+            offset = parse_offset(tz[1]) if tz else 0.0
+    duration = nonneg_seconds(float(_ms(m["t_total"])), 1000)
+    start = parse_clf_time(m["date"], default_offset_s=offset)
+    ts = m["ts"]
+    return RequestRecord(
+        source=source,
+        line=line_no,
+        proxy=PROXY,
+        target=None,
+        status=None,
+        duration_s=duration,
+        outcome=tcp_outcome(ts),
+        time=start + duration if start is not None and duration is not None else start,
+        client=m["client"],
+        detail=f"tcp {ts}",
+        stream=f"{m['frontend']}/{m['backend']}",
+    )
+
+
 def _parser() -> Any:
     return parse_line
+
+
+def _tcp_parser() -> Any:
+    return parse_tcp_line
 
 
 FORMATS: list[LogFormat] = [
@@ -147,5 +220,14 @@ FORMATS: list[LogFormat] = [
         priority=5,
         description="HAProxy option httplog (TR/Tw/Tc/Tr/Ta or legacy Tq/Tw/Tc/Tr/Tt), raw or syslog",
         aliases=("haproxy",),
+    ),
+    LogFormat(
+        name="haproxy-tcplog",
+        kind="access",
+        has_timing=True,
+        make_parser=_tcp_parser,
+        priority=5,
+        description="HAProxy option tcplog (mode tcp: Tw/Tc/Tt, 2-character state), raw or syslog",
+        aliases=("haproxy-tcp",),
     ),
 ]

@@ -116,6 +116,7 @@ class RequestRecord:
     redirects: int = 0  # internal redirects (" : " groups in $upstream_*)
     detail: str | None = None  # the proxy's own word for the ending: "sH--", "UT", "H2::ResetFrame"
     header_s: float | None = None  # time to the upstream's response headers, when the proxy logs it
+    stream: str | None = None  # a TCP session with no request (HAProxy mode tcp): "frontend/backend"
 
 
 class ErrorKind(str, Enum):

@@ -1,7 +1,8 @@
 """Per-route aggregates: everything the analysis needs, in memory that does not grow with the log.
 
-Durations go into sparse fixed-bin histograms (0.1 s bins below 100 s, 1 s bins to 1 h, 10 s above), never
-into a list. Routes are capped (``max_routes``); requests beyond the cap are counted, not kept. Every aggregate
+Durations go into sparse fixed-bin histograms, never into a list: 1 ms bins below 1 s, 10 ms below 10 s,
+0.1 s below 100 s, 1 s to 1 h and 10 s above — about 1 % of the value or better from 0.1 s up, and whole
+milliseconds for the short API calls around a long-poll (a log's ``0.011`` stays 11 ms in the percentiles). Routes are capped (``max_routes``); requests beyond the cap are counted, not kept. Every aggregate
 merges with another of its kind (``merge``) and round-trips through JSON (``to_dict``/``from_dict``), so
 files, chunks of a file, or machines can be scanned apart and combined.
 """
@@ -20,6 +21,8 @@ from lpdoctor.model import ErrorEvent, ErrorKind, InputSummary, Outcome, Request
 from lpdoctor.scan.routes import RouteCache, split_target
 
 DEFAULT_MAX_ROUTES = 5000
+# Version 2: histogram bins are keyed in milliseconds (version 1 keyed them in deciseconds).
+PARTIAL_VERSION = 2
 OVERFLOW_ROUTE = "(other routes)"
 
 # Looked up once per request, so computed once here.
@@ -53,26 +56,22 @@ _IN_OVERFLOW = tuple(name for name in COUNTERS if name not in _NOT_IN_OVERFLOW)
 
 
 def bin_key(seconds: float) -> int:
-    """Histogram bin of a duration, as an integer number of deciseconds at the bin's resolution."""
+    """Histogram bin of a duration: the bin's value in whole milliseconds, rounded at the bin's resolution."""
+    if seconds < 1.0:
+        return int(seconds * 1000.0 + 0.5)
+    if seconds < 10.0:
+        return int(seconds * 100.0 + 0.5) * 10
     if seconds < 100.0:
-        return int(seconds * 10.0 + 0.5)
+        return int(seconds * 10.0 + 0.5) * 100
     if seconds < 3600.0:
-        return int(seconds + 0.5) * 10
+        return int(seconds + 0.5) * 1000
     if seconds < 10_000_000.0:
-        return int(seconds / 10.0 + 0.5) * 100
-    return 100_000_000
+        return int(seconds / 10.0 + 0.5) * 10_000
+    return 10_000_000_000
 
 
 def bin_value(key: int) -> float:
-    return key / 10.0
-
-
-def bin_width(key: int) -> float:
-    if key < 1000:
-        return 0.1
-    if key < 36000:
-        return 1.0
-    return 10.0
+    return key / 1000.0
 
 
 class Histogram:
@@ -235,6 +234,8 @@ class RouteStats:
     attempt_timeouts: dict[str, Histogram] = field(default_factory=dict)  # "504" -> per-try response time
     attempts: Counter[str] = field(default_factory=Counter)  # number of tries -> count
     no_header_failures: int = 0  # failures whose upstream never sent headers
+    no_live: int = 0  # 502s nginx made up with no server to try: $upstream_addr is the group's name
+    interim_final: int = 0  # requests logged with a 1xx status (or a 1xx last upstream status): taken as final
     errors: Counter[str] = field(default_factory=Counter)  # ErrorKind -> count, from error logs
     error_timeouts: Counter[str] = field(default_factory=Counter)  # "30.0" -> count (Sōzune "after 30s")
     error_actions: Counter[str] = field(default_factory=Counter)
@@ -303,6 +304,11 @@ class RouteStats:
                         ah.add(seconds, count)
             if failed and rec.upstream[-1].header_s is None:
                 self.no_header_failures += n
+            last = rec.upstream[-1]
+            if last.status == 502 and last.addr and _is_group_name(last.addr):
+                self.no_live += n
+        if _interim(rec.status) or (rec.upstream and _interim(rec.upstream[-1].status)):
+            self.interim_final += n
 
     def add_error(self, ev: ErrorEvent) -> None:
         self.errors[ev.kind.value] += 1
@@ -387,6 +393,8 @@ class RouteStats:
         self.retried += other.retried
         self.retried_timeouts += other.retried_timeouts
         self.no_header_failures += other.no_header_failures
+        self.no_live += other.no_live
+        self.interim_final += other.interim_final
         if self.example is None:
             self.example = other.example
 
@@ -403,6 +411,8 @@ class RouteStats:
             "retried": self.retried,
             "retried_timeouts": self.retried_timeouts,
             "no_header_failures": self.no_header_failures,
+            "no_live": self.no_live,
+            "interim_final": self.interim_final,
             "example": self.example,
         }
 
@@ -426,11 +436,24 @@ class RouteStats:
         rs.retried = _count(d["retried"])
         rs.retried_timeouts = _count(d["retried_timeouts"])
         rs.no_header_failures = _count(d["no_header_failures"])
+        rs.no_live = _count(d["no_live"])
+        rs.interim_final = _count(d["interim_final"])
         rs.example = _str_or_none(d["example"])
         return rs
 
 
 _ROUTE_FIELDS = tuple(f.name for f in fields(RouteStats))
+
+
+def _interim(status: int | None) -> bool:
+    """A 1xx other than 101 (Switching Protocols): an interim response, never a final one."""
+    return status is not None and 100 <= status < 200 and status != 101
+
+
+def _is_group_name(addr: str) -> bool:
+    """Whether ``$upstream_addr`` names an upstream group (``backend``), not a server (``10.0.0.5:8000``,
+    ``unix:/run/app.sock``): nginx writes the group's name when it found no live server to try."""
+    return ":" not in addr and "/" not in addr
 
 
 class RouteFilter:
@@ -507,7 +530,8 @@ class ScanAggregate:
     ) -> None:
         """Add ``rec`` (or ``n`` requests like it: see :meth:`RouteStats.add_request`)."""
         if not rec.target:
-            route, query = "{unknown}", ""
+            # A TCP session (HAProxy mode tcp) has no request: its route is the stream it went through.
+            route, query = (f"(tcp {rec.stream})" if rec.stream else "{unknown}"), ""
         else:
             path, query = split_target(rec.target)
             route = self._route_cache.route(path)
@@ -599,7 +623,7 @@ class ScanAggregate:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "lpdoctor_partial": 1,
+            "lpdoctor_partial": PARTIAL_VERSION,
             "max_routes": self.max_routes,
             "routes": [rs.to_dict() for rs in self.routes.values()],  # in order of first appearance
             "inputs": [i.to_dict() for i in self.inputs],

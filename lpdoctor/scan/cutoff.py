@@ -11,6 +11,16 @@ Two shapes give a cut-off ``T`` away:
 The hop follows from how the requests failed (:class:`~lpdoctor.model.Outcome`): the proxy gave up (504),
 the upstream closed (502), the client left (499). Retries visible in nginx's multi-value upstream fields turn
 one timeout into a client wait of N × T; the cut-off reported is the per-attempt T.
+
+Evidence is weighed in one order, whatever proxy wrote it:
+
+1. per-attempt times before client-visible ones (nginx's ``$upstream_response_time``; failures of one kind
+   at T, 2T, 3T are one timer retried — Go's transport under Caddy resends a GET cut on a reused connection);
+2. the proxy's own statement (its error log: "upstream timed out", Apache ``AH01102`` with ``(70007)``,
+   Caddy ``i/o timeout``) before the status code (Apache answers its own ``ProxyTimeout`` with 502);
+3. the earliest wall before the most numerous: a proxy that cuts at 2 s makes the clients that stay
+   connected through its retries give up later, so they outnumber the cut that caused it;
+4. the status code, last (504 → proxy, 502 → server, 499 → client).
 """
 
 from __future__ import annotations
@@ -101,6 +111,8 @@ def _hop_for(outcome: Outcome, rs: RouteStats) -> tuple[HopKind, str | None]:
     details = [(n, key.split("|", 1)[1]) for key, n in rs.details.items() if key.startswith(outcome.value + "|")]
     detail = max(details)[1] if details else None
     if detail:
+        if detail.startswith("tcp ") and detail[4:5] in ("c", "s"):
+            return HopKind.PROXY, detail  # HAProxy mode tcp: timeout client/server closed a silent stream
         for token, hop in _DETAIL_HOPS.items():
             if token in detail:
                 return hop, detail
@@ -134,6 +146,9 @@ def infer_cut(rs: RouteStats) -> Cut | None:
     wall: tuple[float, float, int, float] | None = None
     if window and window[2] >= MIN_FAILURES and window[2] >= 0.5 * hist.count:
         wall = window
+    earlier = _earlier_timeout_wall(by_outcome, rs, wall, outcome)
+    if earlier is not None:
+        outcome, hist, wall = earlier
     hop, detail = _hop_for(outcome, rs)
 
     failures_all = Histogram()
@@ -178,10 +193,87 @@ def infer_cut(rs: RouteStats) -> Cut | None:
             max_success_s=max_success,
             detail=detail,
         )
-        return _with_retries(cut, rs)
+        return _weigh_statement(_with_retries(_with_resends(cut, hist), rs), rs)
     if ceiling is not None and (max_success or 0) >= INSTANT_S:
-        return _with_retries(ceiling, rs)
+        return _weigh_statement(_with_retries(ceiling, rs), rs)
     return None
+
+
+def _timeouts_stated(rs: RouteStats) -> int:
+    """Error-log lines in which the proxy itself says it timed out waiting for the upstream, on this route."""
+    return rs.errors.get("upstream-timeout", 0)
+
+
+def _earlier_timeout_wall(
+    by_outcome: dict[Outcome, Histogram],
+    rs: RouteStats,
+    wall: tuple[float, float, int, float] | None,
+    outcome: Outcome,
+) -> tuple[Outcome, Histogram, tuple[float, float, int, float]] | None:
+    """A wall of the proxy's own timeouts (504s) below the wall of the most numerous failures, when there is one.
+
+    The earliest timer to fire is the cut: the requests it ends first are the evidence, even when what it sets
+    off later (clients that stay through a retry and give up, Caddy's ``"status":0``) outnumbers them. The wall
+    needs :data:`MIN_FAILURES` requests, or two when the error log says the proxy timed out."""
+    if outcome is Outcome.GATEWAY_TIMEOUT:
+        return None
+    hist = by_outcome.get(Outcome.GATEWAY_TIMEOUT)
+    if hist is None:
+        return None
+    window = densest_window(hist)
+    if window is None or window[2] < 0.5 * hist.count:
+        return None
+    needed = 2 if _timeouts_stated(rs) >= 2 else MIN_FAILURES
+    if window[2] < needed:
+        return None
+    if wall is not None and window[3] >= wall[3] - tolerance(wall[3]):
+        return None
+    return Outcome.GATEWAY_TIMEOUT, hist, window
+
+
+def _with_resends(cut: Cut, hist: Histogram) -> Cut:
+    """Failures of one kind at T, 2T (, 3T ...): one timer, resent. The per-attempt T is the cut.
+
+    Caddy's ``reverse_proxy`` runs on Go's ``http.Transport``, which resends an idempotent request whose first
+    response byte failed on a *reused* connection (``transportReadFromServerError``); with ``read_timeout`` T the
+    client sees 504 at T on a fresh connection and at 2T on a reused one (measured on Caddy 2.6.2)."""
+    if cut.seconds is None or cut.outcome is not Outcome.GATEWAY_TIMEOUT or cut.client_wait_s is not None:
+        return cut
+    found = None
+    for k in (2, 3, 4):
+        per_try = cut.seconds / k
+        if per_try < INSTANT_S:
+            break
+        tol = max(0.1, 0.03 * per_try)  # log precision: the tries of one timer end within milliseconds of k×T
+        count = hist.count_between(per_try - tol, per_try + tol)
+        if count >= max(2, 0.1 * hist.count):
+            found = (k, per_try, tol, count)
+    if found is not None:
+        k, per_try, tol, count = found
+        lo, hi = per_try - tol, per_try + tol
+        weighted = sum(v * n for v, n in hist.items() if lo <= v <= hi)
+        cut.client_wait_s = cut.seconds
+        cut.attempts = k
+        cut.seconds = round(weighted / count, 1)
+        cut.evidence["resent"] = f"{count} failures at {cut.seconds:g} s, {cut.at_cut} at {cut.client_wait_s:g} s"
+        cut.at_cut += count
+    return cut
+
+
+def _weigh_statement(cut: Cut, rs: RouteStats) -> Cut:
+    """The proxy's own statement before the status code: bad gateways the error log calls timeouts are the
+    proxy's timer (Apache answers its ``ProxyTimeout`` with 502: ``AH01102`` ``(70007)``, then ``AH00898``)."""
+    stated = _timeouts_stated(rs)
+    closes = rs.errors.get("upstream-closed", 0)
+    if (
+        cut.outcome in (Outcome.UPSTREAM_CLOSED, Outcome.SERVER_ERROR)
+        and stated >= max(MIN_FAILURES, 0.5 * cut.at_cut)
+        and stated > closes
+    ):
+        cut.evidence["proxy_statement"] = f"{stated} error-log lines say the proxy timed out waiting for the upstream"
+        cut.outcome = Outcome.GATEWAY_TIMEOUT
+        cut.hop = HopKind.PROXY
+    return cut
 
 
 def _with_retries(cut: Cut, rs: RouteStats) -> Cut:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass
 
 from lpdoctor import catalog
@@ -13,6 +14,7 @@ from lpdoctor.scan.cutoff import Cut, densest_window, infer_cut, tolerance
 from lpdoctor.text.durations import fmt_s, nginx_time
 
 MIN_LONG_POLL_HOLD_S = 1.0
+MIN_COLLATERAL = 3  # instant "no live upstreams" 502s before they are a finding
 HISTOGRAM_ROUTES = 8
 
 
@@ -101,6 +103,8 @@ def classify(rs: RouteStats) -> LongPollView:
         reason, requested = "durations pile up below a ceiling", None
     elif (success.quantile(0.5) or 0.0) >= 1.0 and measured_cut():
         reason, requested = "held requests end at a cut-off", None
+    elif rs.route.startswith("(tcp ") and measured_cut():
+        reason, requested = "silent TCP sessions end at one duration", None
     long_poll = bool(reason)
     return LongPollView(
         stats=rs,
@@ -155,6 +159,7 @@ def hold_cut_finding(view: LongPollView, opts: ScanOptions) -> Finding | None:
         evidence["proxy_detail"] = cut.detail
     if rs.errors:
         evidence["error_log"] = dict(rs.errors)
+    evidence.update(cut.evidence)
     if view.requested_hold_s is not None:
         evidence["requested_hold_s"] = view.requested_hold_s
         evidence["hold_from"] = rs.top(rs.hold_source)
@@ -192,11 +197,18 @@ def hold_cut_finding(view: LongPollView, opts: ScanOptions) -> Finding | None:
             shape = f"no request longer than {fmt_s(t)} succeeded and all {cut.at_cut} failures came after it"
         else:
             shape = f"{cut.at_cut} of {cut.failures} failures ended at {fmt_s(t)}"
-        if cut.client_wait_s is not None:
+        if cut.client_wait_s is not None and "resent" in cut.evidence:
+            shape += (
+                f" per attempt; {component} resent them on a new connection (up to {cut.attempts} tries), "
+                f"so clients waited up to {fmt_s(cut.client_wait_s)}"
+            )
+        elif cut.client_wait_s is not None and (cut.attempts or 0) > 1:
             shape += (
                 f" per attempt; nginx retried them on {cut.attempts} upstream servers, so clients waited "
                 f"{fmt_s(cut.client_wait_s)}"
             )
+        elif cut.client_wait_s is not None:
+            shape += " per attempt; nginx tried the next server, found none left (max_fails) and answered at once"
         confidence = "measured"
         if hold is None:
             severity = Severity.ERROR
@@ -221,12 +233,28 @@ def hold_cut_finding(view: LongPollView, opts: ScanOptions) -> Finding | None:
                     f"{route}: requests fail at {fmt_s(t)}, after the {fmt_s(hold)} hold — {shape}; {who}. "
                     "The server does not end its holds in time."
                 )
+    statement = cut.evidence.get("proxy_statement")
+    if statement:
+        message += f" The status blames the upstream, but {statement}: {component}'s own timer cut them."
+    tcp = rs.route.startswith("(tcp ")
+    if tcp:
+        message = message.replace(
+            who,
+            f"{component} (mode tcp) closed silent connections on an idle timer (timeout client or timeout "
+            "server; the log's state says which fired first) — clients got an empty reply, no status",
+        )
+    ambiguous = _ambiguous(cut, rs, component)
+    if ambiguous:
+        evidence["hops_not_separated"] = ambiguous[0]
+        evidence["separate_with"] = ambiguous[1]
+        message += f" The logs cannot tell {ambiguous[0][0]} from {ambiguous[0][1]} here: {ambiguous[2]}"
     suggest = _suggest(hold, cut, opts)
     max_hold = (t - opts.margin(t)) if t else None
     fix = catalog.render_fix(
         "hold-cut",
         component,
         cut.hop,
+        setting="tcp" if tcp else _timer_named(rs),
         route=route,
         cut=fmt_s(t) if t else "the cut-off",
         suggest=fmt_s(suggest),
@@ -246,6 +274,108 @@ def hold_cut_finding(view: LongPollView, opts: ScanOptions) -> Finding | None:
         evidence=evidence,
         fix=fix,
         confidence=confidence,
+    )
+
+
+def _timer_named(rs: RouteStats) -> str | None:
+    """The proxy setting its error log names for the timeouts of a route (Caddy: ``read_timeout`` ...)."""
+    named = Counter[str]()
+    for key, n in rs.error_actions.items():
+        kind, _, action = key.partition("|")
+        if kind == "upstream-timeout" and action.isidentifier():
+            named[action] += n
+    return named.most_common(1)[0][0] if named else None
+
+
+def _ambiguous(cut: Cut, rs: RouteStats, component: str) -> tuple[list[str], str, str] | None:
+    """Two hops the evidence cannot separate: which, the one command that would, and the sentence saying so."""
+    if component == "apache" and cut.outcome is Outcome.UPSTREAM_CLOSED and not rs.errors:
+        return (
+            ["proxy", "server"],
+            "lpdoctor scan ACCESS_LOG ERROR_LOG",
+            "Apache answers its own ProxyTimeout with 502 too. Its error log says which: AH01102 with "
+            "(70007) is Apache's timer, anything else the server closing (lpdoctor scan ACCESS_LOG ERROR_LOG).",
+        )
+    if cut.hop is HopKind.UNKNOWN and cut.outcome is Outcome.RESET:
+        return (
+            ["edge", "server"],
+            "lpdoctor probe URL --search",
+            "a close with no status at a constant duration is an idle cut on the path or the server dropping "
+            "the request; probing the origin directly separates them (lpdoctor probe URL --search).",
+        )
+    return None
+
+
+def collateral_finding(views: list[LongPollView]) -> Finding | None:
+    """Instant 502s from an upstream group with no live server, on a site whose long-polls time out."""
+    cut_routes = [
+        v
+        for v in views
+        if v.long_poll
+        and v.cut is not None
+        and v.cut.hop is HopKind.PROXY
+        and (v.stats.retried_timeouts or v.stats.errors.get("upstream-timeout"))
+    ]
+    if not cut_routes:
+        return None
+    # The access log ($upstream_addr = the group) and the error log ("no live upstreams") see the same requests.
+    hit = {v.stats.route: max(v.stats.no_live, v.stats.errors.get("no-live-upstreams", 0)) for v in views}
+    hit = {route: n for route, n in hit.items() if n}
+    total = sum(hit.values())
+    if total < MIN_COLLATERAL:
+        return None
+    cause = max(cut_routes, key=lambda v: v.failures).stats
+    others = {route: n for route, n in hit.items() if route != cause.route}
+    where = ", ".join(f"{route} ({n})" for route, n in sorted(others.items(), key=lambda kv: -kv[1])[:5])
+    component = _component(cause)
+    nginx = component == "nginx"
+    message = (
+        f"{total} requests got an instant 502 because no upstream server was left to try"
+        + (' ("no live upstreams", $upstream_addr is the group\'s name)' if nginx else "")
+        + (f", {sum(others.values())} of them on other routes: {where}" if others else "")
+        + f". The long-polls cut on {cause.route} count as failed attempts"
+        + (" (max_fails, by default 1 per 10 s)" if nginx else " (passive health checks)")
+        + ", so each cut takes a server out for every route."
+    )
+    return Finding(
+        rule="upstream-marked-down",
+        severity=Severity.ERROR,
+        message=message,
+        hop=HopKind.PROXY,
+        route=cause.route,
+        host=cause.top(cause.hosts),
+        cutoff_s=None,
+        evidence={
+            "no_live_upstream_502s": total,
+            "routes": dict(sorted(hit.items(), key=lambda kv: -kv[1])[:10]),
+            "caused_by": cause.route,
+            "timed_out_attempts": cause.retried_timeouts or cause.errors.get("upstream-timeout", 0),
+        },
+        fix=catalog.render_fix("upstream-marked-down", component, HopKind.PROXY, route=cause.route),
+        confidence="measured",
+    )
+
+
+def interim_final_finding(rs: RouteStats) -> Finding | None:
+    """A 1xx in the access log: the proxy took an interim response (102 Processing) for the final one."""
+    if not rs.interim_final:
+        return None
+    component = _component(rs)
+    codes = sorted(s for s in rs.statuses if s.isdigit() and s.startswith("1") and s != "101")
+    return Finding(
+        rule="proxy-1xx-final",
+        severity=Severity.ERROR,
+        message=(
+            f"{rs.route}: {rs.interim_final} requests were logged with an interim status (1xx) as the final or "
+            f"upstream status: {component} took the server's keep-alive (102 Processing) for the response, and "
+            "its clients got nothing until their own timer or the proxy's ended the poll."
+        ),
+        hop=HopKind.PROXY,
+        route=rs.route,
+        host=rs.top(rs.hosts),
+        evidence={"requests": rs.interim_final, "statuses": dict(rs.statuses.most_common(6)), "codes": codes},
+        fix=catalog.render_fix("proxy-1xx-final", component, HopKind.PROXY, route=rs.route),
+        confidence="measured",
     )
 
 
@@ -317,6 +447,9 @@ def build_report(agg: ScanAggregate, opts: ScanOptions | None = None) -> Report:
                 },
             )
         )
+        interim = interim_final_finding(rs)
+        if interim is not None:
+            report.findings.append(interim)
         if not v.long_poll:
             continue
         if len(report.histograms) < HISTOGRAM_ROUTES and everything.count:
@@ -324,6 +457,9 @@ def build_report(agg: ScanAggregate, opts: ScanOptions | None = None) -> Report:
         for finding in (hold_cut_finding(v, opts), retry_finding(v)):
             if finding is not None:
                 report.findings.append(finding)
+    collateral = collateral_finding(views)
+    if collateral is not None:
+        report.findings.append(collateral)
     for inp in agg.inputs:
         if inp.kind == "access" and not inp.has_timing and inp.parsed:
             report.findings.append(

@@ -53,7 +53,7 @@ class Target:
     limit_s: float = 10.0  # past this the input counts as a hang
     slow_s: float = 2.0  # past this, as too slow
     multiline: bool = False
-    modules: tuple[str, ...] = ()  # the lpdoctor.readers modules this target covers
+    modules: tuple[str, ...] = ()  # the reader modules this target covers, dotted below lpdoctor ("dialects.haproxy")
     notes: list[str] = field(default_factory=list)
 
 
@@ -470,7 +470,7 @@ def _partial_seeds() -> list[Files]:
 
     with tempfile.TemporaryDirectory() as tmp:
         agg = _real_scan(tmp)
-    data = {"lpdoctor_partial": 1, **agg.to_dict()} if "lpdoctor_partial" not in agg.to_dict() else agg.to_dict()
+    data = {"lpdoctor_partial": 2, **agg.to_dict()} if "lpdoctor_partial" not in agg.to_dict() else agg.to_dict()
     return [{"partial.json": json.dumps(data)}, {"partial.json": json.dumps(data, indent=1)}]
 
 

@@ -53,7 +53,8 @@ def test_statuses_map_to_outcomes() -> None:
     assert gone.client == "198.51.100.4"  # client_ip (trusted proxies resolved), not remote_ip
     assert gone.host == "api.example.com"  # port dropped
     assert (failed.status, failed.outcome) == (502, Outcome.UPSTREAM_CLOSED)
-    assert (closed.status, closed.outcome, closed.duration_s) == (None, Outcome.RESET, 61.25)
+    # Caddy 2.6.2 logs a client that went away during a hold as "status":0 (measured, tests/test_e2e_proxies.py)
+    assert (closed.status, closed.outcome, closed.duration_s) == (None, Outcome.CLIENT_CLOSED, 61.25)
     assert all(r.proxy == "caddy" for r in (held, cut, gone, failed, closed))
 
 
