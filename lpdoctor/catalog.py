@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .model import HopKind, Semantics
+from .safety import authored
 
 
 class CatalogError(Exception):
@@ -178,11 +179,6 @@ def rule_docs() -> dict[str, RuleDoc]:
     return out
 
 
-class _Blank(dict[str, object]):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
 def render_fix(rule_id: str, component: str, hop: HopKind, **values: object) -> str | None:
     """The fix template of a rule for a component and hop, filled in (unknown placeholders stay visible).
 
@@ -196,5 +192,5 @@ def render_fix(rule_id: str, component: str, hop: HopKind, **values: object) -> 
     for key in (*specific, f"{component}:{hop.value}", f"*:{hop.value}", f"{component}:*", "*:*"):
         template = doc.fixes.get(key)
         if template:
-            return template.format_map(_Blank(values))
+            return authored(template, values)  # the template is lpdoctor's: only the values are redacted
     return None

@@ -16,10 +16,12 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from ..model import ErrorEvent, ErrorKind, InputSummary, Outcome, RequestRecord
+from ..safety import safe
 from .holds import HoldMatcher, RequestedHold
 from .routes import RouteCache, split_target
 
 DEFAULT_MAX_ROUTES = 5000
+PARTIAL_VERSION = 1  # "lpdoctor_partial" of the partials this lpdoctor writes and reads
 OVERFLOW_ROUTE = "(other routes)"
 
 # Looked up once per request, so computed once here.
@@ -190,6 +192,20 @@ def _str_or_none(value: Any) -> str | None:
     if value is None or isinstance(value, str):
         return value
     raise TypeError(f"expected a string, got {type(value).__name__}")
+
+
+def _stored(text: str) -> str:
+    """A string as a partial stores it: credentials redacted, control and invisible characters escaped, whole."""
+    return safe(text, max(len(text), 1))
+
+
+def _stored_counter(counter: Counter[str]) -> dict[str, int]:
+    """A counter as a partial stores it: keys :func:`_stored`; keys that become the same add up."""
+    out: dict[str, int] = {}
+    for key, n in counter.items():
+        k = _stored(key)
+        out[k] = out.get(k, 0) + n
+    return out
 
 
 def _hist_map_to_dict(m: dict[str, Histogram]) -> dict[str, Any]:
@@ -391,11 +407,12 @@ class RouteStats:
             self.example = other.example
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of a partial: every string in it redacted and printable (:func:`_stored`)."""
         return {
-            "route": self.route,
+            "route": _stored(self.route),
             "requests": self.requests,
             "timed": self.timed,
-            "counters": {name: dict(getattr(self, name)) for name in COUNTERS},
+            "counters": {name: _stored_counter(getattr(self, name)) for name in COUNTERS},
             "durations": _hist_map_to_dict(self.durations),
             "attempt_timeouts": _hist_map_to_dict(self.attempt_timeouts),
             "hold_jitter": self.hold_jitter,
@@ -403,7 +420,7 @@ class RouteStats:
             "retried": self.retried,
             "retried_timeouts": self.retried_timeouts,
             "no_header_failures": self.no_header_failures,
-            "example": self.example,
+            "example": None if self.example is None else _stored(self.example),
         }
 
     @classmethod
@@ -598,13 +615,32 @@ class ScanAggregate:
             bucket.merge(rs, requests_only=True)
 
     def to_dict(self) -> dict[str, Any]:
+        """The partial ``scan --save-partial`` writes. A partial is a file that travels: every string in it is
+        redacted and made printable as a report would be (:func:`_stored`); routes that become the same string
+        that way are stored as one, merged."""
+        routes: dict[str, RouteStats] = {}
+        for rs in self.routes.values():  # in order of first appearance
+            name = _stored(rs.route)
+            if name != rs.route or name in routes:
+                into = routes.get(name)
+                if into is None:
+                    into = routes[name] = RouteStats(route=name)
+                into.merge(rs)
+            else:
+                routes[name] = rs
+        inputs = []
+        for i in self.inputs:
+            d = i.to_dict()
+            d["path"] = _stored(d["path"])
+            d["warnings"] = [_stored(w) for w in d["warnings"]]
+            inputs.append(d)
         return {
-            "lpdoctor_partial": 1,
+            "lpdoctor_partial": PARTIAL_VERSION,
             "max_routes": self.max_routes,
-            "routes": [rs.to_dict() for rs in self.routes.values()],  # in order of first appearance
-            "inputs": [i.to_dict() for i in self.inputs],
+            "routes": [rs.to_dict() for rs in routes.values()],
+            "inputs": inputs,
             "overflow_requests": self.overflow_requests,
-            "unrouted_errors": dict(self.unrouted_errors),
+            "unrouted_errors": _stored_counter(self.unrouted_errors),
         }
 
     @classmethod
