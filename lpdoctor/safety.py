@@ -139,6 +139,8 @@ _KNOWN_TOKEN = re.compile(
     r"|SG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}|shp(?:at|ca|pa|ss)_[A-Fa-f0-9]{32}"
     r"|sk-(?:ant|proj)-[A-Za-z0-9_-]{20,})"
 )
+# Values no credential has: the name is a setting's ("stickySession=true", "require_auth: false").
+_SETTING_WORDS = frozenset({"true", "false", "yes", "no", "on", "off", "null", "none"})
 _LINE_OR_PORT = re.compile(r"[0-9]{1,10}(?::[0-9]{1,10})?:?")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _NAME_SEP = re.compile(r"[-.\[\]\s_]+")
@@ -222,8 +224,13 @@ def _redact_kv(text: str) -> str:
         else:
             v = _KV_VALUE.match(text, m.end())
         value = v.group(0) if v else ""
-        if v is None or (sep == ":" and not m.group(5) and _LINE_OR_PORT.fullmatch(value)):
-            # not a credential; or "api.key:3", "/etc/passwd:27:", "session:443": a line number or a port
+        if (
+            v is None
+            or (sep == ":" and not m.group(5) and _LINE_OR_PORT.fullmatch(value))
+            or value.strip("\"'").lower() in _SETTING_WORDS
+        ):
+            # not a credential; or "api.key:3", "/etc/passwd:27:", "session:443": a line number or a port;
+            # or "stickySession=true", "use_token: false": a setting, not a secret
             out.append(text[pos : m.end()])
             pos = m.end()
             continue

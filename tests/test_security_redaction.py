@@ -122,6 +122,8 @@ def test_more_shapes(text: str) -> None:
         "git@github.com:org/repo.git",
         "nginx.conf:74: unknown key: timeoutz",
         "/etc/passwd:27: cannot read",
+        '- "sozune.http.events.stickySession=true"',  # a setting named like a credential, and its value
+        "/x?require_auth=false&use_token=TRUE",
     ],
 )
 def test_lookalikes_are_left_alone(text: str) -> None:
