@@ -69,6 +69,16 @@ SECRET_NAMES = (
     "bearer",
     "private_token",
     "private_key",
+    "secret_key",
+    "access_key",
+    "auth_key",
+    "session_key",
+    "client_key",
+    "signing_key",
+    "master_key",
+    "encryption_key",
+    "api_token",
+    "pw",
     "oauth_token",
 )
 _NAMES = frozenset(SECRET_NAMES)
@@ -98,7 +108,7 @@ _KV_HEAD = re.compile(
     rf"(?:({_ENC_DELIM})|(?<![{_NAME_CH}%]))"  # 1: an encoded separator before the key
     rf"((?:[{_NAME_CH}]|{_ENC_NAME_CH})+)"  # 2: key
     r"([\"']?)"  # 3: closing quote of a quoted key
-    rf"(=|{_ENC_EQ}|:[ \t]{{0,4}})"  # 4: separator
+    rf"([ \t]{{0,4}}(?:=[ \t]{{0,4}}|{_ENC_EQ}|:[ \t]{{0,4}}))"  # 4: separator ("api_key = x" too)
     r"(\[?)"  # 5: opening bracket of a JSON list value
 )
 # Quoted values run to their quote; others to a separator, or to a colon that ends a message ("file?token=x: ...").
@@ -119,6 +129,12 @@ _AUTH_HEADER = re.compile(r"(?i)(?<![A-Za-z0-9_-])(Bearer|Basic|Token)[ \t]+[A-Z
 _BOT_PATH = re.compile(r"/bot\d{3,20}(?::|%3[Aa])[A-Za-z0-9_-]{10,}")
 # Userinfo after a scheme ("https://user:password@", "redis://:password@", "https://TOKEN@"): all of it.
 _USERINFO = re.compile(r"(?i)(?<![a-z0-9+.-])([a-z][a-z0-9+.-]{0,20}://)[^/?#@\s\"'<>]+@")
+# The same inside a percent-encoded URL, encoded once to three times ("redirect=https%3A%2F%2Fu%3Apw%40host").
+_ENCODED_USERINFO = re.compile(
+    r"(?i)(%(?:25){0,2}3A%(?:25){0,2}2F%(?:25){0,2}2F)"
+    r"(?:[^/?#@\s&%\"'<>]|%(?!(?:25){0,2}(?:40|2F|3F|23|26)))+"
+    r"(%(?:25){0,2}40)"
+)
 # "user:password@host" and ":password@host" without a scheme (a Host header, a Referer cut short, a DSN in a
 # message): a run that starts after a separator, holds a colon before its "@" and goes on with a host. Not
 # "@alice:example.org" (Matrix ids: the colon comes after the "@"), nor "image:tag@sha256:…" (a digest).
@@ -137,7 +153,9 @@ _KNOWN_TOKEN = re.compile(
     r"|(?:AKIA|ASIA)[0-9A-Z]{16}|[sr]k_(?:live|test)_[A-Za-z0-9]{16,}|AIza[A-Za-z0-9_-]{35}"
     r"|npm_[A-Za-z0-9]{36}|pypi-AgE[A-Za-z0-9_-]{40,}|hf_[A-Za-z0-9]{30,}"
     r"|SG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}|shp(?:at|ca|pa|ss)_[A-Fa-f0-9]{32}"
-    r"|sk-(?:ant|proj)-[A-Za-z0-9_-]{20,})"
+    r"|sk-(?:ant|proj)-[A-Za-z0-9_-]{20,}|\d{6,12}:AA[A-Za-z0-9_-]{30,}|key-[0-9a-f]{32}|hv[sb]\.[A-Za-z0-9_-]{24,}"
+    r"|dop_v1_[a-f0-9]{64}|(?<=hooks\.slack\.com/services/)T[A-Za-z0-9]+/B[A-Za-z0-9]+/[A-Za-z0-9]+"
+    r"|(?<=/api/webhooks/)\d{6,25}/[A-Za-z0-9_-]{20,})"
 )
 # Values no credential has: the name is a setting's ("stickySession=true", "require_auth: false").
 _SETTING_WORDS = frozenset({"true", "false", "yes", "no", "on", "off", "null", "none"})
@@ -199,7 +217,7 @@ def _credential_at(m: re.Match[str]) -> str | None:
     if name == _normal(key) and not close_quote:
         if name in _QUERY_ONLY and not in_query:
             return None
-        if name in _PROSE_WORDS and sep[:1] == ":" and len(sep) > 1:
+        if name in _PROSE_WORDS and sep.lstrip(" \t")[:1] == ":" and sep[-1:] in (" ", "\t"):
             return None  # "unknown key: foo" is prose, not a credential
     return name
 
@@ -212,8 +230,8 @@ def _redact_kv(text: str) -> str:
         if m is None:
             break
         name = _credential_at(m)
-        sep = m.group(4)
-        if name is None:
+        sep = m.group(4).strip(" \t")
+        if name is None or text[m.end() : m.end() + 1] == "=":  # not "key == x"
             v = None
         elif name == "authorization":
             v = _AUTH_VALUE.match(text, m.end())
@@ -263,6 +281,8 @@ def redact(text: str) -> str:
     out = _KNOWN_TOKEN.sub(REDACTED, out)
     out = _BOT_PATH.sub("/bot" + REDACTED, out)
     out = _USERINFO.sub(lambda m: m.group(1) + REDACTED + "@", out)
+    if "%" in out:
+        out = _ENCODED_USERINFO.sub(lambda m: m.group(1) + REDACTED + m.group(2), out)
     if "@" in out:
         out = _BARE_USERINFO.sub(_bare_userinfo, out)
     out = _AUTH_HEADER.sub(lambda m: m.group(1) + " " + REDACTED, out)

@@ -104,6 +104,16 @@ def test_credentials_that_used_to_pass(text: str, expected: str) -> None:
         f"/x?privateKey={MARK}",
         f"/x?X-Amz-Credential={MARK}%2F20260101",
         f"/x?passphrase={MARK}",
+        f'{{"access_token" : "{MARK}"}}',  # a space before the colon
+        f"api_key = {MARK}",  # TOML, INI
+        f"/x?authkey={MARK}&secretkey={MARK}&pw={MARK}",
+        f"/login?redirect=https%3A%2F%2Falice%3A{MARK}%40evil.example%2Fx",  # userinfo, percent-encoded
+        f"/r?u=https%253A%252F%252Fbob%253A{MARK}%2540evil.example",  # ... twice
+        f"https://hooks.slack.com/services/T0001/B0001/{MARK}abcdef",
+        f"https://discord.com/api/webhooks/123456789012345678/{MARK}abcdefghijklmnop",
+        f"123456789:AA{MARK}" + "a" * 28,  # a Telegram bot token outside a /bot path
+        "key-" + "0123456789abcdef" * 2,  # Mailgun
+        f"hvs.{MARK}" + "a" * 20,  # Vault
     ],
 )
 def test_more_shapes(text: str) -> None:
