@@ -231,7 +231,7 @@ def _redact_kv(text: str) -> str:
             break
         name = _credential_at(m)
         sep = m.group(4).strip(" \t")
-        if name is None or text[m.end() : m.end() + 1] == "=":  # not "key == x"
+        if name is None or (m.group(4)[:1] in (" ", "\t") and text[m.end() : m.end() + 1] == "="):  # "key == x"
             v = None
         elif name == "authorization":
             v = _AUTH_VALUE.match(text, m.end())
