@@ -157,7 +157,8 @@ _KNOWN_TOKEN = re.compile(
     r"|dop_v1_[a-f0-9]{64}|(?<=hooks\.slack\.com/services/)T[A-Za-z0-9]+/B[A-Za-z0-9]+/[A-Za-z0-9]+"
     r"|(?<=/api/webhooks/)\d{6,25}/[A-Za-z0-9_-]{20,})"
 )
-# Values no credential has: the name is a setting's ("stickySession=true", "require_auth: false").
+# Values no credential has, under a name that only ends like one: a setting ("stickySession=true",
+# "require_auth: false"). A name that is a credential's whole ("password=no") is redacted whatever its value.
 _SETTING_WORDS = frozenset({"true", "false", "yes", "no", "on", "off", "null", "none"})
 _LINE_OR_PORT = re.compile(r"[0-9]{1,10}(?::[0-9]{1,10})?:?")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
@@ -245,7 +246,7 @@ def _redact_kv(text: str) -> str:
         if (
             v is None
             or (sep == ":" and not m.group(5) and _LINE_OR_PORT.fullmatch(value))
-            or value.strip("\"'").lower() in _SETTING_WORDS
+            or (value.strip("\"'").lower() in _SETTING_WORDS and name != _normal(m.group(2)))
         ):
             # not a credential; or "api.key:3", "/etc/passwd:27:", "session:443": a line number or a port;
             # or "stickySession=true", "use_token: false": a setting, not a secret
