@@ -95,9 +95,9 @@ _MAX_DECODE = 3  # "%25255F" is "_" encoded three times; a name encoded more oft
 # A name is a run of name characters, any of which may be percent-encoded (up to three times): "access%5Ftoken".
 _NAME_CH = r"\-A-Za-z0-9_.\[\]"
 _ENC_NAME_CH = r"%(?:25){0,2}(?:2[DEde]|3[0-9]|[46][1-9A-Fa-f]|[57][0-9Aa]|5[BDFbdf])"
-# An encoded "&", ";" or "?" ends what comes before: a name can start after one even inside a run of name
-# characters ("redirect=https%3A%2F%2Fapp%2Fcb%3Fx%3D1%26access_token%3D…").
-_ENC_DELIM = r"%(?:25){0,2}(?:26|3[BbFf])"
+# Any other encoded character ("&", ";", "?", a space, a comma ...) ends what comes before: a name can start
+# after one even inside a run of name characters ("redirect=https%3A%2F%2Fapp%2Fcb%3Fx%3D1%26access_token%3D…").
+_ENC_DELIM = r"%(?:25){0,2}(?:[01][0-9A-Fa-f]|2[0-9A-Ca-cFf]|3[A-Fa-f]|40|5[CEce]|60|7[B-Fb-f]|[89A-Fa-f][0-9A-Fa-f])"
 _ENC_EQ = r"%(?:25){0,2}3[Dd]"
 
 # name=value / name: value / "name": "value" / name%3Dvalue / ;name=value. The key is a whole run of name

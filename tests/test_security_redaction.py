@@ -62,6 +62,7 @@ def run_cli(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[st
         (f"/x?access%5Ftoken={MARK}&n=1", "/x?access%5Ftoken=REDACTED&n=1"),
         (f"/x?access%255Ftoken={MARK}&n=1", "/x?access%255Ftoken=REDACTED&n=1"),
         (f"/x?%61ccess_token={MARK}&n=1", "/x?%61ccess_token=REDACTED&n=1"),
+        (f"/x?q=a%2Ctoken={MARK}&n=1", "/x?q=a%2Ctoken=REDACTED&n=1"),  # after any encoded separator
         (
             f"/cb?r=https%253A%252F%252Fapp%252Fcb%253Fa%253D1%2526accessToken%253D{MARK}%2526y%253D1",
             "/cb?r=https%253A%252F%252Fapp%252Fcb%253Fa%253D1%2526accessToken%253DREDACTED%2526y%253D1",
