@@ -14,6 +14,7 @@ from typing import Any
 
 from lpdoctor.catalog.rule_examples import RuleExample, examples_text, parse_examples
 from lpdoctor.model import HopKind, Semantics
+from lpdoctor.text.safety import authored
 
 
 class CatalogError(Exception):
@@ -205,11 +206,6 @@ def rule_docs() -> dict[str, RuleDoc]:
     return out
 
 
-class _Blank(dict[str, object]):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
 def render_fix(rule_id: str, component: str, hop: HopKind, **values: object) -> str | None:
     """The fix template of a rule for a component and hop, filled in (unknown placeholders stay visible).
 
@@ -223,5 +219,5 @@ def render_fix(rule_id: str, component: str, hop: HopKind, **values: object) -> 
     for key in (*specific, f"{component}:{hop.value}", f"*:{hop.value}", f"{component}:*", "*:*"):
         template = doc.fixes.get(key)
         if template:
-            return template.format_map(_Blank(values))
+            return authored(template, values)  # the template is lpdoctor's: only the values are redacted
     return None

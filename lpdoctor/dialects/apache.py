@@ -346,14 +346,18 @@ class _Reader:
 
     def parse(self, text: str, file: str, depth: int) -> list[Directive]:
         root: list[Directive] = []
-        stack: list[tuple[str, list[Directive]]] = [("", root)]
+        stack: list[tuple[str, list[Directive], int]] = [("", root, 0)]
+        # An included file may be anything (Include /etc/app/secrets.xml): its problems are file:line only,
+        # never its text.
+        echo = depth == 0
         for no, line in _lines(text):
             if line.startswith("</"):
                 name = line[2:].rstrip(">").strip().lower()
                 if len(stack) > 1 and stack[-1][0] == name:
                     stack.pop()
                 else:
-                    self.config.warnings.append(f"{file}:{no}: {line} closes nothing open")
+                    shown = line if echo else "a closing tag"
+                    self.config.warnings.append(f"{file}:{no}: {shown} closes nothing open")
                 continue
             if line.startswith("<") and line.endswith(">"):
                 words = split_args(line[1:-1])
@@ -363,7 +367,7 @@ class _Reader:
                 d = Directive(words[0].lower(), words[1:], file, no, children)
                 stack[-1][1].append(d)
                 if len(stack) < 64:
-                    stack.append((d.name, children))
+                    stack.append((d.name, children, no))
                 continue
             words = split_args(line)
             if not words:
@@ -376,7 +380,9 @@ class _Reader:
                 self.root = words[1]
             stack[-1][1].append(Directive(name, words[1:], file, no))
         if len(stack) > 1:
-            self.config.warnings.append(f"{file}: <{stack[-1][0]}> is never closed")
+            name, _, opened = stack[-1]
+            shown = f"<{name}>" if echo else "the section opened here"
+            self.config.warnings.append(f"{file}:{opened}: {shown} is never closed")
         return root
 
     def include(self, pattern: str, optional: bool, file: str, line: int, depth: int) -> list[Directive]:

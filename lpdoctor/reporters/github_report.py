@@ -12,7 +12,13 @@
   command is therefore one line, whatever an input put into a route or a message.
 - When ``$GITHUB_STEP_SUMMARY`` names a file, a Markdown summary (every finding, every route, every chain) is
   appended to it; GitHub renders it on the run's page. Cells are HTML-escaped: input-derived text is never
-  markup there either.
+  markup there either. Nor is it a link or a mention: GFM's autolink extension links ``www.``, ``http://``
+  and e-mail addresses while parsing, and GitHub links ``@user`` and ``#1`` afterwards in the HTML's text.
+  A backslash or an entity stops the first two but not an address, a mention or a reference
+  (github/cmark-gfm#181, github/markup#1168); code spans or an empty HTML comment stop all of them. So an
+  empty comment ``<!-- -->`` follows every ``@``, ``#`` and ``:`` and splits ``www.``: GitHub removes it,
+  the text reads as typed, and no link or notification comes of it (tests/test_github_summary_links.py
+  renders the summary with cmark-gfm, GitHub's parser).
 """
 
 from __future__ import annotations
@@ -34,6 +40,9 @@ MAX_SUMMARY_ROUTES = 100
 MAX_CELL = 600
 
 _MARKDOWN = re.compile(r"[\\`*_\[\]|~]")
+# Where an input's text could become a link or a mention: "@user", "#1", "https:", "mailto:", "www."
+_LINKABLE = re.compile(r"(?i)[@#:]|(?<![a-z0-9])www(?=\.)")
+_BREAK = "<!-- -->"
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
@@ -111,6 +120,7 @@ def _cell(text: str | None, limit: int = MAX_CELL) -> str:
         text = text[:limit] + "…"
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MARKDOWN.sub(r"\\\g<0>", text)  # no link, image, emphasis or code span from an input
+    text = _LINKABLE.sub(lambda m: m.group(0) + _BREAK, text)  # no autolink, mention or reference either
     return text.replace("\r", " ").replace("\n", "<br>")
 
 

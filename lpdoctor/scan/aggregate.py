@@ -19,6 +19,8 @@ from typing import Any
 from lpdoctor.catalog.holds import HoldMatcher, RequestedHold
 from lpdoctor.model import ErrorEvent, ErrorKind, InputSummary, Outcome, RequestRecord
 from lpdoctor.scan.routes import RouteCache, split_target
+from lpdoctor.text.durations import MAX_REQUEST_S, plausible_request_s
+from lpdoctor.text.safety import safe
 
 DEFAULT_MAX_ROUTES = 5000
 # Version 2: histogram bins are keyed in milliseconds (version 1 keyed them in deciseconds).
@@ -141,13 +143,15 @@ class Histogram:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Histogram:
         h = cls()
-        h.bins = {_count(k, MAX_BIN_KEY): _count(v) for k, v in d["bins"].items()}
+        h.bins = {_count(k, MAX_BIN_KEY): _count(v) for k, v in _sized(d["bins"], MAX_BIN_KEY + 1).items()}
         h.count = _count(d["count"])
         h.total = _seconds(d["total"])
-        h.min = _seconds_or_none(d["min"])
-        h.max = _seconds_or_none(d["max"])
+        h.min = _duration_or_none(d["min"])
+        h.max = _duration_or_none(d["max"])
         if 0 in h.bins.values() or h.count != sum(h.bins.values()) or (h.min is None) != (h.count == 0):
             raise ValueError("histogram counts do not add up")
+        if h.total > h.count * MAX_REQUEST_S:
+            raise ValueError("histogram total above what its requests can have lasted")
         if h.min is not None and h.max is not None and h.min > h.max:
             raise ValueError("histogram minimum above its maximum")
         return h
@@ -155,9 +159,17 @@ class Histogram:
 
 # Reading an aggregate back (from_dict): a partial is a file, so every number is checked to be one the
 # analysis can use, and anything else raises ValueError or TypeError ("damaged partial", not a crash later).
-MAX_BIN_KEY = bin_key(1e300)
+MAX_BIN_KEY = bin_key(MAX_REQUEST_S)
 _MAX_COUNT = 1 << 53  # counts stay exact as floats (quantiles multiply them)
-_MAX_SECONDS = 1e35  # more than any duration a log line can state (32 characters), far from overflowing
+_MAX_SECONDS = 1e35  # more than any hold or sum of durations a scan can count, far from overflowing
+# List and map sizes a partial may hold: more than any scan writes (routes: --max-routes plus the overflow
+# bucket; skipped line numbers: InputSummary.MAX_SKIPPED_SHOWN), so that a forged partial cannot make the
+# merge build (and the report print) millions of entries.
+MIN_MAX_ROUTES = 10  # scan --max-routes' own minimum: 0 would put every route in the overflow bucket
+MAX_MAX_ROUTES = 10_000_000
+MAX_INPUTS = 100_000
+MAX_WARNINGS = 1000
+MAX_COUNTER_KEYS = 1_000_000
 
 
 def _count(value: Any, limit: int = _MAX_COUNT) -> int:
@@ -185,10 +197,45 @@ def _seconds_or_none(value: Any) -> float | None:
     return None if value is None else _seconds(value)
 
 
+def _duration_or_none(value: Any) -> float | None:
+    """A request's duration: at most :data:`~lpdoctor.text.durations.MAX_REQUEST_S`."""
+    if value is None:
+        return None
+    seconds = _seconds(value)
+    if plausible_request_s(seconds) is None:
+        raise ValueError(f"not a duration a request can have: {value!r}")
+    return seconds
+
+
+def _sized(value: Any, limit: int) -> Any:
+    """``value`` (a list or a map from a partial) when it holds at most ``limit`` entries."""
+    if not isinstance(value, list | dict):
+        raise TypeError(f"expected a list or a map, got {type(value).__name__}")
+    if len(value) > limit:
+        raise ValueError(f"{len(value)} entries where a scan writes at most {limit}")
+    return value
+
+
 def _str_or_none(value: Any) -> str | None:
     if value is None or isinstance(value, str):
         return value
     raise TypeError(f"expected a string, got {type(value).__name__}")
+
+
+def _stored(text: str) -> str:
+    """A string as a partial stores it: credentials redacted, control and invisible characters escaped, whole."""
+    return safe(text, max(len(text), 1))
+
+
+def _stored_counter(counter: Counter[str]) -> dict[str, int]:
+    """A counter as a partial stores it: keys :func:`_stored`; keys that become the same add up."""
+    out: dict[str, int] = {}
+    if len(counter) > MAX_COUNTER_KEYS:  # more than a partial may hold: the most common ones
+        counter = Counter(dict(counter.most_common(MAX_COUNTER_KEYS)))
+    for key, n in counter.items():
+        k = _stored(key)
+        out[k] = out.get(k, 0) + n
+    return out
 
 
 def _hist_map_to_dict(m: dict[str, Histogram]) -> dict[str, Any]:
@@ -277,8 +324,8 @@ class RouteStats:
             if hold.max_s is not None:
                 self.hold_max_s = hold.max_s
         for seconds, count in durations if durations is not None else ((rec.duration_s, 1),):
-            if seconds is None:
-                continue
+            if seconds is None or not 0.0 <= seconds <= MAX_REQUEST_S:
+                continue  # no duration, or one no request can have (plausible_request_s)
             self.timed += count
             h = self.durations.get(outcome)
             if h is None:
@@ -295,7 +342,7 @@ class RouteStats:
                 if t.status in (504, 502) and t.header_s is None:
                     times = responses if responses is not None and i == tries - 1 else ((t.response_s, n),)
                     for seconds, count in times:
-                        if seconds is None:
+                        if seconds is None or not 0.0 <= seconds <= MAX_REQUEST_S:
                             continue
                         key = str(t.status)
                         ah = self.attempt_timeouts.get(key)
@@ -314,8 +361,9 @@ class RouteStats:
         self.errors[ev.kind.value] += 1
         if ev.action:
             self.error_actions[f"{ev.kind.value}|{ev.action[:80]}"] += 1
-        if ev.timeout_s is not None:
-            self.error_timeouts[f"{ev.timeout_s:.1f}"] += 1
+        timeout = plausible_request_s(ev.timeout_s)
+        if timeout is not None:
+            self.error_timeouts[f"{timeout:.1f}"] += 1
         if ev.host:
             self.hosts[ev.host[:128].lower()] += 0  # known host, no request counted
         if self.example is None and ev.target:
@@ -399,11 +447,12 @@ class RouteStats:
             self.example = other.example
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of a partial: every string in it redacted and printable (:func:`_stored`)."""
         return {
-            "route": self.route,
+            "route": _stored(self.route),
             "requests": self.requests,
             "timed": self.timed,
-            "counters": {name: dict(getattr(self, name)) for name in COUNTERS},
+            "counters": {name: _stored_counter(getattr(self, name)) for name in COUNTERS},
             "durations": _hist_map_to_dict(self.durations),
             "attempt_timeouts": _hist_map_to_dict(self.attempt_timeouts),
             "hold_jitter": self.hold_jitter,
@@ -413,17 +462,20 @@ class RouteStats:
             "no_header_failures": self.no_header_failures,
             "no_live": self.no_live,
             "interim_final": self.interim_final,
-            "example": self.example,
+            "example": None if self.example is None else _stored(self.example),
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RouteStats:
         rs = cls(route=str(d["route"]), requests=_count(d["requests"]), timed=_count(d["timed"]))
-        counters = d["counters"]
+        counters = _sized(d["counters"], len(COUNTERS))
         for name in COUNTERS:
-            getattr(rs, name).update({str(k): _count(v) for k, v in counters.get(name, {}).items()})
-        for key in (*rs.holds, *rs.error_timeouts):
+            entries = _sized(counters.get(name, {}), MAX_COUNTER_KEYS)
+            getattr(rs, name).update({str(k): _count(v) for k, v in entries.items()})
+        for key in rs.holds:
             _seconds(key)  # read back as numbers by the analysis
+        for key in rs.error_timeouts:
+            _duration_or_none(key)
         rs.durations = _hist_map_from_dict(d["durations"])
         rs.attempt_timeouts = _hist_map_from_dict(d["attempt_timeouts"])
         unknown = (set(rs.outcomes) | set(rs.durations)) - set(_OUTCOME_VALUE.values())
@@ -559,7 +611,8 @@ class ScanAggregate:
             if ev.kind is not ErrorKind.OTHER:  # start-up notices and the like are not about requests
                 self.unrouted_errors[ev.kind.value] += 1
             return
-        if ev.kind is ErrorKind.UPSTREAM_TIMEOUT and ev.timeout_s is not None:
+        timeout = plausible_request_s(ev.timeout_s)
+        if ev.kind is ErrorKind.UPSTREAM_TIMEOUT and timeout is not None:
             # The line states its own timeout (Sōzune: "after 1 attempt(s): timed out after 30s") and the proxy
             # writes no access line for that request: the error line is the request's only record.
             self.add_request(
@@ -569,7 +622,7 @@ class ScanAggregate:
                     proxy=ev.proxy,
                     target=ev.target,
                     status=504,
-                    duration_s=ev.timeout_s * max(1, ev.attempts or 1),
+                    duration_s=timeout * max(1, ev.attempts or 1),
                     outcome=Outcome.GATEWAY_TIMEOUT,
                     method=ev.method,
                     host=ev.host,
@@ -622,22 +675,52 @@ class ScanAggregate:
             bucket.merge(rs, requests_only=True)
 
     def to_dict(self) -> dict[str, Any]:
+        """The partial ``scan --save-partial`` writes. A partial is a file that travels: every string in it is
+        redacted and made printable as a report would be (:func:`_stored`); routes that become the same string
+        that way are stored as one, merged."""
+        routes: dict[str, RouteStats] = {}
+        for rs in self.routes.values():  # in order of first appearance
+            name = _stored(rs.route)
+            if name != rs.route or name in routes:
+                into = routes.get(name)
+                if into is None:
+                    into = routes[name] = RouteStats(route=name)
+                into.merge(rs)
+            else:
+                routes[name] = rs
+        inputs = []
+        for i in self.inputs:
+            d = i.to_dict()
+            d["path"] = _stored(d["path"])
+            warnings = d["warnings"]
+            if len(warnings) > MAX_WARNINGS:  # more than a partial may hold
+                warnings = [*warnings[: MAX_WARNINGS - 1], f"{len(warnings) - MAX_WARNINGS + 1} more warnings"]
+            d["warnings"] = [_stored(w) for w in warnings]
+            inputs.append(d)
         return {
             "lpdoctor_partial": PARTIAL_VERSION,
             "max_routes": self.max_routes,
-            "routes": [rs.to_dict() for rs in self.routes.values()],  # in order of first appearance
-            "inputs": [i.to_dict() for i in self.inputs],
+            "routes": [rs.to_dict() for rs in routes.values()],
+            "inputs": inputs,
             "overflow_requests": self.overflow_requests,
-            "unrouted_errors": dict(self.unrouted_errors),
+            "unrouted_errors": _stored_counter(self.unrouted_errors),
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ScanAggregate:
-        agg = cls(max_routes=max(1, _count(d.get("max_routes", DEFAULT_MAX_ROUTES))))
-        for r in d["routes"]:
+        version = d.get("lpdoctor_partial")
+        if type(version) is not int or version != PARTIAL_VERSION:  # not True, which equals 1
+            raise ValueError(f"partial format {version!r}; this lpdoctor reads version {PARTIAL_VERSION}")
+        max_routes = _count(d.get("max_routes", DEFAULT_MAX_ROUTES), MAX_MAX_ROUTES)
+        if max_routes < MIN_MAX_ROUTES:
+            raise ValueError(f"max_routes {max_routes}: scan keeps at least {MIN_MAX_ROUTES} routes")
+        agg = cls(max_routes=max_routes)
+        for r in _sized(d["routes"], max_routes + 1):  # the routes kept and the overflow bucket
             rs = RouteStats.from_dict(r)
+            if rs.route in agg.routes:
+                raise ValueError(f"route {rs.route[:80]!r} twice")
             agg.routes[rs.route] = rs
-        for i in d["inputs"]:
+        for i in _sized(d["inputs"], MAX_INPUTS):
             agg.inputs.append(
                 InputSummary(
                     path=str(i["path"]),
@@ -645,12 +728,14 @@ class ScanAggregate:
                     lines=_count(i["lines"]),
                     parsed=_count(i["parsed"]),
                     skipped=_count(i["skipped"]),
-                    skipped_lines=[_count(n) for n in i["skipped_lines"]],
-                    warnings=[str(w) for w in i["warnings"]],
+                    skipped_lines=[_count(n) for n in _sized(i["skipped_lines"], InputSummary.MAX_SKIPPED_SHOWN)],
+                    warnings=[str(w) for w in _sized(i["warnings"], MAX_WARNINGS)],
                     has_timing=bool(i["has_timing"]),
                     kind=str(i["kind"]),
                 )
             )
         agg.overflow_requests = _count(d["overflow_requests"])
-        agg.unrouted_errors.update({str(k): _count(v) for k, v in d["unrouted_errors"].items()})
+        agg.unrouted_errors.update(
+            {str(k): _count(v) for k, v in _sized(d["unrouted_errors"], MAX_COUNTER_KEYS).items()}
+        )
         return agg

@@ -32,6 +32,21 @@ class DurationError(ValueError):
     pass
 
 
+# The longest duration a log line or a partial may state for one request (or one upstream try, or one error's
+# timeout): 30 days. A long-poll holds for seconds to minutes and the longest default timeout lpdoctor knows
+# (rules/components.yaml) is 10 min; WebSocket connections logged by a proxy can last days. Past this a number
+# is damage or a forgery ("rt=1e308"), and believing it gave "cut at 10000000 s" with the fix
+# "proxy_read_timeout 11000000s": such a request is counted, without a duration.
+MAX_REQUEST_S = 30 * 86400.0
+
+
+def plausible_request_s(seconds: float | None) -> float | None:
+    """``seconds`` when it can be the duration of one request (0 to :data:`MAX_REQUEST_S`), else None."""
+    if seconds is None or not 0.0 <= seconds <= MAX_REQUEST_S:  # NaN fails both comparisons
+        return None
+    return seconds
+
+
 def parse_duration(text: str, default_unit: str = "s") -> float:
     """Parse a duration into seconds. A bare number is read in ``default_unit``.
 
