@@ -18,6 +18,7 @@ Header values given with ``--header`` never appear in any output: not in measure
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import re
 import socket
@@ -271,6 +272,8 @@ def userinfo_secrets(url: str) -> list[str]:
     out = {info, unquote(info)}
     for part in (user, password):
         out.update((part, unquote(part)))
+    # httpx sends the userinfo as "Authorization: Basic base64(user:password)": a server may echo that too.
+    out.add(base64.b64encode(f"{unquote(user)}:{unquote(password)}".encode()).decode("ascii"))
     return sorted((x for x in out if len(x) >= 3), key=len, reverse=True)
 
 
