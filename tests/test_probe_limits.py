@@ -105,7 +105,7 @@ def test_ctrl_c_during_search_exits_130_at_once(backend_factory: object) -> None
 class _EchoHandler(http.server.BaseHTTPRequestHandler):
     """Answers every GET at once, echoing request headers in Server and Via (a misconfigured proxy)."""
 
-    def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+    def do_GET(self) -> None:
         body = b'{"events":[]}'
         self.send_response_only(200)
         self.send_header("Server", f"echo/1.0 ({self.headers.get('X-Token', '')})")
@@ -114,7 +114,7 @@ class _EchoHandler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the stdlib's name)
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
