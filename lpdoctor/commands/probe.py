@@ -244,7 +244,8 @@ def probe_command(
     conclusion = conclude(search)
     report = build_probe_report(ProbeTarget(url=url, hold=hold_param, url_hold_s=url_hold), search, conclusion)
     emit(report, output_format, output)
-    if conclusion.state in ("unusable", "refused", "incomplete") or not search.judged:
+    stopped = conclusion.state == "incomplete" and conclusion.stop_reason == "max-time"
+    if conclusion.state in ("unusable", "refused") or stopped or not search.judged:
         raise SystemExit(EXIT_USAGE)  # nothing about the chain was measured: never a pass
     raise SystemExit(exit_code(report, fail_on))
 
