@@ -454,7 +454,9 @@ def test_a_reset_is_recorded_as_such(resetting_server: int) -> None:
     m = Prober(f"http://127.0.0.1:{resetting_server}/poll?timeout=2", HoldParam("timeout", "s")).measure(2.0, 1)
     assert m.failure == RESET and m.status is None and 0.75 < m.held_s < 1.5
     j = judge(m)
-    assert j.verdict is Verdict.CUT_EARLY and guess_hop(j).hop is HopKind.EDGE
+    guess = guess_hop(j)
+    assert j.verdict is Verdict.CUT_EARLY and guess.hop is HopKind.EDGE
+    assert "reset (RST" in guess.reason and "FIN" not in guess.reason  # told apart from a close
 
 
 # ---------------------------------------------------------------------------------------------------------

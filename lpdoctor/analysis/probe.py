@@ -376,7 +376,7 @@ def _idle_cut(j: Judged, how: str) -> HopGuess | None:
     return HopGuess(
         HopKind.EDGE,
         "*",
-        f"{how} after {fmt_s(idle)} without a byte, before the hold was over: an idle timeout on the path "
+        f"{how} after {fmt_s(idle)} of silence, before the hold was over: an idle timeout on the path "
         "(a TCP load balancer such as HAProxy mode tcp, a cloud load balancer, a NAT or firewall) closed the "
         "silent connection",
         idle_s=idle,
