@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -210,3 +211,21 @@ def test_an_inconsistent_search_fails_with_what_was_seen(
     assert code == 1
     [finding] = report["findings"]
     assert finding["severity"] == "error" and "seen:" in finding["message"]
+
+
+def _answer_then_close(conn: Any) -> None:
+    """The server's own answer at the end of a 1 s hold, its body delimited only by closing the connection."""
+    read_request(conn)
+    time.sleep(1.0)
+    conn.sendall(b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{"events":[]}')
+    conn.close()
+
+
+def test_an_answer_ended_by_a_close_at_the_hold_is_not_counted_as_held() -> None:
+    with RawServer(_answer_then_close) as server:
+        code, report, _err = probe(f"http://{server.address}/poll?timeout=1000", "--hold", "1s")
+    request = report["stats"]["probe"]["requests"][0]
+    assert request["failure"] == "body-ended-by-close" and request["verdict"] != "held"
+    assert code == 1
+    [finding] = report["findings"]
+    assert "make it send Content-Length or chunked bodies" in finding["message"]

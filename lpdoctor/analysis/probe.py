@@ -461,7 +461,19 @@ def guess_hop(j: Judged) -> HopGuess:
                 idle.idle_s,
                 idle.alternative,
             )
-        return idle or HopGuess(HopKind.UNKNOWN, "*", f"{how} before the answer was known to be complete")
+        if idle is not None:
+            return idle
+        if m.failure == UNFRAMED:
+            return HopGuess(
+                HopKind.UNKNOWN,
+                "*",
+                f"{how}: a cut and a complete answer look the same",
+                alternative=(
+                    "If the server ends every answer by closing the connection, make it send Content-Length or "
+                    "chunked bodies; then probe again"
+                ),
+            )
+        return HopGuess(HopKind.UNKNOWN, "*", f"{how} before the answer was known to be complete")
     if m.failure == OWN_TIMEOUT:
         return HopGuess(
             HopKind.UNKNOWN,
