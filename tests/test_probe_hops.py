@@ -161,6 +161,9 @@ def test_102_every_second_keeps_the_tcp_chain_alive_and_warns_about_go_clients(
 def test_nginx_taking_the_first_102_for_the_answer_is_a_proxy_finding(
     backend_factory: Callable[..., Backend], nginx_factory: Callable[[NginxConfig], NginxInstance]
 ) -> None:
+    """nginx (proxy_read_timeout 1 s) in front of a server sending 102 Processing every 0.5 s: nginx sends the
+    client the upstream's first 102 as its answer, signed nginx, and closes 1 s after the upstream's real
+    answer (which it read as a body)."""
     processing = backend_factory(mode="processing", mode_s=0.5)
     nginx = nginx_factory(NginxConfig(upstreams=[processing.address], proxy_read_timeout="1s"))
     code, report, _err = probe(f"{nginx.url}/poll?timeout=2000", "--hold", "2s")

@@ -93,12 +93,19 @@ class Judged:
     attempts: int = 1  # an at-hold failure that took k × the hold
 
 
+def _nginx_signed(m: Measurement) -> bool:
+    server = (m.interim_server or "").lower()
+    return "nginx" in server or "openresty" in server
+
+
 def judge(m: Measurement) -> Judged:
     """What one measurement says about the chain."""
     at = m.failed_at_s
     hold_over = m.hold_s is None or m.held_s >= m.hold_s - timing_tolerance(m.hold_s, m.rtt_s)
-    if m.interim and m.failure is not None and (m.status is None or m.status < 200) and hold_over:
-        # Interim responses came, the final one did not, although the hold was over: a hop lost it.
+    lost = m.interim and m.failure not in (None, MAX_TIME) and (m.status is None or m.status < 200)
+    if lost and (hold_over or _nginx_signed(m)):
+        # Interim responses came, the final one did not, although the hold was over (or nginx, which takes a
+        # 102 for the final answer, sent the 102 itself): a hop lost it.
         return Judged(m, Verdict.INTERIM_ONLY, m.held_s)
     if m.failure == MAX_TIME:
         return Judged(m, Verdict.STOPPED, m.held_s)
@@ -603,7 +610,7 @@ NGINX_102 = (
 def interim_lost_hop(m: Measurement) -> HopGuess:
     """Who lost the final answer after an interim response: nginx signs its 102 with ``Server: nginx``."""
     server = (m.interim_server or "").lower()
-    if "nginx" in server or "openresty" in server:
+    if _nginx_signed(m):
         return HopGuess(HopKind.PROXY, "nginx", f"the 102 came from nginx (Server: {m.interim_server}): {NGINX_102}")
     component = next((c for token, c in _PROXY_SERVERS if token in server), None)
     if component is not None:
