@@ -165,6 +165,11 @@ def test_judging_failures_by_when_they_happen() -> None:
     lost = fake(2.0, 3.8, status=None, failure=EOF_BEFORE_HEADERS)
     lost.interim = [(102, 0.4)]
     assert judge(lost).verdict is Verdict.INTERIM_ONLY  # a 102 then nothing: not a timer
+    early = fake(4.0, 1.2, status=None, failure=EOF_BEFORE_HEADERS)
+    early.interim = [(102, 0.5)]
+    assert judge(early).verdict is Verdict.CUT_EARLY  # before the hold, from anyone: a cut
+    early.interim_server = "nginx/1.22.1"
+    assert judge(early).verdict is Verdict.INTERIM_ONLY  # nginx sent the 102 as its answer: its defect
 
 
 @pytest.mark.parametrize(
