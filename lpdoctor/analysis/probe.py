@@ -344,13 +344,6 @@ class HopGuess:
     alternative: str | None = None  # what else the same evidence fits, and the command that tells them apart
 
 
-def _bytes_flowed(m: Measurement) -> bool:
-    """Interim responses or body bytes kept the connection busy until shortly before it ended."""
-    if m.interim:
-        return True
-    return m.body_chunks > 1 and m.longest_silence_s is not None
-
-
 def _silence_before_end(m: Measurement) -> float:
     """How long the connection was silent before it ended (from the request, the headers or the last byte)."""
     last = m.since_sent
@@ -426,7 +419,7 @@ def guess_hop(j: Judged) -> HopGuess:
     server = (m.server or "").lower()
     component = _server_component(m)
     if m.failure == RESET:
-        if status is None and not _bytes_flowed(m):
+        if status is None:
             idle = _idle_cut(j, "the connection was reset (RST, no HTTP answer)")
             if idle is not None:
                 return idle
@@ -436,7 +429,10 @@ def guess_hop(j: Judged) -> HopGuess:
             "the connection was reset with no HTTP answer: a load balancer, firewall or NAT in front dropped it",
         )
     if m.failure == EOF_BEFORE_HEADERS:
-        if j.verdict is Verdict.CUT_EARLY and _bytes_flowed(m):
+        idle = _idle_cut(j, "the connection was closed (FIN, no byte of answer)")
+        if idle is not None:
+            return idle
+        if j.verdict is Verdict.CUT_EARLY and m.interim:
             return HopGuess(
                 HopKind.UNKNOWN,
                 "*",
@@ -444,9 +440,6 @@ def guess_hop(j: Judged) -> HopGuess:
                 "total timer (a worker timeout, a load balancer's request timeout), not an idle one",
                 alternative=f"probe the origin directly ({_origin_command(m)}) to tell the server from a hop",
             )
-        idle = _idle_cut(j, "the connection was closed (FIN, no byte of answer)")
-        if idle is not None:
-            return idle
         return HopGuess(
             HopKind.SERVER,
             "*",
