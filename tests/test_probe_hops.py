@@ -15,6 +15,7 @@ long-poll backend) at timeouts of seconds and runs the real CLI, as a user would
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -93,7 +94,7 @@ def test_a_tcp_load_balancer_idle_cut_is_the_edge_not_the_server(
     assert "FIN, no byte of answer" in message and "idle timeout on the path" in message
     assert "WriteTimeout" not in message
     assert "probe the origin directly" in message  # what would tell a server killing requests at 2 s apart
-    assert finding["fix"].startswith("Keep bytes flowing more often than every 2 s")
+    assert re.match(r"Keep bytes flowing more often than every (1\.9|2) s ", finding["fix"]), finding["fix"]
     assert "raise the idle timeout of the LB/edge" in finding["fix"]
     first = report["stats"]["probe"]["requests"][0]
     assert first["failure"] == "eof-before-headers" and first["hold_s"] == 6

@@ -901,10 +901,10 @@ def _cut_findings(route: str, host: str, target: ProbeTarget, search: CutSearch,
         max_hold=fmt_s(max_hold) if max_hold and max_hold > 0 else "the cut-off",
     )
     if guess.idle_s is not None:
-        idle = fmt_s(guess.idle_s)
+        every = _floor_s(guess.idle_s)  # a measured silence is a little over the timer: never suggest above it
         fix = (
-            f"Keep bytes flowing more often than every {idle} (response headers at once, then a heartbeat byte "
-            f"every {fmt_s(round(guess.idle_s / 2, 2))}), or raise the idle timeout of the LB/edge above "
+            f"Keep bytes flowing more often than every {fmt_s(every)} (response headers at once, then a heartbeat "
+            f"byte every {fmt_s(_floor_s(every / 2))}), or raise the idle timeout of the LB/edge above "
             f"{fmt_s(suggest)} (HAProxy mode tcp: timeout client and timeout server; a cloud LB's idle timeout)."
         )
         evidence["idle_cut_s"] = guess.idle_s
@@ -956,6 +956,11 @@ def _cut_findings(route: str, host: str, target: ProbeTarget, search: CutSearch,
             )
         )
     return findings
+
+
+def _floor_s(seconds: float) -> float:
+    """Rounded down: to 0.1 s below 10 s, to 1 s above."""
+    return float(math.floor(seconds)) if seconds >= 10 else math.floor(seconds * 10) / 10
 
 
 def _a(number: str) -> str:
