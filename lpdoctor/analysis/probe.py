@@ -28,10 +28,11 @@ from dataclasses import dataclass, field
 from enum import Enum
 from urllib.parse import urlsplit
 
-from .. import catalog
-from ..durations import fmt_s, nginx_time
-from ..model import Endpoint, Finding, HopKind, Keepalive, Report, Severity
-from ..readers.probe import (
+from lpdoctor import catalog
+from lpdoctor.analysis.routes import normalize_path
+from lpdoctor.durations import fmt_s, nginx_time
+from lpdoctor.model import Endpoint, Finding, HopKind, Keepalive, Report, Severity
+from lpdoctor.readers.probe import (
     EOF_BEFORE_HEADERS,
     EOF_IN_BODY,
     FAILURE_WORDS,
@@ -44,7 +45,6 @@ from ..readers.probe import (
     hide_userinfo,
     host_of,
 )
-from .routes import normalize_path
 
 INSTANT_S = 0.5  # failures faster than this refuse the request; they do not cut a hold
 MAX_ATTEMPTS = 4  # how many retries by a proxy a wall is checked against

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import click
 
-from ..analysis.probe import (
+from lpdoctor.analysis.probe import (
     CutSearch,
     Judged,
     ProbeTarget,
@@ -18,8 +18,9 @@ from ..analysis.probe import (
     conclude,
     default_resolution,
 )
-from ..durations import DurationError, fmt_s, parse_duration
-from ..readers.probe import (
+from lpdoctor.commands.common import EXIT_USAGE, emit, exit_code, fail, output_options
+from lpdoctor.durations import DurationError, fmt_s, parse_duration
+from lpdoctor.readers.probe import (
     HOLD_UNITS,
     Measurement,
     ProbeError,
@@ -31,8 +32,7 @@ from ..readers.probe import (
     resolve_hold_param,
     validate_url,
 )
-from ..safety import safe
-from .common import EXIT_USAGE, emit, exit_code, fail, output_options
+from lpdoctor.safety import safe
 
 
 def _duration(text: str, what: str) -> float:

@@ -33,11 +33,11 @@ from urllib.parse import quote, unquote, unquote_plus, urlsplit, urlunsplit
 import httpcore
 import httpx
 
-from .. import __version__, catalog
-from ..analysis.holds import HoldMatcher, parse_query
-from ..durations import DurationError, parse_duration
-from ..model import Outcome, RequestRecord, outcome_from_status
-from ..safety import REDACTED, safe
+from lpdoctor import __version__, catalog
+from lpdoctor.analysis.holds import HoldMatcher, parse_query
+from lpdoctor.durations import DurationError, parse_duration
+from lpdoctor.model import Outcome, RequestRecord, outcome_from_status
+from lpdoctor.safety import REDACTED, safe
 
 HOLD_UNITS = ("ms", "s", "duration")
 MAX_REDIRECTS = 3
