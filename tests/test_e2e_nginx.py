@@ -281,14 +281,15 @@ def test_102_processing_does_not_survive_nginx(backend_factory: BackendFactory, 
     """A server that sends ``102 Processing`` during the hold: nginx 1.22 takes the 102 for the final response
     (its access log says 102), reads the rest as a body, and passes the client a bare ``102`` header once
     that "body" goes quiet for proxy_read_timeout (here 1 s after the 2 s hold), then closes. The real answer
-    never reaches the client. The probe must say that, not report a timeout cut."""
+    never reaches the client. The probe must say that — a proxy finding on nginx — not report a timeout cut."""
     backend = backend_factory(mode="processing", mode_s=0.4)
     nginx = nginx_factory(read_timeout_below_hold(backend.address, "1s", log_format="kv_timing"))
 
-    probed = lpdoctor("probe", f"{nginx.url}/poll?timeout=2000", "--hold", "2s", allow=(2,))
-    assert probed.findings() == [] and probed.report["stats"]["probe"]["state"] == "unusable"
+    probed = lpdoctor("probe", f"{nginx.url}/poll?timeout=2000", "--hold", "2s", allow=(1,))
+    assert probed.report["stats"]["probe"]["state"] == "interim-lost" and probed.findings("hold-cut") == []
     [request] = probed.report["stats"]["probe"]["requests"]
     assert request["verdict"] == "interim-only" and request["interim"][0]["status"] == 102
-    assert any("interim 102" in note and "final answer never" in note for note in probed.report["notes"])
+    found = probed.finding("keepalive-1xx")
+    assert found["hop"] == "proxy" and "interim 102" in found["message"] and "final answer never" in found["message"]
     [line] = nginx.wait_for_access_lines(1)
     assert '" 102 ' in line  # nginx's own record: the 102 became the response

@@ -141,6 +141,13 @@ def fake(
     return m
 
 
+def busy_until_the_end(m: Measurement) -> Measurement:
+    """Headers at once, then body bytes until 0.1 s before the connection closed: not a silent connection."""
+    m.header_s = 0.01
+    m.body_chunks, m.longest_silence_s, m.last_byte_s = 8, 0.5, m.total_s - 0.1
+    return m
+
+
 def test_judging_failures_by_when_they_happen() -> None:
     assert judge(fake(5.0)).verdict is Verdict.HELD
     assert judge(fake(5.0, 2.0)).verdict is Verdict.HELD  # an event answered early: still held 2 s
@@ -158,6 +165,11 @@ def test_judging_failures_by_when_they_happen() -> None:
     lost = fake(2.0, 3.8, status=None, failure=EOF_BEFORE_HEADERS)
     lost.interim = [(102, 0.4)]
     assert judge(lost).verdict is Verdict.INTERIM_ONLY  # a 102 then nothing: not a timer
+    early = fake(4.0, 1.2, status=None, failure=EOF_BEFORE_HEADERS)
+    early.interim = [(102, 0.5)]
+    assert judge(early).verdict is Verdict.CUT_EARLY  # before the hold, from anyone: a cut
+    early.interim_server = "nginx/1.22.1"
+    assert judge(early).verdict is Verdict.INTERIM_ONLY  # nginx sent the 102 as its answer: its defect
 
 
 @pytest.mark.parametrize(
@@ -176,7 +188,7 @@ def test_judging_failures_by_when_they_happen() -> None:
             "heroku",
         ),
         (fake(5, 3, status=502, server="Apache/2.4.62 (Debian)"), HopKind.PROXY, "apache"),
-        (fake(5, 4, status=200, failure=EOF_IN_BODY), HopKind.UNKNOWN, "*"),
+        (busy_until_the_end(fake(5, 4, status=200, failure=EOF_IN_BODY)), HopKind.UNKNOWN, "*"),
     ],
 )
 def test_hop_inferred_from_the_response(measurement: Measurement, hop: HopKind, component: str) -> None:
@@ -214,8 +226,9 @@ class FakeProber:
     def url_for(self, hold: float | None) -> str:
         return f"http://lp.example/poll?timeout={hold}&access_token={SECRET_TOKEN}"
 
-    def measure(self, hold: float, index: int, budget_s: float = 600.0) -> Measurement:
+    def measure(self, hold: float, index: int, budget_s: float = 600.0, deadline: float | None = None) -> Measurement:
         assert budget_s > hold  # the probe's own limit is always above the hold
+        assert deadline is not None and deadline >= time.monotonic() + hold  # --max-time bounds every request
         with self._lock:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
@@ -446,7 +459,9 @@ def test_a_reset_is_recorded_as_such(resetting_server: int) -> None:
     m = Prober(f"http://127.0.0.1:{resetting_server}/poll?timeout=2", HoldParam("timeout", "s")).measure(2.0, 1)
     assert m.failure == RESET and m.status is None and 0.75 < m.held_s < 1.5
     j = judge(m)
-    assert j.verdict is Verdict.CUT_EARLY and guess_hop(j).hop is HopKind.EDGE
+    guess = guess_hop(j)
+    assert j.verdict is Verdict.CUT_EARLY and guess.hop is HopKind.EDGE
+    assert "reset (RST" in guess.reason and "FIN" not in guess.reason  # told apart from a close
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -474,7 +489,10 @@ def test_cli_search_on_a_killed_worker_with_secrets_redacted(backend: Callable[.
     assert "access_token=REDACTED" in r.stderr  # progress names the URL, redacted
     report = json.loads(out.read_text())
     [finding] = report["findings"]
-    assert finding["rule"] == "hold-cut" and finding["hop"] == "server" and finding["severity"] == "error"
+    # A FIN with no byte at a fixed wall is what an idle timer on the path does too: from the client the two
+    # cannot be told apart, so the finding names the likelier hop, the other one, and the command that decides.
+    assert finding["rule"] == "hold-cut" and finding["hop"] == "edge" and finding["severity"] == "error"
+    assert "kills requests at a fixed time" in finding["message"] and "probe the origin directly" in finding["message"]
     # The worker is killed at 0.6 s: every longer poll fails right there (a wall), shorter ones succeed.
     assert finding["cutoff_s"] == pytest.approx(0.6, abs=0.1)
     assert report["stats"]["probe"]["requests"][0]["failure"] == "eof-before-headers"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Callable
 
 import click
 
@@ -22,6 +24,7 @@ from lpdoctor.probe.transport import (
     Measurement,
     ProbeError,
     Prober,
+    hide_userinfo,
     hold_in_url,
     own_margin_s,
     parse_header,
@@ -60,7 +63,7 @@ class _Progress:
 
     def start(self, index: int, hold: float | None, url: str) -> None:
         what = f"hold {fmt_s(hold)}" if hold is not None else "as given"
-        click.echo(f"lpdoctor probe: request {index}/{self.total}: {what}: {safe(url, 300)}", err=True)
+        click.echo(f"lpdoctor probe: request {index}/{self.total}: {what}: {safe(hide_userinfo(url), 300)}", err=True)
 
     def done(self, j: Judged, search: CutSearch) -> None:
         lo, hi = search.lo, search.hi
@@ -71,34 +74,67 @@ class _Progress:
         click.echo(f"lpdoctor probe:   failed at once; waiting {fmt_s(seconds)} before trying again", err=True)
 
 
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command Ctrl-C ended
+
+
+class _Requests:
+    """Measurements running in daemon threads: a Ctrl-C never waits for one (its sockets are shut down)."""
+
+    def __init__(self) -> None:
+        self.done: queue.Queue[tuple[int, Measurement | BaseException]] = queue.Queue()
+        self.running: dict[int, float] = {}
+
+    def start(self, key: int, hold: float, work: Callable[[], Measurement]) -> None:
+        def run() -> None:
+            try:
+                result: Measurement | BaseException = work()
+            except BaseException as exc:  # handed to the main thread, which raises it
+                result = exc
+            self.done.put((key, result))
+
+        self.running[key] = hold
+        threading.Thread(target=run, name=f"lpdoctor-probe-{key}", daemon=True).start()
+
+    def next_done(self) -> Measurement:
+        key, result = self.done.get()
+        self.running.pop(key, None)
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+
 def _run_search(prober: Prober, search: CutSearch, max_time_s: float, progress: _Progress) -> None:
+    """Send the search's requests until it is over, within ``max_time_s`` for everything."""
     began = time.monotonic()
+    deadline = began + max_time_s
     index = 0
-    with ThreadPoolExecutor(max_workers=search.plan.concurrency) as pool:
-        running: dict[Future[Measurement], float] = {}
-        while True:
-            while len(running) < search.plan.concurrency:
-                hold = search.next_hold(list(running.values()))
-                if hold is None:
-                    break
-                pause = search.pause_s()
-                if pause and not running:
-                    progress.pause(pause)
-                    time.sleep(pause)
-                remaining = max_time_s - (time.monotonic() - began)
-                if remaining < hold + own_margin_s(hold):
-                    if not running:
-                        search.stop_reason = "max-time"
-                    break
-                index += 1
-                progress.start(index, hold, prober.url_for(hold))
-                running[pool.submit(prober.measure, hold, index, remaining)] = hold
-            if not running:
-                return
-            finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
-            for fut in finished:
-                running.pop(fut)
-                progress.done(search.add(fut.result()), search)
+    requests = _Requests()
+    while True:
+        while len(requests.running) < search.plan.concurrency:
+            hold = search.next_hold(list(requests.running.values()))
+            if hold is None:
+                break
+            pause = search.pause_s()
+            if pause and not requests.running:
+                progress.pause(pause)
+                time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+            remaining = deadline - time.monotonic()
+            if remaining < hold + own_margin_s(hold):
+                if not requests.running:
+                    search.stop_reason = "max-time"
+                break
+            index += 1
+            progress.start(index, hold, prober.url_for(hold))
+            requests.start(index, hold, _measure_call(prober, hold, index, remaining, deadline))
+        if not requests.running:
+            return
+        progress.done(search.add(requests.next_done()), search)
+
+
+def _measure_call(
+    prober: Prober, hold: float, index: int, remaining: float, deadline: float
+) -> Callable[[], Measurement]:
+    return lambda: prober.measure(hold, index, remaining, deadline=deadline)
 
 
 @click.command("probe")
@@ -123,13 +159,26 @@ def _run_search(prober: Prober, search: CutSearch, max_time_s: float, progress: 
 @click.option(
     "--max-requests", type=click.IntRange(1, 100), default=12, show_default=True, help="Requests --search may send."
 )
-@click.option("--max-time", "max_time_text", default="10m", show_default=True, help="Total time the probe may take.")
+@click.option(
+    "--max-time",
+    "max_time_text",
+    default="10m",
+    show_default=True,
+    help="Total time the probe may take, connects and TLS handshakes included.",
+)
 @click.option(
     "--concurrency", type=click.IntRange(1, 8), default=1, show_default=True, help="Requests in flight at once."
 )
 @click.option("--resolution", "resolution_text", metavar="DURATION", help="How narrow --search pins the cut.")
 @click.option("--connect-timeout", "connect_text", default="10s", show_default=True, help="Connect/TLS limit.")
 @click.option("--insecure", is_flag=True, help="Do not verify the server's TLS certificate.")
+@click.option(
+    "--margin",
+    type=click.FloatRange(min=0),
+    default=5.0,
+    show_default=True,
+    help="Minimum margin (s) a cut-off needs above the hold; the margin is max(this, 10% of the hold).",
+)
 @output_options
 def probe_command(
     url: str,
@@ -144,6 +193,7 @@ def probe_command(
     resolution_text: str | None,
     connect_text: str,
     insecure: bool,
+    margin: float,
     output_format: str,
     fail_on: str,
     output: str | None,
@@ -183,7 +233,35 @@ def probe_command(
             )
     target_hold = hold if hold is not None else url_hold
     prober = Prober(url, hold_param, parsed_headers, connect_timeout_s=connect, verify=not insecure)
+    try:
+        search = _measure(prober, hold, span, target_hold, max_time, max_requests, concurrency, margin, resolution_text)
+    except KeyboardInterrupt:
+        # Ctrl-C: no report from a half-done search. Requests in flight are ended, not waited for.
+        prober.abort()
+        click.echo("lpdoctor: interrupted", err=True)
+        raise SystemExit(EXIT_INTERRUPTED) from None
 
+    conclusion = conclude(search)
+    report = build_probe_report(ProbeTarget(url=url, hold=hold_param, url_hold_s=url_hold), search, conclusion)
+    emit(report, output_format, output)
+    stopped = conclusion.state == "incomplete" and conclusion.stop_reason == "max-time"
+    if conclusion.state in ("unusable", "refused") or stopped or not search.judged:
+        raise SystemExit(EXIT_USAGE)  # nothing about the chain was measured: never a pass
+    raise SystemExit(exit_code(report, fail_on))
+
+
+def _measure(
+    prober: Prober,
+    hold: float | None,
+    span: tuple[float, float] | None,
+    target_hold: float | None,
+    max_time: float,
+    max_requests: int,
+    concurrency: int,
+    margin: float,
+    resolution_text: str | None,
+) -> CutSearch:
+    """Run the search (or the one request) and return what it saw."""
     if span is not None:
         low, high = span
         resolution = _duration(resolution_text, "--resolution") if resolution_text else default_resolution(high)
@@ -194,21 +272,19 @@ def probe_command(
             max_requests=max_requests,
             concurrency=concurrency,
             target_hold_s=target_hold if target_hold is not None else high,
+            margin_min_s=margin,
         )
         search = CutSearch(plan)
         _run_search(prober, search, max_time, _Progress(max_requests))
-    else:
-        single = target_hold if target_hold is not None else 0.0
-        plan = SearchPlan(single, single, default_resolution(single), max_requests=1, target_hold_s=target_hold)
-        search = CutSearch(plan)
-        progress = _Progress(1)
-        progress.start(1, target_hold, prober.url_for(hold))
-        m = prober.measure(target_hold, 1, budget_s=max_time, set_hold=hold is not None)
-        progress.done(search.add(m), search)
-
-    conclusion = conclude(search)
-    report = build_probe_report(ProbeTarget(url=url, hold=hold_param, url_hold_s=url_hold), search, conclusion)
-    emit(report, output_format, output)
-    if conclusion.state in ("unusable", "refused") or not search.judged:
-        raise SystemExit(EXIT_USAGE)
-    raise SystemExit(exit_code(report, fail_on))
+        return search
+    single = target_hold if target_hold is not None else 0.0
+    plan = SearchPlan(
+        single, single, default_resolution(single), max_requests=1, target_hold_s=target_hold, margin_min_s=margin
+    )
+    search = CutSearch(plan)
+    progress = _Progress(1)
+    progress.start(1, target_hold, prober.url_for(hold))
+    deadline = time.monotonic() + max_time
+    m = prober.measure(target_hold, 1, budget_s=max_time, set_hold=hold is not None, deadline=deadline)
+    progress.done(search.add(m), search)
+    return search

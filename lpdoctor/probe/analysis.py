@@ -35,10 +35,14 @@ from lpdoctor.probe.transport import (
     EOF_BEFORE_HEADERS,
     EOF_IN_BODY,
     FAILURE_WORDS,
+    MAX_TIME,
     OWN_TIMEOUT,
     RESET,
+    UNFRAMED,
     HoldParam,
     Measurement,
+    hide_userinfo,
+    host_of,
 )
 from lpdoctor.scan.routes import normalize_path
 from lpdoctor.text.durations import fmt_s, nginx_time
@@ -74,6 +78,7 @@ class Verdict(str, Enum):
     NO_ANSWER = "no-answer"
     UNREACHABLE = "unreachable"
     INTERIM_ONLY = "interim-only"  # 102 Processing arrived, the final answer never did
+    STOPPED = "stopped"  # --max-time ended it: says nothing about the chain
 
     @property
     def is_cut(self) -> bool:
@@ -89,16 +94,25 @@ class Judged:
     attempts: int = 1  # an at-hold failure that took k × the hold
 
 
+def _nginx_signed(m: Measurement) -> bool:
+    server = (m.interim_server or "").lower()
+    return "nginx" in server or "openresty" in server
+
+
 def judge(m: Measurement) -> Judged:
     """What one measurement says about the chain."""
     at = m.failed_at_s
     hold_over = m.hold_s is None or m.held_s >= m.hold_s - timing_tolerance(m.hold_s, m.rtt_s)
-    if m.interim and m.failure is not None and (m.status is None or m.status < 200) and hold_over:
-        # Interim responses came, the final one did not, although the hold was over: a hop lost it.
+    lost = m.interim and m.failure not in (None, MAX_TIME) and (m.status is None or m.status < 200)
+    if lost and (hold_over or _nginx_signed(m)):
+        # Interim responses came, the final one did not, although the hold was over (or nginx, which takes a
+        # 102 for the final answer, sent the 102 itself): a hop lost it.
         return Judged(m, Verdict.INTERIM_ONLY, m.held_s)
+    if m.failure == MAX_TIME:
+        return Judged(m, Verdict.STOPPED, m.held_s)
     if m.failure == OWN_TIMEOUT:
         return Judged(m, Verdict.NO_ANSWER, m.held_s)
-    if m.failure is not None and m.failure not in (RESET, EOF_BEFORE_HEADERS, EOF_IN_BODY):
+    if m.failure is not None and m.failure not in (RESET, EOF_BEFORE_HEADERS, EOF_IN_BODY, UNFRAMED):
         return Judged(m, Verdict.UNREACHABLE, at)
     status = m.status
     if m.failure is None and status is not None:
@@ -106,7 +120,7 @@ def judge(m: Measurement) -> Judged:
             return Judged(m, Verdict.HELD, m.held_s)
         if status < 500 and status != 408:
             return Judged(m, Verdict.REJECTED, at)
-    if m.failure == EOF_IN_BODY or (m.failure == RESET and status is not None):
+    if m.failure in (EOF_IN_BODY, UNFRAMED) or (m.failure == RESET and status is not None):
         at = m.held_s  # the response started, then the connection was cut: it failed at the end
     hold = m.hold_s
     tol = timing_tolerance(hold or 0.0, m.rtt_s)
@@ -134,6 +148,14 @@ class SearchPlan:
     max_requests: int = 12
     concurrency: int = 1
     target_hold_s: float | None = None  # the hold clients use: decides how serious a cut is
+    margin_min_s: float = margins.MIN_S  # --margin: a cut needs max(this, 10 % of the hold) above the hold
+
+    def margin(self, hold_s: float) -> float:
+        return margins.margin(hold_s, self.margin_min_s)
+
+    def suggest(self, hold_s: float) -> float:
+        """A timeout to suggest: the hold plus the margin, rounded up to 5 s."""
+        return margins.suggest(hold_s, self.margin(hold_s))
 
     @property
     def single(self) -> bool:
@@ -226,8 +248,12 @@ class CutSearch:
         if self.stop_reason:
             return self.stop_reason
         plan = self.plan
-        if self.of(Verdict.REJECTED, Verdict.UNREACHABLE, Verdict.INTERIM_ONLY):
+        if self.of(Verdict.INTERIM_ONLY):
+            return "interim-lost"
+        if self.of(Verdict.REJECTED, Verdict.UNREACHABLE):
             return "unusable"
+        if self.of(Verdict.STOPPED):
+            return "max-time"
         if self.consecutive_refusals >= MAX_REFUSALS:
             return "refused"
         if not self.judged:
@@ -315,6 +341,52 @@ class HopGuess:
     hop: HopKind
     component: str  # for the fix template: "nginx", "cloudflare", "*" ...
     reason: str
+    idle_s: float | None = None  # an idle timer on the path: it fired after this long without a byte
+    alternative: str | None = None  # what else the same evidence fits, and the command that tells them apart
+
+
+def _silence_before_end(m: Measurement) -> float:
+    """How long the connection was silent before it ended (from the request, the headers or the last byte)."""
+    last = m.since_sent
+    if m.interim:
+        last = max(last, m.interim[-1][1])
+    if m.header_s is not None:
+        last = max(last, m.header_s)
+    if m.last_byte_s is not None:
+        last = max(last, m.last_byte_s)
+    return max(0.0, m.total_s - last)
+
+
+def _origin_command(m: Measurement) -> str:
+    return f"lpdoctor probe 'http://ORIGIN:PORT{urlsplit(m.url).path or '/'}?…' --search …"
+
+
+def _idle_cut(j: Judged, how: str) -> HopGuess | None:
+    """A connection ended after a silence, before the hold was over: an idle timer on the path.
+
+    A timer that follows the handler (Go WriteTimeout) fails at the end of the hold instead, and one that
+    fires while bytes are flowing is a total timer: neither is an idle cut.
+    """
+    m = j.m
+    if j.verdict is not Verdict.CUT_EARLY:
+        return None
+    silence = _silence_before_end(m)
+    if silence < max(INSTANT_S, 0.2 * j.at_s):
+        return None  # bytes came until shortly before the end: not a silent connection
+    idle = round(silence, 2)
+    return HopGuess(
+        HopKind.EDGE,
+        "*",
+        f"{how} after {fmt_s(idle)} of silence, before the hold was over: an idle timeout on the path "
+        "(a TCP load balancer such as HAProxy mode tcp, a cloud load balancer, a NAT or firewall) closed the "
+        "silent connection",
+        idle_s=idle,
+        alternative=(
+            "A server that kills requests at a fixed time (gunicorn --timeout, a supervisor) looks the same from "
+            f"the client: probe the origin directly ({_origin_command(m)}) — a cut there is the server's, none "
+            "means a hop in between"
+        ),
+    )
 
 
 _PROXY_SERVERS = (
@@ -348,20 +420,61 @@ def guess_hop(j: Judged) -> HopGuess:
     server = (m.server or "").lower()
     component = _server_component(m)
     if m.failure == RESET:
+        if status is None:
+            idle = _idle_cut(j, "the connection was reset (RST, no HTTP answer)")
+            if idle is not None:
+                return idle
         return HopGuess(
             HopKind.EDGE,
             "*",
             "the connection was reset with no HTTP answer: a load balancer, firewall or NAT in front dropped it",
         )
     if m.failure == EOF_BEFORE_HEADERS:
+        idle = _idle_cut(j, "the connection was closed (FIN, no byte of answer)")
+        if idle is not None:
+            return idle
+        if j.verdict is Verdict.CUT_EARLY and m.interim:
+            return HopGuess(
+                HopKind.UNKNOWN,
+                "*",
+                "the connection closed (FIN) with no final answer while interim responses were still coming: a "
+                "total timer (a worker timeout, a load balancer's request timeout), not an idle one",
+                alternative=f"probe the origin directly ({_origin_command(m)}) to tell the server from a hop",
+            )
         return HopGuess(
             HopKind.SERVER,
             "*",
-            "the connection closed without any answer: the server dropped the request "
-            "(Go http.Server WriteTimeout, a killed worker)",
+            "the connection closed without any answer when the hold ended: the server dropped its own answer "
+            "(Go http.Server WriteTimeout closes the connection when the handler returns, past its deadline)",
         )
-    if m.failure == EOF_IN_BODY:
-        return HopGuess(HopKind.UNKNOWN, "*", "the response started, then the connection closed before it was complete")
+    if m.failure in (EOF_IN_BODY, UNFRAMED):
+        how = (
+            "the response started, then the connection closed"
+            if m.failure == EOF_IN_BODY
+            else f"{m.status} with a body that had neither Content-Length nor chunks, ended by the connection closing"
+        )
+        idle = _idle_cut(j, how)
+        if idle is not None and m.failure == UNFRAMED:
+            idle = HopGuess(
+                idle.hop,
+                idle.component,
+                idle.reason + " — the answer only looked complete because its body had no length",
+                idle.idle_s,
+                idle.alternative,
+            )
+        if idle is not None:
+            return idle
+        if m.failure == UNFRAMED:
+            return HopGuess(
+                HopKind.UNKNOWN,
+                "*",
+                f"{how}: a cut and a complete answer look the same",
+                alternative=(
+                    "If the server ends every answer by closing the connection, make it send Content-Length or "
+                    "chunked bodies; then probe again"
+                ),
+            )
+        return HopGuess(HopKind.UNKNOWN, "*", f"{how} before the answer was known to be complete")
     if m.failure == OWN_TIMEOUT:
         return HopGuess(
             HopKind.UNKNOWN,
@@ -446,7 +559,11 @@ def conclude(search: CutSearch) -> ProbeConclusion:
     keep = keepalive_seen(search.judged)
     base = ProbeConclusion(state=reason, lo_s=lo, hi_s=hi, keepalive=keep, stop_reason=reason)
     if reason in ("unusable", "refused"):
-        base.evidence = search.of(Verdict.REJECTED, Verdict.UNREACHABLE, Verdict.INTERIM_ONLY, Verdict.REFUSED)
+        base.evidence = search.of(Verdict.REJECTED, Verdict.UNREACHABLE, Verdict.REFUSED)
+        return base
+    if reason == "interim-lost":
+        base.evidence = search.of(Verdict.INTERIM_ONLY)
+        base.hop = interim_lost_hop(base.evidence[0].m)
         return base
     cuts = search.of(Verdict.CUT_EARLY, Verdict.CUT_AT_HOLD, Verdict.CUT_LATE, Verdict.NO_ANSWER)
     if hi is None or not cuts:
@@ -478,6 +595,34 @@ def conclude(search: CutSearch) -> ProbeConclusion:
     return base
 
 
+NGINX_102 = (
+    "nginx takes an upstream's first 102 for the final response, sends it to the client and loses the real "
+    "answer (status 102 in its access log; checked on nginx 1.22.1; nginx/nginx#1427)"
+)
+
+
+def interim_lost_hop(m: Measurement) -> HopGuess:
+    """Who lost the final answer after an interim response: nginx signs its 102 with ``Server: nginx``."""
+    server = (m.interim_server or "").lower()
+    if _nginx_signed(m):
+        return HopGuess(HopKind.PROXY, "nginx", f"the 102 came from nginx (Server: {m.interim_server}): {NGINX_102}")
+    component = next((c for token, c in _PROXY_SERVERS if token in server), None)
+    if component is not None:
+        return HopGuess(
+            HopKind.PROXY,
+            component,
+            f"the {m.interim[0][0]} came from {component} (Server: {m.interim_server}), and no final answer after it",
+        )
+    return HopGuess(
+        HopKind.UNKNOWN,
+        "*",
+        f"an interim {m.interim[0][0]} arrived, the final answer never did: a hop in front does not pass 1xx "
+        f"responses on (nginx takes an upstream's 102 for the final response)",
+        alternative=f"probe the origin directly ({_origin_command(m)}): if its final answer arrives there, a hop "
+        "in between loses it",
+    )
+
+
 def _majority_hop(judged: Sequence[Judged]) -> HopGuess:
     guesses = [guess_hop(j) for j in judged]
     counts = Counter((g.hop, g.component) for g in guesses)
@@ -496,14 +641,6 @@ class ProbeTarget:
     url_hold_s: float | None  # the hold the URL asks for as given
 
 
-def _margin(hold_s: float) -> float:
-    return margins.margin(hold_s)
-
-
-def _suggest(hold_s: float) -> float:
-    return margins.suggest(hold_s, _margin(hold_s))
-
-
 def route_of(url: str) -> str:
     return normalize_path(urlsplit(url).path or "/")
 
@@ -511,7 +648,6 @@ def route_of(url: str) -> str:
 def build_probe_report(target: ProbeTarget, search: CutSearch, conclusion: ProbeConclusion) -> Report:
     """The probe's results in the same Report model scan uses."""
     route = route_of(target.url)
-    host = urlsplit(target.url).netloc
     plan = search.plan
     report = Report(command="probe")
     measurements = [j.m for j in search.judged]
@@ -530,6 +666,7 @@ def build_probe_report(target: ProbeTarget, search: CutSearch, conclusion: Probe
             "max_s": round(ordered[-1], 3),
         }
     cut_reported = conclusion.cut_s if conclusion.state in ("cut", "below-range", "inconsistent") else None
+    host = host_of(target.url)
     report.endpoints.append(
         Endpoint(
             route=route,
@@ -552,7 +689,7 @@ def build_probe_report(target: ProbeTarget, search: CutSearch, conclusion: Probe
         )
     )
     report.stats["probe"] = {
-        "url": target.url,
+        "url": hide_userinfo(target.url),
         "state": conclusion.state,
         "stop_reason": conclusion.stop_reason,
         "cut_s": conclusion.cut_s,
@@ -561,6 +698,7 @@ def build_probe_report(target: ProbeTarget, search: CutSearch, conclusion: Probe
         "attempts": conclusion.attempts,
         "client_wait_s": conclusion.client_wait_s,
         "hop": conclusion.hop.hop.value if conclusion.hop else None,
+        "interim_max": max((len(j.m.interim) for j in search.judged), default=0),
         "search": {"low_s": plan.low_s, "high_s": plan.high_s, "resolution_s": plan.resolution_s},
         "requests": [dict(j.m.as_dict(), verdict=j.verdict.value) for j in search.judged],
     }
@@ -608,17 +746,16 @@ def _state_note(c: ProbeConclusion, plan: SearchPlan) -> str | None:
     if c.stop_reason == "max-requests":
         return f"The search stopped at --max-requests ({plan.max_requests}); the bracket is still wide."
     if c.stop_reason == "max-time":
+        if c.state == "incomplete":
+            return (
+                "The probe stopped at --max-time before it could measure anything about the chain: give it more "
+                "time than the hold plus lpdoctor's own margin."
+            )
         return "The search stopped at --max-time; the bracket is still wide."
+    if c.state == "interim-lost":
+        return None  # the keepalive-1xx finding says it
     if c.state == "unusable" and c.evidence:
         j = c.evidence[0]
-        if j.verdict is Verdict.INTERIM_ONLY:
-            ended = "lpdoctor stopped waiting" if j.m.failure == OWN_TIMEOUT else "the connection closed"
-            return (
-                f"The server's interim {j.m.interim[0][0]} response reached lpdoctor but the final answer never "
-                f"did: {ended} after {fmt_s(round(j.at_s, 2))}. A hop in front does not pass interim "
-                "responses on: nginx (checked on 1.22.1) takes an upstream's 102 for the final response (status "
-                "102 in its access log) and the real answer is lost. Send heartbeats as bytes of a 200 body instead."
-            )
         if j.verdict is Verdict.REJECTED:
             return (
                 f"The endpoint answered {j.m.status} after {fmt_s(round(j.at_s, 2))}: the request itself was "
@@ -639,6 +776,12 @@ def _state_note(c: ProbeConclusion, plan: SearchPlan) -> str | None:
 
 
 def probe_findings(route: str, host: str, target: ProbeTarget, search: CutSearch, c: ProbeConclusion) -> list[Finding]:
+    findings = _cut_findings(route, host, target, search, c)
+    findings += _interim_findings(route, host, search, c)
+    return findings
+
+
+def _cut_findings(route: str, host: str, target: ProbeTarget, search: CutSearch, c: ProbeConclusion) -> list[Finding]:
     if c.state not in ("cut", "below-range", "inconsistent", "max-requests", "max-time") or c.hop is None:
         return []
     plan = search.plan
@@ -670,9 +813,13 @@ def probe_findings(route: str, host: str, target: ProbeTarget, search: CutSearch
         where = f"below {fmt_s(hi)}" if hi is not None else "below the lowest hold tried"
         lead = f"{route}: the chain cuts every poll tried — the cut lies {where}"
     elif c.state == "inconsistent":
+        seen = "; ".join(
+            f"{fmt_s(j.m.hold_s) if j.m.hold_s is not None else 'as given'} → {_ending(j)}" for j in search.judged[:12]
+        )
         lead = (
-            f"{route}: polls are cut inconsistently ({shown}): a poll held {fmt_s(lo)} succeeded while another "
-            f"failed by {fmt_s(hi)}; several servers or hops with different timeouts?"
+            f"{route}: polls are cut inconsistently: a poll held {fmt_s(lo)} succeeded while another failed by "
+            f"{fmt_s(hi)} (seen: {seen}); several servers or hops with different timeouts, or a cut that does "
+            "not depend on time alone — no cut-off can be trusted, and some polls fail"
         )
         shown = ""
     elif c.measured_by == "wall":
@@ -687,18 +834,30 @@ def probe_findings(route: str, host: str, target: ProbeTarget, search: CutSearch
         )
     elif c.attempts > 1:
         retry = f" The proxy retried the dropped request: the client waited {c.attempts}× the hold."
-    body = f"{lead}{' — ' + shown if shown else ''}; {who}.{retry}"
+    moved = ""
+    if guess.idle_s is not None:
+        same = sorted(
+            {
+                j.m.hold_s
+                for j in walls
+                if j.m.hold_s is not None and t is not None and abs(j.at_s - t) <= 0.25 + 0.05 * t
+            }
+        )
+        if len(same) >= 2:
+            polls = ", ".join(fmt_s(h) for h in same)
+            moved = f" The wall did not move with the hold (polls of {polls} all ended at {fmt_s(t)})."
+    body = f"{lead}{' — ' + shown if shown else ''}; {who}.{retry}{moved}"
 
     severity = Severity.ERROR
     reference = t if t is not None else hi
     if c.state == "inconsistent":
-        severity = Severity.WARNING
+        severity = Severity.ERROR  # a CI step must not pass a chain where some polls die
     elif hold is not None and reference is not None:
         if reference <= hold + 0.05:
             body += f" Polls holding {fmt_s(hold)} can never complete."
-        elif reference < hold + _margin(hold):
+        elif reference < hold + plan.margin(hold):
             severity = Severity.WARNING
-            body += f" That is within {fmt_s(_margin(hold))} of the {fmt_s(hold)} hold: a race."
+            body += f" That is within {fmt_s(plan.margin(hold))} of the {fmt_s(hold)} hold: a race."
         else:
             severity = Severity.INFO
             body += f" That is above the {fmt_s(hold)} hold with room to spare."
@@ -726,9 +885,11 @@ def probe_findings(route: str, host: str, target: ProbeTarget, search: CutSearch
         evidence["keepalive"] = _keepalive_dict(c.keepalive)
     if target.hold:
         evidence["hold_param"] = target.hold.describe()
+    if guess.alternative:
+        body += f" {guess.alternative}."
     base_hold = hold if hold is not None else plan.high_s
-    suggest = _suggest(base_hold)
-    max_hold = (reference - _margin(reference)) if reference else None
+    suggest = plan.suggest(base_hold)
+    max_hold = (reference - plan.margin(reference)) if reference else None
     fix = catalog.render_fix(
         "hold-cut",
         guess.component if guess.component != "*" else "",
@@ -740,6 +901,16 @@ def probe_findings(route: str, host: str, target: ProbeTarget, search: CutSearch
         suggest_int=int(suggest),
         max_hold=fmt_s(max_hold) if max_hold and max_hold > 0 else "the cut-off",
     )
+    if guess.idle_s is not None:
+        every = _floor_s(guess.idle_s)  # a measured silence is a little over the timer: never suggest above it
+        fix = (
+            f"Keep bytes flowing more often than every {fmt_s(every)} (response headers at once, then a heartbeat "
+            f"byte every {fmt_s(_floor_s(every / 2))}), or raise the idle timeout of the LB/edge above "
+            f"{fmt_s(suggest)} (HAProxy mode tcp: timeout client and timeout server; a cloud LB's idle timeout)."
+        )
+        evidence["idle_cut_s"] = guess.idle_s
+    if guess.alternative:
+        evidence["alternative"] = guess.alternative
     explanation = None
     if c.keepalive:
         explanation = _keepalive_text(c.keepalive) + " " + KEEPALIVE_WHY
@@ -788,6 +959,11 @@ def probe_findings(route: str, host: str, target: ProbeTarget, search: CutSearch
     return findings
 
 
+def _floor_s(seconds: float) -> float:
+    """Rounded down: to 0.1 s below 10 s, to 1 s above."""
+    return float(math.floor(seconds)) if seconds >= 10 else math.floor(seconds * 10) / 10
+
+
 def _a(number: str) -> str:
     """``a 5 s``, ``an 8 s``, ``an 11 s``, ``an 18.5 s``."""
     spoken_vowel = number.startswith("8") or (number[:2] in ("11", "18") and not number[2:3].isdigit())
@@ -800,3 +976,81 @@ def _ending(j: Judged) -> str:
         return f"{m.status} after {fmt_s(round(j.at_s, 2))}"
     word = FAILURE_WORDS.get(m.failure or "", "a failure")
     return f"{word} after {fmt_s(round(j.at_s, 2))}"
+
+
+GO_MAX_1XX = 5  # golang/go src/net/http/transport.go: max1xxResponses = 5 (checked in Go 1.19.8)
+
+
+def _interim_findings(route: str, host: str, search: CutSearch, c: ProbeConclusion) -> list[Finding]:
+    """What interim (1xx) responses mean for the chain: a hop that loses the answer after them, and clients
+    that cannot take many of them."""
+    findings: list[Finding] = []
+    if c.state == "interim-lost" and c.evidence and c.hop is not None:
+        j = c.evidence[0]
+        m = j.m
+        ended = "lpdoctor stopped waiting" if m.failure == OWN_TIMEOUT else "the connection closed"
+        guess = c.hop
+        message = (
+            f"{route}: an interim {m.interim[0][0]} reached lpdoctor but the final answer never did — {ended} after "
+            f"{fmt_s(round(j.at_s, 2))} on {_a(fmt_s(m.hold_s)) + ' poll' if m.hold_s else 'the poll'}; "
+            f"{guess.reason}."
+        )
+        if guess.alternative:
+            message += f" {guess.alternative}."
+        evidence: dict[str, object] = {
+            "interim": len(m.interim),
+            "interim_status": m.interim[0][0],
+            "ended_after_s": round(j.at_s, 3),
+            "ending": m.failure,
+        }
+        if m.interim_server:
+            evidence["interim_server"] = m.interim_server
+        findings.append(
+            Finding(
+                rule="keepalive-1xx",
+                severity=Severity.ERROR,
+                message=message,
+                hop=guess.hop,
+                route=route,
+                host=host,
+                hold_s=search.plan.target_hold_s,
+                evidence=evidence,
+                fix=(
+                    "Send heartbeats as bytes of a 200 body (response headers at once, then a byte every few "
+                    "seconds) instead of 102 Processing: "
+                    + (
+                        "nginx cannot pass interim responses on."
+                        if guess.component == "nginx"
+                        else "some hop loses them."
+                    )
+                ),
+                confidence="measured",
+            )
+        )
+    most = max(search.judged, key=lambda x: len(x.m.interim), default=None)
+    if most is not None and len(most.m.interim) > GO_MAX_1XX:
+        n = len(most.m.interim)
+        findings.append(
+            Finding(
+                rule="keepalive-1xx",
+                severity=Severity.WARNING,
+                message=(
+                    f"{route}: a poll got {n} interim {most.m.interim[0][0]} responses before its answer: Go's "
+                    f'net/http client before Go 1.24 fails a request at the {GO_MAX_1XX + 1}th ("net/http: too many '
+                    f'1xx informational responses"; max1xxResponses = {GO_MAX_1XX} in src/net/http/transport.go, '
+                    "golang/go#65035), and so does a Go proxy in between built with an older Go (caddyserver/caddy#5616)."
+                ),
+                hop=HopKind.CLIENT,
+                route=route,
+                host=host,
+                hold_s=search.plan.target_hold_s,
+                evidence={"interim": n, "limit": GO_MAX_1XX, "hold_s": most.m.hold_s},
+                fix=(
+                    f"Send at most {GO_MAX_1XX} interim responses per poll (one every hold/{GO_MAX_1XX} or less "
+                    "often), or heartbeat bytes in a 200 body; Go 1.24 and later bound 1xx responses by header "
+                    "bytes instead."
+                ),
+                confidence="measured",
+            )
+        )
+    return findings

@@ -18,13 +18,17 @@ Header values given with ``--header`` never appear in any output: not in measure
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import re
+import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, unquote_plus, urlsplit, urlunsplit
 
 import httpcore
 import httpx
@@ -46,6 +50,8 @@ RESET = "reset"  # the connection was reset (RST)
 EOF_BEFORE_HEADERS = "eof-before-headers"  # closed with nothing sent ("Empty reply from server")
 EOF_IN_BODY = "eof-in-body"  # closed after the headers, before the body was complete
 OWN_TIMEOUT = "own-timeout"  # lpdoctor's own deadline passed (never a cut of the chain)
+MAX_TIME = "max-time"  # --max-time ran out during this request: it says nothing about the chain
+UNFRAMED = "body-ended-by-close"  # a 2xx whose body had no length and no chunks: only the close ended it
 CONNECT = "connect"  # could not connect (refused, DNS, connect timeout)
 TLS = "tls"  # the TLS handshake failed
 PROTOCOL = "protocol"  # the answer was not HTTP
@@ -57,6 +63,8 @@ FAILURE_WORDS = {
     EOF_BEFORE_HEADERS: "connection closed before any response",
     EOF_IN_BODY: "connection closed in the middle of the response",
     OWN_TIMEOUT: "no answer within lpdoctor's own limit",
+    MAX_TIME: "stopped at --max-time",
+    UNFRAMED: "the body ended only when the connection closed (no Content-Length, not chunked)",
     CONNECT: "could not connect",
     TLS: "TLS handshake failed",
     PROTOCOL: "not an HTTP response",
@@ -67,6 +75,7 @@ FAILURE_WORDS = {
 
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}")
 _STATUS_LINE = re.compile(rb"HTTP/\d(?:\.\d)? (\d{3})")
+_SERVER_LINE = re.compile(rb"(?im)^server:[ \t]*([^\r\n]{0,200})")
 
 
 class ProbeError(ValueError):
@@ -216,10 +225,56 @@ def validate_url(url: str) -> str:
         parsed = httpx.URL(url)
         _ = urlsplit(url).port  # what the rest of the probe parses with: "[x]" hosts, bad ports
     except (httpx.InvalidURL, TypeError, ValueError):
-        raise ProbeError(f"not a valid URL: {safe(url, 200)}") from None
+        raise ProbeError(f"not a valid URL: {safe(hide_userinfo(url), 200)}") from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise ProbeError(f"the URL must be http:// or https:// with a host: {safe(url, 200)}")
+        raise ProbeError(f"the URL must be http:// or https:// with a host: {safe(hide_userinfo(url), 200)}")
     return url
+
+
+def _authority_span(url: str) -> tuple[int, int]:
+    """Where the authority (``user:pw@host:port``) of ``url`` starts and ends (with or without ``scheme://``).
+
+    Found by position, not by a URL parser: the userinfo must go even from a URL no parser accepts."""
+    sep = url.find("//")
+    start = sep + 2 if sep >= 0 and "/" not in url[:sep] else 0  # "host" alone: no scheme, no "//"
+    end = len(url)
+    for ch in "/?#":
+        at = url.find(ch, start)
+        if 0 <= at < end:
+            end = at
+    return start, end
+
+
+def hide_userinfo(url: str) -> str:
+    """``url`` with its userinfo (``user:password@``, ``:password@``, ``token@``) replaced by ``REDACTED@``."""
+    start, end = _authority_span(url)
+    at = url.rfind("@", start, end)
+    if at < 0:
+        return url
+    return url[:start] + REDACTED + url[at:]
+
+
+def host_of(url: str) -> str:
+    """``host:port`` of ``url``, never its userinfo."""
+    start, end = _authority_span(url)
+    authority = url[start:end]
+    return authority.rpartition("@")[2]
+
+
+def userinfo_secrets(url: str) -> list[str]:
+    """The userinfo of ``url`` and its parts as they may be echoed (raw and percent-decoded)."""
+    start, end = _authority_span(url)
+    at = url.rfind("@", start, end)
+    if at < 0:
+        return []
+    info = url[start:at]
+    user, _sep, password = info.partition(":")
+    out = {info, unquote(info)}
+    for part in (user, password):
+        out.update((part, unquote(part)))
+    # httpx sends the userinfo as "Authorization: Basic base64(user:password)": a server may echo that too.
+    out.add(base64.b64encode(f"{unquote(user)}:{unquote(password)}".encode()).decode("ascii"))
+    return sorted((x for x in out if len(x) >= 3), key=len, reverse=True)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -232,7 +287,7 @@ class Measurement:
 
     index: int
     hold_s: float | None  # the hold asked for (None: the URL as given, hold unknown)
-    url: str  # as sent, secrets included: always redact before output
+    url: str  # as sent, without its userinfo; query secrets included: always redact before output
     started: float  # Unix time
     total_s: float = 0.0  # start to the end (last byte, failure, or lpdoctor's limit)
     status: int | None = None  # the final status; None when none arrived
@@ -241,6 +296,8 @@ class Measurement:
     sent_s: float | None = None  # the request was fully written: the server's hold starts about here
     failure: str | None = None  # see FAILURE_WORDS; None: a complete response
     interim: list[tuple[int, float]] = field(default_factory=list)  # 1xx responses: (status, time)
+    interim_server: str | None = None  # the Server header of the first interim response
+    framing: str | None = None  # how the final body was delimited: length | chunked | close | none
     body_bytes: int = 0
     body_chunks: int = 0
     longest_silence_s: float | None = None  # longest gap between bytes after the headers
@@ -278,9 +335,9 @@ class Measurement:
     def outcome(self) -> Outcome:
         if self.failure is None and self.status is not None:
             return outcome_from_status(self.status)
-        if self.failure == EOF_BEFORE_HEADERS:
+        if self.failure in (EOF_BEFORE_HEADERS, UNFRAMED):
             return Outcome.UPSTREAM_CLOSED
-        if self.failure == OWN_TIMEOUT:
+        if self.failure in (OWN_TIMEOUT, MAX_TIME):
             return Outcome.CLIENT_CLOSED
         if self.failure in (REDIRECT_OTHER_HOST, TOO_MANY_REDIRECTS) and self.status is not None:
             return outcome_from_status(self.status)
@@ -293,7 +350,7 @@ class Measurement:
 
     @property
     def host(self) -> str:
-        return urlsplit(self.url).netloc
+        return host_of(self.url)
 
     def describe(self) -> str:
         """``504 after 3.00 s (headers at 3.00 s)``; ``connection reset after 29.9 s`` — secrets-free."""
@@ -347,6 +404,11 @@ class Measurement:
         }
         if self.interim:
             d["interim"] = [{"status": s, "at_s": _r(t)} for s, t in self.interim[:20]]
+            d["interim_count"] = len(self.interim)
+            if self.interim_server:
+                d["interim_server"] = self.interim_server
+        if self.framing:
+            d["framing"] = self.framing
         if self.body_chunks > 1:
             d["body_chunks"] = self.body_chunks
             d["longest_silence_s"] = _r(self.longest_silence_s)
@@ -374,19 +436,62 @@ def _r(value: float | None) -> float | None:
 
 
 class _Recorder:
-    """What the network layer saw during one measurement."""
+    """What the network layer saw during one measurement; every wait on it ends by its deadline.
 
-    def __init__(self, clock: Callable[[], float], start: float, deadline: float) -> None:
+    ``deadline`` is lpdoctor's own limit for the request (far above the hold); ``budget`` the end of
+    ``--max-time``. Whichever comes first bounds connects, TLS handshakes, writes and reads.
+    """
+
+    def __init__(self, clock: Callable[[], float], start: float, deadline: float, budget: float | None = None) -> None:
         self.clock = clock
         self.start = start
-        self.deadline = deadline
+        self.budget = budget
+        self.deadline = deadline if budget is None else min(deadline, budget)
         self.connect_s: float | None = None
         self.sent_s: float | None = None
         self.interim: list[tuple[int, float]] = []
+        self.interim_server: str | None = None
         self.reset = False
         self.deadline_hit = False
+        self.aborted = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
         self._head = b""
         self._final = False
+
+    @property
+    def budget_hit(self) -> bool:
+        """The deadline that passed was --max-time's, not lpdoctor's own limit for the request."""
+        return self.deadline_hit and self.budget is not None and self.budget <= self.deadline + 1e-9
+
+    def wait_s(self, timeout: float | None) -> float:
+        """``timeout`` clamped to the time left; raises when none is left."""
+        remaining = self.deadline - self.clock()
+        if remaining <= 0 or self.aborted:
+            self.deadline_hit = not self.aborted
+            raise httpcore.ReadTimeout("lpdoctor's own time limit")
+        return remaining if timeout is None else min(timeout, remaining)
+
+    def note_timeout(self) -> None:
+        if self.clock() >= self.deadline - 0.05:
+            self.deadline_hit = True
+
+    def add_socket(self, sock: Any) -> None:
+        if not isinstance(sock, socket.socket):
+            return
+        with self._lock:
+            self._sockets.append(sock)
+            aborted = self.aborted
+        if aborted:
+            _shut(sock)
+
+    def abort(self) -> None:
+        """End the request now: every socket is shut down, which wakes a read blocked on it."""
+        with self._lock:
+            self.aborted = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shut(sock)
 
     def now(self) -> float:
         return self.clock() - self.start
@@ -416,6 +521,10 @@ class _Recorder:
             if 100 <= status < 200 and status != 101:
                 if len(self.interim) < 1000:
                     self.interim.append((status, self.now()))
+                if self.interim_server is None:
+                    found = _SERVER_LINE.search(head)
+                    if found:
+                        self.interim_server = found.group(1).decode("latin-1").strip()
             else:
                 self._final = True
                 self._head = b""
@@ -423,6 +532,11 @@ class _Recorder:
     def on_error(self, exc: BaseException) -> None:
         if _caused_by(exc, (ConnectionResetError, ConnectionAbortedError, BrokenPipeError)):
             self.reset = True
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 def _caused_by(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> bool:
@@ -443,16 +557,11 @@ class _RecordingStream(httpcore.NetworkStream):
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         rec = self._rec
-        remaining = rec.deadline - rec.clock()
-        if remaining <= 0:
-            rec.deadline_hit = True
-            raise httpcore.ReadTimeout("lpdoctor's own time limit")
-        wait = remaining if timeout is None else min(timeout, remaining)
+        wait = rec.wait_s(timeout)
         try:
             data = self._inner.read(max_bytes, wait)
         except httpcore.ReadTimeout:
-            if rec.clock() >= rec.deadline - 0.05:
-                rec.deadline_hit = True
+            rec.note_timeout()
             raise
         except Exception as exc:
             rec.on_error(exc)
@@ -462,7 +571,10 @@ class _RecordingStream(httpcore.NetworkStream):
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         try:
-            self._inner.write(buffer, timeout)
+            self._inner.write(buffer, self._rec.wait_s(timeout))
+        except httpcore.WriteTimeout:
+            self._rec.note_timeout()
+            raise
         except Exception as exc:
             self._rec.on_error(exc)
             raise
@@ -474,7 +586,13 @@ class _RecordingStream(httpcore.NetworkStream):
     def start_tls(
         self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
     ) -> httpcore.NetworkStream:
-        return _RecordingStream(self._inner.start_tls(ssl_context, server_hostname, timeout), self._rec)
+        try:
+            inner = self._inner.start_tls(ssl_context, server_hostname, self._rec.wait_s(timeout))
+        except httpcore.ConnectTimeout:
+            self._rec.note_timeout()
+            raise
+        self._rec.add_socket(inner.get_extra_info("socket"))
+        return _RecordingStream(inner, self._rec)
 
     def get_extra_info(self, info: str) -> Any:
         return self._inner.get_extra_info(info)
@@ -493,14 +611,20 @@ class _RecordingBackend(httpcore.NetworkBackend):
         local_address: str | None = None,
         socket_options: Any = None,
     ) -> httpcore.NetworkStream:
-        stream = self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
+        try:
+            stream = self._inner.connect_tcp(host, port, self._rec.wait_s(timeout), local_address, socket_options)
+        except httpcore.ConnectTimeout:
+            self._rec.note_timeout()
+            raise
+        self._rec.add_socket(stream.get_extra_info("socket"))
         self._rec.on_connect()
         return _RecordingStream(stream, self._rec)
 
     def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Any = None
     ) -> httpcore.NetworkStream:
-        stream = self._inner.connect_unix_socket(path, timeout, socket_options)
+        stream = self._inner.connect_unix_socket(path, self._rec.wait_s(timeout), socket_options)
+        self._rec.add_socket(stream.get_extra_info("socket"))
         self._rec.on_connect()
         return _RecordingStream(stream, self._rec)
 
@@ -512,15 +636,16 @@ TransportFactory = Callable[[_Recorder], httpx.BaseTransport]
 
 
 def recording_transport(ssl_context: ssl.SSLContext) -> TransportFactory:
-    """httpx's own transport, with the connection pool built on the recording network backend.
+    """An httpx transport over httpcore's connection pool built on the recording network backend.
 
-    One fresh connection per measurement (no keep-alive): every request is measured from its own connect.
+    httpx's own ``HTTPTransport`` takes no network backend, so :class:`_PoolTransport` does its small job
+    (hand the request to the pool, the body back as a stream, errors as httpx errors) through public APIs
+    only. One fresh connection per measurement (no keep-alive): every request is measured from its own
+    connect.
     """
 
     def make(rec: _Recorder) -> httpx.BaseTransport:
-        transport = httpx.HTTPTransport(verify=ssl_context, trust_env=False)
-        # httpx does not expose the network backend; its pool is replaced by an equivalent one that has it.
-        transport._pool = httpcore.ConnectionPool(
+        pool = httpcore.ConnectionPool(
             ssl_context=ssl_context,
             max_connections=4,
             max_keepalive_connections=0,
@@ -528,9 +653,65 @@ def recording_transport(ssl_context: ssl.SSLContext) -> TransportFactory:
             http2=False,
             network_backend=_RecordingBackend(rec),
         )
-        return transport
+        return _PoolTransport(pool)
 
     return make
+
+
+@contextlib.contextmanager
+def _as_httpx_errors() -> Iterator[None]:
+    """httpcore's exceptions as httpx's classes of the same name (httpx.ReadTimeout for ReadTimeout ...)."""
+    try:
+        yield
+    except httpcore.UnsupportedProtocol as exc:
+        raise httpx.UnsupportedProtocol(str(exc)) from exc
+    except Exception as exc:
+        for kind in type(exc).__mro__:
+            if kind.__module__.startswith("httpcore"):
+                target = getattr(httpx, kind.__name__, None)
+                if isinstance(target, type) and issubclass(target, httpx.TransportError):
+                    raise target(str(exc)) from exc
+        raise
+
+
+class _PoolBody(httpx.SyncByteStream):
+    def __init__(self, response: httpcore.Response) -> None:
+        self._response = response
+
+    def __iter__(self) -> Iterator[bytes]:
+        with _as_httpx_errors():
+            yield from self._response.iter_stream()
+
+    def close(self) -> None:
+        with _as_httpx_errors():
+            self._response.close()
+
+
+class _PoolTransport(httpx.BaseTransport):
+    def __init__(self, pool: httpcore.ConnectionPool) -> None:
+        self._pool = pool
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        core = httpcore.Request(
+            method=request.method,
+            url=httpcore.URL(scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path),
+            headers=request.headers.raw,
+            content=request.stream,  # a SyncByteStream: an iterable of bytes
+            extensions=request.extensions,
+        )
+        with _as_httpx_errors():
+            response = self._pool.handle_request(core)
+        return httpx.Response(
+            status_code=response.status,
+            headers=response.headers,
+            stream=_PoolBody(response),
+            extensions=response.extensions,
+        )
+
+    def close(self) -> None:
+        with _as_httpx_errors():
+            self._pool.close()
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -568,7 +749,12 @@ class Prober:
         self.headers = list(headers)
         if not any(name.lower() == "user-agent" for name, _v in self.headers):
             self.headers.append(("User-Agent", f"lpdoctor-probe/{__version__}"))
-        self._secrets = [v for _n, v in self.headers if len(v) >= 3]
+        self._secrets = sorted(
+            [v for _n, v in self.headers if len(v) >= 3] + userinfo_secrets(url), key=len, reverse=True
+        )
+        self._active: set[_Recorder] = set()
+        self._active_lock = threading.Lock()
+        self._aborted = False
         self.connect_timeout_s = connect_timeout_s
         self.clock = clock
         if transport_factory is None:
@@ -582,16 +768,31 @@ class Prober:
             return self.url
         return self.hold.apply(self.url, hold_s)
 
-    def measure(self, hold_s: float | None, index: int, budget_s: float = 600.0, set_hold: bool = True) -> Measurement:
-        """One request asking for ``hold_s`` (``set_hold=False``: the URL as given, whose hold is ``hold_s``)."""
+    def measure(
+        self,
+        hold_s: float | None,
+        index: int,
+        budget_s: float = 600.0,
+        set_hold: bool = True,
+        deadline: float | None = None,
+    ) -> Measurement:
+        """One request asking for ``hold_s`` (``set_hold=False``: the URL as given, whose hold is ``hold_s``).
+
+        ``deadline`` (on this prober's clock) is the end of ``--max-time``: nothing in the request, connect
+        and TLS handshake included, waits past it; a request it ends is recorded as :data:`MAX_TIME`.
+        """
         url = self.url_for(hold_s) if set_hold else self.url
         limit = client_limit_s(hold_s, budget_s)
         start = self.clock()
-        rec = _Recorder(self.clock, start, start + limit)
-        m = Measurement(index=index, hold_s=hold_s, url=url, started=time.time())
+        rec = _Recorder(self.clock, start, start + limit, deadline)
+        m = Measurement(index=index, hold_s=hold_s, url=hide_userinfo(url), started=time.time())
         timeout = httpx.Timeout(
             connect=self.connect_timeout_s, read=limit, write=self.connect_timeout_s, pool=self.connect_timeout_s
         )
+        with self._active_lock:
+            if self._aborted:
+                rec.aborted = True
+            self._active.add(rec)
         try:
             with httpx.Client(
                 transport=self._factory(rec), timeout=timeout, follow_redirects=False, trust_env=False
@@ -601,11 +802,24 @@ class Prober:
             m.failure = m.failure or PROTOCOL
             m.error = m.error or self._scrub(f"{type(exc).__name__}: {exc}")
         finally:
+            with self._active_lock:
+                self._active.discard(rec)
             m.total_s = rec.now()
             m.connect_s = rec.connect_s
             m.sent_s = rec.sent_s
             m.interim = list(rec.interim)
+            m.interim_server = self._scrub(rec.interim_server) if rec.interim_server else None
+        if m.failure in (OWN_TIMEOUT, CONNECT, TLS, WRITE, PROTOCOL) and rec.budget_hit:
+            m.failure = MAX_TIME
         return m
+
+    def abort(self) -> None:
+        """Stop every request in flight now (their sockets are shut down) and any request started later."""
+        with self._active_lock:
+            self._aborted = True
+            active = list(self._active)
+        for rec in active:
+            rec.abort()
 
     def _exchange(self, client: httpx.Client, url: str, rec: _Recorder, m: Measurement) -> None:
         current = url
@@ -624,7 +838,7 @@ class Prober:
             try:
                 m.status = response.status_code
                 m.header_s = rec.now()
-                _identify(response, m)
+                _identify(response, m, self._scrub)
                 location = response.headers.get("location")
                 if response.is_redirect and location:
                     try:
@@ -632,14 +846,17 @@ class Prober:
                     except (httpx.InvalidURL, ValueError):
                         m.failure = PROTOCOL
                         return
-                    m.location = str(nxt.copy_with(query=None, fragment=None))
+                    m.location = self._scrub(hide_userinfo(str(nxt.copy_with(query=None, fragment=None))))
                     if _origin(nxt) != self._origin:
                         m.failure = REDIRECT_OTHER_HOST
                         return
                     m.redirects += 1
                     current = str(nxt)
                     continue
+                m.framing = _framing(response)
                 self._read_body(response, rec, m)
+                if m.failure is None and m.framing == "close" and 200 <= response.status_code < 300:
+                    m.failure = UNFRAMED  # its end cannot be told from a cut
                 return
             finally:
                 response.close()
@@ -676,7 +893,7 @@ class Prober:
     @staticmethod
     def _failure(exc: httpx.HTTPError, rec: _Recorder, headers_seen: bool) -> str:
         if rec.deadline_hit:
-            return OWN_TIMEOUT
+            return MAX_TIME if rec.budget_hit else OWN_TIMEOUT
         if rec.reset or _caused_by(exc, (ConnectionResetError, ConnectionAbortedError)):
             return RESET
         if isinstance(exc, httpx.ConnectTimeout):
@@ -698,10 +915,11 @@ class Prober:
             return WRITE
         return PROTOCOL
 
-    def _scrub(self, text: str) -> str:
+    def _scrub(self, text: str, limit: int = 300) -> str:
+        """Header values and userinfo given on the command line, then every other credential: never shown."""
         for secret in self._secrets:
             text = text.replace(secret, REDACTED)
-        return safe(text, 300)
+        return safe(text, limit)
 
 
 def _raw_chunks(response: httpx.Response) -> Iterator[bytes]:
@@ -720,10 +938,24 @@ def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
 _EDGE_HEADERS = ("cf-ray", "x-amz-cf-id", "x-amzn-trace-id", "x-served-by", "x-cache", "x-azure-ref", "fly-request-id")
 
 
-def _identify(response: httpx.Response, m: Measurement) -> None:
+def _identify(response: httpx.Response, m: Measurement, scrub: Callable[[str, int], str]) -> None:
+    """Who answered. A Server or Via header that echoes a --header value is scrubbed like an error body."""
     headers = response.headers
     server = headers.get("server")
-    m.server = safe(server, 100) if server else None
+    m.server = scrub(server, 100) if server else None
     via = headers.get("via")
-    m.via = safe(via, 100) if via else None
+    m.via = scrub(via, 100) if via else None
     m.edge_headers = tuple(h for h in _EDGE_HEADERS if h in headers)
+
+
+def _framing(response: httpx.Response) -> str:
+    """How the end of the body is known: ``length``, ``chunked``, ``none`` (no body) or ``close`` (only the
+    connection closing ends it, so a cut looks like a complete answer)."""
+    if response.status_code in (204, 304) or response.status_code < 200 or response.request.method == "HEAD":
+        return "none"
+    encoding = response.headers.get("transfer-encoding", "").lower()
+    if "chunked" in encoding:
+        return "chunked"
+    if "content-length" in response.headers:
+        return "length"
+    return "close"

@@ -1,0 +1,241 @@
+"""Real servers and proxies for the probe's end-to-end tests (tests/test_probe_*.py), all on 127.0.0.1.
+
+- :func:`build_go` builds a tiny stdlib-only Go program with the system ``go`` (GOCACHE and GOPATH in a
+  temporary directory): ``server`` is a real ``net/http`` ``http.Server{WriteTimeout: ...}`` whose handler holds
+  for the request's ``timeout`` (ms) then answers 200; ``client`` is Go's own ``http.Get``, which prints
+  ``STATUS n`` or ``ERROR ...``.
+- :class:`TcpHaproxyConfig` renders HAProxy in ``mode tcp`` (an idle-connection middlebox: ``timeout client``
+  and ``timeout server`` both cut a silent connection with a FIN).
+- :class:`RawServer`: a socket server that answers in a way no framework would (a body without length, a
+  request that never gets an answer), for what real servers do only sometimes.
+
+Every process stops by itself (a lifetime) and every helper binds only 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.realworld import require_real
+from tests.realworld.haproxy import HaproxyConfig
+
+HOST = "127.0.0.1"
+
+GO_SOURCE = r"""
+package main
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+)
+
+func main() {
+	switch os.Args[1] {
+	case "server": // server WRITE_TIMEOUT LIFETIME
+		writeTimeout, _ := time.ParseDuration(os.Args[2])
+		lifetime, _ := time.ParseDuration(os.Args[3])
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			fmt.Println("ERROR", err)
+			os.Exit(1)
+		}
+		fmt.Printf("LISTENING %s\n", ln.Addr())
+		go func() { time.Sleep(lifetime); os.Exit(0) }()
+		handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ms, _ := strconv.Atoi(r.URL.Query().Get("timeout"))
+			time.Sleep(time.Duration(ms) * time.Millisecond)
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte("{\"events\":[]}"))
+		})
+		srv := &http.Server{Handler: handler, WriteTimeout: writeTimeout}
+		srv.Serve(ln)
+	case "client": // client URL
+		client := &http.Client{Timeout: 60 * time.Second}
+		resp, err := client.Get(os.Args[2])
+		if err != nil {
+			fmt.Println("ERROR", err)
+			os.Exit(1)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		fmt.Println("STATUS", resp.StatusCode)
+	}
+}
+"""
+
+
+def build_go(workdir: Path) -> Path:
+    """The Go program, built with the system Go; skips (fails under LPDOCTOR_REQUIRE_REAL=1) without it."""
+    go = shutil.which("go") or ("/usr/bin/go" if os.path.exists("/usr/bin/go") else None)
+    if go is None:
+        require_real("go not found: apt-get install golang-go")
+    workdir.mkdir(parents=True, exist_ok=True)
+    source = workdir / "main.go"
+    source.write_text(GO_SOURCE, encoding="utf-8")
+    binary = workdir / "lpprobe-go"
+    env = dict(
+        os.environ,
+        GOCACHE=str(workdir / "gocache"),
+        GOPATH=str(workdir / "gopath"),
+        GO111MODULE="off",
+        GOFLAGS="",
+        CGO_ENABLED="0",
+        HOME=str(workdir),
+    )
+    proc = subprocess.run(
+        [go, "build", "-o", str(binary), str(source)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=workdir,
+        timeout=600,
+    )
+    if proc.returncode != 0:
+        require_real(f"go build failed: {proc.stderr[-500:]}")
+    return binary
+
+
+@dataclass
+class GoServer:
+    process: subprocess.Popen[str]
+    address: str
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(5)
+
+
+@contextlib.contextmanager
+def go_server(binary: Path, write_timeout: str, lifetime_s: float = 300) -> Iterator[GoServer]:
+    """A real Go ``http.Server`` with ``WriteTimeout`` on a free port."""
+    proc = subprocess.Popen(
+        [str(binary), "server", write_timeout, f"{lifetime_s:g}s"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline().strip()
+    if not line.startswith("LISTENING "):
+        proc.kill()
+        require_real(f"the Go server did not start: {line!r}")
+    server = GoServer(proc, line.split()[1])
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def go_get(binary: Path, url: str, timeout_s: float = 90) -> str:
+    """What Go's own client (this Go version's net/http) says about one GET: ``STATUS 200`` or ``ERROR ...``."""
+    proc = subprocess.run([str(binary), "client", url], capture_output=True, text=True, timeout=timeout_s)
+    return proc.stdout.strip()
+
+
+class TcpHaproxyConfig(HaproxyConfig):
+    """HAProxy as a TCP load balancer: ``mode tcp``, ``option tcplog``; the timeouts are idle timers."""
+
+    def render(self, listen: str) -> str:
+        lines = [
+            "# Generated by tests/probe_real.py: HAProxy in mode tcp (an idle-connection middlebox).",
+            "global",
+            "    log stdout format raw local0 info",
+            "",
+            "defaults",
+            "    mode tcp",
+            "    log global",
+            "    option tcplog",
+        ]
+        for name in ("timeout_connect", "timeout_client", "timeout_server"):
+            value = getattr(self, name)
+            if value is not None:
+                lines.append(f"    {name.replace('_', ' ')} {value}")
+        lines += ["", "frontend fe", f"    bind {listen}", "    default_backend be", "", "backend be"]
+        lines += [f"    server s{i} {addr}" for i, addr in enumerate(self.servers, start=1)]
+        return "\n".join(lines) + "\n"
+
+
+class RawServer:
+    """Accepts connections on 127.0.0.1 and hands each to ``handle(conn)`` in a daemon thread."""
+
+    def __init__(self, handle: Callable[[socket.socket], None], accept: bool = True) -> None:
+        self._handle = handle
+        self._accept = accept
+        self.sock = socket.socket()
+        self.sock.bind((HOST, 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._conns: list[socket.socket] = []
+
+    @property
+    def address(self) -> str:
+        return f"{HOST}:{self.sock.getsockname()[1]}"
+
+    def __enter__(self) -> RawServer:
+        if self._accept:
+            thread = threading.Thread(target=self._serve, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self._conns.append(conn)
+            threading.Thread(target=self._run, args=(conn,), daemon=True).start()
+
+    def _run(self, conn: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            self._handle(conn)
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for conn in self._conns:
+            with contextlib.suppress(OSError):
+                conn.close()
+        self.sock.close()
+        for thread in self._threads:
+            thread.join(2)
+
+
+def read_request(conn: socket.socket, limit: int = 65536) -> bytes:
+    """The request head, read until the blank line (bounded)."""
+    conn.settimeout(10)
+    data = b""
+    while b"\r\n\r\n" not in data and len(data) < limit:
+        chunk = conn.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def wait_quiet(conn: socket.socket, seconds: float) -> None:
+    """Keep the connection open and silent for ``seconds`` (or until the peer closes it)."""
+    conn.settimeout(seconds)
+    end = time.monotonic() + seconds
+    with contextlib.suppress(OSError):
+        while time.monotonic() < end:
+            if not conn.recv(4096):
+                return
