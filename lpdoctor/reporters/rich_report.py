@@ -12,6 +12,7 @@ from rich.text import Text
 
 from lpdoctor.model import Report, Severity
 from lpdoctor.reporters.chain_view import axis_rows
+from lpdoctor.reporters.tally import suppressed_line, suppressed_summary
 from lpdoctor.text.durations import fmt_s
 
 _SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "cyan"}
@@ -27,8 +28,17 @@ def _num(v: float | None) -> str:
     return f"{v * 1000:.0f}ms" if v < 1 else f"{v:.1f}s"
 
 
-def _console(out: TextIO) -> Console:
-    return Console(file=out, markup=False, highlight=False, emoji=False, soft_wrap=False)
+def _console(out: TextIO, color: bool | None = None) -> Console:
+    """``color`` True: colour even into a pipe (``--color always``); False: none (``--color never``)."""
+    return Console(
+        file=out,
+        markup=False,
+        highlight=False,
+        emoji=False,
+        soft_wrap=False,
+        force_terminal=True if color else None,
+        no_color=True if color is False else None,
+    )
 
 
 def _histogram(rows: list[tuple[float, int, int]], hold: float | None, cut: float | None) -> Text:
@@ -56,8 +66,8 @@ def _histogram(rows: list[tuple[float, int, int]], hold: float | None, cut: floa
     return text
 
 
-def render(report: Report, out: TextIO) -> None:
-    console = _console(out)
+def render(report: Report, out: TextIO, color: bool | None = None) -> None:
+    console = _console(out, color)
     title = Text("lpdoctor ", style="bold")
     title.append(report.command, style="bold cyan")
     console.print(title)
@@ -149,5 +159,10 @@ def render(report: Report, out: TextIO) -> None:
             fix.append(f.fix)
             parts.append(fix)
         console.print(Panel(Group(*parts), title=head, title_align="left", border_style=_SEVERITY_STYLE[f.severity]))
+    summary = suppressed_summary(report)
+    if summary:
+        console.print(Text(f"Suppressed: {summary}", style="dim"))
+        for f in report.suppressed[:20]:
+            console.print(Text(f"  {suppressed_line(f)}", style="dim"))
     for note in report.notes:
         console.print(Text(f"note: {note}", style="dim"))

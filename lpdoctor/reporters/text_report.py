@@ -6,6 +6,7 @@ from typing import TextIO
 
 from lpdoctor.model import Report
 from lpdoctor.reporters.chain_view import axis_rows
+from lpdoctor.reporters.tally import suppressed_line, suppressed_summary
 from lpdoctor.text.durations import fmt_s
 
 
@@ -65,5 +66,13 @@ def render(report: Report, out: TextIO) -> None:
         w("\n")
     else:
         w("No findings.\n\n")
+    summary = suppressed_summary(report)
+    if summary:
+        w(f"Suppressed: {summary}\n")
+        for f in report.suppressed[:20]:
+            w(f"  {suppressed_line(f)}\n")
+        if len(report.suppressed) > 20:
+            w(f"  … and {len(report.suppressed) - 20:,} more (-f json lists them all)\n")
+        w("\n")
     for note in report.notes:
         w(f"note: {note}\n")
