@@ -201,6 +201,7 @@ def test_an_unused_comment_in_an_included_file_is_found(tmp_path: Path) -> None:
     path = write(tmp_path, "nginx", None)
     path.write_text(path.read_text().replace("events {}", "events {}\ninclude extra.conf;"), encoding="utf-8")
     code, doc, _ = check(path)
+    assert code == 1
     unused = [f for f in doc["findings"] if f["rule"] == "unused-suppression"]
     assert [u["file"].endswith("extra.conf") for u in unused] == [True]
 

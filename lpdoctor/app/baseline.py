@@ -87,7 +87,7 @@ def load_baseline(path: str) -> set[str]:
     except (ValueError, UnicodeDecodeError) as exc:
         raise BaselineError(f"--baseline {path}: not lpdoctor's baseline JSON ({exc})") from None
     entries = data.get("findings") if isinstance(data, dict) else None
-    if data.get("tool") != "lpdoctor" or not isinstance(entries, list):
+    if not isinstance(data, dict) or data.get("tool") != "lpdoctor" or not isinstance(entries, list):
         raise BaselineError(f"--baseline {path}: not lpdoctor's baseline JSON (no 'findings' list)")
     return {e["fingerprint"] for e in entries if isinstance(e, dict) and isinstance(e.get("fingerprint"), str)}
 
