@@ -95,10 +95,10 @@ def test_update_baseline_then_baseline_passes_until_a_new_finding(tmp_path: Path
 
 def test_a_missing_or_bad_baseline_is_one_line_and_exit_2(tmp_path: Path) -> None:
     path = conf(tmp_path)
-    code, out, err = run("check-config", str(path), *HOLDS, "--baseline", str(tmp_path / "nope.json"))
+    code, _, err = run("check-config", str(path), *HOLDS, "--baseline", str(tmp_path / "nope.json"))
     assert code == 2 and "no such file" in err and "Traceback" not in err
     (tmp_path / "bad.json").write_text("[1, 2]")
-    code, out, err = run("check-config", str(path), *HOLDS, "--baseline", str(tmp_path / "bad.json"))
+    code, _, err = run("check-config", str(path), *HOLDS, "--baseline", str(tmp_path / "bad.json"))
     assert code == 2 and "not lpdoctor's baseline JSON" in err
 
 
@@ -115,5 +115,5 @@ def test_severity_override_changes_the_exit_code(tmp_path: Path) -> None:
     path = conf(tmp_path)
     code, doc, _ = check(path, "--severity", "timeout-below-hold=info", "--severity", "zero-timeout=info")
     assert code == 0 and {f["severity"] for f in doc["findings"]} == {"info"}
-    code, out, err = run("check-config", str(path), *HOLDS, "--severity", "timeout-below-hold=fatal")
+    code, _, err = run("check-config", str(path), *HOLDS, "--severity", "timeout-below-hold=fatal")
     assert code == 2 and "RULE=LEVEL" in err

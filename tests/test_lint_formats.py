@@ -62,6 +62,7 @@ def test_gitlab_fingerprints_survive_moved_lines_and_skip_suppressed(conf: str) 
 
 def test_sarif_help_uri_precision_and_a_one_line_fix(conf: str) -> None:
     code, out, _ = run("check-config", conf, *HOLDS, "-f", "sarif")
+    assert code == 1
     run_ = json.loads(out)["runs"][0]
     for rule in run_["tool"]["driver"]["rules"]:
         assert rule["helpUri"].startswith("https://")
@@ -81,6 +82,7 @@ def test_sarif_help_uri_precision_and_a_one_line_fix(conf: str) -> None:
 
 def test_sarif_log_findings_are_medium_precision() -> None:
     code, out, _ = run("scan", "-f", "sarif", "samples/matrix-504/access.log", "samples/matrix-504/error.log")
+    assert code == 1
     results = json.loads(out)["runs"][0]["results"]
     assert results and {r["properties"]["precision"] for r in results} == {"medium"}
     assert all("fixes" not in r for r in results)
