@@ -170,8 +170,9 @@ def report_scan(
     if not any(i.parsed for i in agg.inputs):
         for i in agg.inputs:
             if i.lines and not i.parsed:
-                shown = ", ".join(str(n) for n in i.skipped_lines)
-                warn(f"{i.path}: no line in a known format (first unparsed lines: {shown})")
+                from lpdoctor.app.input_hints import unreadable_log_message
+
+                warn(unreadable_log_message(i))
             elif not i.lines:
                 warn(f"{i.path}: the input is empty")
         fail("nothing to analyse: no input had a line lpdoctor could read")
