@@ -109,3 +109,12 @@ def test_formats_lists_every_format_with_a_sample_detected_as_itself() -> None:
     code, text, _ = run("formats")
     assert "nginx-combined (also: combined, main)" in text and "--log-format" in text
     assert "scan --input-format" in text
+
+
+def test_no_rule_cites_a_file_that_is_not_shipped() -> None:
+    code, out, _ = run("scan", "-f", "sarif", "samples/matrix-504/access.log")
+    assert code in (0, 1)
+    assert "shared/research" not in out
+    rules_dir = Path(__file__).resolve().parent.parent / "rules"
+    for path in rules_dir.rglob("*.yaml"):
+        assert "shared/research" not in path.read_text(encoding="utf-8"), path.name

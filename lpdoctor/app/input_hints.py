@@ -33,7 +33,7 @@ def _head(path: str) -> str | None:
             return None
         with open(path, "rb") as fh:
             raw = fh.read(HEAD_BYTES)
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL or a lone surrogate in the path
         return None
     if raw[:2] == b"\x1f\x8b" or b"\x00" in raw[:8192]:
         return None  # compressed or binary: the scan said what it could

@@ -55,7 +55,7 @@ def _read_lines(path: str) -> list[str]:
             return []
         with open(path, encoding="utf-8", errors="replace") as fh:
             return fh.read().splitlines()
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL or a lone surrogate in the path
         return []
 
 

@@ -30,7 +30,7 @@ def _line(path: str, number: int) -> str | None:
             for n, text in enumerate(fh, start=1):
                 if n == number:
                     return text.rstrip("\r\n")
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL or a lone surrogate in the path
         return None
     return None
 
