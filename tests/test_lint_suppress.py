@@ -251,3 +251,13 @@ def test_apache_rejects_a_trailing_comment_so_the_line_above_is_the_way(tmp_path
     path = write(tmp_path, "apache", f"# lpdoctor: ignore[timeout-below-hold] -- {REASON}", above=False)
     proc = subprocess.run(["apache2", "-t", "-f", str(path)], capture_output=True, text=True, timeout=60, env=env)
     assert proc.returncode != 0 and "ProxyTimeout" in proc.stderr
+
+
+def test_the_github_job_summary_counts_the_suppressed(tmp_path: Path) -> None:
+    path = write(tmp_path, "nginx", f"# lpdoctor: ignore[timeout-below-hold] -- {REASON}")
+    summary = tmp_path / "summary.md"
+    result = CliRunner(env={"GITHUB_STEP_SUMMARY": str(summary)}).invoke(
+        main, ["check-config", str(path), "--hold", "/poll=60s", "-f", "github"], catch_exceptions=False
+    )
+    assert result.exit_code == 0 and "::error" not in result.stdout
+    assert "1 finding suppressed (1 by comment)" in summary.read_text()
