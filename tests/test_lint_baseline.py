@@ -117,3 +117,19 @@ def test_severity_override_changes_the_exit_code(tmp_path: Path) -> None:
     assert code == 0 and {f["severity"] for f in doc["findings"]} == {"info"}
     code, _, err = run("check-config", str(path), *HOLDS, "--severity", "timeout-below-hold=fatal")
     assert code == 2 and "RULE=LEVEL" in err
+
+
+def test_update_baseline_never_overwrites_an_input(tmp_path: Path) -> None:
+    path = conf(tmp_path)
+    before = path.read_bytes()
+    code, _, err = run("check-config", str(path), *HOLDS, "--update-baseline", str(path))
+    assert code == 2 and "lpdoctor does not overwrite its inputs" in err
+    assert path.read_bytes() == before
+
+
+def test_update_baseline_never_overwrites_an_included_file(tmp_path: Path) -> None:
+    (tmp_path / "extra.conf").write_text("# shared settings\n", encoding="utf-8")
+    path = conf(tmp_path, NGINX.replace("http {", "http {\n    include extra.conf;"))
+    code, _, err = run("check-config", str(path), *HOLDS, "--update-baseline", str(tmp_path / "extra.conf"))
+    assert code == 2 and "lpdoctor does not overwrite its inputs" in err
+    assert (tmp_path / "extra.conf").read_text() == "# shared settings\n"

@@ -58,10 +58,10 @@ def output_options(func: F) -> F:
 def choose_format(requested: str, to_file: bool, color: str = "auto") -> str:
     if requested != "auto":
         return requested
+    if color != "auto":  # asked for explicitly: a terminal report, even in GitHub Actions
+        return "rich" if color == "always" else "text"
     if os.environ.get("GITHUB_ACTIONS") == "true" and not to_file:
         return "github"
-    if color != "auto":
-        return "rich" if color == "always" else "text"
     if to_file or os.environ.get("NO_COLOR") or not sys.stdout.isatty():
         return "text"
     return "rich"
@@ -120,6 +120,17 @@ def _is_an_input(output: str, report: Report) -> str | None:
     return None
 
 
+def _is_a_config_read(output: str, report: Report) -> str | None:
+    """The configuration file (an include too) ``output`` would overwrite, if any."""
+    for path in report.config_files:
+        try:
+            if os.path.samefile(output, path):
+                return path
+        except (OSError, ValueError):
+            continue
+    return None
+
+
 def emit(report: Report, output_format: str, output: str | None) -> None:
     try:
         baseline = finish(report)  # --select/--ignore/--severity, suppressions, the baseline
@@ -127,6 +138,11 @@ def emit(report: Report, output_format: str, output: str | None) -> None:
         fail(str(exc))
         return
     if baseline is not None:
+        overwritten = _is_an_input(baseline[0], report) or _is_a_config_read(baseline[0], report)
+        if overwritten is not None:
+            fail(
+                f"--update-baseline {baseline[0]}: that is an input ({overwritten}); lpdoctor does not overwrite its inputs"
+            )
         try:
             write_atomically(*baseline)
         except OSError as exc:
