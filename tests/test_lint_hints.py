@@ -48,4 +48,5 @@ def test_the_line_shown_is_sanitised(tmp_path: Path) -> None:
 def test_standard_input_is_not_read_again() -> None:
     result = CliRunner().invoke(main, ["scan", "-"], input="not a log line\n", catch_exceptions=False)
     assert result.exit_code == 2
-    assert "-: no line in a known format" in result.stderr and "reads:" not in result.stderr
+    assert "-: no line in a known format" in result.stderr and "--log-format" in result.stderr
+    assert "reads:" not in result.stderr  # standard input is consumed: it is not read again
