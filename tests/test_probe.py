@@ -24,32 +24,18 @@ from hypothesis import strategies as st
 
 from lpdoctor.commands.probe import _Progress, _run_search
 from lpdoctor.model import HopKind, Outcome, Severity
-from lpdoctor.probe.analysis import (
-    CutSearch,
-    ProbeTarget,
-    SearchPlan,
-    Verdict,
-    build_probe_report,
-    conclude,
-    default_resolution,
-    guess_hop,
-    judge,
-)
-from lpdoctor.probe.transport import (
+from lpdoctor.probe.analysis import CutSearch, SearchPlan, Verdict, conclude, default_resolution, guess_hop, judge
+from lpdoctor.probe.measurement import (
     EOF_BEFORE_HEADERS,
     EOF_IN_BODY,
     OWN_TIMEOUT,
     REDIRECT_OTHER_HOST,
     RESET,
-    HoldParam,
     Measurement,
-    ProbeError,
-    Prober,
-    client_limit_s,
-    hold_in_url,
-    parse_header,
-    resolve_hold_param,
 )
+from lpdoctor.probe.report import ProbeTarget, build_probe_report
+from lpdoctor.probe.target import HoldParam, ProbeError, hold_in_url, parse_header, resolve_hold_param
+from lpdoctor.probe.transport import Prober, client_limit_s
 from tests.realworld.backend import Backend, BackendConfig
 
 REPO = Path(__file__).resolve().parents[1]

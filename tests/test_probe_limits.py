@@ -23,8 +23,9 @@ from pathlib import Path
 import pytest
 
 from lpdoctor.model import Severity
-from lpdoctor.probe.analysis import CutSearch, ProbeTarget, SearchPlan, build_probe_report, conclude
-from lpdoctor.probe.transport import Measurement
+from lpdoctor.probe.analysis import CutSearch, SearchPlan, conclude
+from lpdoctor.probe.measurement import Measurement
+from lpdoctor.probe.report import ProbeTarget, build_probe_report
 from tests.probe_real import RawServer, read_request, wait_quiet
 from tests.realworld.backend import Backend
 

@@ -230,6 +230,7 @@ def build_config_report(
         notes.extend(log_report.notes)
     findings.sort(key=lambda f: f.sort_key())
     report.findings = findings
+    report.config_files = _files_read(opts.chain_file, configs, report.inputs)
     report.notes = notes
     report.stats = {
         "long_poll_routes": len(chains),
@@ -242,6 +243,15 @@ def build_config_report(
             "--from-scan or --log"
         )
     return report, errors
+
+
+def _files_read(chain_file: str | None, configs: list[NginxConfig], inputs: list[InputSummary]) -> list[str]:
+    """Every configuration file read, includes too: where inline suppressions are looked for."""
+    files = [chain_file] if chain_file else []
+    for config in configs:
+        files.extend(config.files if not config.from_dump else [config.source])
+    files.extend(i.path for i in inputs if i.kind == "config")
+    return [f for f in dict.fromkeys(files) if f and f != "-"]
 
 
 def scan_logs_with_config(

@@ -15,4 +15,6 @@ COMMANDS: dict[str, str] = {
     "probe": ".probe:probe_command",
     "rules": ".rules:rules_command",
     "explain": ".rules:explain_command",
+    "formats": ".formats:formats_command",
+    "config": ".config:config_command",
 }

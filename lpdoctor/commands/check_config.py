@@ -13,6 +13,7 @@ from lpdoctor.app.config_report import (
     build_config_report,
 )
 from lpdoctor.commands.common import EXIT_USAGE, emit, exit_code, fail, output_options, warn
+from lpdoctor.commands.lint import from_settings
 from lpdoctor.scan.aggregate import DEFAULT_MAX_ROUTES
 
 
@@ -22,6 +23,7 @@ from lpdoctor.scan.aggregate import DEFAULT_MAX_ROUTES
     "--chain",
     "chain_file",
     metavar="FILE",
+    callback=from_settings("chain"),
     help=f"Chain file (holds, keepalives, client, edges, app server); default ./{DEFAULT_CHAIN_FILE} when it exists.",
 )
 @click.option(
@@ -29,6 +31,7 @@ from lpdoctor.scan.aggregate import DEFAULT_MAX_ROUTES
     "holds",
     multiple=True,
     metavar="ROUTE=DURATION",
+    callback=from_settings("holds", tuple),
     help="A long-poll route and its hold, e.g. /_matrix/client/v3/sync=30s or example.org/poll=25000ms. Repeatable.",
 )
 @click.option(
@@ -52,6 +55,7 @@ from lpdoctor.scan.aggregate import DEFAULT_MAX_ROUTES
     "--margin",
     type=click.FloatRange(min=0),
     default=None,
+    callback=from_settings("margin"),
     help="Minimum margin (s) a timeout needs above the hold; the margin is max(this, 10% of the hold). [default: 5]",
 )
 @click.option(

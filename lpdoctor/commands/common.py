@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import click
 
+from lpdoctor.commands.lint import LintError, color_choice, finish, from_settings, lint_options
 from lpdoctor.model import Report, Severity
 from lpdoctor.reporters import FORMATS, get_renderer
 from lpdoctor.reporters.sanitize import sanitized
@@ -25,6 +26,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def output_options(func: F) -> F:
+    func = lint_options(func)
     func = click.option(
         "--output",
         "-o",
@@ -36,7 +38,8 @@ def output_options(func: F) -> F:
         type=click.Choice(["error", "warning", "info", "never"]),
         default="error",
         show_default=True,
-        help="Exit 1 when a finding at or above this severity is reported.",
+        callback=from_settings("fail-on"),
+        help="Exit 1 when a finding at or above this severity is reported (suppressed and baseline ones do not count).",
     )(func)
     func = click.option(
         "--format",
@@ -45,14 +48,20 @@ def output_options(func: F) -> F:
         type=click.Choice(["auto", *FORMATS]),
         default="auto",
         show_default=True,
-        help="Report format; auto is rich on a terminal, text otherwise (or when NO_COLOR is set).",
+        callback=from_settings("format"),
+        help="Report format; auto is github in GitHub Actions, rich on a terminal, text otherwise (or when NO_COLOR "
+        "is set).",
     )(func)
     return func
 
 
-def choose_format(requested: str, to_file: bool) -> str:
+def choose_format(requested: str, to_file: bool, color: str = "auto") -> str:
     if requested != "auto":
         return requested
+    if color != "auto":  # asked for explicitly: a terminal report, even in GitHub Actions
+        return "rich" if color == "always" else "text"
+    if os.environ.get("GITHUB_ACTIONS") == "true" and not to_file:
+        return "github"
     if to_file or os.environ.get("NO_COLOR") or not sys.stdout.isatty():
         return "text"
     return "rich"
@@ -111,9 +120,43 @@ def _is_an_input(output: str, report: Report) -> str | None:
     return None
 
 
+def _is_a_config_read(output: str, report: Report) -> str | None:
+    """The configuration file (an include too) ``output`` would overwrite, if any."""
+    for path in report.config_files:
+        try:
+            if os.path.samefile(output, path):
+                return path
+        except (OSError, ValueError):
+            continue
+    return None
+
+
 def emit(report: Report, output_format: str, output: str | None) -> None:
-    fmt = choose_format(output_format, output is not None)
+    try:
+        baseline = finish(report)  # --select/--ignore/--severity, suppressions, the baseline
+    except LintError as exc:
+        fail(str(exc))
+        return
+    if baseline is not None:
+        overwritten = _is_an_input(baseline[0], report) or _is_a_config_read(baseline[0], report)
+        if overwritten is not None:
+            fail(
+                f"--update-baseline {baseline[0]}: that is an input ({overwritten}); lpdoctor does not overwrite its inputs"
+            )
+        try:
+            write_atomically(*baseline)
+        except OSError as exc:
+            fail(f"cannot write {baseline[0]}: {exc.strerror or exc}")
+        warn(f"baseline of {len(report.suppressed):,} finding(s) written to {baseline[0]}")
+    color = color_choice()
+    fmt = choose_format(output_format, output is not None, color)
     render = get_renderer(fmt)
+    if fmt == "rich" and color != "auto":
+        from functools import partial
+
+        from lpdoctor.reporters.rich_report import render as rich_render
+
+        render = partial(rich_render, color=color == "always")
     safe_report = sanitized(report)
     if output:
         overwritten = _is_an_input(output, report)
@@ -125,9 +168,18 @@ def emit(report: Report, output_format: str, output: str | None) -> None:
             write_atomically(output, buf.getvalue())
         except OSError as exc:
             fail(f"cannot write {output}: {exc.strerror or exc}")
+        warn(f"{fmt} report written to {output}{report_tally(report)}")
         return
     render(safe_report, sys.stdout)
     sys.stdout.flush()
+
+
+def report_tally(report: Report) -> str:
+    """`` (3 findings, 2 suppressed)``: what a report written to a file holds, for the line that says where."""
+    if not report.findings and not report.suppressed:
+        return " (no findings)"
+    text = f" ({len(report.findings):,} finding{'s' if len(report.findings) != 1 else ''}"
+    return text + (f", {len(report.suppressed):,} suppressed)" if report.suppressed else ")")
 
 
 def warn(message: str) -> None:

@@ -15,6 +15,7 @@ from typing import Any, TextIO
 import click
 
 from lpdoctor.commands.common import fail, output_options, warn
+from lpdoctor.commands.lint import from_settings
 from lpdoctor.commands.scan import report_scan
 from lpdoctor.scan.aggregate import PARTIAL_VERSION, ScanAggregate
 from lpdoctor.scan.parallel import gc_paused
@@ -78,6 +79,7 @@ def load_partial(path: str) -> ScanAggregate:
     type=click.FloatRange(min=0),
     default=5.0,
     show_default=True,
+    callback=from_settings("margin"),
     help="Minimum margin (s) a cut-off needs above the hold; the margin is max(this, 10% of the hold).",
 )
 @output_options

@@ -10,27 +10,19 @@ from collections.abc import Callable
 import click
 
 from lpdoctor.commands.common import EXIT_USAGE, emit, exit_code, fail, output_options
-from lpdoctor.probe.analysis import (
-    CutSearch,
-    Judged,
-    ProbeTarget,
-    SearchPlan,
-    build_probe_report,
-    conclude,
-    default_resolution,
-)
-from lpdoctor.probe.transport import (
+from lpdoctor.probe.analysis import CutSearch, Judged, SearchPlan, conclude, default_resolution
+from lpdoctor.probe.measurement import Measurement
+from lpdoctor.probe.report import ProbeTarget, build_probe_report
+from lpdoctor.probe.target import (
     HOLD_UNITS,
-    Measurement,
     ProbeError,
-    Prober,
     hide_userinfo,
     hold_in_url,
-    own_margin_s,
     parse_header,
     resolve_hold_param,
     validate_url,
 )
+from lpdoctor.probe.transport import Prober, own_margin_s
 from lpdoctor.text.durations import DurationError, fmt_s, parse_duration
 from lpdoctor.text.safety import safe
 

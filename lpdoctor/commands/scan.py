@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 from lpdoctor.commands.common import EXIT_OK, EXIT_USAGE, emit, exit_code, fail, output_options, warn, write_atomically
+from lpdoctor.commands.lint import from_settings
 from lpdoctor.commands.progress import ScanProgress
 from lpdoctor.logformats.base import LogFormat
 from lpdoctor.logformats.nginx_access import LogFormatError, make_custom_format
@@ -55,6 +56,7 @@ def _forced_format(input_format: str | None, log_format: str | None) -> LogForma
     type=click.FloatRange(min=0),
     default=5.0,
     show_default=True,
+    callback=from_settings("margin"),
     help="Minimum margin (s) a cut-off needs above the hold; the margin is max(this, 10% of the hold).",
 )
 @click.option(
@@ -168,8 +170,9 @@ def report_scan(
     if not any(i.parsed for i in agg.inputs):
         for i in agg.inputs:
             if i.lines and not i.parsed:
-                shown = ", ".join(str(n) for n in i.skipped_lines)
-                warn(f"{i.path}: no line in a known format (first unparsed lines: {shown})")
+                from lpdoctor.app.input_hints import unreadable_log_message
+
+                warn(unreadable_log_message(i))
             elif not i.lines:
                 warn(f"{i.path}: the input is empty")
         fail("nothing to analyse: no input had a line lpdoctor could read")

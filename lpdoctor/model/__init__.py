@@ -223,6 +223,16 @@ class Chain:
     keepalive: Keepalive | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    """Why a finding does not count: an inline comment (``inSource``, with its reason) or the baseline
+    (``external``)."""
+
+    kind: str  # "inSource" or "external" (SARIF's words)
+    justification: str = ""
+    location: SourceLocation | None = None  # where the comment is
+
+
 @dataclass(slots=True)
 class Finding:
     """A conclusion, with the numbers behind it and the change that fixes it."""
@@ -241,6 +251,7 @@ class Finding:
     configured_s: float | None = None
     explanation: str | None = None  # longer why, shown under the message
     confidence: str | None = None  # "measured", "configured", "inferred" ...
+    suppression: Suppression | None = None  # set on a finding a comment or the baseline set aside
 
     def sort_key(self) -> tuple[int, str, str]:
         return (-self.severity.rank, self.route or "", self.rule)
@@ -309,3 +320,5 @@ class Report:
     histograms: dict[str, list[tuple[float, int, int]]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
+    suppressed: list[Finding] = field(default_factory=list)  # set aside by a comment or the baseline
+    config_files: list[str] = field(default_factory=list)  # every config file read (includes too)

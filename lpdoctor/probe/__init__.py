@@ -1,2 +1,3 @@
-"""``lpdoctor probe``: live long-poll requests (:mod:`.transport`) measured into the model and searched for the
-cut (:mod:`.analysis`)."""
+"""``lpdoctor probe``: what to ask for (:mod:`.target`), live requests recorded byte by byte (:mod:`.transport`)
+into measurements (:mod:`.measurement`), the search for the cut and which hop made it (:mod:`.analysis`), and
+the report with its findings (:mod:`.report`)."""

@@ -18,7 +18,6 @@ Header values given with ``--header`` never appear in any output: not in measure
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import re
 import socket
@@ -26,411 +25,41 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, unquote, unquote_plus, urlsplit, urlunsplit
 
 import httpcore
 import httpx
 
-from lpdoctor import __version__, catalog
-from lpdoctor.catalog.holds import HoldMatcher, parse_query
-from lpdoctor.model import Outcome, RequestRecord, outcome_from_status
-from lpdoctor.text.durations import DurationError, parse_duration
+from lpdoctor import __version__
+from lpdoctor.probe.measurement import (
+    CONNECT,
+    EOF_BEFORE_HEADERS,
+    EOF_IN_BODY,
+    MAX_TIME,
+    OWN_TIMEOUT,
+    PROTOCOL,
+    REDIRECT_OTHER_HOST,
+    RESET,
+    TLS,
+    TOO_MANY_REDIRECTS,
+    UNFRAMED,
+    WRITE,
+    Measurement,
+)
+from lpdoctor.probe.target import HoldParam, hide_userinfo, userinfo_secrets, validate_url
 from lpdoctor.text.safety import REDACTED, safe
 
-HOLD_UNITS = ("ms", "s", "duration")
 MAX_REDIRECTS = 3
 MAX_BODY_BYTES = 4 * 1024 * 1024
 BODY_HINT_BYTES = 512
 _HEAD_LIMIT = 64 * 1024
 
-# Failure kinds (Measurement.failure); None means a complete response arrived.
-RESET = "reset"  # the connection was reset (RST)
-EOF_BEFORE_HEADERS = "eof-before-headers"  # closed with nothing sent ("Empty reply from server")
-EOF_IN_BODY = "eof-in-body"  # closed after the headers, before the body was complete
-OWN_TIMEOUT = "own-timeout"  # lpdoctor's own deadline passed (never a cut of the chain)
-MAX_TIME = "max-time"  # --max-time ran out during this request: it says nothing about the chain
-UNFRAMED = "body-ended-by-close"  # a 2xx whose body had no length and no chunks: only the close ended it
-CONNECT = "connect"  # could not connect (refused, DNS, connect timeout)
-TLS = "tls"  # the TLS handshake failed
-PROTOCOL = "protocol"  # the answer was not HTTP
-REDIRECT_OTHER_HOST = "redirect-other-host"  # a redirect to another origin: not followed
-TOO_MANY_REDIRECTS = "too-many-redirects"
-WRITE = "write"  # sending the request failed
-FAILURE_WORDS = {
-    RESET: "connection reset",
-    EOF_BEFORE_HEADERS: "connection closed before any response",
-    EOF_IN_BODY: "connection closed in the middle of the response",
-    OWN_TIMEOUT: "no answer within lpdoctor's own limit",
-    MAX_TIME: "stopped at --max-time",
-    UNFRAMED: "the body ended only when the connection closed (no Content-Length, not chunked)",
-    CONNECT: "could not connect",
-    TLS: "TLS handshake failed",
-    PROTOCOL: "not an HTTP response",
-    REDIRECT_OTHER_HOST: "redirected to another host (not followed)",
-    TOO_MANY_REDIRECTS: "too many redirects",
-    WRITE: "sending the request failed",
-}
 
-_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}")
 _STATUS_LINE = re.compile(rb"HTTP/\d(?:\.\d)? (\d{3})")
 _SERVER_LINE = re.compile(rb"(?im)^server:[ \t]*([^\r\n]{0,200})")
 
 
-class ProbeError(ValueError):
-    """The probe cannot run as asked (bad URL, header, hold parameter): a usage error, exit 2."""
-
-
 # ---------------------------------------------------------------------------------------------------------
-# Where the hold goes in the URL
-
-
-@dataclass(frozen=True)
-class HoldParam:
-    """How a hold is asked for: a query parameter and its unit, or a hold the server fixes itself."""
-
-    name: str | None  # None: the server decides the hold (ElectricSQL, CometD ...); it cannot be varied
-    unit: str  # ms | s | duration
-    protocol: str | None = None  # catalog id when a known protocol matched
-    source: str = "query"  # "option" (--param), "protocol" or "query" (a generic parameter in the URL)
-    fixed_s: float | None = None  # the server's own hold when name is None
-    max_s: float | None = None  # the server caps holds at this (Telegram 50 s)
-
-    def describe(self) -> str:
-        if self.name is None:
-            held = f"{self.fixed_s:g} s" if self.fixed_s is not None else "a hold the server decides"
-            return f"{self.protocol or 'server'}: {held}, not set by the client"
-        who = f"{self.protocol}: " if self.protocol else ("--param " if self.source == "option" else "")
-        return f"{who}{self.name} in {self.unit}"
-
-    def format_value(self, hold_s: float) -> str:
-        if self.unit == "ms":
-            return str(round(hold_s * 1000))
-        if self.unit == "s":
-            return _plain_number(hold_s)
-        ms = round(hold_s * 1000)
-        return f"{ms // 1000}s" if ms % 1000 == 0 else f"{ms}ms"
-
-    def apply(self, url: str, hold_s: float) -> str:
-        """``url`` with this parameter set to ``hold_s`` (other parameters keep their order and encoding)."""
-        if self.name is None:
-            return url
-        return set_query_param(url, self.name, self.format_value(hold_s))
-
-
-def _plain_number(value: float) -> str:
-    text = f"{value:.3f}".rstrip("0").rstrip(".")
-    return text or "0"
-
-
-def set_query_param(url: str, name: str, value: str) -> str:
-    parts = urlsplit(url)
-    pieces = [p for p in parts.query.split("&") if p] if parts.query else []
-    out: list[str] = []
-    placed = False
-    encoded = f"{quote(name, safe='')}={quote(value, safe='')}"
-    for piece in pieces:
-        key = unquote_plus(piece.partition("=")[0])
-        if key == name:
-            if not placed:
-                out.append(encoded)
-                placed = True
-            continue
-        out.append(piece)
-    if not placed:
-        out.append(encoded)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", "&".join(out), ""))
-
-
-def _infer_unit(value: str | None) -> str:
-    """The unit a hold value in a URL is written in: ``15s`` → duration, ``30000`` → ms, ``25`` → s."""
-    if value is None:
-        return "s"
-    text = unquote_plus(value).strip()
-    if text.isascii() and text.replace(".", "", 1).isdecimal():
-        return "ms" if float(text) >= 1000 else "s"
-    try:
-        parse_duration(text)
-    except DurationError:
-        return "s"
-    return "duration"
-
-
-def resolve_hold_param(url: str, param: str | None = None, unit: str | None = None) -> HoldParam | None:
-    """Where the hold goes: ``--param`` first, then a known protocol, then a generic parameter in the URL."""
-    if unit is not None and unit not in HOLD_UNITS:
-        raise ProbeError(f"--unit must be one of {', '.join(HOLD_UNITS)}")
-    parts = urlsplit(url)
-    params = parse_query(parts.query)
-    if param:
-        if not _TOKEN.fullmatch(param):
-            raise ProbeError("--param must be a plain query parameter name")
-        return HoldParam(param, unit or _infer_unit(params.get(param)), source="option")
-    path = parts.path or "/"
-    for proto in catalog.protocols():
-        if not proto.path.search(path):
-            continue
-        if any(name not in params or not rx.search(params[name]) for name, rx in proto.require.items()):
-            continue
-        if proto.param:
-            return HoldParam(proto.param, unit or proto.unit or "s", proto.id, "protocol", max_s=proto.max_s)
-        return HoldParam(None, "s", proto.id, "protocol", fixed_s=proto.default_s, max_s=proto.max_s)
-    for generic in catalog.generic_params():
-        if generic.name in params:
-            inferred = generic.unit if generic.unit != "auto" else _infer_unit(params[generic.name])
-            return HoldParam(generic.name, unit or inferred, None, "query")
-    return None
-
-
-def hold_in_url(url: str, hold: HoldParam | None) -> float | None:
-    """The hold the URL asks for as it stands (None when it names none)."""
-    if hold is not None and hold.name is None:
-        return hold.fixed_s
-    parts = urlsplit(url)
-    if hold is not None and hold.source == "option":
-        raw = parse_query(parts.query).get(hold.name or "")
-        if raw is None:
-            return None
-        try:
-            return parse_duration(unquote_plus(raw), default_unit="s" if hold.unit == "duration" else hold.unit)
-        except DurationError:
-            return None
-    found = HoldMatcher().match(parts.path or "/", parts.query)
-    return found.seconds if found is not None else None
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Request headers (--header): values are secrets
-
-
-def parse_header(text: str) -> tuple[str, str]:
-    """``"Authorization: Bearer x"`` → (name, value). Errors never repeat the value."""
-    name, sep, value = text.partition(":")
-    name = name.strip()
-    if not sep or not name:
-        raise ProbeError("--header must look like 'Name: value'")
-    if not _TOKEN.fullmatch(name):
-        raise ProbeError("--header: the name before ':' is not a valid header name")
-    value = value.strip()
-    if any(c in value for c in "\r\n\x00") or len(value) > 16384:
-        raise ProbeError(f"--header {safe(name, 60)}: the value has a line break or is too long")
-    if name.lower() in ("host", "content-length", "transfer-encoding", "connection"):
-        raise ProbeError(f"--header {safe(name, 60)}: lpdoctor sets this header itself")
-    return name, value
-
-
-def validate_url(url: str) -> str:
-    try:
-        parsed = httpx.URL(url)
-        _ = urlsplit(url).port  # what the rest of the probe parses with: "[x]" hosts, bad ports
-    except (httpx.InvalidURL, TypeError, ValueError):
-        raise ProbeError(f"not a valid URL: {safe(hide_userinfo(url), 200)}") from None
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise ProbeError(f"the URL must be http:// or https:// with a host: {safe(hide_userinfo(url), 200)}")
-    return url
-
-
-def _authority_span(url: str) -> tuple[int, int]:
-    """Where the authority (``user:pw@host:port``) of ``url`` starts and ends (with or without ``scheme://``).
-
-    Found by position, not by a URL parser: the userinfo must go even from a URL no parser accepts."""
-    sep = url.find("//")
-    start = sep + 2 if sep >= 0 and "/" not in url[:sep] else 0  # "host" alone: no scheme, no "//"
-    end = len(url)
-    for ch in "/?#":
-        at = url.find(ch, start)
-        if 0 <= at < end:
-            end = at
-    return start, end
-
-
-def hide_userinfo(url: str) -> str:
-    """``url`` with its userinfo (``user:password@``, ``:password@``, ``token@``) replaced by ``REDACTED@``."""
-    start, end = _authority_span(url)
-    at = url.rfind("@", start, end)
-    if at < 0:
-        return url
-    return url[:start] + REDACTED + url[at:]
-
-
-def host_of(url: str) -> str:
-    """``host:port`` of ``url``, never its userinfo."""
-    start, end = _authority_span(url)
-    authority = url[start:end]
-    return authority.rpartition("@")[2]
-
-
-def userinfo_secrets(url: str) -> list[str]:
-    """The userinfo of ``url`` and its parts as they may be echoed (raw and percent-decoded)."""
-    start, end = _authority_span(url)
-    at = url.rfind("@", start, end)
-    if at < 0:
-        return []
-    info = url[start:at]
-    user, _sep, password = info.partition(":")
-    out = {info, unquote(info)}
-    for part in (user, password):
-        out.update((part, unquote(part)))
-    # httpx sends the userinfo as "Authorization: Basic base64(user:password)": a server may echo that too.
-    out.add(base64.b64encode(f"{unquote(user)}:{unquote(password)}".encode()).decode("ascii"))
-    return sorted((x for x in out if len(x) >= 3), key=len, reverse=True)
-
-
-# ---------------------------------------------------------------------------------------------------------
-# One measurement
-
-
-@dataclass
-class Measurement:
-    """One probe request as the client saw it. Times are seconds from the start of the request."""
-
-    index: int
-    hold_s: float | None  # the hold asked for (None: the URL as given, hold unknown)
-    url: str  # as sent, without its userinfo; query secrets included: always redact before output
-    started: float  # Unix time
-    total_s: float = 0.0  # start to the end (last byte, failure, or lpdoctor's limit)
-    status: int | None = None  # the final status; None when none arrived
-    header_s: float | None = None  # when the final response headers arrived
-    connect_s: float | None = None  # TCP connect done (about one round trip)
-    sent_s: float | None = None  # the request was fully written: the server's hold starts about here
-    failure: str | None = None  # see FAILURE_WORDS; None: a complete response
-    interim: list[tuple[int, float]] = field(default_factory=list)  # 1xx responses: (status, time)
-    interim_server: str | None = None  # the Server header of the first interim response
-    framing: str | None = None  # how the final body was delimited: length | chunked | close | none
-    body_bytes: int = 0
-    body_chunks: int = 0
-    longest_silence_s: float | None = None  # longest gap between bytes after the headers
-    last_byte_s: float | None = None
-    server: str | None = None  # the Server header
-    via: str | None = None
-    edge_headers: tuple[str, ...] = ()  # names of headers that identify an edge (cf-ray, x-amz-cf-id ...)
-    body_hint: str | None = None  # the start of an error body (Heroku, Envoy and CDN error pages)
-    location: str | None = None  # where a redirect pointed (scheme://host/path only)
-    redirects: int = 0
-    truncated: bool = False
-    error: str | None = None  # the transport error, scrubbed of header values
-
-    @property
-    def since_sent(self) -> float:
-        return self.sent_s or 0.0
-
-    @property
-    def failed_at_s(self) -> float:
-        """When the failure showed, from the moment the request was sent (a status: when it arrived)."""
-        if self.failure is None and self.header_s is not None:
-            return self.header_s - self.since_sent
-        return self.total_s - self.since_sent
-
-    @property
-    def held_s(self) -> float:
-        """How long the chain kept the request open after it was sent."""
-        return self.total_s - self.since_sent
-
-    @property
-    def rtt_s(self) -> float:
-        return min(self.connect_s or 0.0, 1.0)
-
-    @property
-    def outcome(self) -> Outcome:
-        if self.failure is None and self.status is not None:
-            return outcome_from_status(self.status)
-        if self.failure in (EOF_BEFORE_HEADERS, UNFRAMED):
-            return Outcome.UPSTREAM_CLOSED
-        if self.failure in (OWN_TIMEOUT, MAX_TIME):
-            return Outcome.CLIENT_CLOSED
-        if self.failure in (REDIRECT_OTHER_HOST, TOO_MANY_REDIRECTS) and self.status is not None:
-            return outcome_from_status(self.status)
-        return Outcome.RESET
-
-    @property
-    def target(self) -> str:
-        parts = urlsplit(self.url)
-        return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-
-    @property
-    def host(self) -> str:
-        return host_of(self.url)
-
-    def describe(self) -> str:
-        """``504 after 3.00 s (headers at 3.00 s)``; ``connection reset after 29.9 s`` — secrets-free."""
-        if self.failure is None and self.status is not None:
-            text = f"{self.status} after {self.total_s:.2f} s"
-            if self.header_s is not None and self.total_s - self.header_s >= 0.05:
-                text += f" (headers at {self.header_s:.2f} s)"
-        else:
-            word = FAILURE_WORDS.get(self.failure or "", self.failure or "failed")
-            if self.failure == EOF_BEFORE_HEADERS and self.interim:
-                word = "connection closed before the final response"
-            text = f"{word} after {self.total_s:.2f} s"
-            if self.status is not None:
-                text = f"{self.status}, then {text}"
-        if self.interim:
-            text += f", {len(self.interim)}× {self.interim[0][0]} interim"
-        if self.body_chunks > 1 and self.longest_silence_s is not None:
-            text += f", body in {self.body_chunks} pieces (longest silence {self.longest_silence_s:.2f} s)"
-        return text
-
-    def record(self) -> RequestRecord:
-        """This measurement in the model every analysis reads."""
-        return RequestRecord(
-            source="probe",
-            line=self.index,
-            proxy="probe",
-            target=self.target,
-            status=self.status if self.failure is None else None,
-            duration_s=round(self.total_s, 3),
-            outcome=self.outcome,
-            method="GET",
-            host=self.host,
-            time=self.started,
-            detail=self.failure,
-            header_s=None if self.header_s is None else round(self.header_s, 3),
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        """For the JSON report (``stats.probe.requests``); the URL is redacted later with the whole report."""
-        d: dict[str, Any] = {
-            "request": self.index,
-            "hold_s": self.hold_s,
-            "url": self.url,
-            "status": self.status,
-            "failure": self.failure,
-            "outcome": self.outcome.value,
-            "header_s": _r(self.header_s),
-            "total_s": _r(self.total_s),
-            "sent_s": _r(self.sent_s),
-            "held_s": _r(self.held_s),
-        }
-        if self.interim:
-            d["interim"] = [{"status": s, "at_s": _r(t)} for s, t in self.interim[:20]]
-            d["interim_count"] = len(self.interim)
-            if self.interim_server:
-                d["interim_server"] = self.interim_server
-        if self.framing:
-            d["framing"] = self.framing
-        if self.body_chunks > 1:
-            d["body_chunks"] = self.body_chunks
-            d["longest_silence_s"] = _r(self.longest_silence_s)
-        if self.server:
-            d["server"] = self.server
-        if self.via:
-            d["via"] = self.via
-        if self.edge_headers:
-            d["edge_headers"] = list(self.edge_headers)
-        if self.location:
-            d["location"] = self.location
-        if self.redirects:
-            d["redirects"] = self.redirects
-        if self.error:
-            d["error"] = self.error
-        return d
-
-
-def _r(value: float | None) -> float | None:
-    return None if value is None else round(value, 3)
-
-
 # ---------------------------------------------------------------------------------------------------------
 # Recording every read: 1xx responses, resets, lpdoctor's own deadline
 

@@ -31,6 +31,7 @@ from typing import TextIO
 from lpdoctor.catalog import rule_docs
 from lpdoctor.model import Finding, Report, Severity
 from lpdoctor.reporters.sarif_report import workspace_relative
+from lpdoctor.reporters.tally import suppressed_summary
 from lpdoctor.text.durations import fmt_s
 
 MAX_PER_KIND = 10  # annotations of one kind GitHub shows per step
@@ -138,6 +139,8 @@ def summary_markdown(report: Report) -> str:
         more = f" and {len(report.inputs) - 20} more" if len(report.inputs) > 20 else ""
         out += [f"Inputs: {names}{more}", ""]
     out += [f"**{len(findings)} finding{'' if len(findings) == 1 else 's'}** ({_counts(findings)})", ""]
+    if report.suppressed:
+        out += [_cell(suppressed_summary(report)), ""]
     if findings:
         out += ["| Severity | Rule | Route | Where | Message | Fix |", "| --- | --- | --- | --- | --- | --- |"]
         for f in findings[:MAX_SUMMARY_FINDINGS]:

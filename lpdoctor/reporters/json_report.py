@@ -68,6 +68,19 @@ def report_dict(report: Report) -> dict[str, Any]:
         d["notes"] = report.notes
     if report.stats:
         d["stats"] = report.stats
+    if report.suppressed:
+        d["suppressed"] = [suppressed_dict(f) for f in report.suppressed]
+    return d
+
+
+def suppressed_dict(f: Finding) -> dict[str, Any]:
+    """A finding set aside by a comment (``inSource``) or the baseline (``external``), and why."""
+    d = finding_dict(f)
+    if f.suppression is not None:
+        s = f.suppression
+        d["suppression"] = {"kind": s.kind, "justification": s.justification}
+        if s.location is not None:
+            d["suppression"].update({"file": s.location.file, "line": s.location.line})
     return d
 
 

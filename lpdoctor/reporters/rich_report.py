@@ -12,6 +12,8 @@ from rich.text import Text
 
 from lpdoctor.model import Report, Severity
 from lpdoctor.reporters.chain_view import axis_rows
+from lpdoctor.reporters.layout import NO_STATUS_NOTE, count, elide_middle, group_chains, group_findings, status_counts
+from lpdoctor.reporters.tally import suppressed_line, suppressed_summary
 from lpdoctor.text.durations import fmt_s
 
 _SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "cyan"}
@@ -27,23 +29,33 @@ def _num(v: float | None) -> str:
     return f"{v * 1000:.0f}ms" if v < 1 else f"{v:.1f}s"
 
 
-def _console(out: TextIO) -> Console:
-    return Console(file=out, markup=False, highlight=False, emoji=False, soft_wrap=False)
+def _console(out: TextIO, color: bool | None = None) -> Console:
+    """``color`` True: colour even into a pipe (``--color always``); False: none (``--color never``)."""
+    return Console(
+        file=out,
+        markup=False,
+        highlight=False,
+        emoji=False,
+        soft_wrap=False,
+        force_terminal=True if color else None,
+        no_color=True if color is False else None,
+    )
 
 
-def _histogram(rows: list[tuple[float, int, int]], hold: float | None, cut: float | None) -> Text:
-    """Two bar rows on one time axis — successes, then failures — with the hold and the cut-off marked."""
+def _histogram(rows: list[tuple[float, int, int]], hold: float | None, cut: float | None) -> tuple[Text, set[str]]:
+    """Two bar rows on one time axis — successes, then failures — with the hold and the cut-off marked; and the
+    marks it drew (the hold's ``H`` is not drawn where the cut-off's ``✂`` falls in the same column)."""
     blocks = " ▁▂▃▄▅▆▇█"
     text = Text()
     if not rows:
-        return text
+        return text, set()
     for label, index, style in (("ok  ", 1, "green"), ("fail", 2, "red")):
         peak = max([r[index] for r in rows] + [1])
         text.append(label + " ", style="dim")
         for row in rows:
             n = row[index]
             text.append(blocks[0 if n == 0 else max(1, round(n / peak * 8))], style=style)
-        text.append(f"  peak {peak}\n", style="dim")
+        text.append(f"  peak {count(peak)}\n", style="dim")
     step = rows[1][0] - rows[0][0] if len(rows) > 1 else 1.0
     marks = [" "] * len(rows)
     for value, ch in ((hold, "H"), (cut, "✂")):
@@ -53,11 +65,11 @@ def _histogram(rows: list[tuple[float, int, int]], hold: float | None, cut: floa
     text.append("     " + "".join(marks) + "\n", style="bold")
     end_label = fmt_s(rows[-1][0] + step)
     text.append("     0" + " " * max(1, len(rows) - 1 - len(end_label)) + end_label, style="dim")
-    return text
+    return text, {m for m in marks if m != " "}
 
 
-def render(report: Report, out: TextIO) -> None:
-    console = _console(out)
+def render(report: Report, out: TextIO, color: bool | None = None) -> None:
+    console = _console(out, color)
     title = Text("lpdoctor ", style="bold")
     title.append(report.command, style="bold cyan")
     console.print(title)
@@ -71,7 +83,7 @@ def render(report: Report, out: TextIO) -> None:
             if i.skipped:
                 more = "" if i.skipped <= len(i.skipped_lines) else ", …"
                 skipped.append(f" (lines {', '.join(map(str, i.skipped_lines))}{more})")
-            t.add_row(Text(i.path), Text(i.format), Text(f"{i.parsed}/{i.lines}"), skipped)
+            t.add_row(Text(i.path), Text(i.format), Text(f"{count(i.parsed)}/{count(i.lines)}"), skipped)
         console.print(t)
         for i in report.inputs:
             for warning in i.warnings:
@@ -86,23 +98,39 @@ def render(report: Report, out: TextIO) -> None:
             show_edge=False,
             padding=(0, 1),
         )
-        route_width = max(20, min(48, console.width - 56))
+        listed = long_polls + others
+        # the route column gets what the other columns leave, so that rich never cuts a route at its end
+        others_w = sum(
+            max(len(head), *(len(x) for x in col))
+            for head, col in (
+                ("n", [count(e.requests) for e in listed]),
+                ("hold", [_s(e.hold_s) for e in listed]),
+                (
+                    "p50/p95/max",
+                    ["/".join(_num((e.observed or {}).get(k)) for k in ("p50_s", "p95_s", "max_s")) for e in listed],
+                ),
+                ("failures", [status_counts(e.extra.get("statuses", {}))[0] or "–" for e in listed]),
+                ("cut-off", [_s(e.cutoff_s) for e in listed]),
+            )
+        )
+        route_width = max(20, min(48, console.width - others_w - 3 * 5 - 2))
         t.add_column("route", no_wrap=True, min_width=12, max_width=route_width, overflow="ellipsis")
         t.add_column("n", justify="right", no_wrap=True)
         t.add_column("hold", justify="right", no_wrap=True)
         t.add_column("p50/p95/max", justify="right", no_wrap=True)
         t.add_column("failures", no_wrap=True)
         t.add_column("cut-off", justify="right", no_wrap=True)
+        no_status = False
         for e in long_polls + others:
             obs = e.observed or {}
-            statuses = e.extra.get("statuses", {})
-            fails = ", ".join(f"{k}×{v}" for k, v in statuses.items() if k[:1] in ("5", "-") or k == "499")
+            fails, dash = status_counts(e.extra.get("statuses", {}))
+            no_status = no_status or dash
             route = Text("⟳ " if e.long_poll else "  ", style="cyan")
-            route.append(e.route, style="bold" if e.long_poll else "dim")
+            route.append(elide_middle(e.route, route_width - 2), style="bold" if e.long_poll else "dim")
             spread = "/".join(_num(obs.get(k)) for k in ("p50_s", "p95_s", "max_s")) if obs else "–"
             t.add_row(
                 route,
-                str(e.requests) if (e.requests or e.observed) else "–",
+                count(e.requests) if (e.requests or e.observed) else "–",
                 _s(e.hold_s),
                 spread,
                 Text(fails or "–", style="red" if fails else ""),
@@ -110,44 +138,63 @@ def render(report: Report, out: TextIO) -> None:
             )
         console.print()
         console.print(t)
+        if no_status:
+            console.print(Text(f"  {NO_STATUS_NOTE}", style="dim"))
 
     for e in long_polls:
         rows = report.histograms.get(e.route)
         if not rows:
             continue
-        body = Group(
-            _histogram(rows, e.hold_s, e.cutoff_s),
-            Text("H: requested hold  ✂: cut-off", style="dim"),
-        )
-        console.print(Panel(body, title=Text(f"durations of {e.route}"), expand=False))
+        histogram, drawn = _histogram(rows, e.hold_s, e.cutoff_s)
+        legend = "  ".join(text for mark, text in (("H", "H: requested hold"), ("✂", "✂: cut-off")) if mark in drawn)
+        body = Group(histogram, Text(legend, style="dim")) if legend else histogram
+        title = Text(f"durations of {elide_middle(e.route, max(20, console.width - 20))}")
+        console.print(Panel(body, title=title, expand=False))
 
-    for chain in report.chains:
-        t = Table(title=Text(f"chain of {chain.route}"), title_justify="left", show_header=False, show_edge=False)
+    for chain_group in group_chains(report.chains):
+        chain = chain_group.chain
+        title = Text(f"chain of {chain.route}")
+        if len(chain_group.routes) > 1:
+            title.append(f" (the same for {', '.join(chain_group.routes[1:])})", style="dim")
+        t = Table(title=title, title_justify="left", show_header=False, show_edge=False)
         t.add_column("hop")
         t.add_column("axis")
         t.add_column("value")
-        for label, bar, value, first in axis_rows(chain, 40):
+        for label, bar, value, first in axis_rows(chain, max(10, min(40, console.width - 66))):
             style = "bold red" if first else ("blue" if label == "hold" else "green")
-            t.add_row(Text(label), Text(bar, style=style), Text(value + ("  ← cuts first" if first else "")))
+            t.add_row(
+                Text(elide_middle(label, 36)), Text(bar, style=style), Text(value + ("  ← cuts first" if first else ""))
+            )
         console.print()
         console.print(t)
 
     console.print()
     if not report.findings:
         console.print(Text("✔ No findings.", style="bold green"))
-    for f in report.findings:
+    for group in group_findings(report.findings):
+        f = group.finding
         head = Text(f.severity.value.upper(), style=_SEVERITY_STYLE[f.severity])
         head.append(f"  {f.rule}", style="bold")
         head.append(f"  hop: {f.hop.value}")
+        if len(group.routes) > 1:
+            head.append(f"  {len(group.routes)} routes")
+        parts: list[Text] = []
         if f.location:
-            head.append(f"  {f.location}", style="cyan")
-        parts: list[Text] = [Text(f.message)]
+            parts.append(Text(f"at {f.location}", style="cyan"))
+        if len(group.routes) > 1:
+            parts.append(Text("routes: " + ", ".join(group.routes), style="bold"))
+        parts.append(Text(f.message))
         if f.explanation:
             parts.append(Text(f.explanation, style="dim"))
-        if f.fix:
-            fix = Text("fix: ", style="bold green")
-            fix.append(f.fix)
-            parts.append(fix)
         console.print(Panel(Group(*parts), title=head, title_align="left", border_style=_SEVERITY_STYLE[f.severity]))
+        if f.fix:  # under the box, on one line that is never wrapped: it is copied as it is
+            fix = Text("  fix: ", style="bold green")
+            fix.append(f.fix)
+            console.print(fix, soft_wrap=True)
+    summary = suppressed_summary(report)
+    if summary:
+        console.print(Text(f"Suppressed: {summary}", style="dim"))
+        for f in report.suppressed[:20]:
+            console.print(Text(f"  {suppressed_line(f)}", style="dim"))
     for note in report.notes:
         console.print(Text(f"note: {note}", style="dim"))

@@ -32,10 +32,12 @@ from urllib.parse import quote
 from lpdoctor import __version__
 from lpdoctor.catalog import RuleDoc, rule_docs
 from lpdoctor.model import Finding, InputSummary, Report, Severity
+from lpdoctor.reporters.sarif_fixes import sarif_fix
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://raw.githubusercontent.com/oasis-tcs/sarif-spec/master/Schemata/sarif-schema-2.1.0.json"
 INFORMATION_URI = "https://pypi.org/project/lpdoctor/"
+HELP_URI = INFORMATION_URI + "#rule-{id}"  # the rule's documentation (also `lpdoctor explain RULE`)
 SRCROOT = "%SRCROOT%"
 FINGERPRINT_KEY = "lpdoctor/v1"
 
@@ -116,8 +118,12 @@ def rule_descriptor(doc: RuleDoc) -> dict[str, Any]:
         "shortDescription": {"text": doc.title},
         "fullDescription": {"text": doc.summary},
         "help": {"text": _help_text(doc), "markdown": _help_markdown(doc)},
+        "helpUri": HELP_URI.format(id=doc.id),
         "defaultConfiguration": {"level": level(doc.severity)},
-        "properties": {"tags": ["long-poll", "timeout", *doc.applies_to]},
+        "properties": {
+            "tags": ["long-poll", "timeout", *doc.applies_to],
+            "precision": "medium" if set(doc.applies_to) <= {"scan", "merge"} else "high",
+        },
     }
 
 
@@ -172,8 +178,15 @@ def _fingerprint(f: Finding, uri: str, context: str | None) -> str:
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
+def precision(f: Finding) -> str:
+    """``high`` for what configuration states (a file and line), ``medium`` for what logs or a probe suggest."""
+    if f.confidence == "configured" or (f.location is not None and f.location.file is not None and f.location.line):
+        return "high"
+    return "medium"
+
+
 def _properties(f: Finding) -> dict[str, Any]:
-    props: dict[str, Any] = {"hop": f.hop.value}
+    props: dict[str, Any] = {"hop": f.hop.value, "precision": precision(f)}
     for name in ("route", "host", "hold_s", "cutoff_s", "configured_s", "confidence"):
         value = getattr(f, name)
         if value is not None:
@@ -186,7 +199,7 @@ def _properties(f: Finding) -> dict[str, Any]:
 def sarif_dict(report: Report) -> dict[str, Any]:
     """The SARIF log of ``report`` as plain data (what :func:`render` writes)."""
     docs = rule_docs()
-    findings = sorted(report.findings, key=Finding.sort_key)
+    findings = sorted(report.findings, key=Finding.sort_key) + report.suppressed
     rules = [rule_descriptor(docs[rule_id]) for rule_id in sorted(docs)]
     index = {r["id"]: n for n, r in enumerate(rules)}
     for f in findings:
@@ -220,17 +233,21 @@ def sarif_dict(report: Report) -> dict[str, Any]:
         seen[fingerprint] = seen.get(fingerprint, 0) + 1
         if seen[fingerprint] > 1:  # two findings alike in every identifying field: keep both alerts apart
             fingerprint = f"{fingerprint}:{seen[fingerprint]}"
-        results.append(
-            {
-                "ruleId": f.rule,
-                "ruleIndex": index[f.rule],
-                "level": level(f.severity),
-                "message": {"text": _message(f)},
-                "locations": [location],
-                "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
-                "properties": _properties(f),
-            }
-        )
+        result: dict[str, Any] = {
+            "ruleId": f.rule,
+            "ruleIndex": index[f.rule],
+            "level": level(f.severity),
+            "message": {"text": _message(f)},
+            "locations": [location],
+            "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
+            "properties": _properties(f),
+        }
+        fix = sarif_fix(f, artifact)
+        if fix is not None:
+            result["fixes"] = [fix]
+        if f.suppression is not None:
+            result["suppressions"] = [{"kind": f.suppression.kind, "justification": f.suppression.justification}]
+        results.append(result)
     for note in report.notes:
         notifications.append({"level": "note", "message": {"text": note}})
 

@@ -543,7 +543,7 @@ def _hold_check(text: str) -> None:
 
 
 def _probe_args_check(text: str) -> None:
-    from lpdoctor.probe.transport import ProbeError, parse_header, resolve_hold_param, validate_url
+    from lpdoctor.probe.target import ProbeError, parse_header, resolve_hold_param, validate_url
 
     _expect(lambda: parse_header(text), (ProbeError,))
     url = _expect(lambda: validate_url(text), (ProbeError,))
