@@ -34,6 +34,8 @@ SAMPLES: dict[str, str] = {
         "[Fri Jun 12 10:17:00 2026] [error] [client 203.0.113.7] proxy: Error reading from remote server returned "
         "by /api/poll"
     ),
+    "caddy-runtime": '{"level":"error","ts":1796583380.677615,"logger":"http.log.error.log0","msg":"read tcp 127.0.0.1:48474->127.0.0.1:34157: i/o timeout","request":{"remote_ip":"127.0.0.1","remote_port":"60394","proto":"HTTP/1.1","method":"GET","host":"127.0.0.1:37843","uri":"/_matrix/client/v3/sync?timeout=8000"},"duration":2.004652532}',
+    "haproxy-tcplog": "127.0.0.1:59750 [06/Dec/2026:18:56:52.641] fe be/s1 1/0/2001 0 cD 3/3/2/2/0 0/0",
     "caddy-json": (
         '{"level":"info","ts":1781259352.0,"logger":"http.log.access.log0","msg":"handled request","request":'
         '{"remote_ip":"203.0.113.9","proto":"HTTP/1.1","method":"GET","host":"api.example.com","uri":"/ws",'

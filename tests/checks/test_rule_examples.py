@@ -40,16 +40,31 @@ def yaml_ids() -> set[str]:
 
 
 def emitted_ids() -> dict[str, list[str]]:
-    """Rule ids the code reports outside the registry: ``rule="..."`` string literals in any call, by module."""
+    """Rule ids the code reports outside the registry, by module: ``rule="..."`` string literals in any call, and
+    ``rule=RULE_ID`` where the module sets ``RULE_ID = "..."`` (as lpdoctor/app/suppress.py does)."""
     found: dict[str, list[str]] = {}
     for path in sorted(PACKAGE.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        constants = {
+            target.id: node.value.value
+            for node in tree.body
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call):
                 continue
             for kw in node.keywords:
-                if kw.arg == "rule" and isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str):
-                    found.setdefault(kw.value.value, []).append(str(path.relative_to(PACKAGE.parent)))
+                if kw.arg != "rule":
+                    continue
+                if isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str):
+                    rule_id = kw.value.value
+                elif isinstance(kw.value, ast.Name) and kw.value.id in constants:
+                    rule_id = constants[kw.value.id]
+                else:
+                    continue
+                found.setdefault(rule_id, []).append(str(path.relative_to(PACKAGE.parent)))
     return found
 
 
