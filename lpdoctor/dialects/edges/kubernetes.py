@@ -286,7 +286,7 @@ class _Reader:
 
         group = _s(_annotation(obj, ALB_GROUP))
         label = f"AWS ALB (Ingress {ns}/{name}" + (f", group {group})" if group else ")")
-        self.ingress_routes(file, obj, "aws-alb", label, [(t, spell)], HopKind.EDGE)
+        self.ingress_routes(file, obj, "aws-alb", label, [(t, spell)], HopKind.EDGE, pool_idle=t)
 
     def alb_attributes(self, file: str, obj: Y) -> tuple[Y | None, str, Y]:
         """The load-balancer-attributes annotation of this Ingress, or of another in its ALB group."""
@@ -366,7 +366,14 @@ class _Reader:
         )
 
     def ingress_routes(
-        self, file: str, obj: Y, component: str, label: str, timers: list[tuple[Timeout, Speller]], kind: HopKind
+        self,
+        file: str,
+        obj: Y,
+        component: str,
+        label: str,
+        timers: list[tuple[Timeout, Speller]],
+        kind: HopKind,
+        pool_idle: Timeout | None = None,
     ) -> None:
         paths = self.ingress_paths(obj)
         if not paths:
@@ -376,6 +383,8 @@ class _Reader:
         block = timers[0][0].location or SourceLocation(file, obj.line)
         for hosts, rule, _entry, backend in paths:
             facts = edge_hop(kind, component, label, block, timers, route_text=f"{rule.value} {backend}")
+            if pool_idle is not None:  # the ALB's idle timeout also closes its idle connections to the targets
+                facts.pool_idle, facts.pool_owner = pool_idle, block
             self.routes.append(EdgeRoute(hosts, [rule], facts))
 
     # ---- GKE: Ingress → Service → BackendConfig

@@ -258,6 +258,8 @@ class _Reader:
         self.add(
             HopKind.EDGE, "aws-alb", f"AWS ALB ({context})", file, res, t, _attr_speller("idle_timeout", context, t)
         )
+        facts = self.hops[-1].facts  # the ALB's idle timeout also closes its idle connections to the targets
+        facts.pool_idle, facts.pool_owner = t, facts.block
 
     def gcp_backend(self, file: str, res: Block, context: str) -> None:
         attr = res.attrs.get("timeout_sec")
