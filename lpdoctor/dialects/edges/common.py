@@ -11,6 +11,7 @@ own syntax by :meth:`EdgeHopFacts.fix_placeholders` (the ``{line}`` placeholder 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -161,6 +162,24 @@ def routed(
     return RoutedSource(
         component, label, frontends, warnings=warnings, every_hop=every_hop, files=files, dialect=component
     )
+
+
+MAX_NESTING = 64
+_NOT_BRACKET = re.compile(r"[^\[\]{}()]+")
+
+
+def too_deep(text: str, limit: int = MAX_NESTING) -> bool:
+    """Whether brackets nest deeper than ``limit`` (quotes ignored: an over-estimate). Manifests and Terraform
+    nest a dozen levels; thousands make the YAML composer and the HCL grammar take seconds, then recurse out."""
+    depth = 0
+    for ch in _NOT_BRACKET.sub("", text):
+        if ch in "[{(":
+            depth += 1
+            if depth > limit:
+                return True
+        elif depth:
+            depth -= 1
+    return False
 
 
 SEMANTICS_WORD = {Semantics.IDLE: "idle", Semantics.TOTAL: "total", Semantics.UNTIL_HEADERS: "until the headers"}

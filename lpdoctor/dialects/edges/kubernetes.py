@@ -31,7 +31,17 @@ from dataclasses import dataclass, field
 
 from lpdoctor.dialects.base import ConfigReadError, RoutedSource, Y, go_duration, load_documents, read_text
 from lpdoctor.dialects.edges import ingress_class as ic
-from lpdoctor.dialects.edges.common import EdgeRoute, PathRule, Speller, default_timer, edge_hop, routed, set_timer
+from lpdoctor.dialects.edges.common import (
+    MAX_NESTING,
+    EdgeRoute,
+    PathRule,
+    Speller,
+    default_timer,
+    edge_hop,
+    routed,
+    set_timer,
+    too_deep,
+)
 from lpdoctor.model import HopKind, SourceLocation, Timeout
 from lpdoctor.text.durations import DurationError, parse_duration
 
@@ -45,8 +55,9 @@ BACKEND_CONFIG = ("cloud.google.com/backend-config", "beta.cloud.google.com/back
 ENVOY_GATEWAY_CONTROLLER = "gateway.envoyproxy.io/gatewayclass-controller"
 
 _SNIFF = re.compile(
-    r"(?m)^\s*kind:\s*[\"']?(?:Route|HTTPRoute|BackendConfig|IngressClass|IngressController)\b"
+    r"(?m)^\s*kind:\s*[\"']?(?:Route|HTTPRoute|BackendConfig)\b"
     r"|serving\.knative\.dev/|alb\.ingress\.kubernetes\.io/|appgw\.ingress\.kubernetes\.io/|nginx\.org/"
+    r"|ingress\.k8s\.aws/alb"
     r"|cloud\.google\.com/backend-config|ingress\.class[\"']?\s*:\s*[\"']?(?:gce|alb|azure/application-gateway)"
     r"|ingressClassName:\s*[\"']?(?:alb|gce|gce-internal|azure-application-gateway)\b"
 )
@@ -61,31 +72,18 @@ def looks_like(name: str, text: str) -> bool:
     if not name.endswith((".yaml", ".yml", ".json")):
         return False
     head = text[:400_000]
-    if not _SNIFF.search(head) or "kind" not in head:
-        return False
-    try:
-        objects = _objects(load_documents(head, name))
-    except ConfigReadError:
-        return False
-    classes = _ingress_classes(objects)
-    for obj in objects:
-        kind = _s(obj.get("kind"))
-        api = _s(obj.get("apiVersion")) or ""
-        if kind in ("HTTPRoute", "BackendConfig") or (kind == "Route" and "openshift" in api):
-            return True
-        if kind == "Service" and api.startswith("serving.knative.dev"):
-            return True
-        if kind == "Service" and any(_annotation(obj, k) is not None for k in BACKEND_CONFIG):
-            return True
-        if kind == "Ingress" and _controller(obj, classes) != ic.INGRESS_NGINX:
-            return True
-    return False
+    # by its words only (cheap, never parses): ingress-nginx Ingresses in the same file are read by the nginx
+    # dialect as well (:func:`has_ingress_nginx`)
+    return bool(_SNIFF.search(head)) and "kind" in head and "apiVersion" in head
 
 
 def has_ingress_nginx(path: str) -> bool:
     """Whether a manifest file also holds Ingresses for ingress-nginx (read by the nginx dialect)."""
     try:
-        objects = _objects(load_documents(read_text(path), path))
+        text = read_text(path)
+        if too_deep(text):
+            return False
+        objects = _objects(load_documents(text, path))
     except ConfigReadError:
         return False
     classes = _ingress_classes(objects)
@@ -104,6 +102,8 @@ def load_sources(paths: list[str]) -> RoutedSource:
         shown = "<stdin>" if path == "-" else path
         try:
             text = read_text(path)
+            if too_deep(text):
+                raise ConfigReadError(f"brackets nested more than {MAX_NESTING} deep; not a manifest", shown)
             docs = load_documents(text, shown)
         except ConfigReadError as exc:
             raise KubernetesEdgeError(exc.problem, exc.file, exc.line) from None
@@ -112,7 +112,8 @@ def load_sources(paths: list[str]) -> RoutedSource:
             found.objects.append((shown, obj))
     routes = _Reader(found).read()
     label = found.files[0] if len(found.files) == 1 else f"{found.files[0]} (+{len(found.files) - 1} files)"
-    if not routes:
+    nginx_only = any(_s(o.get("kind")) == "Ingress" for _, o in found.objects)
+    if not routes and not nginx_only:  # ingress-nginx Ingresses only: the nginx dialect reads them
         found.warnings.append(f"{label}: nothing in front of the app found (no Ingress, Route, HTTPRoute or service)")
     files = [f for f in found.files if f != "<stdin>"]
     return routed(KIND, label, routes, files or found.files, found.warnings)

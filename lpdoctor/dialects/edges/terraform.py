@@ -27,7 +27,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lpdoctor.dialects.base import ConfigReadError, RoutedSource, read_text
-from lpdoctor.dialects.edges.common import EdgeRoute, PathRule, Speller, default_timer, edge_hop, routed, set_timer
+from lpdoctor.dialects.edges.common import (
+    MAX_NESTING,
+    EdgeRoute,
+    PathRule,
+    Speller,
+    default_timer,
+    edge_hop,
+    routed,
+    set_timer,
+    too_deep,
+)
 from lpdoctor.model import HopKind, SourceLocation, Timeout
 from lpdoctor.text.durations import DurationError, parse_duration
 
@@ -68,6 +78,8 @@ def parse_hcl(text: str, file: str) -> list[Block]:
     from lark import Tree
     from lark.exceptions import LarkError, UnexpectedInput
 
+    if too_deep(text):
+        raise TerraformError(f"brackets nested more than {MAX_NESTING} deep; not a Terraform file", file)
     try:
         tree = hcl2.parses_to_tree(text)
     except UnexpectedInput as exc:
