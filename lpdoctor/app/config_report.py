@@ -68,8 +68,8 @@ EDGE_KINDS = ("kubernetes-edges", "terraform")
 
 
 def _expand_folders(paths: list[str]) -> list[str]:
-    """A Terraform module folder becomes its ``*.tf`` files; a manifest folder its YAML/JSON files that hold
-    something lpdoctor reads. Any other folder is left as given."""
+    """A Terraform module folder becomes its ``*.tf`` files; a Kubernetes manifest folder its YAML/JSON files with
+    an Ingress or another hop in front of the app. Any other folder is left as given."""
     out: list[str] = []
     for path in paths:
         if path == "-" or not os.path.isdir(path):
@@ -81,7 +81,7 @@ def _expand_folders(paths: list[str]) -> list[str]:
         except OSError:
             out.append(path)
             continue
-        wanted = tf or [m for m in manifests if sniff_config(m) is not None or _has_ingress(m)]
+        wanted = tf or [m for m in manifests if sniff_config(m) == "kubernetes-edges" or _has_ingress(m)]
         out.extend(wanted or [path])
     return out
 
