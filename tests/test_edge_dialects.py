@@ -201,3 +201,19 @@ def test_invalid_terraform_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "not valid HCL" in result.output and "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_a_megabyte_number_or_deep_brackets_are_one_line_never_a_traceback(tmp_path: Path) -> None:
+    cases = {
+        "main.tf": 'resource "aws_lb" "a" {\n  idle_timeout = ' + "9" * (1 << 20) + "\n}\n",
+        "deep.tf": "x = " + "[" * 5000,
+        "deep.yaml": "apiVersion: v1\nkind: HTTPRoute\nspec: " + "{" * 5000,
+    }
+    for name, text in cases.items():
+        path = tmp_path / name
+        path.write_text(text)
+        result = CliRunner().invoke(main, ["check-config", str(path), "--hold", "/p=30s", "-f", "json"])
+        assert result.exception is None or isinstance(result.exception, SystemExit), name
+        assert "Traceback" not in result.output, name
+        if result.exit_code == 2:
+            assert len(result.output.strip().splitlines()) == 1, (name, result.output)

@@ -266,7 +266,7 @@ class _Reader:
             value = float(raw) if raw.isdecimal() and len(raw) < 10 else None
             if value is None:
                 self.warn(
-                    f"{where_file}:{attrs.line if attrs else '?'}: idle_timeout.timeout_seconds={raw!r} "
+                    f"{where_file}:{attrs.line if attrs else '?'}: idle_timeout.timeout_seconds={_short(raw)!r} "
                     "is not a whole number of seconds; the ALB default 60 s is shown"
                 )
         setting = "idle_timeout.timeout_seconds"
@@ -322,7 +322,9 @@ class _Reader:
             )
         else:
             if node is not None:
-                self.warn(f"{file}:{node.line}: {AGIC_TIMEOUT} {raw!r} is not a whole number of seconds (int32)")
+                self.warn(
+                    f"{file}:{node.line}: {AGIC_TIMEOUT} {_short(raw)!r} is not a whole number of seconds (int32)"
+                )
             where = (
                 SourceLocation(file, node.line, f"Ingress {ns}/{name}")
                 if node is not None
@@ -351,7 +353,7 @@ class _Reader:
             )
         else:
             if node is not None:
-                self.warn(f"{file}:{node.line}: {F5_READ} {_s(node)!r} is not an nginx time")
+                self.warn(f"{file}:{node.line}: {F5_READ} {_short(_s(node) or '')!r} is not an nginx time")
             where = (
                 SourceLocation(file, node.line, f"Ingress {ns}/{name}")
                 if node is not None
@@ -462,9 +464,11 @@ class _Reader:
             raw = (_s(node) or "").strip()
             value = _seconds(raw, "ms")
             if value is None:
-                self.warn(f"{file}:{node.line}: {ROUTE_TIMEOUT} {raw!r} is not an HAProxy time (30s, 2m ...)")
+                self.warn(f"{file}:{node.line}: {ROUTE_TIMEOUT} {_short(raw)!r} is not an HAProxy time (30s, 2m ...)")
             elif raw.replace(".", "", 1).isdecimal():
-                self.warn(f"{file}:{node.line}: {ROUTE_TIMEOUT} {raw!r} has no unit; HAProxy reads a bare number in ms")
+                self.warn(
+                    f"{file}:{node.line}: {ROUTE_TIMEOUT} {_short(raw)!r} has no unit; HAProxy reads a bare number in ms"
+                )
         if node is not None and value is not None:
             t = set_timer(ROUTER_COMPONENT, "timeout", ROUTE_TIMEOUT, value, SourceLocation(file, node.line, context))
         else:
@@ -510,7 +514,9 @@ class _Reader:
                     continue
                 value = go_duration(_s(node) or "")
                 if value is None:
-                    self.warn(f"{file}:{node.line}: timeouts.{key} {_s(node)!r} is not a Gateway API duration")
+                    self.warn(
+                        f"{file}:{node.line}: timeouts.{key} {_short(_s(node) or '')!r} is not a Gateway API duration"
+                    )
                     continue
                 t = set_timer(
                     GATEWAY_COMPONENT,
@@ -613,6 +619,10 @@ F5_COMPONENT = ic.F5_NGINX
 ROUTER_COMPONENT = "openshift-router"
 GATEWAY_COMPONENT = "gateway-api"
 ENVOY_GATEWAY_COMPONENT = "envoy-gateway"
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _at(t: Timeout) -> str:

@@ -107,10 +107,14 @@ def parse_hcl(text: str, file: str) -> list[Block]:
             node = node.children[0]
         if not isinstance(node, Tree):
             return None
-        if node.data == "int_lit":
-            return int(str(node.children[0]))
-        if node.data == "float_lit":
-            return float(str(node.children[0]))
+        if node.data in ("int_lit", "float_lit"):
+            digits = str(node.children[0])
+            if len(digits) > 15:  # no timer is written with more digits (and int() refuses past 4300)
+                return None
+            try:
+                return int(digits) if node.data == "int_lit" else float(digits)
+            except ValueError:
+                return None
         if node.data == "string":
             return string_value(node)
         if node.data == "literal_value":
@@ -252,7 +256,7 @@ class _Reader:
             return set_timer(component, catalog_setting, setting, seconds, SourceLocation(file, attr.line, context))
         if attr is not None:
             self.warnings.append(
-                f"{file}:{attr.line}: {setting.rsplit('.', 1)[-1]} = {attr.raw} is not a literal lpdoctor can read; "
+                f"{file}:{attr.line}: {setting.rsplit('.', 1)[-1]} = {_short(attr.raw)} is not a literal lpdoctor can read; "
                 "the default is shown"
             )
             return default_timer(component, catalog_setting, setting, SourceLocation(file, attr.line, context))
@@ -385,6 +389,10 @@ class _Reader:
                 SourceLocation(block_file, block.line, context),
             )
         self.add(HopKind.EDGE, "cloudflare", "Cloudflare", block_file, block, t, lambda n: "")
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _attr_speller(attribute: str, context: str, t: Timeout) -> Speller:
