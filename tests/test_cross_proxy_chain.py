@@ -44,7 +44,7 @@ def test_every_hop_is_on_one_chain_outermost_first() -> None:
         ("server", "gunicorn"),
     ]
     cut = {h["component"]: (h["timeouts"][0]["value_s"], h["timeouts"][0]["semantics"]) for h in chain["hops"]}
-    assert cut == {"cloudflare": (100.0, "idle"), "haproxy": (60.0, "idle"), "gunicorn": (30.0, "total")}
+    assert cut == {"cloudflare": (120.0, "idle"), "haproxy": (60.0, "idle"), "gunicorn": (30.0, "total")}
     haproxy = chain["hops"][1]["timeouts"][0]
     assert (haproxy["file"], haproxy["line"], haproxy["explicit"]) == (CFG, 11, True)
 

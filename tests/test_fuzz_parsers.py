@@ -79,6 +79,8 @@ NOT_TARGETS = {
     "dialects": "package",
     "dialects.nginx": "package",
     "dialects.sozune": "package",
+    "dialects.edges": "package",
+    "logformats.samples": "sample lines for `lpdoctor formats`: data, reads no input",
     "text.inputs": "file opening: covered by pipeline:scan and tests/test_readonly.py",
     "probe.transport": "parses HTTP through httpx: value:probe-args and the hostile-server tests of test_security_terminal",
 }

@@ -23,6 +23,8 @@ from lpdoctor.chains.hold_specs import (
 from lpdoctor.dialects.app_servers import Discovery, discover_app_servers
 from lpdoctor.dialects.base import ConfigReadError
 from lpdoctor.dialects.chain_file import ChainFile, ChainFileError, load_chain_file
+from lpdoctor.dialects.edges import kubernetes as kubernetes_edges
+from lpdoctor.dialects.edges import terraform
 from lpdoctor.dialects.nginx.config import NginxConfig, NginxConfigError, load_nginx_config
 from lpdoctor.dialects.nginx.ingress import load_ingress_manifests
 from lpdoctor.dialects.nginx.source import NginxSource
@@ -60,6 +62,39 @@ def load_config(path: str) -> NginxConfig:
     if path.lower().endswith(MANIFEST_SUFFIXES):
         return load_ingress_manifests(path)
     return load_nginx_config(path)
+
+
+EDGE_KINDS = ("kubernetes-edges", "terraform")
+
+
+def _expand_folders(paths: list[str]) -> list[str]:
+    """A Terraform module folder becomes its ``*.tf`` files; a Kubernetes manifest folder its YAML/JSON files with
+    an Ingress or another hop in front of the app. Any other folder is left as given."""
+    out: list[str] = []
+    for path in paths:
+        if path == "-" or not os.path.isdir(path):
+            out.append(path)
+            continue
+        try:
+            tf = terraform.tf_files(path)
+            manifests = [] if tf else kubernetes_edges.manifest_files(path)
+        except OSError:
+            out.append(path)
+            continue
+        wanted = tf or [m for m in manifests if sniff_config(m) == "kubernetes-edges" or _has_ingress(m)]
+        out.extend(wanted or [path])
+    return out
+
+
+def _has_ingress(path: str) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return b"kind: Ingress" in fh.read(MAX_SNIFF)
+    except OSError:
+        return False
+
+
+MAX_SNIFF = 1 << 20
 
 
 def _line_count(path: str) -> int:
@@ -146,13 +181,14 @@ def build_config_report(
         except ChainFileError as exc:
             raise ConfigCheckError(str(exc)) from None
         report.inputs.append(InputSummary(path=opts.chain_file, format="chain-file", kind="config"))
-    config_paths = list(opts.configs) + [p for p, _ in (chain.nginx if chain else [])]
+    config_paths = _expand_folders(list(opts.configs) + [p for p, _ in (chain.nginx if chain else [])])
     configs: list[NginxConfig] = []
     other_paths: list[tuple[str, str]] = []  # HAProxy, Traefik, Caddy, Envoy, Apache ... (readers/config_routes.py)
     for path in config_paths:
         if (kind := sniff_config(path)) is not None:
             other_paths.append((path, kind))
-            continue
+            if not (kind == "kubernetes-edges" and kubernetes_edges.has_ingress_nginx(path)):
+                continue  # else: the same manifests also hold ingress-nginx Ingresses, read below
         try:
             configs.append(load_config(path))
         except NginxConfigError as exc:
@@ -163,7 +199,11 @@ def build_config_report(
     except ConfigReadError as exc:
         raise ConfigCheckError(str(exc)) from None
     report.inputs.extend(routed.input_summary() for routed in other_sources)
-    sources: list[ProxySource] = [NginxSource(c) for c in configs] + other_sources
+    # outermost first: load balancers, CDNs and platforms (Kubernetes manifests, Terraform) before the proxies
+    edges = [s for s in other_sources if getattr(s, "component", "") in EDGE_KINDS]
+    sources: list[ProxySource] = (
+        edges + [NginxSource(c) for c in configs] + [s for s in other_sources if s not in edges]
+    )
 
     specs: list[HoldSpec] = []
     try:

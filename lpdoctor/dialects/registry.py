@@ -13,11 +13,15 @@ from typing import Any
 
 from lpdoctor.dialects import apache, caddy, envoy, haproxy, traefik
 from lpdoctor.dialects.base import ConfigReadError, Dialect, read_text
+from lpdoctor.dialects.edges import kubernetes as kubernetes_edges
+from lpdoctor.dialects.edges import terraform
 from lpdoctor.dialects.sozune import source as sozune
 from lpdoctor.model.hops import ProxySource
 
 DIALECTS: dict[str, Dialect] = {
+    "terraform": terraform,
     "sozune": sozune,
+    "kubernetes-edges": kubernetes_edges,
     "haproxy": haproxy,
     "envoy": envoy,
     "traefik": traefik,
@@ -53,7 +57,9 @@ def load_config_source(path: str, kind: str | None = None) -> ProxySource:
     kind = kind or sniff_config(path)
     if kind is None or kind not in CONFIG_KINDS:
         raise ConfigReadError(
-            "not a configuration lpdoctor reads (nginx, Sōzune, HAProxy, Traefik, Caddy, Envoy, Apache)", path
+            "not a configuration lpdoctor reads (nginx, Sōzune, HAProxy, Traefik, Caddy, Envoy, Apache, Kubernetes, "
+            "Terraform)",
+            path,
         )
     return DIALECTS[kind].load_source(path)
 
@@ -66,10 +72,15 @@ def load_config_sources(items: list[tuple[str, str]]) -> list[Any]:
     """
     out: list[Any] = []
     traefik_paths = [p for p, k in items if k == "traefik"]
+    together = {k: [p for p, kind in items if kind == k] for k in ("kubernetes-edges", "terraform")}
     for path, kind in items:
         if kind == "traefik":
             if path == traefik_paths[0]:
                 out.append(traefik.load_traefik_config(traefik_paths).source())
+            continue
+        if kind in together:  # a manifest set or a Terraform module: one source, read together
+            if path == together[kind][0]:
+                out.append((kubernetes_edges if kind == "kubernetes-edges" else terraform).load_sources(together[kind]))
             continue
         out.append(load_config_source(path, kind))
     return out

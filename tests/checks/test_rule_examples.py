@@ -48,7 +48,9 @@ def emitted_ids() -> dict[str, list[str]]:
         constants = {
             target.id: node.value.value
             for node in tree.body
-            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+            if isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
             for target in node.targets
             if isinstance(target, ast.Name)
         }

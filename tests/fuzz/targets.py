@@ -243,6 +243,8 @@ _KIND_SOURCES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "caddy": ("Caddyfile", ("test_caddy_config.py",), ()),
     "envoy": ("envoy.yaml", ("test_envoy_config.py",), ()),
     "apache": ("httpd.conf", ("test_apache_config.py",), ()),
+    "kubernetes-edges": ("ingress.yaml", ("test_edge_dialects.py",), ("tests/fixtures/configs/kubernetes/*/*.yaml",)),
+    "terraform": ("main.tf", ("test_edge_dialects.py",), ("tests/fixtures/configs/terraform/*/*.tf",)),
     "sozune": (
         "docker-compose.yml",
         ("test_sozune_config.py",),
@@ -686,6 +688,8 @@ def all_targets() -> list[Target]:
                 "dialects.base",
             ),
         ),
+        ("kubernetes-edges", ("dialects.edges.kubernetes", "dialects.edges.ingress_class", "dialects.edges.common")),
+        ("terraform", ("dialects.edges.terraform",)),
     ):
         targets.append(
             Target(

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from lpdoctor.dialects.edges.ingress_class import is_ingress_nginx
 from lpdoctor.dialects.nginx.config import (
     NextUpstream,
     NginxConfig,
@@ -94,12 +95,27 @@ def load_ingress_manifests(path: str) -> NginxConfig:
     objects = [obj for doc in docs for obj in _objects(doc)]
     config = NginxConfig(source=path, main_file=shown, files=[shown], dialect="ingress-nginx")
     globals_ = _controller_configmap(objects, shown, config)
+    classes = {
+        _text(_get(_get(o, "metadata"), "name")) or "": _text(_get(_get(o, "spec"), "controller")) or ""
+        for o in objects
+        if _text(_get(o, "kind")) == "IngressClass"
+    }
     for obj in objects:
-        if _text(_get(obj, "kind")) == "Ingress":
+        if _text(_get(obj, "kind")) == "Ingress" and _for_ingress_nginx(obj, classes):
             _ingress(obj, shown, config, globals_)
     if not config.servers:
         config.warnings.append(f"{shown}: no Ingress with rules found")
     return config
+
+
+def _for_ingress_nginx(obj: Node, classes: dict[str, str]) -> bool:
+    """Whether ingress-nginx serves this Ingress, by its class and annotations (an ALB, GKE or AGIC Ingress is read
+    by :mod:`lpdoctor.dialects.edges.kubernetes`)."""
+    meta = _get(obj, "metadata")
+    annotations = _get(meta, "annotations")
+    keys = [str(k.value) for k, _ in annotations.value] if isinstance(annotations, MappingNode) else []
+    name = _text(_get(_get(obj, "spec"), "ingressClassName")) or _text(_get(annotations, "kubernetes.io/ingress.class"))
+    return is_ingress_nginx(name, keys, classes)
 
 
 def _read(path: str) -> str:
