@@ -15,6 +15,7 @@ from ..readers.chain_file import ChainFile, ChainFileError, load_chain_file
 from ..readers.config_log_formats import aggregate_with_config
 from ..readers.config_routes import ConfigReadError, load_config_sources, sniff_config
 from ..readers.ingress_nginx import load_ingress_manifests
+from ..readers.inputs import count_input_lines
 from ..readers.nginx_config import NginxConfig, NginxConfigError, load_nginx_config
 from .aggregate import DEFAULT_MAX_ROUTES, ScanAggregate
 from .chain import ChainInputs, HoldSpec, RouteChain, build_chains
@@ -62,11 +63,7 @@ def load_config(path: str) -> NginxConfig:
 
 
 def _line_count(path: str) -> int:
-    try:
-        with open(path, "rb") as fh:
-            return sum(1 for _ in fh)
-    except OSError:
-        return 0
+    return count_input_lines(path) if path != "-" else 0
 
 
 def _config_input(config: NginxConfig) -> InputSummary:

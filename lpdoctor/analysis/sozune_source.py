@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from ..model import InputSummary, Semantics, SourceLocation, Timeout
 from ..readers.app_servers import discover_app_servers
+from ..readers.inputs import count_input_lines
 from ..readers.sozune_config import SozuneConfig
 from ..readers.sozune_routes import (
     SOZU_FRONT_TIMEOUT_S,
@@ -104,13 +105,7 @@ class SozuneSource:
 
     def input_summary(self) -> InputSummary:
         """The configuration as one input of the report, with the reader's notes."""
-        lines = 0
-        if self.config.path != "-":
-            try:
-                with open(self.config.path, "rb") as fh:
-                    lines = sum(1 for _ in fh)
-            except OSError:
-                lines = 0
+        lines = count_input_lines(self.config.path) if self.config.path != "-" else 0
         summary = InputSummary(path=self.config.file, format=self.dialect, lines=lines, parsed=lines, kind="config")
         summary.warnings.extend(self.config.notes)
         return summary

@@ -8,7 +8,7 @@ import click
 
 from ..analysis.aggregate import DEFAULT_MAX_ROUTES
 from ..analysis.config_report import DEFAULT_CHAIN_FILE, ConfigCheckError, ConfigCheckOptions, build_config_report
-from .common import EXIT_USAGE, emit, exit_code, fail, output_options, warn
+from .common import EXIT_USAGE, emit, exit_code, fail, guard_outputs, output_options, warn
 
 
 @click.command("check-config")
@@ -82,6 +82,7 @@ def check_config_command(
     """
     if chain_file is None and not configs and os.path.isfile(DEFAULT_CHAIN_FILE):
         chain_file = DEFAULT_CHAIN_FILE
+    guard_outputs([*configs, *([chain_file] if chain_file else []), *scans, *logs, *apps], output=output)
     if not configs and chain_file is None:
         fail(f"nothing to check: give an nginx config (CONFIG) or a chain file (--chain, or ./{DEFAULT_CHAIN_FILE})")
     opts = ConfigCheckOptions(

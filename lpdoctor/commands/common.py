@@ -7,12 +7,13 @@ import os
 import secrets
 import stat
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 import click
 
 from ..model import Report, Severity
+from ..readers.inputs import begin_run, input_at
 from ..reporters import FORMATS, get_renderer
 from ..reporters.sanitize import sanitized
 from ..safety import safe
@@ -65,13 +66,16 @@ def exit_code(report: Report, fail_on: str) -> int:
     return EXIT_FINDINGS if any(f.severity.rank >= threshold for f in report.findings) else EXIT_OK
 
 
-def write_atomically(path: str, text: str) -> None:
+def write_atomically(path: str, text: str, option: str = "--output") -> None:
     """Write ``text`` to ``path`` so that it is either the old file or the whole new one, never a part.
+
+    ``path`` is refused (exit 2, nothing written) when it is an input of this run (:func:`refuse_input`).
 
     A temporary file beside the target is written, flushed and renamed over it; it gets the target's mode, or
     the usual one under the umask for a new file. A target that is not a regular file (``/dev/stdout``, a
     FIFO) is written directly: there is nothing to rename over.
     """
+    refuse_input(option, path)
     try:
         st: os.stat_result | None = os.stat(path)
     except FileNotFoundError:
@@ -98,17 +102,24 @@ def write_atomically(path: str, text: str) -> None:
         raise
 
 
-def _is_an_input(output: str, report: Report) -> str | None:
-    """The input ``output`` would overwrite, if any: lpdoctor never writes over what it reads."""
-    for i in report.inputs:
-        if i.path == "-":
-            continue
-        try:
-            if os.path.samefile(output, i.path):
-                return i.path
-        except OSError:
-            continue
-    return None
+def guard_outputs(inputs: Iterable[str], **outputs: str | None) -> None:
+    """Before any work: note every input a command was given, and refuse (exit 2) an output that is one.
+
+    ``outputs`` maps an option name (``output``, ``save_partial``) to the file it names. Readers note the
+    files they find on their own (includes, app-server files, the chain file's configs) as they open them;
+    :func:`write_atomically` checks again before it writes, so no output ever lands on anything read.
+    """
+    begin_run(inputs)
+    for name, target in outputs.items():
+        if target:
+            refuse_input("--" + name.replace("_", "-"), target)
+
+
+def refuse_input(option: str, target: str) -> None:
+    """Exit 2 when ``target`` is the same file (:func:`os.path.samefile`) as any input of this run."""
+    overwritten = input_at(target)
+    if overwritten is not None:
+        fail(f"{option} {target}: that is an input ({overwritten}); lpdoctor never writes over what it reads")
 
 
 def emit(report: Report, output_format: str, output: str | None) -> None:
@@ -116,9 +127,6 @@ def emit(report: Report, output_format: str, output: str | None) -> None:
     render = get_renderer(fmt)
     safe_report = sanitized(report)
     if output:
-        overwritten = _is_an_input(output, report)
-        if overwritten is not None:
-            fail(f"--output {output}: that is an input ({overwritten}); lpdoctor does not overwrite its inputs")
         buf = io.StringIO()
         render(safe_report, buf)
         try:
@@ -126,8 +134,16 @@ def emit(report: Report, output_format: str, output: str | None) -> None:
         except OSError as exc:
             fail(f"cannot write {output}: {exc.strerror or exc}")
         return
-    render(safe_report, sys.stdout)
-    sys.stdout.flush()
+    try:
+        render(safe_report, sys.stdout)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise  # the reader went away (| head): not an error (cli.py)
+    except OSError as exc:  # a full disk (> /dev/full), a closed descriptor
+        from ..cli import abandon_stdout
+
+        abandon_stdout()
+        fail(f"cannot write the report to standard output ({exc.strerror or exc})")
 
 
 def warn(message: str) -> None:

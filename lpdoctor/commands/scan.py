@@ -16,7 +16,17 @@ from ..readers.base import LogFormat
 from ..readers.nginx_access import LogFormatError, make_custom_format
 from ..readers.registry import all_formats, get_format
 from ..safety import redact
-from .common import EXIT_OK, EXIT_USAGE, emit, exit_code, fail, output_options, warn, write_atomically
+from .common import (
+    EXIT_OK,
+    EXIT_USAGE,
+    emit,
+    exit_code,
+    fail,
+    guard_outputs,
+    output_options,
+    warn,
+    write_atomically,
+)
 
 if TYPE_CHECKING:
     from ..readers.nginx_config import NginxConfig
@@ -96,6 +106,7 @@ def scan_command(
     LOG may be a file, a .gz file, or - for standard input. Formats are detected per file. Big logs are read
     on every core, in pieces; the report is the same as from one process.
     """
+    guard_outputs([*logs, *([nginx_conf] if nginx_conf else [])], output=output, save_partial=save_partial)
     forced = _forced_format(input_format, log_format)
     config = None
     if nginx_conf:
@@ -144,7 +155,7 @@ def _save_partial(agg: ScanAggregate, errors: list[str], path: str) -> NoReturn:
         summary["path"] = redact(summary["path"])
         summary["warnings"] = [redact(w) for w in summary["warnings"]]
     try:
-        write_atomically(path, json.dumps(data, separators=(",", ":")) + "\n")
+        write_atomically(path, json.dumps(data, separators=(",", ":")) + "\n", "--save-partial")
     except OSError as exc:
         fail(f"cannot write {path}: {exc.strerror or exc}")
     raise SystemExit(EXIT_USAGE if errors else EXIT_OK)

@@ -335,7 +335,7 @@ class _Reader:
             return []
         self.seen.add(real)
         try:
-            text = read_text(path)
+            text = read_text(path, included=depth > 0)
         except ConfigReadError as exc:
             if depth == 0:
                 raise ApacheConfigError(exc.problem, exc.file, exc.line) from None

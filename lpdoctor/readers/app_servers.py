@@ -28,6 +28,7 @@ from ..analysis.component_hops import ComponentSpec, GivenTimer, build_hop
 from ..analysis.hops import HopFacts
 from ..durations import DurationError, parse_duration
 from ..model import HopKind, SourceLocation
+from .inputs import InputError, read_input
 
 MAX_FILE_BYTES = 2 << 20
 MAX_FILES = 5000
@@ -124,10 +125,9 @@ def _read_text(path: str, out: Discovery) -> str | None:
         out.notes.append(f"{path}: not a regular file; not read")
         return None
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_FILE_BYTES)
-    except OSError as exc:
-        out.notes.append(f"{path}: cannot read ({exc.strerror or exc})")
+        raw = read_input(path, MAX_FILE_BYTES, "an app-server file", included=True)
+    except InputError as exc:
+        out.notes.append(str(exc))
         return None
     return raw.decode("utf-8", "replace")
 

@@ -29,6 +29,7 @@ from ..analysis.component_hops import (
 from ..analysis.hops import HopFacts
 from ..durations import DurationError, parse_duration
 from ..model import Hold, HopKind, Keepalive, Semantics, SourceLocation
+from .inputs import InputError, read_input
 
 MAX_BYTES = 1 << 20
 SECTIONS = {"client": HopKind.CLIENT, "edges": HopKind.EDGE, "proxies": HopKind.PROXY, "app": HopKind.SERVER}
@@ -125,22 +126,10 @@ class _Y:
 
 def load_chain_file(path: str) -> ChainFile:
     """Read and validate a chain file. Raises :class:`ChainFileError` with ``file:line: problem``."""
-    real = os.path.realpath(path)
-    if real.startswith(("/proc/", "/sys/", "/dev/")) or (os.path.exists(real) and not os.path.isfile(real)):
-        if os.path.isdir(real):
-            raise ChainFileError("is a directory, not a chain file", path)
-        raise ChainFileError("not a regular file (a FIFO, a device or a kernel file); not a chain file", path)
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_BYTES + 1)
-    except FileNotFoundError:
-        raise ChainFileError("no such file", path) from None
-    except IsADirectoryError:
-        raise ChainFileError("is a directory, not a chain file", path) from None
-    except OSError as exc:
-        raise ChainFileError(f"cannot read ({exc.strerror or exc})", path) from None
-    if len(raw) > MAX_BYTES:
-        raise ChainFileError(f"larger than {MAX_BYTES // 1024} KiB; not a chain file", path)
+        raw = read_input(path, MAX_BYTES, "a chain file", included=True)
+    except InputError as exc:
+        raise ChainFileError(str(exc).removeprefix(f"{path}: "), path) from None
     text = raw.decode("utf-8", "replace")
     return parse_chain_file(text, path)
 

@@ -25,7 +25,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..model import Semantics, SourceLocation, Timeout
-from .inputs import stdin_text
+from .config_routes import ConfigReadError, read_text
 from .nginx_config import (
     NextUpstream,
     NginxConfig,
@@ -103,15 +103,10 @@ def load_ingress_manifests(path: str) -> NginxConfig:
 
 
 def _read(path: str) -> str:
-    if path == "-":
-        return stdin_text(MAX_MANIFEST_BYTES)
     try:
-        with open(path, "rb") as fh:
-            return fh.read(MAX_MANIFEST_BYTES).decode("utf-8", "replace")
-    except FileNotFoundError:
-        raise NginxConfigError("no such file", path) from None
-    except OSError as exc:
-        raise NginxConfigError(f"cannot read ({exc.strerror or exc})", path) from None
+        return read_text(path, limit=MAX_MANIFEST_BYTES)
+    except ConfigReadError as exc:
+        raise NginxConfigError(exc.problem, exc.file, exc.line) from None
 
 
 # ---- YAML nodes

@@ -44,7 +44,7 @@ import crossplane.analyzer
 
 from ..durations import DurationError, parse_nginx_time
 from ..model import Semantics, SourceLocation, Timeout
-from .inputs import stdin_text
+from .inputs import InputError, note_input, read_input
 
 COMPONENT = "nginx"
 
@@ -457,7 +457,7 @@ def load_nginx_config(path: str) -> NginxConfig:
     a syntax error, a missing literal include, an include loop, an unreadable file.
     """
     if path == "-":
-        text = stdin_text()
+        text = _read_all(path)
         if is_nginx_dump(text):
             return _load_dump(text, source="-")
         return _load_text(text, source="-", display="<stdin>", base_dir=os.getcwd())
@@ -523,10 +523,8 @@ def _check_readable(path: str) -> bool:
         raise NginxConfigError(f"cannot read ({exc.strerror or exc})", path) from None
     if stat.S_ISDIR(st.st_mode):
         raise NginxConfigError("is a directory, not an nginx config file", path)
-    if not stat.S_ISREG(st.st_mode) and not stat.S_ISFIFO(st.st_mode):
-        raise NginxConfigError("not a regular file", path)
     if not stat.S_ISREG(st.st_mode):
-        return False
+        return False  # read_input takes a pipe into stdin (``<(nginx -T)``) and refuses the rest
     try:
         with open(path, "rb"):
             pass
@@ -541,11 +539,17 @@ def _read_head(path: str, size: int = 65536) -> str:
 
 
 def _read_all(path: str) -> str:
+    """A config that is not a regular file (stdin, ``<(nginx -T)``), read once, at most 64 MiB (a dump holds
+    every file); a named pipe, a device or a socket is refused (:func:`lpdoctor.readers.inputs.read_input`)."""
+    shown = "<stdin>" if path == "-" else path
     try:
-        with open(path, "rb") as fh:
-            return fh.read().decode("utf-8", "replace")
-    except OSError as exc:
-        raise NginxConfigError(f"cannot read ({exc.strerror or exc})", path) from None
+        data = read_input(path, MAX_DUMP_BYTES, "an nginx config")
+    except InputError as exc:
+        raise NginxConfigError(str(exc).removeprefix(f"{shown}: "), shown) from None
+    return data.decode("utf-8", "replace")
+
+
+MAX_DUMP_BYTES = 64 << 20
 
 
 def _load_dump(text: str, source: str) -> NginxConfig:
@@ -683,6 +687,7 @@ def _guarded_lex(filename: str) -> Iterator[tuple[str, int, bool]]:
     problem = _include_problem(filename)
     if problem is not None:
         raise problem
+    note_input(filename)  # no output may land on it (commands/common.py)
     yield from crossplane.lexer.lex(filename)
 
 

@@ -30,8 +30,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ..durations import DurationError, parse_duration
 from ..model import Severity, SourceLocation
 from . import sozune_labels as sl
-from .config_routes import ConfigReadError
-from .inputs import stdin_text
+from .config_routes import ConfigReadError, read_text
 from .sozune_routes import LabelProblem, Setting, SozuneRoute
 
 if TYPE_CHECKING:
@@ -68,17 +67,10 @@ class SozuneConfig:
 
 
 def _read(path: str) -> str:
-    if path == "-":
-        return stdin_text(MAX_CONFIG_BYTES)
     try:
-        with open(path, "rb") as fh:
-            return fh.read(MAX_CONFIG_BYTES).decode("utf-8", "replace")
-    except FileNotFoundError:
-        raise SozuneConfigError("no such file", path) from None
-    except IsADirectoryError:
-        raise SozuneConfigError("is a directory", path) from None
-    except OSError as exc:
-        raise SozuneConfigError(f"cannot read ({exc.strerror or exc})", path) from None
+        return read_text(path, limit=MAX_CONFIG_BYTES)
+    except ConfigReadError as exc:
+        raise SozuneConfigError(exc.problem, exc.file, exc.line) from None
 
 
 def _compose_yaml(text: str, shown: str) -> list[Node]:

@@ -504,10 +504,11 @@ def _toml_tree(text: str, file: str) -> Y:
 
     try:
         data = tomllib.loads(text)
+        return _to_y(data, (), _toml_lines(text))
     except tomllib.TOMLDecodeError as exc:
         raise TraefikConfigError(f"not valid TOML ({exc})", file) from None
-    lines = _toml_lines(text)
-    return _to_y(data, (), lines)
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise TraefikConfigError("not a Traefik configuration (TOML nested too deeply)", file) from None
 
 
 def _toml_lines(text: str) -> dict[tuple[str, ...], int]:
