@@ -29,6 +29,7 @@ from ..analysis.hops import HopFacts
 from ..durations import DurationError, parse_duration
 from ..model import HopKind, SourceLocation
 from .inputs import InputError, read_input
+from .yaml_nodes import YamlTooLarge, compose_documents
 
 MAX_FILE_BYTES = 2 << 20
 MAX_FILES = 5000
@@ -252,7 +253,11 @@ def _dockerfile(text: str, path: str, out: Discovery) -> list[ComponentSpec]:
 
 def _compose(text: str, path: str, out: Discovery) -> list[ComponentSpec]:
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        docs = compose_documents(text)
+        root = docs[0] if docs else None
+    except YamlTooLarge as exc:
+        out.notes.append(f"{path}: {exc}; not read")
+        return []
     except yaml.YAMLError as exc:
         out.notes.append(f"{path}: not valid YAML ({str(exc).splitlines()[0]})")
         return []

@@ -30,6 +30,7 @@ from ..analysis.hops import HopFacts
 from ..durations import DurationError, parse_duration
 from ..model import Hold, HopKind, Keepalive, Semantics, SourceLocation
 from .inputs import InputError, read_input
+from .yaml_nodes import YamlTooLarge, compose_documents
 
 MAX_BYTES = 1 << 20
 SECTIONS = {"client": HopKind.CLIENT, "edges": HopKind.EDGE, "proxies": HopKind.PROXY, "app": HopKind.SERVER}
@@ -136,8 +137,11 @@ def load_chain_file(path: str) -> ChainFile:
 
 def parse_chain_file(text: str, path: str) -> ChainFile:
     try:
+        docs = compose_documents(text)  # first: safe_load would copy every merged entry, however many
         data = yaml.safe_load(text)
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = docs[0] if docs else None
+    except YamlTooLarge as exc:
+        raise ChainFileError(str(exc), path) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None

@@ -28,6 +28,7 @@ from typing import Any
 from ..analysis.hops import HopFacts
 from ..model import InputSummary, Semantics, SourceLocation, Timeout
 from .inputs import InputError, count_input_lines, read_input
+from .yaml_nodes import YamlTooLarge, compose_documents
 
 MAX_CONFIG_BYTES = 16 << 20
 
@@ -374,10 +375,10 @@ def load_documents(text: str, file: str) -> list[Y]:
     import yaml
 
     try:
-        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        nodes = compose_documents(text)
         budget = [MAX_NODES]
-        return [_from_node(n, 0, budget) for n in nodes if n is not None]
-    except _TooManyNodes:
+        return [_from_node(n, 0, budget) for n in nodes]
+    except (_TooManyNodes, YamlTooLarge):
         raise ConfigReadError(
             f"YAML aliases expand to more than {MAX_NODES} values (or into themselves); not a configuration", file
         ) from None

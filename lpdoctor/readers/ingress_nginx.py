@@ -37,6 +37,7 @@ from .nginx_config import (
     Upstream,
     _compile_location_regex,
 )
+from .yaml_nodes import YamlTooLarge, compose_documents
 
 COMPONENT = "ingress-nginx"
 PREFIX = "nginx.ingress.kubernetes.io/"
@@ -82,7 +83,9 @@ def load_ingress_manifests(path: str) -> NginxConfig:
     text = _read(path)
     shown = "<stdin>" if path == "-" else path
     try:
-        docs = [d for d in yaml.compose_all(text, Loader=yaml.SafeLoader) if d is not None]
+        docs = compose_documents(text)
+    except YamlTooLarge as exc:
+        raise NginxConfigError(str(exc), shown) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None

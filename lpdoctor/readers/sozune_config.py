@@ -32,6 +32,7 @@ from ..model import Severity, SourceLocation
 from . import sozune_labels as sl
 from .config_routes import ConfigReadError, read_text
 from .sozune_routes import LabelProblem, Setting, SozuneRoute
+from .yaml_nodes import YamlTooLarge, compose_documents
 
 if TYPE_CHECKING:
     from ..analysis.sozune_source import SozuneSource
@@ -75,7 +76,9 @@ def _read(path: str) -> str:
 
 def _compose_yaml(text: str, shown: str) -> list[Node]:
     try:
-        return [d for d in yaml.compose_all(text, Loader=yaml.SafeLoader) if d is not None]
+        return compose_documents(text)
+    except YamlTooLarge as exc:
+        raise SozuneConfigError(str(exc), shown) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
