@@ -13,6 +13,7 @@ from ..readers.app_servers import Discovery, discover_app_servers
 from ..readers.base import LogFormat
 from ..readers.chain_file import ChainFile, ChainFileError, load_chain_file
 from ..readers.config_log_formats import aggregate_with_config
+from ..readers.config_regex import budget_note
 from ..readers.config_routes import ConfigReadError, load_config_sources, sniff_config
 from ..readers.ingress_nginx import load_ingress_manifests
 from ..readers.inputs import count_input_lines
@@ -226,6 +227,8 @@ def build_config_report(
         notes.extend(log_report.notes)
     findings.sort(key=lambda f: f.sort_key())
     report.findings = findings
+    if (regex_note := budget_note()) is not None:
+        notes.append(regex_note)
     report.notes = notes
     report.stats = {
         "long_poll_routes": len(chains),
@@ -265,3 +268,5 @@ def scan_logs_with_config(
 def explain_with_config(report: Report, agg: ScanAggregate, config: NginxConfig) -> None:
     """Name, in every log finding of a scan, the location and timer of ``config`` that explain it."""
     explain_log_findings(report, locate_routes(agg, [NginxSource(config)]))
+    if (regex_note := budget_note()) is not None:
+        report.notes.append(regex_note)

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from ..analysis.hops import SCOPE_DEFAULT, SCOPE_GLOBAL, SCOPE_ROUTE, HopFacts, RetryFacts
 from ..durations import fmt_s
 from ..model import Hop, HopKind, Semantics, SourceLocation, Timeout
-from ..safety import untrusted_match
+from .config_regex import untrusted_match
 from .config_routes import ConfigReadError, Frontend, RoutedSource, read_text, timer
 
 COMPONENT = "haproxy"

@@ -337,8 +337,11 @@ _INPUTS: dict[str, str] = {}  # absolute path -> the path as given
 
 def begin_run(declared: Iterable[str]) -> None:
     """Forget the inputs of an earlier run (in this process) and note the paths a command was given."""
+    from lpdoctor.readers.config_regex import reset_budget
+
     _INPUTS.clear()
     _PIPE_CACHE.clear()
+    reset_budget()  # and a new time budget for regular expressions from configs
     for path in declared:
         note_input(path)
 

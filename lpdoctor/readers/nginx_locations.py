@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote
 
-from ..safety import untrusted_match
+from .config_regex import untrusted_match
 from .nginx_config import NginxConfig, NginxLocation, NginxServer, pcre_to_python
 
 MAX_PATH_CHARS = 8192  # longer URIs are cut before regex matching; nginx's own limit is similar

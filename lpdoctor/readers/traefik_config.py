@@ -38,7 +38,7 @@ from typing import Any
 from ..analysis.hops import SCOPE_DEFAULT, SCOPE_ROUTE, SCOPE_SERVER, HopFacts
 from ..durations import fmt_s
 from ..model import Hop, HopKind, Semantics, SourceLocation, Timeout
-from ..safety import untrusted_match
+from .config_regex import untrusted_match
 from .config_routes import ConfigReadError, Frontend, RoutedSource, Y, go_duration, load_documents, read_text, timer
 
 COMPONENT = "traefik"
