@@ -51,6 +51,7 @@ def _describe_kind(mode: int) -> str | None:
     return None
 
 
+KERNEL_TREES = ("/proc/", "/sys/", "/dev/")
 _PIPE_PATHS = ("/dev/fd/", "/proc/", "/dev/stdin")  # process substitution and stdin: a pipe with a writer
 
 
@@ -89,8 +90,9 @@ def open_input(path: str, what: str = "a log file", *, regular_only: bool = Fals
             if what == "a log file":
                 raise InputError(f"{path}: is a named pipe; pipe it into `lpdoctor scan -` instead")
             raise InputError(f"{path}: is a named pipe, not {what}; pipe it into standard input (-) instead")
-        if stat.S_ISREG(st.st_mode) and regular_only and _in_kernel_tree(path):
-            raise InputError(f"{path}: a kernel file, not {what}")
+        if stat.S_ISREG(st.st_mode) and os.path.realpath(path).startswith(KERNEL_TREES):
+            # /proc/self/environ is a "regular file" of the environment; /dev/stdin from a file resolves to it
+            raise InputError(f"{path}: a kernel file (/proc, /sys), not {what}")
         if hasattr(os, "O_NONBLOCK"):
             os.set_blocking(fd, True)
         if stat.S_ISREG(st.st_mode):
@@ -283,13 +285,6 @@ def _read_at_most(fh: BinaryIO, count: int) -> bytes:
 
 
 # ---- every input but logs: one bounded reader
-
-
-KERNEL_TREES = ("/proc/", "/sys/", "/dev/")
-
-
-def _in_kernel_tree(path: str) -> bool:
-    return os.path.abspath(path).startswith(KERNEL_TREES) or os.path.realpath(path).startswith(KERNEL_TREES)
 
 
 _PIPE_CACHE: dict[str, bytes] = {}  # a pipe can be read once: what it held, for every reader that looks again
