@@ -43,9 +43,7 @@ def main() -> int:
     samples = sorted(p for p in (REPO / "samples").iterdir() if p.is_dir())
     for sample in samples:
         logs = sorted(str(p.relative_to(REPO)) for p in sample.iterdir() if p.name.endswith(LOG_SUFFIXES))
-        confs = sorted(
-            str(p.relative_to(REPO)) for p in sample.iterdir() if p.suffix in (".conf", ".yaml", ".yml")
-        )
+        confs = sorted(str(p.relative_to(REPO)) for p in sample.iterdir() if p.suffix in (".conf", ".yaml", ".yml"))
         for fmt in ("json", "text"):
             if logs:
                 run(out, ["scan", "-f", fmt, *logs])
@@ -62,7 +60,7 @@ def main() -> int:
             run(out, ["scan", "-f", "json", rel])
     for top in CONFIG_DIRS:
         for path in sorted((REPO / top).rglob("*")):
-            if path.is_file() and path.suffix in (".conf", ".cfg", ".yaml", ".yml", ".json", ".toml", ".py") or (
+            if (path.is_file() and path.suffix in (".conf", ".cfg", ".yaml", ".yml", ".json", ".toml", ".py")) or (
                 path.is_file() and path.name in ("Caddyfile", "Procfile", "Dockerfile")
             ):
                 rel = str(path.relative_to(REPO))

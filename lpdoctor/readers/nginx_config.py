@@ -45,6 +45,7 @@ import crossplane.analyzer
 from ..durations import DurationError, parse_nginx_time
 from ..model import Semantics, SourceLocation, Timeout
 from .inputs import InputError, note_input, read_input
+from .nginx_directives import NGINX_DIRECTIVES
 
 COMPONENT = "nginx"
 
@@ -1325,10 +1326,13 @@ _TIMING_DIRECTIVES: tuple[str, ...] = (
 def _refuse_misspelled_timeouts(stmts: list[_Stmt]) -> None:
     """A directive nginx does not know that is one typo away from a timing directive: nginx -t refuses it
     ("unknown directive"), and reading on would judge the route by a default the user meant to change.
-    Other unknown directives are left alone: they may belong to third-party modules."""
+    Other unknown directives are left alone: they may belong to third-party modules. Known is what
+    crossplane lists or nginx's own source does (:mod:`lpdoctor.readers.nginx_directives`: crossplane's list
+    lacks ``keepalive_time`` and other directives newer than it)."""
     for stmt in stmts:
         name = stmt.name
-        if name not in crossplane.analyzer.DIRECTIVES and name not in _TIMING_DIRECTIVES:
+        known = name in crossplane.analyzer.DIRECTIVES or name in NGINX_DIRECTIVES or name in _TIMING_DIRECTIVES
+        if not known:
             close = difflib.get_close_matches(name, _TIMING_DIRECTIVES, n=1, cutoff=0.88)
             if close:
                 raise NginxConfigError(
