@@ -12,6 +12,7 @@ from ..model import Endpoint, InputSummary, Report
 from ..readers.app_servers import Discovery, discover_app_servers
 from ..readers.base import LogFormat
 from ..readers.chain_file import ChainFile, ChainFileError, load_chain_file
+from ..readers.config_kind import is_app_server_file, not_a_config
 from ..readers.config_log_formats import aggregate_with_config
 from ..readers.config_regex import budget_note
 from ..readers.config_routes import ConfigReadError, load_config_sources, sniff_config
@@ -146,7 +147,17 @@ def build_config_report(
     config_paths = list(opts.configs) + [p for p, _ in (chain.nginx if chain else [])]
     configs: list[NginxConfig] = []
     other_paths: list[tuple[str, str]] = []  # HAProxy, Traefik, Caddy, Envoy, Apache ... (readers/config_routes.py)
+    app_paths = list(opts.apps)
+    for path in app_paths:
+        if not os.path.isdir(path) and not os.path.isfile(path):
+            what = "no such file or directory" if not os.path.lexists(path) else "not a regular file or a directory"
+            raise ConfigCheckError(f"--app {path}: {what}")
     for path in config_paths:
+        if is_app_server_file(path):  # gunicorn.conf.py, a Procfile ...: read as --app would
+            app_paths.append(path)
+            continue
+        if (problem := not_a_config(path)) is not None:
+            raise ConfigCheckError(problem)
         if (kind := sniff_config(path)) is not None:
             other_paths.append((path, kind))
             continue
@@ -192,7 +203,7 @@ def build_config_report(
         specs.extend(catalog_specs())
     apply_overlays(specs, chain)
 
-    app = _discover(opts.apps, report.inputs, notes) if opts.apps else Discovery()
+    app = _discover(app_paths, report.inputs, notes) if app_paths else Discovery()
     inputs = ChainInputs(
         sources=sources,
         specs=specs,
@@ -251,6 +262,8 @@ def scan_logs_with_config(
     on_input_error: Callable[[str], None] | None = None,
 ) -> tuple[ScanAggregate, list[str], NginxConfig]:
     """``scan --nginx-conf``: logs read in the formats the config declares (unless one is forced)."""
+    if (problem := not_a_config(config_path)) is not None:
+        raise ConfigCheckError(problem)
     try:
         config = load_config(config_path)
     except NginxConfigError as exc:

@@ -435,14 +435,20 @@ def _walk(directives: list[Directive], config: ApacheConfig, scope: Scope, locat
         context = scope.label
         if d.name == "timeout" and d.args:
             value = parse_seconds(d.args[0])
-            if value is None:
-                config.warnings.append(f"{d.file}:{d.line}: Timeout {d.args[0]}: not a number of seconds")
+            if value is None:  # apache2 -t (2.4.71) says Syntax OK: what it then waits for is not known
+                raise ApacheConfigError(
+                    f"Timeout {d.args[0]}: not a number of seconds; lpdoctor cannot tell how long Apache waits",
+                    d.file,
+                    d.line,
+                )
             else:
                 scope.timeout = Setting(value or None, d.args[0], d.where(context))
         elif d.name == "proxytimeout" and d.args:
             value = parse_seconds(d.args[0])
-            if value is None:
-                config.warnings.append(f"{d.file}:{d.line}: ProxyTimeout {d.args[0]}: not a number of seconds")
+            if value is None:  # apache2 -t: "Proxy Timeout must be at least 1 second."
+                raise ApacheConfigError(
+                    f"ProxyTimeout {d.args[0]}: not a number of seconds; Apache refuses it", d.file, d.line
+                )
             else:
                 scope.proxy_timeout = Setting(value or None, d.args[0], d.where(context))
         elif d.name in ("servername", "serveralias"):

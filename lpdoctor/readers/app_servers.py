@@ -93,6 +93,11 @@ def _walk(root: str) -> Iterator[str]:
             yield os.path.join(current, name)
 
 
+def file_kind(name: str) -> str | None:
+    """What app-server file a file name says it is ("gunicorn-conf", "procfile", "go" ...), or None."""
+    return _kind_of(name)
+
+
 def _kind_of(name: str) -> str | None:
     low = name.lower()
     if low == "procfile" or low.startswith("procfile."):

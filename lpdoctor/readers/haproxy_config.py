@@ -545,9 +545,8 @@ def _directive(p: Proxy, line: Line, config: HaproxyConfig) -> None:
 def _set_timer(p: Proxy, name: str, raw: str, line: Line, config: HaproxyConfig, legacy: str | None = None) -> None:
     where = f"{line.file}:{line.line}"
     value, problem = parse_time(raw)
-    if value is None:
-        config.warnings.append(f"{where}: timeout {name}: {problem}")
-        return
+    if value is None:  # HAProxy refuses to start; the default in its place would pass what never runs
+        raise HaproxyConfigError(f"timeout {name}: {problem}; HAProxy refuses to start", line.file, line.line)
     if problem:
         config.warnings.append(f"{where}: timeout {name}: {problem}")
     if name in BACKEND_SIDE and not p.has_backend:

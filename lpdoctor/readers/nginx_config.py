@@ -1344,8 +1344,25 @@ def _refuse_misspelled_timeouts(stmts: list[_Stmt]) -> None:
             _refuse_misspelled_timeouts(stmt.block)
 
 
+def _refuse_unreadable_timers(stmts: list[_Stmt]) -> None:
+    """A timer lpdoctor checks whose value is no nginx time at all (``proxy_read_timeout thirty;``, ``1.5s``):
+    nginx -t refuses it, and judging the route by the default instead would pass a config nginx never runs.
+    A variable (``$poll_timeout``) is the one invalid value lpdoctor does read: nginx -t refuses it too, and
+    the report shows the value inherited in its place, why, and the map that sets the variable."""
+    for stmt in stmts:
+        if _role(stmt.name) is not None and stmt.args and "$" not in stmt.args[0]:
+            _, problem = _parse_time(stmt.args[0])
+            if problem is not None:
+                raise NginxConfigError(
+                    f"{stmt.name} {stmt.args[0]!r}: {problem}; nginx -t refuses it", stmt.file, stmt.line
+                )
+        if stmt.block:
+            _refuse_unreadable_timers(stmt.block)
+
+
 def _interpret(tree: list[_Stmt], source: str, main_file: str, files: list[str], from_dump: bool) -> NginxConfig:
     _refuse_misspelled_timeouts(tree)
+    _refuse_unreadable_timers(tree)
     config = NginxConfig(source=source, main_file=main_file, files=files, from_dump=from_dump)
     config.log_formats["combined"] = LogFormatDef(
         "combined",
