@@ -254,3 +254,40 @@ def test_apache_includes_resolve_in_the_checked_tree_not_under_an_existing_serve
     assert 5.0 not in {t.value_s for t, _ in config.source().all_timers()}
     assert any("/proc/self/environ: a kernel file" in w for w in config.warnings), config.warnings
     assert not any("PATH=" in w or "HOME=" in w for w in config.warnings)
+
+
+# ---- beyond the list: an include wildcard that would walk the whole machine
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        (
+            "nginx.conf",
+            "events {}\nhttp {\n    include /*/*/*/*/*/*.conf;\n}\n",
+            "wildcard include /*/*/*/*/*/*.conf: a directory outside the configuration's tree is not expanded",
+        ),
+        (
+            "site.conf",
+            "Include /*/*/*/*/*/*.conf\n<VirtualHost *:80>\n    ProxyPass /poll http://127.0.0.1:8008/poll\n</VirtualHost>\n",
+            "a wildcard outside the tree being checked; not expanded",
+        ),
+    ],
+)
+def test_an_include_wildcard_over_the_whole_machine_is_not_walked(
+    tmp_path: Path, name: str, text: str, expected: str
+) -> None:
+    (tmp_path / name).write_text(text)  # both took minutes before (every *.conf five levels down from /)
+    started = time.monotonic()
+    r = run("check-config", name, "--hold", "/poll=30s", "-f", "text", cwd=tmp_path, timeout=30)
+    assert time.monotonic() - started < 30
+    assert expected in r.stderr + r.stdout
+
+
+def test_an_include_wildcard_inside_the_tree_is_still_expanded(tmp_path: Path) -> None:
+    (tmp_path / "sites" / "poll").mkdir(parents=True)
+    (tmp_path / "sites" / "poll" / "timeouts.conf").write_text("proxy_read_timeout 20s;\n")
+    (tmp_path / "nginx.conf").write_text(nginx_conf("").replace("http {\n", "http {\n    include sites/*/*.conf;\n", 1))
+    r = run("check-config", "nginx.conf", "--hold", f"{ROUTE}=30s", "-f", "text", cwd=tmp_path)
+    assert r.returncode == 1, r.stderr
+    assert "timeouts.conf:1" in r.stdout

@@ -401,7 +401,15 @@ class _Reader:
             self.config.warnings.append(f"{file}:{line}: includes nested too deeply")
             return []
         full = self.in_tree(pattern)
-        paths = sorted(glob.glob(full)) if any(c in full for c in "*?[") else [full]
+        wildcard = any(c in full for c in "*?[")
+        tree = os.path.abspath(self.base)
+        if wildcard and not os.path.abspath(full).startswith(tree.rstrip(os.sep) + os.sep):
+            # Include /*/*/*/*.conf would walk this machine's whole file system (minutes), for files of no tree
+            self.config.warnings.append(
+                f"{file}:{line}: Include {pattern}: a wildcard outside the tree being checked; not expanded"
+            )
+            return []
+        paths = sorted(glob.glob(full)) if wildcard else [full]
         if os.path.isdir(full):
             paths = sorted(os.path.join(full, f) for f in os.listdir(full))
         paths = [p for p in paths if os.path.isfile(p)]

@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import errno
+import glob
 import os
 import re
 import stat
@@ -699,24 +700,46 @@ def _guarded_open(file: Any, *args: Any, **kwargs: Any) -> Any:
     return open(file, *args, **kwargs)
 
 
+class _BoundedGlob:
+    """What crossplane sees as its ``glob`` module: a wildcard in a *directory* of an include outside the
+    main file's tree (``include /*/*/*/*.conf;``) would walk this machine's whole file system for minutes,
+    and is refused; a wildcard in the file name (``/etc/nginx/conf.d/*.conf``) lists one directory, as before."""
+
+    has_magic = staticmethod(glob.has_magic)
+
+    def __init__(self, tree: str) -> None:
+        self.tree = tree.rstrip(os.sep) + os.sep
+
+    def glob(self, pattern: str) -> list[str]:
+        inside = os.path.abspath(pattern).startswith(self.tree)
+        if not inside and glob.has_magic(os.path.dirname(pattern)):
+            raise NginxConfigError(
+                f"wildcard include {pattern}: a directory outside the configuration's tree is not expanded "
+                "(it would walk this machine's file system)"
+            )
+        return glob.glob(pattern)
+
+
 @contextlib.contextmanager
-def _guarded_crossplane() -> Iterator[None]:
+def _guarded_crossplane(main: str) -> Iterator[None]:
     """crossplane opens included files itself: check each one first (an ``include /dev/zero;`` in a config
-    under review must not hang CI)."""
+    under review must not hang CI), and bound what its include wildcards may walk."""
     parser = crossplane.parser
     saved = parser.lex
     parser.lex = _guarded_lex
     parser.open = _guarded_open  # shadows the builtin crossplane uses to check a literal include
+    parser.glob = _BoundedGlob(os.path.dirname(os.path.abspath(main)))
     try:
         yield
     finally:
         parser.lex = saved
+        parser.glob = glob
         del parser.open
 
 
 def _parse_files(main: str, display: Callable[[str], str], dump: bool) -> tuple[list[_Stmt], list[str]]:
     try:
-        with _guarded_crossplane():
+        with _guarded_crossplane(main):
             payload = crossplane.parse(
                 main,
                 onerror=lambda exc: exc,
@@ -727,6 +750,8 @@ def _parse_files(main: str, display: Callable[[str], str], dump: bool) -> tuple[
                 check_ctx=False,
                 check_args=True,
             )
+    except NginxConfigError as exc:
+        raise NginxConfigError(exc.problem, exc.file or display(main), exc.line) from None
     except Exception as exc:  # crossplane has no documented exceptions; never show a traceback
         raise NginxConfigError(f"cannot parse ({exc})", display(main)) from None
     configs: list[dict[str, Any]] = payload.get("config", [])
