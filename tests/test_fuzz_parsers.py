@@ -79,6 +79,10 @@ NOT_TARGETS = {
     "logs": "format detection: covered by pipeline:scan",
     "inputs": "file opening: covered by pipeline:scan and tests/test_readonly.py",
     "probe": "parses HTTP through httpx: value:probe-args and the hostile-server tests of test_security_terminal",
+    "config_kind": "what a file given to check-config is: run on every input of pipeline:check-config",
+    "config_regex": "the run's budget around safety.untrusted_match: run by every config target with regexes",
+    "nginx_directives": "data: the directive names of nginx's source",
+    "yaml_nodes": "the YAML composer of every YAML config target (sozune, ingress, traefik, chain file ...)",
 }
 
 
