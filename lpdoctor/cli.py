@@ -60,6 +60,11 @@ class LazyCommands(MutableMapping[str, click.Command]):
 @click.version_option(__version__, prog_name="lpdoctor")
 def main() -> None:
     """Find the hop that cuts your HTTP long-polls: from logs, proxy configs and live probes."""
+    from lpdoctor.dialects.config_regex import reset_budget
+    from lpdoctor.text.inputs import begin_run
+
+    begin_run([])  # a run's inputs, which no output may overwrite, start empty (commands/common.py)
+    reset_budget()  # and a new time budget for regular expressions from configs
 
 
 def run() -> None:
@@ -73,11 +78,18 @@ def run() -> None:
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
     try:
-        main()
-    except KeyboardInterrupt:
+        # Not click's standalone mode: it turns Ctrl-C into "Aborted!" and exit 1, the code for "findings".
+        code = main.main(standalone_mode=False)
+    except (KeyboardInterrupt, click.exceptions.Abort):
         sys.stderr.write("lpdoctor: interrupted\n")
         raise SystemExit(130) from None
+    except click.ClickException as exc:  # a usage error: click's message, exit 2
+        exc.show()
+        raise SystemExit(exc.exit_code) from None
     except BrokenPipeError:
+        from lpdoctor.commands.common import abandon_stdout
+
+        abandon_stdout()
         raise SystemExit(0) from None
     except Exception as exc:  # a bug: say so in one line, keep the traceback for LPDOCTOR_DEBUG=1
         if os.environ.get("LPDOCTOR_DEBUG"):
@@ -89,3 +101,4 @@ def run() -> None:
             "(rerun with LPDOCTOR_DEBUG=1 for details, and please report it)\n"
         )
         raise SystemExit(3) from None
+    raise SystemExit(code if isinstance(code, int) else 0)

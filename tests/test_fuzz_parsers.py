@@ -83,6 +83,10 @@ NOT_TARGETS = {
     "logformats.samples": "sample lines for `lpdoctor formats`: data, reads no input",
     "text.inputs": "file opening: covered by pipeline:scan and tests/test_readonly.py",
     "probe.transport": "parses HTTP through httpx: value:probe-args and the hostile-server tests of test_security_terminal",
+    "dialects.config_kind": "what a file given to check-config is: run on every input of pipeline:check-config",
+    "dialects.config_regex": "the run's budget around safety.untrusted_match: run by every config target with regexes",
+    "dialects.nginx.directives": "data: the directive names of nginx's source",
+    "dialects.yaml_nodes": "the YAML composer of every YAML config target (sozune, ingress, traefik, chain file ...)",
 }
 READER_PACKAGES = ("logformats", "dialects")  # every module that reads input, plus the two below
 READER_MODULES = ("text.inputs", "probe.transport")

@@ -23,6 +23,8 @@ from lpdoctor.chains.hold_specs import (
 from lpdoctor.dialects.app_servers import Discovery, discover_app_servers
 from lpdoctor.dialects.base import ConfigReadError
 from lpdoctor.dialects.chain_file import ChainFile, ChainFileError, load_chain_file
+from lpdoctor.dialects.config_kind import is_app_server_file, not_a_config
+from lpdoctor.dialects.config_regex import budget_note
 from lpdoctor.dialects.edges import kubernetes as kubernetes_edges
 from lpdoctor.dialects.edges import terraform
 from lpdoctor.dialects.nginx.config import NginxConfig, NginxConfigError, load_nginx_config
@@ -35,6 +37,7 @@ from lpdoctor.model.hops import HopFacts, ProxySource
 from lpdoctor.scan.aggregate import DEFAULT_MAX_ROUTES, ScanAggregate
 from lpdoctor.scan.pipeline import aggregate_logs
 from lpdoctor.scan.report import ScanOptions, build_report
+from lpdoctor.text.inputs import count_input_lines
 
 DEFAULT_CHAIN_FILE = "lpdoctor.yaml"
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -98,11 +101,7 @@ MAX_SNIFF = 1 << 20
 
 
 def _line_count(path: str) -> int:
-    try:
-        with open(path, "rb") as fh:
-            return sum(1 for _ in fh)
-    except OSError:
-        return 0
+    return count_input_lines(path) if path != "-" else 0
 
 
 def _config_input(config: NginxConfig) -> InputSummary:
@@ -183,8 +182,18 @@ def build_config_report(
         report.inputs.append(InputSummary(path=opts.chain_file, format="chain-file", kind="config"))
     config_paths = _expand_folders(list(opts.configs) + [p for p, _ in (chain.nginx if chain else [])])
     configs: list[NginxConfig] = []
-    other_paths: list[tuple[str, str]] = []  # HAProxy, Traefik, Caddy, Envoy, Apache ... (readers/config_routes.py)
+    other_paths: list[tuple[str, str]] = []  # HAProxy, Traefik, Caddy, Envoy, Apache ... (dialects/registry.py)
+    app_paths = list(opts.apps)
+    for path in app_paths:
+        if not os.path.isdir(path) and not os.path.isfile(path):
+            what = "no such file or directory" if not os.path.lexists(path) else "not a regular file or a directory"
+            raise ConfigCheckError(f"--app {path}: {what}")
     for path in config_paths:
+        if is_app_server_file(path):  # gunicorn.conf.py, a Procfile ...: read as --app would
+            app_paths.append(path)
+            continue
+        if (problem := not_a_config(path)) is not None:
+            raise ConfigCheckError(problem)
         if (kind := sniff_config(path)) is not None:
             other_paths.append((path, kind))
             if not (kind == "kubernetes-edges" and kubernetes_edges.has_ingress_nginx(path)):
@@ -235,7 +244,7 @@ def build_config_report(
         specs.extend(catalog_specs())
     apply_overlays(specs, chain)
 
-    app = _discover(opts.apps, report.inputs, notes) if opts.apps else Discovery()
+    app = _discover(app_paths, report.inputs, notes) if app_paths else Discovery()
     inputs = ChainInputs(
         sources=sources,
         specs=specs,
@@ -271,6 +280,8 @@ def build_config_report(
     findings.sort(key=lambda f: f.sort_key())
     report.findings = findings
     report.config_files = _files_read(opts.chain_file, configs, report.inputs)
+    if (regex_note := budget_note()) is not None:
+        notes.append(regex_note)
     report.notes = notes
     report.stats = {
         "long_poll_routes": len(chains),
@@ -302,6 +313,8 @@ def scan_logs_with_config(
     on_input_error: Callable[[str], None] | None = None,
 ) -> tuple[ScanAggregate, list[str], NginxConfig]:
     """``scan --nginx-conf``: logs read in the formats the config declares (unless one is forced)."""
+    if (problem := not_a_config(config_path)) is not None:
+        raise ConfigCheckError(problem)
     try:
         config = load_config(config_path)
     except NginxConfigError as exc:
@@ -319,3 +332,5 @@ def scan_logs_with_config(
 def explain_with_config(report: Report, agg: ScanAggregate, config: NginxConfig) -> None:
     """Name, in every log finding of a scan, the location and timer of ``config`` that explain it."""
     explain_log_findings(report, locate_routes(agg, [NginxSource(config)]))
+    if (regex_note := budget_note()) is not None:
+        report.notes.append(regex_note)

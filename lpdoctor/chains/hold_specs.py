@@ -17,6 +17,9 @@ from lpdoctor.dialects.chain_file import ChainFile, RouteSpec
 from lpdoctor.model import Endpoint, Hold, SourceLocation
 from lpdoctor.scan.routes import split_target
 from lpdoctor.text.durations import DurationError, parse_duration
+from lpdoctor.text.inputs import InputError, read_input
+
+MAX_SCAN_BYTES = 256 << 20  # the JSON of a scan: endpoints and histograms, never the log
 
 
 class SpecError(ValueError):
@@ -104,12 +107,11 @@ def endpoint_specs(endpoints: list[Endpoint], source: str) -> list[HoldSpec]:
 def scan_file_endpoints(path: str) -> list[Endpoint]:
     """The endpoints of ``lpdoctor scan -f json`` output."""
     try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            data: Any = json.load(fh)
-    except FileNotFoundError:
-        raise SpecError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise SpecError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        raw = read_input(path, MAX_SCAN_BYTES, "the JSON of `lpdoctor scan -f json`")
+    except InputError as exc:
+        raise SpecError(str(exc)) from None
+    try:
+        data: Any = json.loads(raw.decode("utf-8", "replace"))
     except ValueError as exc:
         raise SpecError(f"{path}: not JSON ({exc})") from None
     except RecursionError:

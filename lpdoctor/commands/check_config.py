@@ -12,7 +12,7 @@ from lpdoctor.app.config_report import (
     ConfigCheckOptions,
     build_config_report,
 )
-from lpdoctor.commands.common import EXIT_USAGE, emit, exit_code, fail, output_options, warn
+from lpdoctor.commands.common import EXIT_USAGE, emit, exit_code, fail, guard_outputs, output_options, warn
 from lpdoctor.commands.lint import from_settings
 from lpdoctor.scan.aggregate import DEFAULT_MAX_ROUTES
 
@@ -91,6 +91,7 @@ def check_config_command(
     """
     if chain_file is None and not configs and os.path.isfile(DEFAULT_CHAIN_FILE):
         chain_file = DEFAULT_CHAIN_FILE
+    guard_outputs([*configs, *([chain_file] if chain_file else []), *scans, *logs, *apps], output=output)
     if not configs and chain_file is None:
         fail(f"nothing to check: give an nginx config (CONFIG) or a chain file (--chain, or ./{DEFAULT_CHAIN_FILE})")
     opts = ConfigCheckOptions(

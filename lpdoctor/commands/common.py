@@ -7,15 +7,17 @@ import os
 import secrets
 import stat
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 import click
 
 from lpdoctor.commands.lint import LintError, color_choice, finish, from_settings, lint_options
+from lpdoctor.dialects.config_regex import reset_budget
 from lpdoctor.model import Report, Severity
 from lpdoctor.reporters import FORMATS, get_renderer
 from lpdoctor.reporters.sanitize import sanitized
+from lpdoctor.text.inputs import begin_run, input_at
 from lpdoctor.text.safety import safe
 
 EXIT_OK = 0
@@ -74,13 +76,16 @@ def exit_code(report: Report, fail_on: str) -> int:
     return EXIT_FINDINGS if any(f.severity.rank >= threshold for f in report.findings) else EXIT_OK
 
 
-def write_atomically(path: str, text: str) -> None:
+def write_atomically(path: str, text: str, option: str = "--output") -> None:
     """Write ``text`` to ``path`` so that it is either the old file or the whole new one, never a part.
+
+    ``path`` is refused (exit 2, nothing written) when it is an input of this run (:func:`refuse_input`).
 
     A temporary file beside the target is written, flushed and renamed over it; it gets the target's mode, or
     the usual one under the umask for a new file. A target that is not a regular file (``/dev/stdout``, a
     FIFO) is written directly: there is nothing to rename over.
     """
+    refuse_input(option, path)
     try:
         st: os.stat_result | None = os.stat(path)
     except FileNotFoundError:
@@ -107,28 +112,25 @@ def write_atomically(path: str, text: str) -> None:
         raise
 
 
-def _is_an_input(output: str, report: Report) -> str | None:
-    """The input ``output`` would overwrite, if any: lpdoctor never writes over what it reads."""
-    for i in report.inputs:
-        if i.path == "-":
-            continue
-        try:
-            if os.path.samefile(output, i.path):
-                return i.path
-        except OSError:
-            continue
-    return None
+def guard_outputs(inputs: Iterable[str], **outputs: str | None) -> None:
+    """Before any work: note every input a command was given, and refuse (exit 2) an output that is one.
+
+    ``outputs`` maps an option name (``output``, ``save_partial``) to the file it names. Readers note the
+    files they find on their own (includes, app-server files, the chain file's configs) as they open them;
+    :func:`write_atomically` checks again before it writes, so no output ever lands on anything read.
+    """
+    begin_run(inputs)
+    reset_budget()  # a new time budget for regular expressions from configs
+    for name, target in outputs.items():
+        if target:
+            refuse_input("--" + name.replace("_", "-"), target)
 
 
-def _is_a_config_read(output: str, report: Report) -> str | None:
-    """The configuration file (an include too) ``output`` would overwrite, if any."""
-    for path in report.config_files:
-        try:
-            if os.path.samefile(output, path):
-                return path
-        except (OSError, ValueError):
-            continue
-    return None
+def refuse_input(option: str, target: str) -> None:
+    """Exit 2 when ``target`` is the same file (:func:`os.path.samefile`) as any input of this run."""
+    overwritten = input_at(target)
+    if overwritten is not None:
+        fail(f"{option} {target}: that is an input ({overwritten}); lpdoctor never writes over what it reads")
 
 
 def emit(report: Report, output_format: str, output: str | None) -> None:
@@ -138,11 +140,7 @@ def emit(report: Report, output_format: str, output: str | None) -> None:
         fail(str(exc))
         return
     if baseline is not None:
-        overwritten = _is_an_input(baseline[0], report) or _is_a_config_read(baseline[0], report)
-        if overwritten is not None:
-            fail(
-                f"--update-baseline {baseline[0]}: that is an input ({overwritten}); lpdoctor does not overwrite its inputs"
-            )
+        refuse_input("--update-baseline", baseline[0])  # the one registry of what this run read (includes too)
         try:
             write_atomically(*baseline)
         except OSError as exc:
@@ -159,9 +157,6 @@ def emit(report: Report, output_format: str, output: str | None) -> None:
         render = partial(rich_render, color=color == "always")
     safe_report = sanitized(report)
     if output:
-        overwritten = _is_an_input(output, report)
-        if overwritten is not None:
-            fail(f"--output {output}: that is an input ({overwritten}); lpdoctor does not overwrite its inputs")
         buf = io.StringIO()
         render(safe_report, buf)
         try:
@@ -170,8 +165,14 @@ def emit(report: Report, output_format: str, output: str | None) -> None:
             fail(f"cannot write {output}: {exc.strerror or exc}")
         warn(f"{fmt} report written to {output}{report_tally(report)}")
         return
-    render(safe_report, sys.stdout)
-    sys.stdout.flush()
+    try:
+        render(safe_report, sys.stdout)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise  # the reader went away (| head): not an error (cli.py)
+    except OSError as exc:  # a full disk (> /dev/full), a closed descriptor
+        abandon_stdout()
+        fail(f"cannot write the report to standard output ({exc.strerror or exc})")
 
 
 def report_tally(report: Report) -> str:
@@ -190,3 +191,17 @@ def fail(message: str) -> None:
     """One line on stderr, exit 2: for usage and input errors. Never a traceback."""
     warn(message)
     raise SystemExit(EXIT_USAGE)
+
+
+def abandon_stdout() -> None:
+    """Point stdout at /dev/null: what is still buffered for a closed pipe or a full disk is dropped at exit
+    instead of raising again while Python shuts down."""
+    import os
+    import sys
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass

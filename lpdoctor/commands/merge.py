@@ -8,17 +8,16 @@ in the order the logs would have been.
 from __future__ import annotations
 
 import json
-import os
-import sys
-from typing import Any, TextIO
+from typing import Any
 
 import click
 
-from lpdoctor.commands.common import fail, output_options, warn
+from lpdoctor.commands.common import fail, guard_outputs, output_options, warn
 from lpdoctor.commands.lint import from_settings
 from lpdoctor.commands.scan import report_scan
 from lpdoctor.scan.aggregate import PARTIAL_VERSION, ScanAggregate
 from lpdoctor.scan.parallel import gc_paused
+from lpdoctor.text.inputs import InputError, read_input
 
 MAX_PARTIAL_BYTES = 1 << 30
 
@@ -27,35 +26,13 @@ class PartialError(Exception):
     """A file that is not a usable partial; ``str()`` is the one line shown."""
 
 
-def _read_bounded(fh: TextIO) -> str:
-    """At most MAX_PARTIAL_BYTES + 1 characters, read in blocks (one big read would reserve all of it)."""
-    parts: list[str] = []
-    size = 0
-    while size <= MAX_PARTIAL_BYTES:
-        block = fh.read(1 << 20)
-        if not block:
-            break
-        parts.append(block)
-        size += len(block)
-    return "".join(parts)
-
-
 def load_partial(path: str) -> ScanAggregate:
     """Read one partial. Raises :class:`PartialError` with one line that names the file."""
     try:
-        if path == "-":
-            text = _read_bounded(sys.stdin)
-        else:
-            with open(path, encoding="utf-8") as fh:
-                if os.fstat(fh.fileno()).st_size > MAX_PARTIAL_BYTES:
-                    raise PartialError(f"{path}: larger than 1 GiB, not a partial lpdoctor wrote")
-                text = _read_bounded(fh)
-    except FileNotFoundError:
-        raise PartialError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PartialError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
-    if len(text) > MAX_PARTIAL_BYTES:
-        raise PartialError(f"{path}: larger than 1 GiB, not a partial lpdoctor wrote")
+        raw = read_input(path, MAX_PARTIAL_BYTES, "a partial lpdoctor wrote")
+    except InputError as exc:
+        raise PartialError(str(exc)) from None
+    text = raw.decode("utf-8", "replace")
     try:
         data: Any = json.loads(text)
     except (ValueError, RecursionError):
@@ -90,6 +67,7 @@ def merge_command(
 
     Give the partials in the order of their logs (first seen wins ties, as in one scan).
     """
+    guard_outputs(partials, output=output)
     with gc_paused():  # partials become hundreds of thousands of objects, none of them garbage
         try:
             parts = [load_partial(p) for p in partials]

@@ -8,7 +8,17 @@ from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from lpdoctor.commands.common import EXIT_OK, EXIT_USAGE, emit, exit_code, fail, output_options, warn, write_atomically
+from lpdoctor.commands.common import (
+    EXIT_OK,
+    EXIT_USAGE,
+    emit,
+    exit_code,
+    fail,
+    guard_outputs,
+    output_options,
+    warn,
+    write_atomically,
+)
 from lpdoctor.commands.lint import from_settings
 from lpdoctor.commands.progress import ScanProgress
 from lpdoctor.logformats.base import LogFormat
@@ -98,6 +108,7 @@ def scan_command(
     LOG may be a file, a .gz file, or - for standard input. Formats are detected per file. Big logs are read
     on every core, in pieces; the report is the same as from one process.
     """
+    guard_outputs([*logs, *([nginx_conf] if nginx_conf else [])], output=output, save_partial=save_partial)
     forced = _forced_format(input_format, log_format)
     config = None
     if nginx_conf:
@@ -149,7 +160,7 @@ def _save_partial(agg: ScanAggregate, errors: list[str], path: str) -> NoReturn:
         summary["path"] = redact(summary["path"])
         summary["warnings"] = [redact(w) for w in summary["warnings"]]
     try:
-        write_atomically(path, json.dumps(data, separators=(",", ":")) + "\n")
+        write_atomically(path, json.dumps(data, separators=(",", ":")) + "\n", "--save-partial")
     except OSError as exc:
         fail(f"cannot write {path}: {exc.strerror or exc}")
     raise SystemExit(EXIT_USAGE if errors else EXIT_OK)

@@ -31,10 +31,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from lpdoctor.dialects.base import ConfigReadError, Frontend, RoutedSource, read_text, timer
+from lpdoctor.dialects.config_regex import untrusted_match
 from lpdoctor.model import Hop, HopKind, Semantics, SourceLocation, Timeout
 from lpdoctor.model.hops import SCOPE_DEFAULT, SCOPE_GLOBAL, SCOPE_ROUTE, SCOPE_SERVER, HopFacts
 from lpdoctor.text.durations import fmt_s
-from lpdoctor.text.safety import untrusted_match
 
 COMPONENT = "apache"
 COMPILED_TIMEOUT_S = 60.0
@@ -321,8 +321,8 @@ def _lines(text: str) -> list[tuple[int, str]]:
 @dataclass(slots=True)
 class _Reader:
     config: ApacheConfig
-    root: str  # ServerRoot once set
-    base: str  # the main file's directory
+    root: str  # ServerRoot as the config declares it (a path on the server, not on this machine)
+    base: str  # the main file's directory: the tree being checked, where ServerRoot's contents are
     seen: set[str] = field(default_factory=set)
 
     def read_file(self, path: str, depth: int) -> list[Directive]:
@@ -335,7 +335,7 @@ class _Reader:
             return []
         self.seen.add(real)
         try:
-            text = read_text(path)
+            text = read_text(path, included=depth > 0)
         except ConfigReadError as exc:
             if depth == 0:
                 raise ApacheConfigError(exc.problem, exc.file, exc.line) from None
@@ -376,8 +376,8 @@ class _Reader:
             if name in ("include", "includeoptional") and len(words) > 1:
                 stack[-1][1].extend(self.include(words[1], name == "includeoptional", file, no, depth))
                 continue
-            if name == "serverroot" and len(words) > 1 and os.path.isdir(words[1]):
-                self.root = words[1]
+            if name == "serverroot" and len(words) > 1:
+                self.root = os.path.normpath(words[1])
             stack[-1][1].append(Directive(name, words[1:], file, no))
         if len(stack) > 1:
             name, _, opened = stack[-1]
@@ -385,21 +385,40 @@ class _Reader:
             self.config.warnings.append(f"{file}:{opened}: {shown} is never closed")
         return root
 
+    def in_tree(self, pattern: str) -> str:
+        """Where an ``Include`` pattern is in the tree being checked. Apache reads a relative one under
+        ``ServerRoot``, and the tree's main file lives there: the main file's directory stands for it. An
+        absolute path under the declared ``ServerRoot`` moves into the tree too, so the checked tree is read,
+        never the one of the machine running lpdoctor (which may have its own ``/etc/apache2``). Any other
+        absolute path is read as written (a regular file outside /proc, /sys and /dev only)."""
+        if not os.path.isabs(pattern):
+            return os.path.join(self.base, pattern)
+        norm = os.path.normpath(pattern)
+        if (
+            self.root
+            and os.path.isabs(self.root)
+            and (norm == self.root or norm.startswith(self.root.rstrip("/") + "/"))
+        ):
+            return os.path.join(self.base, os.path.relpath(norm, self.root))
+        return pattern
+
     def include(self, pattern: str, optional: bool, file: str, line: int, depth: int) -> list[Directive]:
         if depth >= MAX_INCLUDE_DEPTH:
             self.config.warnings.append(f"{file}:{line}: includes nested too deeply")
             return []
-        # ServerRoot first (as Apache does), then the main file's directory (a config tree copied elsewhere)
-        roots = [pattern] if os.path.isabs(pattern) else [os.path.join(r, pattern) for r in (self.root, self.base)]
-        paths: list[str] = []
-        full = roots[0]
-        for full in dict.fromkeys(roots):
-            paths = sorted(glob.glob(full)) if any(c in full for c in "*?[") else [full]
-            if os.path.isdir(full):
-                paths = sorted(os.path.join(full, f) for f in os.listdir(full))
-            paths = [p for p in paths if os.path.isfile(p)]
-            if paths:
-                break
+        full = self.in_tree(pattern)
+        wildcard = any(c in full for c in "*?[")
+        tree = os.path.abspath(self.base)
+        if wildcard and not os.path.abspath(full).startswith(tree.rstrip(os.sep) + os.sep):
+            # Include /*/*/*/*.conf would walk this machine's whole file system (minutes), for files of no tree
+            self.config.warnings.append(
+                f"{file}:{line}: Include {pattern}: a wildcard outside the tree being checked; not expanded"
+            )
+            return []
+        paths = sorted(glob.glob(full)) if wildcard else [full]
+        if os.path.isdir(full):
+            paths = sorted(os.path.join(full, f) for f in os.listdir(full))
+        paths = [p for p in paths if os.path.isfile(p)]
         if not paths and not optional and not any(c in full for c in "*?["):
             self.config.warnings.append(f"{file}:{line}: Include {pattern}: no such file (Apache refuses to start)")
         out: list[Directive] = []
@@ -430,14 +449,20 @@ def _walk(directives: list[Directive], config: ApacheConfig, scope: Scope, locat
         context = scope.label
         if d.name == "timeout" and d.args:
             value = parse_seconds(d.args[0])
-            if value is None:
-                config.warnings.append(f"{d.file}:{d.line}: Timeout {d.args[0]}: not a number of seconds")
+            if value is None:  # apache2 -t (2.4.71) says Syntax OK: what it then waits for is not known
+                raise ApacheConfigError(
+                    f"Timeout {d.args[0]}: not a number of seconds; lpdoctor cannot tell how long Apache waits",
+                    d.file,
+                    d.line,
+                )
             else:
                 scope.timeout = Setting(value or None, d.args[0], d.where(context))
         elif d.name == "proxytimeout" and d.args:
             value = parse_seconds(d.args[0])
-            if value is None:
-                config.warnings.append(f"{d.file}:{d.line}: ProxyTimeout {d.args[0]}: not a number of seconds")
+            if value is None:  # apache2 -t: "Proxy Timeout must be at least 1 second."
+                raise ApacheConfigError(
+                    f"ProxyTimeout {d.args[0]}: not a number of seconds; Apache refuses it", d.file, d.line
+                )
             else:
                 scope.proxy_timeout = Setting(value or None, d.args[0], d.where(context))
         elif d.name in ("servername", "serveralias"):

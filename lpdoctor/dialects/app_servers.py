@@ -25,9 +25,11 @@ from dataclasses import dataclass, field
 import yaml
 
 from lpdoctor.catalog.component_hops import ComponentSpec, GivenTimer, build_hop
+from lpdoctor.dialects.yaml_nodes import YamlTooLarge, compose_documents
 from lpdoctor.model import HopKind, SourceLocation
 from lpdoctor.model.hops import HopFacts
 from lpdoctor.text.durations import DurationError, parse_duration
+from lpdoctor.text.inputs import InputError, read_input
 
 MAX_FILE_BYTES = 2 << 20
 MAX_FILES = 5000
@@ -91,6 +93,11 @@ def _walk(root: str) -> Iterator[str]:
             yield os.path.join(current, name)
 
 
+def file_kind(name: str) -> str | None:
+    """What app-server file a file name says it is ("gunicorn-conf", "procfile", "go" ...), or None."""
+    return _kind_of(name)
+
+
 def _kind_of(name: str) -> str | None:
     low = name.lower()
     if low == "procfile" or low.startswith("procfile."):
@@ -124,10 +131,9 @@ def _read_text(path: str, out: Discovery) -> str | None:
         out.notes.append(f"{path}: not a regular file; not read")
         return None
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_FILE_BYTES)
-    except OSError as exc:
-        out.notes.append(f"{path}: cannot read ({exc.strerror or exc})")
+        raw = read_input(path, MAX_FILE_BYTES, "an app-server file", included=True)
+    except InputError as exc:
+        out.notes.append(str(exc))
         return None
     return raw.decode("utf-8", "replace")
 
@@ -252,7 +258,11 @@ def _dockerfile(text: str, path: str, out: Discovery) -> list[ComponentSpec]:
 
 def _compose(text: str, path: str, out: Discovery) -> list[ComponentSpec]:
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        docs = compose_documents(text)
+        root = docs[0] if docs else None
+    except YamlTooLarge as exc:
+        out.notes.append(f"{path}: {exc}; not read")
+        return []
     except yaml.YAMLError as exc:
         out.notes.append(f"{path}: not valid YAML ({str(exc).splitlines()[0]})")
         return []

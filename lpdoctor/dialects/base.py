@@ -22,9 +22,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from lpdoctor.dialects.yaml_nodes import YamlTooLarge, compose_documents
 from lpdoctor.model import InputSummary, Semantics, SourceLocation, Timeout
 from lpdoctor.model.hops import HopFacts, ProxySource
-from lpdoctor.text.inputs import stdin_text
+from lpdoctor.text.inputs import InputError, count_input_lines, read_input
 
 MAX_CONFIG_BYTES = 16 << 20
 
@@ -54,24 +55,28 @@ class ConfigReadError(Exception):
         super().__init__(f"{where}: {problem}" if where else problem)
 
 
-def read_text(path: str) -> str:
-    """The file (or stdin for ``-``) as text; invalid UTF-8 replaced. Raises :class:`ConfigReadError`."""
-    if path == "-":
-        return stdin_text(MAX_CONFIG_BYTES)
+def read_text(path: str, *, included: bool = False, limit: int = MAX_CONFIG_BYTES) -> str:
+    """The file (or stdin for ``-``) as text; invalid UTF-8 replaced. Raises :class:`ConfigReadError`.
+
+    Read with :func:`lpdoctor.text.inputs.read_input` (no FIFO, no device, at most ``limit`` bytes); ``included``:
+    a file another config names, a regular file outside /proc, /sys and /dev only.
+    """
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_CONFIG_BYTES + 1)
-    except FileNotFoundError:
-        raise ConfigReadError("no such file", path) from None
-    except IsADirectoryError:
-        raise ConfigReadError("is a directory", path) from None
-    except OSError as exc:
-        raise ConfigReadError(f"cannot read ({exc.strerror or exc})", path) from None
-    if len(raw) > MAX_CONFIG_BYTES:
-        raise ConfigReadError(f"larger than {MAX_CONFIG_BYTES >> 20} MiB; not a configuration file", path)
+        raw = read_input(path, limit, included=included)
+    except InputError as exc:
+        raise ConfigReadError(_problem(exc, path), path if path != "-" else "<stdin>") from None
     if b"\x00" in raw[:8192]:
         raise ConfigReadError("binary data, not a configuration file", path)
     return raw.decode("utf-8", "replace")
+
+
+def _problem(exc: InputError, path: str) -> str:
+    """An :class:`InputError`'s message without the path it starts with (ConfigReadError puts it back)."""
+    text = str(exc)
+    for prefix in (f"{path}: ", "<stdin>: "):
+        if text.startswith(prefix):
+            return text[len(prefix) :]
+    return text
 
 
 def timer(
@@ -164,13 +169,7 @@ class RoutedSource:
 
     def input_summary(self) -> InputSummary:
         """The config as one input of the report: files read, lines, and the reader's warnings."""
-        lines = 0
-        for f in self.files:
-            try:
-                with open(f, "rb") as fh:
-                    lines += sum(1 for _ in fh)
-            except OSError:
-                continue
+        lines = sum(count_input_lines(f) for f in self.files)
         summary = InputSummary(path=self.label, format=self.dialect, lines=lines, parsed=lines, kind="config")
         summary.warnings.extend(self._warnings)
         if len(self.files) > 1:
@@ -346,10 +345,10 @@ def load_documents(text: str, file: str) -> list[Y]:
     import yaml
 
     try:
-        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        nodes = compose_documents(text)
         budget = [MAX_NODES]
-        return [_from_node(n, 0, budget) for n in nodes if n is not None]
-    except _TooManyNodes:
+        return [_from_node(n, 0, budget) for n in nodes]
+    except (_TooManyNodes, YamlTooLarge):
         raise ConfigReadError(
             f"YAML aliases expand to more than {MAX_NODES} values (or into themselves); not a configuration", file
         ) from None

@@ -43,10 +43,10 @@ from lpdoctor.dialects.base import (
     read_text,
     timer,
 )
+from lpdoctor.dialects.config_regex import untrusted_match
 from lpdoctor.model import Hop, HopKind, Semantics, SourceLocation, Timeout
 from lpdoctor.model.hops import SCOPE_DEFAULT, SCOPE_GLOBAL, SCOPE_ROUTE, HopFacts
 from lpdoctor.text.durations import fmt_s
-from lpdoctor.text.safety import untrusted_match
 
 COMPONENT = "caddy"
 DEFAULT_DIAL_TIMEOUT_S = 3.0

@@ -26,9 +26,11 @@ from lpdoctor.catalog.component_hops import (
     known_component,
     zero_is_no_limit,
 )
+from lpdoctor.dialects.yaml_nodes import YamlTooLarge, compose_documents
 from lpdoctor.model import Hold, HopKind, Keepalive, Semantics, SourceLocation
 from lpdoctor.model.hops import HopFacts
 from lpdoctor.text.durations import DurationError, parse_duration
+from lpdoctor.text.inputs import InputError, read_input
 
 MAX_BYTES = 1 << 20
 SECTIONS = {"client": HopKind.CLIENT, "edges": HopKind.EDGE, "proxies": HopKind.PROXY, "app": HopKind.SERVER}
@@ -125,30 +127,21 @@ class _Y:
 
 def load_chain_file(path: str) -> ChainFile:
     """Read and validate a chain file. Raises :class:`ChainFileError` with ``file:line: problem``."""
-    real = os.path.realpath(path)
-    if real.startswith(("/proc/", "/sys/", "/dev/")) or (os.path.exists(real) and not os.path.isfile(real)):
-        if os.path.isdir(real):
-            raise ChainFileError("is a directory, not a chain file", path)
-        raise ChainFileError("not a regular file (a FIFO, a device or a kernel file); not a chain file", path)
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_BYTES + 1)
-    except FileNotFoundError:
-        raise ChainFileError("no such file", path) from None
-    except IsADirectoryError:
-        raise ChainFileError("is a directory, not a chain file", path) from None
-    except OSError as exc:
-        raise ChainFileError(f"cannot read ({exc.strerror or exc})", path) from None
-    if len(raw) > MAX_BYTES:
-        raise ChainFileError(f"larger than {MAX_BYTES // 1024} KiB; not a chain file", path)
+        raw = read_input(path, MAX_BYTES, "a chain file", included=True)
+    except InputError as exc:
+        raise ChainFileError(str(exc).removeprefix(f"{path}: "), path) from None
     text = raw.decode("utf-8", "replace")
     return parse_chain_file(text, path)
 
 
 def parse_chain_file(text: str, path: str) -> ChainFile:
     try:
+        docs = compose_documents(text)  # first: safe_load would copy every merged entry, however many
         data = yaml.safe_load(text)
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = docs[0] if docs else None
+    except YamlTooLarge as exc:
+        raise ChainFileError(str(exc), path) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None

@@ -38,10 +38,10 @@ from lpdoctor.dialects.base import (
     read_text,
     timer,
 )
+from lpdoctor.dialects.config_regex import untrusted_match
 from lpdoctor.model import Hop, HopKind, Semantics, SourceLocation, Timeout
 from lpdoctor.model.hops import SCOPE_DEFAULT, SCOPE_ROUTE, SCOPE_SERVER, HopFacts, RetryFacts
 from lpdoctor.text.durations import fmt_s
-from lpdoctor.text.safety import untrusted_match
 
 COMPONENT = "envoy"
 DEFAULT_ROUTE_TIMEOUT_S = default_seconds("envoy", "route timeout")

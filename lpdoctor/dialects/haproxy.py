@@ -35,10 +35,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from lpdoctor.dialects.base import ConfigReadError, Frontend, RoutedSource, read_text, timer
+from lpdoctor.dialects.config_regex import untrusted_match
 from lpdoctor.model import Hop, HopKind, Semantics, SourceLocation, Timeout
 from lpdoctor.model.hops import SCOPE_DEFAULT, SCOPE_GLOBAL, SCOPE_ROUTE, HopFacts, RetryFacts
 from lpdoctor.text.durations import fmt_s
-from lpdoctor.text.safety import untrusted_match
 
 COMPONENT = "haproxy"
 SECTION_KEYWORDS = ("global", "defaults", "frontend", "backend", "listen")
@@ -545,9 +545,8 @@ def _directive(p: Proxy, line: Line, config: HaproxyConfig) -> None:
 def _set_timer(p: Proxy, name: str, raw: str, line: Line, config: HaproxyConfig, legacy: str | None = None) -> None:
     where = f"{line.file}:{line.line}"
     value, problem = parse_time(raw)
-    if value is None:
-        config.warnings.append(f"{where}: timeout {name}: {problem}")
-        return
+    if value is None:  # HAProxy refuses to start; the default in its place would pass what never runs
+        raise HaproxyConfigError(f"timeout {name}: {problem}; HAProxy refuses to start", line.file, line.line)
     if problem:
         config.warnings.append(f"{where}: timeout {name}: {problem}")
     if name in BACKEND_SIDE and not p.has_backend:

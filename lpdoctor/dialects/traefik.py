@@ -46,10 +46,10 @@ from lpdoctor.dialects.base import (
     read_text,
     timer,
 )
+from lpdoctor.dialects.config_regex import untrusted_match
 from lpdoctor.model import Hop, HopKind, Semantics, SourceLocation, Timeout
 from lpdoctor.model.hops import SCOPE_DEFAULT, SCOPE_ROUTE, SCOPE_SERVER, HopFacts
 from lpdoctor.text.durations import fmt_s
-from lpdoctor.text.safety import untrusted_match
 
 COMPONENT = "traefik"
 DEFAULT_READ_TIMEOUT_S = default_seconds("traefik", "readTimeout")  # v2.11.2+, v3; 0 in v2.10.x-v2.11.1
@@ -519,10 +519,11 @@ def _toml_tree(text: str, file: str) -> Y:
 
     try:
         data = tomllib.loads(text)
+        return _to_y(data, (), _toml_lines(text))
     except tomllib.TOMLDecodeError as exc:
         raise TraefikConfigError(f"not valid TOML ({exc})", file) from None
-    lines = _toml_lines(text)
-    return _to_y(data, (), lines)
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise TraefikConfigError("not a Traefik configuration (TOML nested too deeply)", file) from None
 
 
 def _toml_lines(text: str) -> dict[tuple[str, ...], int]:

@@ -11,7 +11,7 @@
  * stops the scan at that line, and the Python parser reads it. analysis/fastpath.py turns the groups back
  * into what the Python path gives; tests/test_fastpath.py checks that both give the same aggregate.
  *
- * The only rules repeated here from Python are mechanical: what the combined regex (readers/nginx_access.py
+ * The only rules repeated here from Python are mechanical: what the combined regex (logformats/nginx_access.py
  * _COMBINED, split_request, _SIMPLE_TIMING_TAIL) accepts, narrowed so that anything unusual goes back to
  * Python; how routes.split_target and routes.normalize_path cut a target into segments; and the all-digits
  * segment shortcut of normalize_path ("{id}").

@@ -13,7 +13,7 @@ import os
 import stat
 import sys
 import zlib
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -51,15 +51,17 @@ def _describe_kind(mode: int) -> str | None:
     return None
 
 
+KERNEL_TREES = ("/proc/", "/sys/", "/dev/")
 _PIPE_PATHS = ("/dev/fd/", "/proc/", "/dev/stdin")  # process substitution and stdin: a pipe with a writer
 
 
-def open_input(path: str) -> BinaryIO:
+def open_input(path: str, what: str = "a log file", *, regular_only: bool = False) -> BinaryIO:
     """Open ``path`` (or stdin for ``-``) read-only, in binary. Raises :class:`InputError`.
 
     The file is opened without blocking and checked on the open descriptor itself, so what is read is what
     was checked (no race with a file swapped for a FIFO in between), and a named pipe without a writer cannot
-    hang lpdoctor.
+    hang lpdoctor. ``what`` names the kind of input in messages; ``regular_only`` refuses pipes too (a file
+    another file names, such as an include). Every file opened is noted (:func:`note_input`).
     """
     if path == "-":
         return sys.stdin.buffer
@@ -71,21 +73,30 @@ def open_input(path: str) -> BinaryIO:
     except PermissionError:
         raise InputError(f"{path}: permission denied") from None
     except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, not a log file") from None
+        raise InputError(f"{path}: is a directory, not {what}") from None
     except OSError as exc:
         if exc.errno == errno.ENXIO:  # a socket file
-            raise InputError(f"{path}: is a socket, not a log file") from None
+            raise InputError(f"{path}: is a socket, not {what}") from None
         raise InputError(f"{path}: cannot open ({exc.strerror or exc})") from None
     try:
-        mode = os.fstat(fd).st_mode
-        kind = _describe_kind(mode)
+        st = os.fstat(fd)
+        kind = _describe_kind(st.st_mode)
         if kind:
-            raise InputError(f"{path}: {kind}, not a log file")
-        if stat.S_ISFIFO(mode) and not path.startswith(_PIPE_PATHS):
+            raise InputError(f"{path}: {kind}, not {what}")
+        if stat.S_ISFIFO(st.st_mode) and (regular_only or not path.startswith(_PIPE_PATHS)):
             # A named pipe may have no writer (and lpdoctor would wait forever); a pipe into stdin is fine.
-            raise InputError(f"{path}: is a named pipe; pipe it into `lpdoctor scan -` instead")
+            if regular_only:
+                raise InputError(f"{path}: is a named pipe, not {what}")
+            if what == "a log file":
+                raise InputError(f"{path}: is a named pipe; pipe it into `lpdoctor scan -` instead")
+            raise InputError(f"{path}: is a named pipe, not {what}; pipe it into standard input (-) instead")
+        if stat.S_ISREG(st.st_mode) and os.path.realpath(path).startswith(KERNEL_TREES):
+            # /proc/self/environ is a "regular file" of the environment; /dev/stdin from a file resolves to it
+            raise InputError(f"{path}: a kernel file (/proc, /sys), not {what}")
         if hasattr(os, "O_NONBLOCK"):
             os.set_blocking(fd, True)
+        if stat.S_ISREG(st.st_mode):
+            note_input(path)
         return os.fdopen(fd, "rb", buffering=1 << 16)
     except BaseException:
         os.close(fd)
@@ -241,16 +252,130 @@ def iter_lines(
         blocks.close()
 
 
-_STDIN_CACHE: tuple[object, str] | None = None
+_STDIN_CACHE: tuple[object, bytes, bool] | None = None
+_STDIN_READ = 64 << 20  # what a config read from stdin may hold (a partial may be larger: it asks for more)
 
 
-def stdin_text(limit: int = 64 << 20) -> str:
-    """Standard input as text, read once: every reader that looks at ``-`` (sniffing the kind of a config,
-    then loading it) sees the same text. The cache follows ``sys.stdin`` if it is replaced."""
+def _stdin_bytes(limit: int) -> tuple[bytes, bool]:
+    """Standard input, read once (``max(limit, 64 MiB) + 1`` bytes at most), and whether that was all of it:
+    every reader that looks at ``-`` (sniffing the kind of a config, then loading it) sees the same bytes. The
+    cache follows ``sys.stdin`` if it is replaced."""
     global _STDIN_CACHE
     stream = sys.stdin
     if _STDIN_CACHE is None or _STDIN_CACHE[0] is not stream:
+        count = max(limit, _STDIN_READ) + 1
         buffer = getattr(stream, "buffer", None)
-        text = buffer.read(limit).decode("utf-8", "replace") if buffer is not None else stream.read(limit)
-        _STDIN_CACHE = (stream, text)
-    return _STDIN_CACHE[1]
+        # a text stream without a buffer: tests
+        data = stream.read(count).encode("utf-8", "surrogateescape") if buffer is None else _read_at_most(buffer, count)
+        _STDIN_CACHE = (stream, data, len(data) < count)
+    return _STDIN_CACHE[1], _STDIN_CACHE[2]
+
+
+def _read_at_most(fh: BinaryIO, count: int) -> bytes:
+    """Up to ``count`` bytes, in blocks (one big read would reserve all of it at once)."""
+    parts: list[bytes] = []
+    size = 0
+    while size < count:
+        block = fh.read(min(1 << 20, count - size))
+        if not block:
+            break
+        parts.append(block)
+        size += len(block)
+    return b"".join(parts)
+
+
+# ---- every input but logs: one bounded reader
+
+
+_PIPE_CACHE: dict[str, bytes] = {}  # a pipe can be read once: what it held, for every reader that looks again
+
+
+def read_input(path: str, limit: int, what: str = "a configuration file", *, included: bool = False) -> bytes:
+    """The bytes of a non-log input (a config, an include, a chain file, a scan report, a partial), opened as
+    logs are (:func:`open_input`: read-only, without blocking, regular files or a pipe into stdin, ``-`` for
+    stdin) and refused past ``limit`` bytes. ``included``: a file another file names: a regular file outside
+    /proc, /sys and /dev only. A pipe is read once; later calls get the same bytes. Raises :class:`InputError`.
+    """
+    shown = "<stdin>" if path == "-" else path
+    key = None  # where a pipe's bytes are kept
+    if path != "-":
+        try:
+            if not stat.S_ISREG(os.stat(path).st_mode):
+                key = os.path.abspath(path)
+        except (OSError, ValueError):
+            pass  # open_input says why
+    complete = True
+    if path == "-":
+        data, complete = _stdin_bytes(limit)
+    elif key is not None and key in _PIPE_CACHE:
+        data = _PIPE_CACHE[key]
+    else:
+        fh = open_input(path, what, regular_only=included)
+        try:
+            data = _read_at_most(fh, limit + 1)
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        finally:
+            fh.close()
+        if key is not None:
+            _PIPE_CACHE[key] = data
+    if len(data) > limit or not complete:
+        size_text = f"{limit >> 20} MiB" if limit >= 1 << 20 else f"{limit >> 10} KiB"
+        raise InputError(f"{shown}: larger than {size_text}; not {what}")
+    return data
+
+
+# ---- every path a run read, so that no output ever lands on one
+
+_INPUTS: dict[str, str] = {}  # absolute path -> the path as given
+
+
+def begin_run(declared: Iterable[str]) -> None:
+    """Forget the inputs of an earlier run (in this process) and note the paths a command was given."""
+    _INPUTS.clear()
+    _PIPE_CACHE.clear()
+    for path in declared:
+        note_input(path)
+
+
+def note_input(path: str) -> None:
+    """Note a file read (a config, an include it followed, a log, an app-server file ...)."""
+    if path and path != "-":
+        _INPUTS.setdefault(os.path.abspath(path), path)
+
+
+def input_at(target: str) -> str | None:
+    """The input (as given) that ``target`` is the same file as (:func:`os.path.samefile`), if any."""
+    try:
+        st = os.stat(target)
+    except (OSError, ValueError):
+        return None  # nothing there yet: it cannot be an input
+    if not stat.S_ISREG(st.st_mode):
+        return None  # a terminal, /dev/null, a pipe: written to, never replaced
+    for absolute, given in list(_INPUTS.items()):
+        try:
+            other = os.stat(absolute)
+        except (OSError, ValueError):
+            continue
+        if os.path.samestat(st, other):
+            return given
+    return None
+
+
+def count_input_lines(path: str) -> int:
+    """How many lines an input read with :func:`read_input` has, for its summary: a pipe or stdin from what was
+    kept of it (it cannot be read again), a regular file read again; 0 when neither."""
+    if path == "-":
+        blocks = [_STDIN_CACHE[1]] if _STDIN_CACHE is not None and _STDIN_CACHE[0] is sys.stdin else []
+    elif os.path.abspath(path) in _PIPE_CACHE:
+        blocks = [_PIPE_CACHE[os.path.abspath(path)]]
+    else:
+        try:
+            fh = open_input(path, regular_only=True)
+        except InputError:
+            return 0
+        with fh:
+            blocks = list(iter(lambda: fh.read(1 << 20), b""))
+    lines = sum(block.count(b"\n") for block in blocks)
+    last = next((block for block in reversed(blocks) if block), b"")
+    return lines + (1 if last and not last.endswith(b"\n") else 0)

@@ -5,10 +5,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lpdoctor.dialects.apache import ApacheConfig, _Reader, _walk, load_apache_config, parse_seconds
+from lpdoctor.dialects.apache import (
+    ApacheConfig,
+    ApacheConfigError,
+    _Reader,
+    _walk,
+    load_apache_config,
+    parse_seconds,
+)
 from lpdoctor.dialects.registry import load_config_source, sniff_config
 from lpdoctor.model import Semantics, Timeout
 from lpdoctor.model.hops import SCOPE_DEFAULT, SCOPE_GLOBAL, SCOPE_ROUTE, SCOPE_SERVER, HopFacts
@@ -99,9 +107,12 @@ def test_timeout_without_proxy_timeout_and_continuations() -> None:
 
 
 def test_problems_are_warnings() -> None:
-    config = parse("ProxyTimeout soon\nProxyPass /x\n</Location>\nRewriteRule ^/a http://b/ [P,L]\n")
+    config = parse("ProxyPass /x\n</Location>\nRewriteRule ^/a http://b/ [P,L]\n")
     text = " ".join(config.warnings)
     assert "site.conf:1" in text and "site.conf:2" in text and "closes nothing" in text and "[P]" in text
+    # a timer lpdoctor cannot read is an error (apache2 -t refuses this one): tests/test_input_verdicts.py
+    with pytest.raises(ApacheConfigError, match=r"site\.conf:1: ProxyTimeout soon"):
+        parse("ProxyTimeout soon\n")
 
 
 def test_sniffing_and_dispatch() -> None:
@@ -114,6 +125,11 @@ def test_sniffing_and_dispatch() -> None:
 @given(st.text(max_size=300))
 @settings(max_examples=200, deadline=None)
 def test_never_raises(text: str) -> None:
-    source = parse(text).source()
+    try:
+        config = parse(text)
+    except ApacheConfigError as exc:  # the one error a reader may raise: file:line, exit 2
+        assert str(exc).startswith("site.conf:")
+        return
+    source = config.source()
     source.hop_for(None, "/x")
     list(source.all_timers())

@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import errno
+import glob
 import os
 import re
 import stat
@@ -43,9 +44,10 @@ import crossplane
 import crossplane.analyzer
 
 from lpdoctor.catalog import default_seconds
+from lpdoctor.dialects.nginx.directives import NGINX_DIRECTIVES
 from lpdoctor.model import Semantics, SourceLocation, Timeout
 from lpdoctor.text.durations import DurationError, parse_nginx_time
-from lpdoctor.text.inputs import stdin_text
+from lpdoctor.text.inputs import InputError, note_input, read_input
 
 COMPONENT = "nginx"
 
@@ -458,7 +460,7 @@ def load_nginx_config(path: str) -> NginxConfig:
     a syntax error, a missing literal include, an include loop, an unreadable file.
     """
     if path == "-":
-        text = stdin_text()
+        text = _read_all(path)
         if is_nginx_dump(text):
             return _load_dump(text, source="-")
         return _load_text(text, source="-", display="<stdin>", base_dir=os.getcwd())
@@ -524,10 +526,8 @@ def _check_readable(path: str) -> bool:
         raise NginxConfigError(f"cannot read ({exc.strerror or exc})", path) from None
     if stat.S_ISDIR(st.st_mode):
         raise NginxConfigError("is a directory, not an nginx config file", path)
-    if not stat.S_ISREG(st.st_mode) and not stat.S_ISFIFO(st.st_mode):
-        raise NginxConfigError("not a regular file", path)
     if not stat.S_ISREG(st.st_mode):
-        return False
+        return False  # read_input takes a pipe into stdin (``<(nginx -T)``) and refuses the rest
     try:
         with open(path, "rb"):
             pass
@@ -542,11 +542,17 @@ def _read_head(path: str, size: int = 65536) -> str:
 
 
 def _read_all(path: str) -> str:
+    """A config that is not a regular file (stdin, ``<(nginx -T)``), read once, at most 64 MiB (a dump holds
+    every file); a named pipe, a device or a socket is refused (:func:`lpdoctor.text.inputs.read_input`)."""
+    shown = "<stdin>" if path == "-" else path
     try:
-        with open(path, "rb") as fh:
-            return fh.read().decode("utf-8", "replace")
-    except OSError as exc:
-        raise NginxConfigError(f"cannot read ({exc.strerror or exc})", path) from None
+        data = read_input(path, MAX_DUMP_BYTES, "an nginx config")
+    except InputError as exc:
+        raise NginxConfigError(str(exc).removeprefix(f"{shown}: "), shown) from None
+    return data.decode("utf-8", "replace")
+
+
+MAX_DUMP_BYTES = 64 << 20
 
 
 def _load_dump(text: str, source: str) -> NginxConfig:
@@ -684,6 +690,7 @@ def _guarded_lex(filename: str) -> Iterator[tuple[str, int, bool]]:
     problem = _include_problem(filename)
     if problem is not None:
         raise problem
+    note_input(filename)  # no output may land on it (commands/common.py)
     yield from crossplane.lexer.lex(filename)
 
 
@@ -694,24 +701,46 @@ def _guarded_open(file: Any, *args: Any, **kwargs: Any) -> Any:
     return open(file, *args, **kwargs)
 
 
+class _BoundedGlob:
+    """What crossplane sees as its ``glob`` module: a wildcard in a *directory* of an include outside the
+    main file's tree (``include /*/*/*/*.conf;``) would walk this machine's whole file system for minutes,
+    and is refused; a wildcard in the file name (``/etc/nginx/conf.d/*.conf``) lists one directory, as before."""
+
+    has_magic = staticmethod(glob.has_magic)
+
+    def __init__(self, tree: str) -> None:
+        self.tree = tree.rstrip(os.sep) + os.sep
+
+    def glob(self, pattern: str) -> list[str]:
+        inside = os.path.abspath(pattern).startswith(self.tree)
+        if not inside and glob.has_magic(os.path.dirname(pattern)):
+            raise NginxConfigError(
+                f"wildcard include {pattern}: a directory outside the configuration's tree is not expanded "
+                "(it would walk this machine's file system)"
+            )
+        return glob.glob(pattern)
+
+
 @contextlib.contextmanager
-def _guarded_crossplane() -> Iterator[None]:
+def _guarded_crossplane(main: str) -> Iterator[None]:
     """crossplane opens included files itself: check each one first (an ``include /dev/zero;`` in a config
-    under review must not hang CI)."""
+    under review must not hang CI), and bound what its include wildcards may walk."""
     parser = crossplane.parser
     saved = parser.lex
     parser.lex = _guarded_lex
     parser.open = _guarded_open  # shadows the builtin crossplane uses to check a literal include
+    parser.glob = _BoundedGlob(os.path.dirname(os.path.abspath(main)))
     try:
         yield
     finally:
         parser.lex = saved
+        parser.glob = glob
         del parser.open
 
 
 def _parse_files(main: str, display: Callable[[str], str], dump: bool) -> tuple[list[_Stmt], list[str]]:
     try:
-        with _guarded_crossplane():
+        with _guarded_crossplane(main):
             payload = crossplane.parse(
                 main,
                 onerror=lambda exc: exc,
@@ -722,6 +751,8 @@ def _parse_files(main: str, display: Callable[[str], str], dump: bool) -> tuple[
                 check_ctx=False,
                 check_args=True,
             )
+    except NginxConfigError as exc:
+        raise NginxConfigError(exc.problem, exc.file or display(main), exc.line) from None
     except Exception as exc:  # crossplane has no documented exceptions; never show a traceback
         raise NginxConfigError(f"cannot parse ({exc})", display(main)) from None
     configs: list[dict[str, Any]] = payload.get("config", [])
@@ -1321,10 +1352,13 @@ _TIMING_DIRECTIVES: tuple[str, ...] = (
 def _refuse_misspelled_timeouts(stmts: list[_Stmt]) -> None:
     """A directive nginx does not know that is one typo away from a timing directive: nginx -t refuses it
     ("unknown directive"), and reading on would judge the route by a default the user meant to change.
-    Other unknown directives are left alone: they may belong to third-party modules."""
+    Other unknown directives are left alone: they may belong to third-party modules. Known is what
+    crossplane lists or nginx's own source does (:mod:`lpdoctor.dialects.nginx.directives`: crossplane's list
+    lacks ``keepalive_time`` and other directives newer than it)."""
     for stmt in stmts:
         name = stmt.name
-        if name not in crossplane.analyzer.DIRECTIVES and name not in _TIMING_DIRECTIVES:
+        known = name in crossplane.analyzer.DIRECTIVES or name in NGINX_DIRECTIVES or name in _TIMING_DIRECTIVES
+        if not known:
             close = difflib.get_close_matches(name, _TIMING_DIRECTIVES, n=1, cutoff=0.88)
             if close:
                 raise NginxConfigError(
@@ -1336,8 +1370,25 @@ def _refuse_misspelled_timeouts(stmts: list[_Stmt]) -> None:
             _refuse_misspelled_timeouts(stmt.block)
 
 
+def _refuse_unreadable_timers(stmts: list[_Stmt]) -> None:
+    """A timer lpdoctor checks whose value is no nginx time at all (``proxy_read_timeout thirty;``, ``1.5s``):
+    nginx -t refuses it, and judging the route by the default instead would pass a config nginx never runs.
+    A variable (``$poll_timeout``) is the one invalid value lpdoctor does read: nginx -t refuses it too, and
+    the report shows the value inherited in its place, why, and the map that sets the variable."""
+    for stmt in stmts:
+        if _role(stmt.name) is not None and stmt.args and "$" not in stmt.args[0]:
+            _, problem = _parse_time(stmt.args[0])
+            if problem is not None:
+                raise NginxConfigError(
+                    f"{stmt.name} {stmt.args[0]!r}: {problem}; nginx -t refuses it", stmt.file, stmt.line
+                )
+        if stmt.block:
+            _refuse_unreadable_timers(stmt.block)
+
+
 def _interpret(tree: list[_Stmt], source: str, main_file: str, files: list[str], from_dump: bool) -> NginxConfig:
     _refuse_misspelled_timeouts(tree)
+    _refuse_unreadable_timers(tree)
     config = NginxConfig(source=source, main_file=main_file, files=files, from_dump=from_dump)
     config.log_formats["combined"] = LogFormatDef(
         "combined",

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from lpdoctor.dialects.base import ConfigReadError, read_text
 from lpdoctor.dialects.edges.ingress_class import is_ingress_nginx
 from lpdoctor.dialects.nginx.config import (
     NextUpstream,
@@ -36,8 +37,8 @@ from lpdoctor.dialects.nginx.config import (
     Upstream,
     _compile_location_regex,
 )
+from lpdoctor.dialects.yaml_nodes import YamlTooLarge, compose_documents
 from lpdoctor.model import Semantics, SourceLocation, Timeout
-from lpdoctor.text.inputs import stdin_text
 
 COMPONENT = "ingress-nginx"
 PREFIX = "nginx.ingress.kubernetes.io/"
@@ -83,7 +84,9 @@ def load_ingress_manifests(path: str) -> NginxConfig:
     text = _read(path)
     shown = "<stdin>" if path == "-" else path
     try:
-        docs = [d for d in yaml.compose_all(text, Loader=yaml.SafeLoader) if d is not None]
+        docs = compose_documents(text)
+    except YamlTooLarge as exc:
+        raise NginxConfigError(str(exc), shown) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -119,15 +122,10 @@ def _for_ingress_nginx(obj: Node, classes: dict[str, str]) -> bool:
 
 
 def _read(path: str) -> str:
-    if path == "-":
-        return stdin_text(MAX_MANIFEST_BYTES)
     try:
-        with open(path, "rb") as fh:
-            return fh.read(MAX_MANIFEST_BYTES).decode("utf-8", "replace")
-    except FileNotFoundError:
-        raise NginxConfigError("no such file", path) from None
-    except OSError as exc:
-        raise NginxConfigError(f"cannot read ({exc.strerror or exc})", path) from None
+        return read_text(path, limit=MAX_MANIFEST_BYTES)
+    except ConfigReadError as exc:
+        raise NginxConfigError(exc.problem, exc.file, exc.line) from None
 
 
 # ---- YAML nodes

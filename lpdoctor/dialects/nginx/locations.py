@@ -31,8 +31,8 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote
 
+from lpdoctor.dialects.config_regex import untrusted_match
 from lpdoctor.dialects.nginx.config import NginxConfig, NginxLocation, NginxServer, pcre_to_python
-from lpdoctor.text.safety import untrusted_match
 
 MAX_PATH_CHARS = 8192  # longer URIs are cut before regex matching; nginx's own limit is similar
 

@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from lpdoctor.dialects.base import ConfigReadError
+from lpdoctor.dialects.base import ConfigReadError, read_text
 from lpdoctor.dialects.sozune import labels as sl
 from lpdoctor.dialects.sozune.routes import LabelProblem, Setting, SozuneRoute
+from lpdoctor.dialects.yaml_nodes import YamlTooLarge, compose_documents
 from lpdoctor.model import Severity, SourceLocation
 from lpdoctor.text.durations import DurationError, parse_duration
-from lpdoctor.text.inputs import stdin_text
 
 MAX_CONFIG_BYTES = 32 << 20
 MAX_MERGE_DEPTH = 8
@@ -58,22 +58,17 @@ class SozuneConfig:
 
 
 def _read(path: str) -> str:
-    if path == "-":
-        return stdin_text(MAX_CONFIG_BYTES)
     try:
-        with open(path, "rb") as fh:
-            return fh.read(MAX_CONFIG_BYTES).decode("utf-8", "replace")
-    except FileNotFoundError:
-        raise SozuneConfigError("no such file", path) from None
-    except IsADirectoryError:
-        raise SozuneConfigError("is a directory", path) from None
-    except OSError as exc:
-        raise SozuneConfigError(f"cannot read ({exc.strerror or exc})", path) from None
+        return read_text(path, limit=MAX_CONFIG_BYTES)
+    except ConfigReadError as exc:
+        raise SozuneConfigError(exc.problem, exc.file, exc.line) from None
 
 
 def _compose_yaml(text: str, shown: str) -> list[Node]:
     try:
-        return [d for d in yaml.compose_all(text, Loader=yaml.SafeLoader) if d is not None]
+        return compose_documents(text)
+    except YamlTooLarge as exc:
+        raise SozuneConfigError(str(exc), shown) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None

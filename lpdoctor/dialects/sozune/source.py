@@ -32,6 +32,7 @@ from lpdoctor.dialects.sozune.routes import (
 )
 from lpdoctor.model import InputSummary, Semantics, SourceLocation, Timeout
 from lpdoctor.model.hops import SCOPE_DEFAULT, SCOPE_ROUTE, HopFacts, RetryFacts
+from lpdoctor.text.inputs import count_input_lines
 
 SOZU_DEFAULTS = "Sōzu listener default (Sōzune cannot change it)"
 
@@ -105,13 +106,7 @@ class SozuneSource:
 
     def input_summary(self) -> InputSummary:
         """The configuration as one input of the report, with the reader's notes."""
-        lines = 0
-        if self.config.path != "-":
-            try:
-                with open(self.config.path, "rb") as fh:
-                    lines = sum(1 for _ in fh)
-            except OSError:
-                lines = 0
+        lines = count_input_lines(self.config.path) if self.config.path != "-" else 0
         summary = InputSummary(path=self.config.file, format=self.dialect, lines=lines, parsed=lines, kind="config")
         summary.warnings.extend(self.config.notes)
         return summary
