@@ -11,7 +11,7 @@ import os
 import re
 from collections.abc import Callable
 
-from lpdoctor.dialects.nginx.config import NginxConfig
+from lpdoctor.dialects.nginx.model import NginxConfig
 from lpdoctor.logformats.base import LogFormat
 from lpdoctor.logformats.logs import SNIFF_LINES, detect_format
 from lpdoctor.logformats.nginx_access import LogFormatError, make_custom_format

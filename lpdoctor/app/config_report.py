@@ -27,8 +27,9 @@ from lpdoctor.dialects.config_kind import is_app_server_file, not_a_config
 from lpdoctor.dialects.config_regex import budget_note
 from lpdoctor.dialects.edges import kubernetes as kubernetes_edges
 from lpdoctor.dialects.edges import terraform
-from lpdoctor.dialects.nginx.config import NginxConfig, NginxConfigError, load_nginx_config
+from lpdoctor.dialects.nginx.config import load_nginx_config
 from lpdoctor.dialects.nginx.ingress import load_ingress_manifests
+from lpdoctor.dialects.nginx.model import NginxConfig, NginxConfigError
 from lpdoctor.dialects.nginx.source import NginxSource
 from lpdoctor.dialects.registry import load_config_sources, sniff_config
 from lpdoctor.logformats.base import LogFormat

@@ -30,7 +30,7 @@ from lpdoctor.scan.report import ScanOptions, build_report
 from lpdoctor.text.safety import redact
 
 if TYPE_CHECKING:
-    from lpdoctor.dialects.nginx.config import NginxConfig
+    from lpdoctor.dialects.nginx.model import NginxConfig
 
 
 def _forced_format(input_format: str | None, log_format: str | None) -> LogFormat | None:

@@ -20,18 +20,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lpdoctor.dialects.nginx.config import (
+from lpdoctor.dialects.nginx.config import is_nginx_dump, load_nginx_config, split_nginx_dump
+from lpdoctor.dialects.nginx.ingress import load_ingress_manifests
+from lpdoctor.dialects.nginx.model import (
     NginxConfig,
     NginxConfigError,
     NginxLocation,
     access_logs,
     describe_timeout,
-    is_nginx_dump,
-    load_nginx_config,
     log_formats,
-    split_nginx_dump,
 )
-from lpdoctor.dialects.nginx.ingress import load_ingress_manifests
 from lpdoctor.model import Semantics
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "nginx_conf"

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from lpdoctor.dialects.nginx.config import NginxConfig, load_nginx_config
+from lpdoctor.dialects.nginx.config import load_nginx_config
 from lpdoctor.dialects.nginx.locations import match_location, match_server, normalize_uri
+from lpdoctor.dialects.nginx.model import NginxConfig
 
 SITE = Path(__file__).resolve().parents[1] / "fixtures" / "nginx_conf" / "site" / "nginx.conf"
 

@@ -323,7 +323,9 @@ def _exercise_source(source: Any) -> None:
 
 
 def _nginx_check(path: str) -> None:
-    from lpdoctor.dialects.nginx.config import NginxConfigError, iter_timeouts, load_nginx_config
+    from lpdoctor.dialects.nginx.config import load_nginx_config
+    from lpdoctor.dialects.nginx.interpret import iter_timeouts
+    from lpdoctor.dialects.nginx.model import NginxConfigError
     from lpdoctor.dialects.nginx.source import NginxSource
 
     try:
@@ -340,8 +342,8 @@ def _nginx_check(path: str) -> None:
 
 
 def _ingress_check(path: str) -> None:
-    from lpdoctor.dialects.nginx.config import NginxConfigError
     from lpdoctor.dialects.nginx.ingress import load_ingress_manifests
+    from lpdoctor.dialects.nginx.model import NginxConfigError
     from lpdoctor.dialects.nginx.source import NginxSource
 
     try:

@@ -26,7 +26,8 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from lpdoctor.dialects.base import ConfigReadError, read_text
 from lpdoctor.dialects.edges.ingress_class import is_ingress_nginx
-from lpdoctor.dialects.nginx.config import (
+from lpdoctor.dialects.nginx.interpret import compile_location_regex
+from lpdoctor.dialects.nginx.model import (
     NextUpstream,
     NginxConfig,
     NginxConfigError,
@@ -35,7 +36,6 @@ from lpdoctor.dialects.nginx.config import (
     NginxServer,
     NginxSetting,
     Upstream,
-    _compile_location_regex,
 )
 from lpdoctor.dialects.yaml_nodes import YamlTooLarge, compose_documents
 from lpdoctor.model import Semantics, SourceLocation, Timeout
@@ -241,7 +241,7 @@ def _ingress(obj: Node, file: str, config: NginxConfig, globals_: dict[str, _Val
                 pass_target=_backend(entry),
             )
             if modifier == "~*":
-                loc.regex = _compile_location_regex(pattern, True)
+                loc.regex = compile_location_regex(pattern, True)
             elif path_type == "Prefix" and not path.endswith("/"):
                 loc.notes.append(
                     f"pathType Prefix matches whole path elements ({path} and {path}/...); "

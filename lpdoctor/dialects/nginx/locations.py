@@ -32,7 +32,8 @@ import re
 from urllib.parse import unquote
 
 from lpdoctor.dialects.config_regex import untrusted_match
-from lpdoctor.dialects.nginx.config import NginxConfig, NginxLocation, NginxServer, pcre_to_python
+from lpdoctor.dialects.nginx.interpret import pcre_to_python
+from lpdoctor.dialects.nginx.model import NginxConfig, NginxLocation, NginxServer
 
 MAX_PATH_CHARS = 8192  # longer URIs are cut before regex matching; nginx's own limit is similar
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 
-from lpdoctor.dialects.nginx.config import NginxConfig, NginxLocation
 from lpdoctor.dialects.nginx.locations import match_in_server, match_location
+from lpdoctor.dialects.nginx.model import NginxConfig, NginxLocation
 from lpdoctor.model import Hop, HopKind, Timeout
 from lpdoctor.model.hops import SCOPE_DEFAULT, SCOPE_GLOBAL, SCOPE_ROUTE, SCOPE_SERVER, HopFacts, RetryFacts
 
