@@ -10,14 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lpdoctor.dialects.haproxy import (
-    HaproxyConfig,
-    HaproxyConfigError,
-    load_haproxy_config,
-    parse_haproxy_config,
-    parse_time,
-    split_words,
-)
+from lpdoctor.dialects.haproxy import HaproxyConfig, load_haproxy_config, parse_haproxy_config
+from lpdoctor.dialects.haproxy_model import HaproxyConfigError, parse_time, split_words
 from lpdoctor.dialects.registry import load_config_source, sniff_config
 from lpdoctor.model import HopKind, Semantics, Timeout
 from lpdoctor.model.hops import SCOPE_DEFAULT, SCOPE_GLOBAL, SCOPE_ROUTE, HopFacts

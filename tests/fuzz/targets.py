@@ -659,7 +659,13 @@ def all_targets() -> list[Target]:
             nginx_seeds,
             _nginx_check,
             multiline=True,
-            modules=("dialects.nginx.config", "dialects.nginx.locations", "dialects.nginx.source"),
+            modules=(
+                "dialects.nginx.config",
+                "dialects.nginx.model",
+                "dialects.nginx.interpret",
+                "dialects.nginx.locations",
+                "dialects.nginx.source",
+            ),
         ),
         Target(
             "config:ingress-nginx",
@@ -675,7 +681,7 @@ def all_targets() -> list[Target]:
         Target("config:app-servers", "files", app_seeds, _app_check, multiline=True, modules=("dialects.app_servers",)),
     ]
     for kind, modules in (
-        ("haproxy", ("dialects.haproxy", "dialects.registry")),
+        ("haproxy", ("dialects.haproxy", "dialects.haproxy_model", "dialects.haproxy_routes", "dialects.registry")),
         ("traefik", ("dialects.traefik",)),
         ("caddy", ("dialects.caddy",)),
         ("envoy", ("dialects.envoy",)),
