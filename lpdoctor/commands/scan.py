@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from typing import TYPE_CHECKING, NoReturn
 
 import click
@@ -17,6 +18,7 @@ from lpdoctor.scan.aggregate import DEFAULT_MAX_ROUTES, ScanAggregate
 from lpdoctor.scan.parallel import gc_paused, scan_inputs
 from lpdoctor.scan.report import ScanOptions, build_report
 from lpdoctor.text.safety import redact
+from lpdoctor.text.times import TimeSpecError, parse_when
 
 if TYPE_CHECKING:
     from lpdoctor.dialects.nginx.config import NginxConfig
@@ -77,6 +79,12 @@ def _forced_format(input_format: str | None, log_format: str | None) -> LogForma
     type=click.Path(dir_okay=False, writable=True),
     help="Write the aggregate of these logs to FILE instead of a report, for `lpdoctor merge`.",
 )
+@click.option(
+    "--since",
+    metavar="WHEN",
+    help="Only lines logged at or after WHEN: 2h, 30m, 1d (ago), 2026-11-21T14:02:11Z, 21/Nov/2026:14:02:11 +0000.",
+)
+@click.option("--until", metavar="WHEN", help="Only lines logged at or before WHEN (same forms as --since).")
 @output_options
 def scan_command(
     logs: tuple[str, ...],
@@ -87,6 +95,8 @@ def scan_command(
     max_routes: int,
     jobs: int | None,
     save_partial: str | None,
+    since: str | None,
+    until: str | None,
     output_format: str,
     fail_on: str,
     output: str | None,
@@ -97,6 +107,7 @@ def scan_command(
     on every core, in pieces; the report is the same as from one process.
     """
     forced = _forced_format(input_format, log_format)
+    window = _window(since, until)
     config = None
     if nginx_conf:
         from lpdoctor.app.config_report import (  # the config readers: only here
@@ -105,20 +116,35 @@ def scan_command(
         )
 
         try:
-            agg, errors, config = scan_logs_with_config(list(logs), nginx_conf, forced, max_routes, on_input_error=warn)
+            agg, errors, config = scan_logs_with_config(
+                list(logs), nginx_conf, forced, max_routes, on_input_error=warn, window=window
+            )
         except ConfigCheckError as exc:
             fail(str(exc))
     else:
         unusable: list[str] = []
         with ScanProgress(_total_bytes(logs)) as progress:
             agg, errors = scan_inputs(
-                list(logs), forced, max_routes, unusable.append, jobs=jobs, progress=progress.advance
+                list(logs), forced, max_routes, unusable.append, jobs=jobs, progress=progress.advance, window=window
             )
         for message in unusable:
             warn(message)  # after the progress bar is gone
     if save_partial:
         _save_partial(agg, errors, save_partial)
     report_scan(agg, errors, margin, output_format, fail_on, output, config)
+
+
+def _window(since: str | None, until: str | None) -> tuple[float | None, float | None]:
+    """--since/--until as epoch seconds (relative ones from now)."""
+    now = time.time()
+    try:
+        a = parse_when(since, now) if since else None
+        b = parse_when(until, now) if until else None
+    except TimeSpecError as exc:
+        fail(f"--since/--until: {exc}")
+    if a is not None and b is not None and a > b:
+        fail("--since/--until: --since is after --until")
+    return a, b
 
 
 def _total_bytes(logs: tuple[str, ...]) -> int | None:

@@ -11,7 +11,7 @@ from typing import Protocol, TextIO
 
 from lpdoctor.model import Report
 
-FORMATS = ("rich", "text", "json", "sarif", "github")
+FORMATS = ("rich", "text", "json", "sarif", "github", "html")
 
 
 class Renderer(Protocol):

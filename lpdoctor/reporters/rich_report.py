@@ -76,6 +76,11 @@ def render(report: Report, out: TextIO) -> None:
         for i in report.inputs:
             for warning in i.warnings:
                 console.print(Text(f"  ⚠ {i.path}: {warning}", style="yellow"))
+        span = report.stats.get("time_range") or {}
+        if span.get("summary"):
+            console.print(Text(f"  time range: {span['summary']}", style="dim"))
+        if span.get("window"):
+            console.print(Text(f"  --since/--until: {span['window']['summary']}", style="dim"))
 
     long_polls = [e for e in report.endpoints if e.long_poll]
     if report.endpoints:
@@ -115,10 +120,10 @@ def render(report: Report, out: TextIO) -> None:
         rows = report.histograms.get(e.route)
         if not rows:
             continue
-        body = Group(
-            _histogram(rows, e.hold_s, e.cutoff_s),
-            Text("H: requested hold  ✂: cut-off", style="dim"),
-        )
+        lines = [_histogram(rows, e.hold_s, e.cutoff_s), Text("H: requested hold  ✂: cut-off", style="dim")]
+        if e.extra.get("cut_times"):
+            lines.append(Text(f"when: {e.extra['cut_times']['summary']}", style="bold"))
+        body = Group(*lines)
         console.print(Panel(body, title=Text(f"durations of {e.route}"), expand=False))
 
     for chain in report.chains:

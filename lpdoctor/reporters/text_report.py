@@ -27,6 +27,11 @@ def render(report: Report, out: TextIO) -> None:
             w(line + "\n")
             for warning in i.warnings:
                 w(f"    warning: {warning}\n")
+        span = report.stats.get("time_range") or {}
+        if span.get("summary"):
+            w(f"  time range: {span['summary']}\n")
+        if span.get("window"):
+            w(f"  --since/--until: {span['window']['summary']}\n")
         w("\n")
     long_polls = [e for e in report.endpoints if e.long_poll]
     if report.endpoints:
@@ -46,6 +51,8 @@ def render(report: Report, out: TextIO) -> None:
                 f" max={_s(obs.get('max_s'))} failures={e.failures}{' (' + fails + ')' if fails else ''}"
                 f" cutoff={_s(e.cutoff_s)}\n"
             )
+            if e.extra.get("cut_times"):
+                w(f"     when: {e.extra['cut_times']['summary']}\n")
         w("\n")
     for chain in report.chains:
         w(f"Chain {chain.route}\n")
