@@ -62,7 +62,7 @@ def _n(v: float) -> str:
 
 def _svg_open(title: str, height: int = _H) -> list[str]:
     return [
-        f'<svg viewBox="0 0 {_W} {height}" role="img" aria-label="{_e(title)}" xmlns="http://www.w3.org/2000/svg">',
+        f'<svg viewBox="0 0 {_W} {height}" role="img" aria-label="{_e(title)}">',
         f"<title>{_e(title)}</title>",
     ]
 
