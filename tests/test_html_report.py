@@ -148,7 +148,7 @@ def test_browser_shows_findings_fix_and_charts(sample_page: Path, tmp_path: Path
     png = tmp_path / "shot.png"
     _chromium(tmp_path, sample_page, "--window-size=412,2400", f"--screenshot={png}")
     width, height, rows, bpp = _png_pixels(png.read_bytes())
-    assert width == 412
+    assert (width, height) == (412, 2400)
     # the failure bars (#cf222e) right of the findings' red edge, and the successes' bars (#6e8fb3)
     assert _count(rows, bpp, (0xCF, 0x22, 0x2E), x_from=40) > 400
     assert _count(rows, bpp, (0x6E, 0x8F, 0xB3), x_from=40) > 300
@@ -183,7 +183,7 @@ def test_hostile_input_renders_as_text(tmp_path: Path) -> None:
     assert not list(doc.iter("img"))
     assert not [el for el in doc.iter() if any(k.startswith("on") for k in el.attrib)]
     assert not [el for el in doc.iter("a")]
-    visible = "".join(doc.find("body").find("main").itertext())  # type: ignore[union-attr]
+    visible = "".join(doc.find("body").find("main").itertext())
     assert HOSTILE_ROUTE in visible and "/api/javascript:alert(1)/poll" in visible
     assert "<img src=x onerror=alert(4)>.log" in visible
     assert "\\u202e" in visible or "\\u202E" in visible
