@@ -43,6 +43,7 @@ svg{width:100%;height:auto;display:block;margin:.3rem 0 .8rem}
 svg text{font:13px system-ui,sans-serif;fill:var(--muted)}
 .wrap{overflow-x:auto}table{border-collapse:collapse;font-size:.9rem}
 td,th{border-bottom:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+.nw{white-space:nowrap}
 .legend span{display:inline-block;margin-right:12px;font-size:.85rem;color:var(--muted)}
 .sw{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:middle}
 """
@@ -53,6 +54,10 @@ _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri '
 def _e(value: object) -> str:
     """Text for HTML text or a quoted attribute."""
     return html.escape(str(value), quote=True)
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'' if n == 1 else 's'}"
 
 
 def _n(v: float) -> str:
@@ -230,10 +235,16 @@ def _inputs(report: Report) -> str:
             span = f"{fmt_time(i.first_time)} – {fmt_time(i.last_time)} UTC"
         warn = "; ".join(i.warnings)
         rows.append(
-            f"<tr><td><code>{_e(i.path)}</code></td><td>{_e(i.format)}</td><td>{i.parsed}/{i.lines}</td>"
-            f"<td>{i.skipped}</td><td>{_e(span)}</td><td>{_e(warn)}</td></tr>"
+            f'<tr><td><code>{_e(i.path)}</code></td><td class="nw">{_e(i.format)}</td>'
+            f'<td class="nw">{i.parsed}/{i.lines}</td><td class="nw">{i.skipped}</td><td>{_e(span)}</td>'
+            + (f"<td>{_e(warn)}</td>" if any(x.warnings for x in report.inputs) else "")
+            + "</tr>"
         )
-    head = "<tr><th>input</th><th>format</th><th>parsed</th><th>skipped</th><th>time (UTC)</th><th>warnings</th></tr>"
+    head = (
+        "<tr><th>input</th><th>format</th><th>parsed</th><th>skipped</th><th>time (UTC)</th>"
+        + ("<th>warnings</th>" if any(x.warnings for x in report.inputs) else "")
+        + "</tr>"
+    )
     return f'<div class="wrap"><table>{head}{"".join(rows)}</table></div>'
 
 
@@ -263,7 +274,8 @@ def render(report: Report, out: TextIO) -> None:
         "<body>",
         "<main>",
         f"<h1>lpdoctor {_e(report.command)}</h1>",
-        f'<p class="meta">{len(report.findings)} findings ({errors} errors) · {len(long_polls)} long-poll routes'
+        f'<p class="meta">{_count(len(report.findings), "finding")} ({_count(errors, "error")})'
+        f" · {_count(len(long_polls), 'long-poll route')}"
         + (f" · logs from {_e(span['summary'])}" if span.get("summary") else "")
         + "</p>",
     ]
