@@ -29,6 +29,8 @@ _STATUS_KEY: dict[int | None, str] = {None: "-", **{code: str(code) for code in 
 
 Times = Sequence[tuple[float | None, int]]
 """Durations of several requests: ``(seconds or None, how many requests)``."""
+At = float | None | Literal["record"] | list[tuple[float | None, int, Times]]
+"""When requests were logged: a time, None (unknown), "record" (the record's own), or several times."""
 
 # The Counter fields of RouteStats, in one place for merge and (de)serialisation.
 COUNTERS = (
@@ -427,24 +429,20 @@ class RouteStats:
         n: int = 1,
         durations: Times | None = None,
         responses: Times | None = None,
-        at: float | Literal["record"] | None = "record",
+        at: At = "record",
     ) -> None:
         """Add ``rec``, or ``n`` requests alike in everything but their times, ``rec`` the first of them:
         then ``durations`` counts their durations and ``responses`` the response times of their last
         upstream try, as ``(seconds or None, requests)``, and ``at`` is when all of them were logged
-        (default: ``rec.time``)."""
+        (default: ``rec.time``), or a list of ``(time, requests, their durations)`` when they were logged
+        at different times."""
         outcome = _OUTCOME_VALUE[rec.outcome]
         failed = outcome in _FAILURE_VALUES
-        when = rec.time if at == "record" else at
-        if when is not None and -_MAX_TIME <= when <= _MAX_TIME:
-            if self.first_time is None or when < self.first_time:
-                self.first_time = when
-            if self.last_time is None or when > self.last_time:
-                self.last_time = when
-            self.timeline.add(when, outcome, n)
-            if failed:
-                for seconds, count in durations if durations is not None else ((rec.duration_s, n),):
-                    _add_failure_time(self.failure_times, failure_bin(seconds), when, when, count)
+        if isinstance(at, list):
+            for when, count, times in at:
+                self._add_time(when, outcome, failed, count, times)
+        else:
+            self._add_time(rec.time if at == "record" else at, outcome, failed, n, durations or ((rec.duration_s, n),))
         self.requests += n
         self.statuses[_STATUS_KEY.get(rec.status) or str(rec.status)] += n
         self.outcomes[outcome] += n
@@ -493,6 +491,18 @@ class RouteStats:
                         ah.add(seconds, count)
             if failed and rec.upstream[-1].header_s is None:
                 self.no_header_failures += n
+
+    def _add_time(self, when: float | None, outcome: str, failed: bool, n: int, durations: Times) -> None:
+        if when is None or not -_MAX_TIME <= when <= _MAX_TIME:
+            return
+        if self.first_time is None or when < self.first_time:
+            self.first_time = when
+        if self.last_time is None or when > self.last_time:
+            self.last_time = when
+        self.timeline.add(when, outcome, n)
+        if failed:
+            for seconds, count in durations:
+                _add_failure_time(self.failure_times, failure_bin(seconds), when, when, count)
 
     def add_error(self, ev: ErrorEvent) -> None:
         self.errors[ev.kind.value] += 1
@@ -727,7 +737,7 @@ class ScanAggregate:
         """Keep only what was logged from ``since`` to ``until`` (epoch seconds, both included, None: open)."""
         self.since, self.until = since, until
 
-    def _outside(self, t: float | None, n: int) -> bool:
+    def outside_window(self, t: float | None, n: int) -> bool:
         """Note the time ``t`` of ``n`` lines; True when the window leaves them out."""
         if t is not None and -_MAX_TIME <= t <= _MAX_TIME:
             if self.first_time is None or t < self.first_time:
@@ -749,10 +759,11 @@ class ScanAggregate:
         n: int = 1,
         durations: Times | None = None,
         responses: Times | None = None,
-        at: float | Literal["record"] | None = "record",
+        at: At = "record",
     ) -> None:
-        """Add ``rec`` (or ``n`` requests like it, logged at ``at``: see :meth:`RouteStats.add_request`)."""
-        if self._outside(rec.time if at == "record" else at, n):
+        """Add ``rec`` (or ``n`` requests like it, logged at ``at``: see :meth:`RouteStats.add_request`; when
+        ``at`` is a list, the caller has already asked :meth:`outside_window` about each of its times)."""
+        if not isinstance(at, list) and self.outside_window(rec.time if at == "record" else at, n):
             return
         if not rec.target:
             route, query = "{unknown}", ""
@@ -779,7 +790,7 @@ class ScanAggregate:
         return False
 
     def add_error(self, ev: ErrorEvent) -> None:
-        if self._outside(ev.time, 1):
+        if self.outside_window(ev.time, 1):
             return
         if not ev.target:
             if ev.kind is not ErrorKind.OTHER:  # start-up notices and the like are not about requests
