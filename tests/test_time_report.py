@@ -157,7 +157,10 @@ def test_since_until(logs: tuple[Path, Path]) -> None:
         env={"LPDOCTOR_NO_FAST": "1"},
     )  # fmt: skip
     assert slow.stdout == during.stdout
-    # relative to now: these logs are from 2026-11-21, so 2h ago leaves nothing to analyse
+    # relative to now: these logs are from 2026-11-21, so 2h ago leaves nothing to analyse, and says so
+    empty = _scan(str(a), "-f", "json", "--since", "2h")
+    assert "every line lies outside the window (the logs run from 2026-11-21 13:00:00 to" in empty.stderr
+    assert json.loads(empty.stdout)["stats"]["time_range"]["window"]["outside"] > 0
     bad = _scan(str(a), "--since", "yesterday")
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "not a time" in bad.stderr
     assert "Traceback" not in bad.stderr

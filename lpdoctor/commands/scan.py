@@ -18,7 +18,7 @@ from lpdoctor.scan.aggregate import DEFAULT_MAX_ROUTES, ScanAggregate
 from lpdoctor.scan.parallel import gc_paused, scan_inputs
 from lpdoctor.scan.report import ScanOptions, build_report
 from lpdoctor.text.safety import redact
-from lpdoctor.text.times import TimeSpecError, parse_when
+from lpdoctor.text.times import TimeSpecError, fmt_range, parse_when
 
 if TYPE_CHECKING:
     from lpdoctor.dialects.nginx.config import NginxConfig
@@ -199,6 +199,10 @@ def report_scan(
             elif not i.lines:
                 warn(f"{i.path}: the input is empty")
         fail("nothing to analyse: no input had a line lpdoctor could read")
+    if agg.outside and not agg.routes and agg.first_time is not None and agg.last_time is not None:
+        warn(
+            f"--since/--until: every line lies outside the window (the logs run from {fmt_range(agg.first_time, agg.last_time)})"
+        )
     with gc_paused():  # thousands of routes become endpoints, then their sanitised copies: no garbage in them
         report = build_report(agg, ScanOptions(margin_min_s=margin))
         if config is not None:
