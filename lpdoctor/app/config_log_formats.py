@@ -74,15 +74,17 @@ def aggregate_with_config(
     config: NginxConfig,
     max_routes: int = DEFAULT_MAX_ROUTES,
     on_input_error: Callable[[str], None] | None = None,
+    window: tuple[float | None, float | None] = (None, None),
 ) -> tuple[ScanAggregate, list[str], list[str]]:
     """Scan every log in the format its configuration declares: (aggregate, input errors, notes)."""
     formats, notes = config_formats(config)
     total = ScanAggregate(max_routes=max_routes)
+    total.set_window(*window)
     errors: list[str] = []
     for path in paths:
         forced = format_for(path, config, formats) or _sniffed(path, formats)
         try:
-            part = aggregate_file(path, forced, max_routes)
+            part = aggregate_file(path, forced, max_routes, window=window)
         except InputError as exc:
             errors.append(str(exc))
             if on_input_error:

@@ -312,6 +312,7 @@ def scan_logs_with_config(
     forced: LogFormat | None,
     max_routes: int,
     on_input_error: Callable[[str], None] | None = None,
+    window: tuple[float | None, float | None] = (None, None),
 ) -> tuple[ScanAggregate, list[str], NginxConfig]:
     """``scan --nginx-conf``: logs read in the formats the config declares (unless one is forced)."""
     if (problem := not_a_config(config_path)) is not None:
@@ -321,9 +322,9 @@ def scan_logs_with_config(
     except NginxConfigError as exc:
         raise ConfigCheckError(str(exc)) from None
     if forced is not None:
-        agg, errors = aggregate_logs(logs, forced, max_routes, on_input_error)
+        agg, errors = aggregate_logs(logs, forced, max_routes, on_input_error, window)
     else:
-        agg, errors, notes = aggregate_with_config(logs, config, max_routes, on_input_error)
+        agg, errors, notes = aggregate_with_config(logs, config, max_routes, on_input_error, window)
         for note in notes:
             if on_input_error:
                 on_input_error(note)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from typing import TYPE_CHECKING, NoReturn
 
 import click
@@ -28,6 +29,7 @@ from lpdoctor.scan.aggregate import DEFAULT_MAX_ROUTES, ScanAggregate
 from lpdoctor.scan.parallel import gc_paused, scan_inputs
 from lpdoctor.scan.report import ScanOptions, build_report
 from lpdoctor.text.safety import redact
+from lpdoctor.text.times import TimeSpecError, fmt_range, parse_when
 
 if TYPE_CHECKING:
     from lpdoctor.dialects.nginx.model import NginxConfig
@@ -89,6 +91,12 @@ def _forced_format(input_format: str | None, log_format: str | None) -> LogForma
     type=click.Path(dir_okay=False, writable=True),
     help="Write the aggregate of these logs to FILE instead of a report, for `lpdoctor merge`.",
 )
+@click.option(
+    "--since",
+    metavar="WHEN",
+    help="Only lines logged at or after WHEN: 2h, 30m, 1d (ago), 2026-11-21T14:02:11Z, 21/Nov/2026:14:02:11 +0000.",
+)
+@click.option("--until", metavar="WHEN", help="Only lines logged at or before WHEN (same forms as --since).")
 @output_options
 def scan_command(
     logs: tuple[str, ...],
@@ -99,6 +107,8 @@ def scan_command(
     max_routes: int,
     jobs: int | None,
     save_partial: str | None,
+    since: str | None,
+    until: str | None,
     output_format: str,
     fail_on: str,
     output: str | None,
@@ -110,6 +120,7 @@ def scan_command(
     """
     guard_outputs([*logs, *([nginx_conf] if nginx_conf else [])], output=output, save_partial=save_partial)
     forced = _forced_format(input_format, log_format)
+    window = _window(since, until)
     config = None
     if nginx_conf:
         from lpdoctor.app.config_report import (  # the config readers: only here
@@ -118,20 +129,35 @@ def scan_command(
         )
 
         try:
-            agg, errors, config = scan_logs_with_config(list(logs), nginx_conf, forced, max_routes, on_input_error=warn)
+            agg, errors, config = scan_logs_with_config(
+                list(logs), nginx_conf, forced, max_routes, on_input_error=warn, window=window
+            )
         except ConfigCheckError as exc:
             fail(str(exc))
     else:
         unusable: list[str] = []
         with ScanProgress(_total_bytes(logs)) as progress:
             agg, errors = scan_inputs(
-                list(logs), forced, max_routes, unusable.append, jobs=jobs, progress=progress.advance
+                list(logs), forced, max_routes, unusable.append, jobs=jobs, progress=progress.advance, window=window
             )
         for message in unusable:
             warn(message)  # after the progress bar is gone
     if save_partial:
         _save_partial(agg, errors, save_partial)
     report_scan(agg, errors, margin, output_format, fail_on, output, config)
+
+
+def _window(since: str | None, until: str | None) -> tuple[float | None, float | None]:
+    """--since/--until as epoch seconds (relative ones from now)."""
+    now = time.time()
+    try:
+        a = parse_when(since, now) if since else None
+        b = parse_when(until, now) if until else None
+    except TimeSpecError as exc:
+        fail(f"--since/--until: {exc}")
+    if a is not None and b is not None and a > b:
+        fail("--since/--until: --since is after --until")
+    return a, b
 
 
 def _total_bytes(logs: tuple[str, ...]) -> int | None:
@@ -187,6 +213,10 @@ def report_scan(
             elif not i.lines:
                 warn(f"{i.path}: the input is empty")
         fail("nothing to analyse: no input had a line lpdoctor could read")
+    if agg.outside and not agg.routes and agg.first_time is not None and agg.last_time is not None:
+        warn(
+            f"--since/--until: every line lies outside the window (the logs run from {fmt_range(agg.first_time, agg.last_time)})"
+        )
     with gc_paused():  # thousands of routes become endpoints, then their sanitised copies: no garbage in them
         report = build_report(agg, ScanOptions(margin_min_s=margin))
         if config is not None:

@@ -270,12 +270,14 @@ class InputSummary:
     warnings: list[str] = field(default_factory=list)
     has_timing: bool = True
     kind: str = "access"  # "access", "error", "config"
+    first_time: float | None = None  # the first and last time a line states (epoch seconds)
+    last_time: float | None = None
 
     MAX_SKIPPED_SHOWN = 10
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of an input, shared by reports and partial aggregates."""
-        return {
+        d: dict[str, Any] = {
             "path": self.path,
             "format": self.format,
             "lines": self.lines,
@@ -286,6 +288,10 @@ class InputSummary:
             "has_timing": self.has_timing,
             "kind": self.kind,
         }
+        if self.first_time is not None:  # a log whose lines state their time
+            d["first_time"] = self.first_time
+            d["last_time"] = self.last_time
+        return d
 
     def skip(self, line_no: int) -> None:
         self.skipped += 1

@@ -11,7 +11,7 @@ from typing import Protocol, TextIO
 
 from lpdoctor.model import Report
 
-FORMATS = ("rich", "text", "json", "sarif", "github", "gitlab")
+FORMATS = ("rich", "text", "json", "sarif", "github", "gitlab", "html")
 
 
 class Renderer(Protocol):

@@ -88,6 +88,11 @@ def render(report: Report, out: TextIO, color: bool | None = None) -> None:
         for i in report.inputs:
             for warning in i.warnings:
                 console.print(Text(f"  ⚠ {i.path}: {warning}", style="yellow"))
+        span = report.stats.get("time_range") or {}
+        if span.get("summary"):
+            console.print(Text(f"  time range: {span['summary']}", style="dim"))
+        if span.get("window"):
+            console.print(Text(f"  --since/--until: {span['window']['summary']}", style="dim"))
 
     long_polls = [e for e in report.endpoints if e.long_poll]
     if report.endpoints:
@@ -147,7 +152,10 @@ def render(report: Report, out: TextIO, color: bool | None = None) -> None:
             continue
         histogram, drawn = _histogram(rows, e.hold_s, e.cutoff_s)
         legend = "  ".join(text for mark, text in (("H", "H: requested hold"), ("✂", "✂: cut-off")) if mark in drawn)
-        body = Group(histogram, Text(legend, style="dim")) if legend else histogram
+        parts = [histogram, Text(legend, style="dim")] if legend else [histogram]
+        if e.extra.get("cut_times"):
+            parts.append(Text(f"when: {e.extra['cut_times']['summary']}", style="bold"))
+        body = Group(*parts)
         title = Text(f"durations of {elide_middle(e.route, max(20, console.width - 20))}")
         console.print(Panel(body, title=title, expand=False))
 
@@ -178,15 +186,15 @@ def render(report: Report, out: TextIO, color: bool | None = None) -> None:
         head.append(f"  hop: {f.hop.value}")
         if len(group.routes) > 1:
             head.append(f"  {len(group.routes)} routes")
-        parts: list[Text] = []
+        panel_lines: list[Text] = []
         if f.location:
-            parts.append(Text(f"at {f.location}", style="cyan"))
+            panel_lines.append(Text(f"at {f.location}", style="cyan"))
         if len(group.routes) > 1:
-            parts.append(Text("routes: " + ", ".join(group.routes), style="bold"))
-        parts.append(Text(f.message))
+            panel_lines.append(Text("routes: " + ", ".join(group.routes), style="bold"))
+        panel_lines.append(Text(f.message))
         if f.explanation:
-            parts.append(Text(f.explanation, style="dim"))
-        console.print(Panel(Group(*parts), title=head, title_align="left", border_style=_SEVERITY_STYLE[f.severity]))
+            panel_lines.append(Text(f.explanation, style="dim"))
+        console.print(Panel(Group(*panel_lines), title=head, title_align="left", border_style=_SEVERITY_STYLE[f.severity]))
         if f.fix:  # under the box, on one line that is never wrapped: it is copied as it is
             fix = Text("  fix: ", style="bold green")
             fix.append(f.fix)

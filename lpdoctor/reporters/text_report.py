@@ -61,6 +61,9 @@ def _route_rows(report: Report, w: Callable[[str], object]) -> None:
             fails, dash = status_counts(statuses, failing)
             no_status = no_status or dash
             w(f"       failures: {count(e.failures)}{' (' + fails + ')' if fails else ''}\n")
+        if e.extra.get("cut_times"):
+            for wrapped in wrap(f"when: {e.extra['cut_times']['summary']}", "             ", first="       "):
+                w(wrapped + "\n")
     if no_status:
         w(f"  ({NO_STATUS_NOTE})\n")
     w("\n")
@@ -99,6 +102,11 @@ def render(report: Report, out: TextIO) -> None:
             for warning in i.warnings:
                 for wrapped in wrap(warning, "      ", first="    warning: "):
                     w(wrapped + "\n")
+        span = report.stats.get("time_range") or {}
+        if span.get("summary"):
+            w(f"  time range: {span['summary']}\n")
+        if span.get("window"):
+            w(f"  --since/--until: {span['window']['summary']}\n")
         w("\n")
     if report.endpoints:
         _route_rows(report, w)

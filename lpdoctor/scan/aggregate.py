@@ -14,7 +14,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, Literal
 
 from lpdoctor.catalog.holds import HoldMatcher, RequestedHold
 from lpdoctor.model import ErrorEvent, ErrorKind, InputSummary, Outcome, RequestRecord
@@ -34,6 +34,8 @@ _STATUS_KEY: dict[int | None, str] = {None: "-", **{code: str(code) for code in 
 
 Times = Sequence[tuple[float | None, int]]
 """Durations of several requests: ``(seconds or None, how many requests)``."""
+At = float | None | Literal["record"] | list[tuple[float | None, int, Times]]
+"""When requests were logged: a time, None (unknown), "record" (the record's own), or several times."""
 
 # The Counter fields of RouteStats, in one place for merge and (de)serialisation.
 COUNTERS = (
@@ -216,6 +218,29 @@ def _sized(value: Any, limit: int) -> Any:
     return value
 
 
+def _index(value: Any, limit: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise TypeError(f"expected a bucket, got {type(value).__name__}")
+    n = int(value)
+    if not -limit <= n <= limit:
+        raise ValueError(f"bucket out of range: {value!r}")
+    return n
+
+
+def _time(value: Any) -> float:
+    """A timestamp read back from a partial (epoch seconds)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"expected a time, got {type(value).__name__}")
+    f = float(value)
+    if not math.isfinite(f) or abs(f) > _MAX_TIME:
+        raise ValueError(f"not a time: {value!r}")
+    return f
+
+
+def _time_or_none(value: Any) -> float | None:
+    return None if value is None else _time(value)
+
+
 def _str_or_none(value: Any) -> str | None:
     if value is None or isinstance(value, str):
         return value
@@ -256,6 +281,156 @@ def _merge_hist_map(a: dict[str, Histogram], b: dict[str, Histogram]) -> None:
             a[k] = n
 
 
+# ------------------------------------------------------------------ time
+
+TIMELINE_BUCKETS = 240
+"""The most buckets a route's timeline spans: past it, the buckets double their width (1 s, 2 s, 4 s ...)."""
+_MAX_WIDTH = 1 << 40
+_MAX_TIME = 1e13  # epoch seconds (year 318857): beyond any timestamp a log line states
+
+
+class Timeline:
+    """Requests of one route over time, by outcome, in buckets of ``width`` seconds (a power of two).
+
+    Bounded: the buckets from the first to the last never number more than :data:`TIMELINE_BUCKETS`; when a
+    request would make them more, every bucket merges with its neighbour (the width doubles). The width is the
+    smallest one that holds every request's time, whatever the order they came in, so two timelines merge
+    exactly: each is coarsened to the wider of the two, added, and coarsened again if it has to.
+    """
+
+    __slots__ = ("counts", "hi", "lo", "width")
+
+    def __init__(self) -> None:
+        self.width = 1
+        self.counts: dict[str, dict[int, int]] = {}  # outcome -> bucket (time // width) -> requests
+        self.lo: int | None = None
+        self.hi: int | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.counts)
+
+    def add(self, t: float, outcome: str, n: int = 1) -> None:
+        idx = int(t // self.width)
+        if self.lo is None or self.hi is None:
+            self.lo = self.hi = idx
+        elif idx < self.lo or idx > self.hi:
+            self.lo, self.hi = min(self.lo, idx), max(self.hi, idx)
+            if self.hi - self.lo >= TIMELINE_BUCKETS:
+                self._fit()
+                idx = int(t // self.width)
+        per = self.counts.get(outcome)
+        if per is None:
+            per = self.counts[outcome] = {}
+        per[idx] = per.get(idx, 0) + n
+
+    def _coarsen(self, factor: int) -> None:
+        self.width *= factor
+        for outcome, per in self.counts.items():
+            merged: dict[int, int] = {}
+            for idx, n in per.items():
+                k = idx // factor
+                merged[k] = merged.get(k, 0) + n
+            self.counts[outcome] = merged
+        if self.lo is not None and self.hi is not None:
+            self.lo, self.hi = self.lo // factor, self.hi // factor
+
+    def _fit(self) -> None:
+        """Coarsen (the width doubles) until the buckets from the first to the last fit the cap."""
+        assert self.lo is not None and self.hi is not None
+        factor = 1
+        while (self.hi // factor) - (self.lo // factor) >= TIMELINE_BUCKETS:
+            factor *= 2
+        if factor > 1:
+            self._coarsen(factor)
+
+    def merge(self, other: Timeline) -> None:
+        if not other.counts:
+            return
+        if other.width > self.width:
+            self._coarsen(other.width // self.width)
+        factor = self.width // other.width
+        for outcome, theirs in other.counts.items():
+            per = self.counts.get(outcome)
+            if per is None:
+                per = self.counts[outcome] = {}
+            for idx, n in theirs.items():
+                k = idx // factor
+                per[k] = per.get(k, 0) + n
+        assert other.lo is not None and other.hi is not None
+        lo, hi = other.lo // factor, other.hi // factor
+        self.lo = lo if self.lo is None else min(self.lo, lo)
+        self.hi = hi if self.hi is None else max(self.hi, hi)
+        self._fit()
+
+    def rows(self) -> list[tuple[float, dict[str, int]]]:
+        """``(bucket start, requests by outcome)`` for every bucket from the first to the last, empty ones too."""
+        if self.lo is None or self.hi is None:
+            return []
+        return [
+            (float(idx * self.width), {o: per[idx] for o, per in sorted(self.counts.items()) if idx in per})
+            for idx in range(self.lo, self.hi + 1)
+        ]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "width": self.width,
+            "counts": {o: {str(k): n for k, n in sorted(per.items())} for o, per in sorted(self.counts.items())},
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Timeline:
+        tl = cls()
+        width = _count(d["width"], _MAX_WIDTH)
+        if width < 1 or width & (width - 1):
+            raise ValueError("timeline width is not a power of two")
+        tl.width = width
+        limit = int(_MAX_TIME)
+        for outcome, per in d["counts"].items():
+            if outcome not in _OUTCOME_VALUE.values():
+                raise ValueError(f"unknown outcome {outcome!r}")
+            buckets = {_index(k, limit): _count(n) for k, n in per.items()}
+            if 0 in buckets.values():
+                raise ValueError("empty timeline bucket")
+            if buckets:
+                tl.counts[str(outcome)] = buckets
+                lo, hi = min(buckets), max(buckets)
+                tl.lo = lo if tl.lo is None else min(tl.lo, lo)
+                tl.hi = hi if tl.hi is None else max(tl.hi, hi)
+        if tl.lo is not None and tl.hi is not None and tl.hi - tl.lo >= TIMELINE_BUCKETS:
+            raise ValueError("timeline wider than its cap")
+        return tl
+
+
+NO_DURATION_BIN = -1
+
+
+def failure_bin(seconds: float | None) -> int:
+    """The coarse bin of a failure's duration for :attr:`RouteStats.failure_times`: whole seconds below
+    10 min, 10 s to an hour, then doubling; :data:`NO_DURATION_BIN` when the line has no duration."""
+    if seconds is None:
+        return NO_DURATION_BIN
+    if seconds < 600.0:
+        return int(seconds + 0.5)
+    if seconds < 3600.0:
+        return int(seconds / 10.0 + 0.5) * 10
+    k = 0
+    while k < 100 and seconds >= 7200.0 * (1 << k):
+        k += 1
+    return 3600 * (1 << k)
+
+
+def _add_failure_time(m: dict[int, list[float]], key: int, first: float, last: float, n: float) -> None:
+    cur = m.get(key)
+    if cur is None:
+        m[key] = [first, last, n]
+    else:
+        if first < cur[0]:
+            cur[0] = first
+        if last > cur[1]:
+            cur[1] = last
+        cur[2] += n
+
+
 @dataclass(slots=True)
 class RouteStats:
     """What is known about one route."""
@@ -287,6 +462,11 @@ class RouteStats:
     error_timeouts: Counter[str] = field(default_factory=Counter)  # "30.0" -> count (Sōzune "after 30s")
     error_actions: Counter[str] = field(default_factory=Counter)
     example: str | None = None  # one request target, for the report (redacted on output)
+    timeline: Timeline = field(default_factory=Timeline)  # requests by outcome over time
+    # failures by coarse duration (failure_bin) -> [first time, last time, count]: when each cut started and stopped
+    failure_times: dict[int, list[float]] = field(default_factory=dict)
+    first_time: float | None = None  # the first and last time a request of the route was logged
+    last_time: float | None = None
 
     # ------------------------------------------------------------------ adding
 
@@ -297,12 +477,20 @@ class RouteStats:
         n: int = 1,
         durations: Times | None = None,
         responses: Times | None = None,
+        at: At = "record",
     ) -> None:
         """Add ``rec``, or ``n`` requests alike in everything but their times, ``rec`` the first of them:
         then ``durations`` counts their durations and ``responses`` the response times of their last
-        upstream try, as ``(seconds or None, requests)``."""
+        upstream try, as ``(seconds or None, requests)``, and ``at`` is when all of them were logged
+        (default: ``rec.time``), or a list of ``(time, requests, their durations)`` when they were logged
+        at different times."""
         outcome = _OUTCOME_VALUE[rec.outcome]
         failed = outcome in _FAILURE_VALUES
+        if isinstance(at, list):
+            for when, count, times in at:
+                self._add_time(when, outcome, failed, count, times)
+        else:
+            self._add_time(rec.time if at == "record" else at, outcome, failed, n, durations or ((rec.duration_s, n),))
         self.requests += n
         self.statuses[_STATUS_KEY.get(rec.status) or str(rec.status)] += n
         self.outcomes[outcome] += n
@@ -356,6 +544,18 @@ class RouteStats:
                 self.no_live += n
         if _interim(rec.status) or (rec.upstream and _interim(rec.upstream[-1].status)):
             self.interim_final += n
+
+    def _add_time(self, when: float | None, outcome: str, failed: bool, n: int, durations: Times) -> None:
+        if when is None or not -_MAX_TIME <= when <= _MAX_TIME:
+            return
+        if self.first_time is None or when < self.first_time:
+            self.first_time = when
+        if self.last_time is None or when > self.last_time:
+            self.last_time = when
+        self.timeline.add(when, outcome, n)
+        if failed:
+            for seconds, count in durations:
+                _add_failure_time(self.failure_times, failure_bin(seconds), when, when, count)
 
     def add_error(self, ev: ErrorEvent) -> None:
         self.errors[ev.kind.value] += 1
@@ -434,6 +634,13 @@ class RouteStats:
                 getattr(self, name).update(theirs)
         _merge_hist_map(self.durations, other.durations)
         _merge_hist_map(self.attempt_timeouts, other.attempt_timeouts)
+        self.timeline.merge(other.timeline)
+        for t in (other.first_time, other.last_time):
+            if t is not None:
+                self.first_time = t if self.first_time is None else min(self.first_time, t)
+                self.last_time = t if self.last_time is None else max(self.last_time, t)
+        for key, (first, last, count) in other.failure_times.items():
+            _add_failure_time(self.failure_times, key, first, last, count)
         if not requests_only:
             self.hold_jitter = max(self.hold_jitter, other.hold_jitter)
             if other.hold_max_s is not None:
@@ -463,6 +670,10 @@ class RouteStats:
             "no_live": self.no_live,
             "interim_final": self.interim_final,
             "example": None if self.example is None else _stored(self.example),
+            "timeline": self.timeline.to_dict(),
+            "first_time": self.first_time,
+            "last_time": self.last_time,
+            "failure_times": {str(k): list(v) for k, v in sorted(self.failure_times.items())},
         }
 
     @classmethod
@@ -491,6 +702,19 @@ class RouteStats:
         rs.no_live = _count(d["no_live"])
         rs.interim_final = _count(d["interim_final"])
         rs.example = _str_or_none(d["example"])
+        if "timeline" in d:  # partials written before lpdoctor kept time have neither
+            rs.timeline = Timeline.from_dict(d["timeline"])
+        rs.first_time = _time_or_none(d.get("first_time"))
+        rs.last_time = _time_or_none(d.get("last_time"))
+        for key, value in d.get("failure_times", {}).items():
+            first, last, count = value
+            k = int(key)
+            if k != NO_DURATION_BIN and failure_bin(k) != k:
+                raise ValueError(f"not a failure bin: {key!r}")
+            a, b = _time(first), _time(last)
+            if a > b:
+                raise ValueError("first failure after the last")
+            rs.failure_times[k] = [a, b, _count(count)]
         return rs
 
 
@@ -547,6 +771,13 @@ class ScanAggregate:
         self.overflow_requests = 0
         self.unrouted_errors: Counter[str] = Counter()
         self.refused: RouteFilter | None = RouteFilter() if track_refused else None
+        # --since/--until (epoch seconds, both included): what lies outside, or has no time, is only counted
+        self.since: float | None = None
+        self.until: float | None = None
+        self.outside = 0
+        # the first and last time of any request or error line read (outside the window too)
+        self.first_time: float | None = None
+        self.last_time: float | None = None
         self._admit = admit
         self._route_cache = RouteCache()
         self._holds = HoldMatcher()
@@ -577,10 +808,38 @@ class ScanAggregate:
             rs = self.routes[route] = RouteStats(route=route)
         return rs
 
+    def set_window(self, since: float | None, until: float | None) -> None:
+        """Keep only what was logged from ``since`` to ``until`` (epoch seconds, both included, None: open)."""
+        self.since, self.until = since, until
+
+    def outside_window(self, t: float | None, n: int) -> bool:
+        """Note the time ``t`` of ``n`` lines; True when the window leaves them out."""
+        if t is not None and -_MAX_TIME <= t <= _MAX_TIME:
+            if self.first_time is None or t < self.first_time:
+                self.first_time = t
+            if self.last_time is None or t > self.last_time:
+                self.last_time = t
+        else:
+            t = None
+        if self.since is None and self.until is None:
+            return False
+        if t is None or (self.since is not None and t < self.since) or (self.until is not None and t > self.until):
+            self.outside += n
+            return True
+        return False
+
     def add_request(
-        self, rec: RequestRecord, n: int = 1, durations: Times | None = None, responses: Times | None = None
+        self,
+        rec: RequestRecord,
+        n: int = 1,
+        durations: Times | None = None,
+        responses: Times | None = None,
+        at: At = "record",
     ) -> None:
-        """Add ``rec`` (or ``n`` requests like it: see :meth:`RouteStats.add_request`)."""
+        """Add ``rec`` (or ``n`` requests like it, logged at ``at``: see :meth:`RouteStats.add_request`; when
+        ``at`` is a list, the caller has already asked :meth:`outside_window` about each of its times)."""
+        if not isinstance(at, list) and self.outside_window(rec.time if at == "record" else at, n):
+            return
         if not rec.target:
             # A TCP session (HAProxy mode tcp) has no request: its route is the stream it went through.
             route, query = (f"(tcp {rec.stream})" if rec.stream else "{unknown}"), ""
@@ -593,10 +852,10 @@ class ScanAggregate:
             rs = self.routes.get(OVERFLOW_ROUTE)
             if rs is None:
                 rs = self.routes[OVERFLOW_ROUTE] = RouteStats(route=OVERFLOW_ROUTE)
-            rs.add_request(rec, None, n, durations, responses)
+            rs.add_request(rec, None, n, durations, responses, at)
             return
         hold = self._holds.match(route, query) if rec.target else None
-        rs.add_request(rec, hold, n, durations, responses)
+        rs.add_request(rec, hold, n, durations, responses, at)
 
     def add_parsed(self, rec: RequestRecord | ErrorEvent) -> bool:
         """Add what a reader parsed; True when it was a request with its duration."""
@@ -607,6 +866,8 @@ class ScanAggregate:
         return False
 
     def add_error(self, ev: ErrorEvent) -> None:
+        if self.outside_window(ev.time, 1):
+            return
         if not ev.target:
             if ev.kind is not ErrorKind.OTHER:  # start-up notices and the like are not about requests
                 self.unrouted_errors[ev.kind.value] += 1
@@ -664,6 +925,11 @@ class ScanAggregate:
         self.inputs.extend(other.inputs)
         self.overflow_requests += other.overflow_requests
         self.unrouted_errors.update(other.unrouted_errors)
+        self.outside += other.outside
+        for t in (other.first_time, other.last_time):
+            if t is not None:
+                self.first_time = t if self.first_time is None else min(self.first_time, t)
+                self.last_time = t if self.last_time is None else max(self.last_time, t)
 
     def _overflow(self, rs: RouteStats) -> None:
         self.overflow_requests += rs.requests
@@ -704,6 +970,9 @@ class ScanAggregate:
             "inputs": inputs,
             "overflow_requests": self.overflow_requests,
             "unrouted_errors": _stored_counter(self.unrouted_errors),
+            "outside": self.outside,
+            "first_time": self.first_time,
+            "last_time": self.last_time,
         }
 
     @classmethod
@@ -732,10 +1001,15 @@ class ScanAggregate:
                     warnings=[str(w) for w in _sized(i["warnings"], MAX_WARNINGS)],
                     has_timing=bool(i["has_timing"]),
                     kind=str(i["kind"]),
+                    first_time=_time_or_none(i.get("first_time")),
+                    last_time=_time_or_none(i.get("last_time")),
                 )
             )
         agg.overflow_requests = _count(d["overflow_requests"])
         agg.unrouted_errors.update(
             {str(k): _count(v) for k, v in _sized(d["unrouted_errors"], MAX_COUNTER_KEYS).items()}
         )
+        agg.outside = _count(d.get("outside", 0))
+        agg.first_time = _time_or_none(d.get("first_time"))
+        agg.last_time = _time_or_none(d.get("last_time"))
         return agg

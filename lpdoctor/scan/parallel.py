@@ -136,6 +136,7 @@ def _plan(path: str, size: int | None, forced: LogFormat | None, count: int) -> 
 # ------------------------------------------------------------------------------------------ workers
 
 _formats: list[LogFormat | None] = []
+_window: tuple[float | None, float | None] = (None, None)  # --since/--until, for every piece
 _progress: Progress | None = None
 
 
@@ -166,10 +167,15 @@ def _can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-def _init_worker(formats: list[LogFormat | None], counters: tuple[Any, Any] | None) -> None:
+def _init_worker(
+    formats: list[LogFormat | None],
+    counters: tuple[Any, Any] | None,
+    window: tuple[float | None, float | None] = (None, None),
+) -> None:
     """Set up a worker process (forked: the formats, closures that do not pickle, come with the process image)."""
-    global _formats, _progress
+    global _formats, _progress, _window
     _formats = formats
+    _window = window
     if counters is not None:
         gc.enable()  # a worker reads with the collector on, even if it was forked while this process paused it
         signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C: the main process says "interrupted", once
@@ -223,6 +229,7 @@ def _scan_piece(piece: Piece, max_routes: int, report: bool = True) -> ScanAggre
         progress=_progress if report else None,
         admit=piece.admit,
         track_refused=piece.span is not None,
+        window=_window,
     )
 
 
@@ -297,6 +304,10 @@ def join_summaries(parts: list[InputSummary]) -> InputSummary:
         joined.skipped += p.skipped
         joined.skipped_lines.extend(p.skipped_lines)
         joined.warnings.extend(p.warnings)
+        for t in (p.first_time, p.last_time):
+            if t is not None:
+                joined.first_time = t if joined.first_time is None else min(joined.first_time, t)
+                joined.last_time = t if joined.last_time is None else max(joined.last_time, t)
     del joined.skipped_lines[InputSummary.MAX_SKIPPED_SHOWN :]
     parsed = [p for p in parts if p.parsed]
     if first.kind == "access" and parsed:
@@ -355,12 +366,14 @@ def scan_inputs(
     jobs: int | None = None,
     pieces: int | None = None,
     progress: Progress | None = None,
+    window: tuple[float | None, float | None] = (None, None),
 ) -> tuple[ScanAggregate, list[str]]:
     """Scan every input as :func:`~lpdoctor.scan.pipeline.aggregate_logs` does, on ``jobs`` processes.
 
     ``jobs`` None: every core when the inputs hold more than :data:`AUTO_PARALLEL_BYTES`, else one.
     ``pieces``: how many pieces a big file is cut into (default: ``jobs``). ``progress`` hears
-    ``(bytes, lines)`` read as the scan goes, in this process, whichever process read them.
+    ``(bytes, lines)`` read as the scan goes, in this process, whichever process read them. ``window``:
+    ``--since``/``--until`` (see :meth:`~lpdoctor.scan.aggregate.ScanAggregate.set_window`).
     """
     sizes = [plain_file_size(p) for p in paths]
     if jobs is None:
@@ -379,7 +392,7 @@ def scan_inputs(
             inputs.append(_Input(path, [Piece(i, path)]))
 
     global _progress
-    _init_worker(formats, None)  # this process reads standard input, or everything with one job
+    _init_worker(formats, None, window)  # this process reads standard input, or everything with one job
     if jobs == 1:
         _progress = progress
         try:
@@ -401,7 +414,7 @@ def scan_inputs(
     workers = jobs - 1 if here is not None else jobs
     pool = _Workers(
         lambda: ProcessPoolExecutor(
-            max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(formats, counters)
+            max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(formats, counters, window)
         )
     )
     relay = _Relay(counters, progress) if progress is not None else None
@@ -441,7 +454,9 @@ def _run(
                 inp.results.append(pool.submit(_scan_for(pool), inp.pieces[k], max_routes))
     for inp in inputs:
         if inp.path == "-":
-            read = aggregate_file("-", _formats[inp.pieces[0].input], max_routes, progress=stdin_progress)
+            read = aggregate_file(
+                "-", _formats[inp.pieces[0].input], max_routes, progress=stdin_progress, window=_window
+            )
             done: Future[ScanAggregate] = Future()
             done.set_result(read)
             inp.results.append(done)

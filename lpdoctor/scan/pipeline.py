@@ -20,11 +20,14 @@ def aggregate_file(
     progress: Progress | None = None,
     admit: frozenset[str] | None = None,
     track_refused: bool = False,
+    window: tuple[float | None, float | None] = (None, None),
 ) -> ScanAggregate:
     """Scan one input (or the ``span`` of it) into a fresh aggregate. Raises InputError when the input cannot
     be opened. ``progress``: see :func:`~lpdoctor.text.inputs.iter_lines`; ``admit`` and ``track_refused``
-    (for pieces of a file): see :class:`ScanAggregate`."""
+    (for pieces of a file): see :class:`ScanAggregate`; ``window``: ``--since``/``--until``, see
+    :meth:`ScanAggregate.set_window`."""
     agg = ScanAggregate(max_routes=max_routes, admit=admit, track_refused=track_refused)
+    agg.set_window(*window)
     summary, fmt, blocks = open_log(path, forced, span=span, progress=progress)
     if fmt is not None and fastpath.available(fmt):
         timed = fastpath.aggregate_blocks(blocks, fmt, agg, summary, path)
@@ -32,6 +35,7 @@ def aggregate_file(
         timed = sum(agg.add_parsed(rec) for rec in parse_blocks(blocks, fmt, summary, path))
     if summary.kind == "access" and summary.parsed:
         summary.has_timing = timed > 0
+    summary.first_time, summary.last_time = agg.first_time, agg.last_time
     if summary.lines == 0:
         summary.warnings.append("the input is empty")
     agg.inputs.append(summary)
@@ -43,13 +47,15 @@ def aggregate_logs(
     forced: LogFormat | None = None,
     max_routes: int = DEFAULT_MAX_ROUTES,
     on_input_error: Callable[[str], None] | None = None,
+    window: tuple[float | None, float | None] = (None, None),
 ) -> tuple[ScanAggregate, list[str]]:
     """Scan every input; unusable ones are reported through ``on_input_error`` and skipped."""
     total = ScanAggregate(max_routes=max_routes)
+    total.set_window(*window)
     errors: list[str] = []
     for path in paths:
         try:
-            part = aggregate_file(path, forced, max_routes)
+            part = aggregate_file(path, forced, max_routes, window=window)
         except InputError as exc:
             errors.append(str(exc))
             if on_input_error:

@@ -11,6 +11,7 @@ from lpdoctor.model import Endpoint, Finding, HopKind, Outcome, Report, Severity
 from lpdoctor.model import margin as margins
 from lpdoctor.scan.aggregate import OVERFLOW_ROUTE, Histogram, RouteStats, ScanAggregate
 from lpdoctor.scan.cutoff import Cut, densest_window, infer_cut, tolerance
+from lpdoctor.scan.timeline import cut_times, time_range, timeline_dict
 from lpdoctor.text.durations import fmt_s, nginx_time
 
 MIN_LONG_POLL_HOLD_S = 1.0
@@ -452,6 +453,12 @@ def build_report(agg: ScanAggregate, opts: ScanOptions | None = None) -> Report:
             report.findings.append(interim)
         if not v.long_poll:
             continue
+        when = timeline_dict(rs)
+        if when is not None:
+            report.endpoints[-1].extra["timeline"] = when
+        cuts = cut_times(rs, v.cut)
+        if cuts is not None:
+            report.endpoints[-1].extra["cut_times"] = cuts
         if len(report.histograms) < HISTOGRAM_ROUTES and everything.count:
             report.histograms[rs.route] = _histogram_rows(v.success, rs.failure_durations())
         for finding in (hold_cut_finding(v, opts), retry_finding(v)):
@@ -495,6 +502,9 @@ def build_report(agg: ScanAggregate, opts: ScanOptions | None = None) -> Report:
     report.findings.sort(key=lambda f: f.sort_key())
     report.stats["routes"] = len(agg.routes)
     report.stats["long_poll_routes"] = sum(1 for v in views if v.long_poll)
+    span = time_range(agg)
+    if span is not None:
+        report.stats["time_range"] = span
     return report
 
 
