@@ -206,7 +206,7 @@ def test_percentiles_of_short_requests_match_the_log_to_the_millisecond() -> Non
 
 
 def test_percentiles_of_minutes_stay_within_a_second() -> None:
-    from lpdoctor.scan.aggregate import Histogram
+    from lpdoctor.scan.histogram import Histogram
 
     h = Histogram()
     values = [0.011, 0.041, 2.345, 59.95, 61.2, 1799.4, 5400.0]

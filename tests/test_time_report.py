@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from lpdoctor.scan.aggregate import TIMELINE_BUCKETS, ScanAggregate, Timeline
+from lpdoctor.scan.aggregate import ScanAggregate
 from lpdoctor.scan.parallel import scan_inputs
 from lpdoctor.scan.report import build_report
+from lpdoctor.scan.time_buckets import TIMELINE_BUCKETS, Timeline
 
 T0 = datetime(2026, 11, 21, 13, 0, 0, tzinfo=timezone.utc)
 CUT_FROM = datetime(2026, 11, 21, 14, 2, 11, tzinfo=timezone.utc)  # the deploy that lowered the timeout

@@ -194,7 +194,9 @@ def render(report: Report, out: TextIO, color: bool | None = None) -> None:
         panel_lines.append(Text(f.message))
         if f.explanation:
             panel_lines.append(Text(f.explanation, style="dim"))
-        console.print(Panel(Group(*panel_lines), title=head, title_align="left", border_style=_SEVERITY_STYLE[f.severity]))
+        console.print(
+            Panel(Group(*panel_lines), title=head, title_align="left", border_style=_SEVERITY_STYLE[f.severity])
+        )
         if f.fix:  # under the box, on one line that is never wrapped: it is copied as it is
             fix = Text("  fix: ", style="bold green")
             fix.append(f.fix)

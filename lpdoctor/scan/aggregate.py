@@ -10,7 +10,6 @@ files, chunks of a file, or machines can be scanned apart and combined.
 from __future__ import annotations
 
 import hashlib
-import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
@@ -18,9 +17,28 @@ from typing import Any, Literal
 
 from lpdoctor.catalog.holds import HoldMatcher, RequestedHold
 from lpdoctor.model import ErrorEvent, ErrorKind, InputSummary, Outcome, RequestRecord
+from lpdoctor.scan.histogram import Histogram, hist_map_from_dict, hist_map_to_dict, merge_hist_map
+from lpdoctor.scan.partial_values import (
+    MAX_COUNTER_KEYS,
+    MAX_INPUTS,
+    MAX_MAX_ROUTES,
+    MAX_TIME,
+    MAX_WARNINGS,
+    MIN_MAX_ROUTES,
+    as_count,
+    as_duration_or_none,
+    as_seconds,
+    as_seconds_or_none,
+    as_str_or_none,
+    as_time,
+    as_time_or_none,
+    sized,
+    stored_counter,
+    stored_text,
+)
 from lpdoctor.scan.routes import RouteCache, split_target
+from lpdoctor.scan.time_buckets import NO_DURATION_BIN, OUTCOME_VALUE, Timeline, add_failure_time, failure_bin
 from lpdoctor.text.durations import MAX_REQUEST_S, plausible_request_s
-from lpdoctor.text.safety import safe
 
 DEFAULT_MAX_ROUTES = 5000
 # Version 2: histogram bins are keyed in milliseconds (version 1 keyed them in deciseconds).
@@ -28,7 +46,6 @@ PARTIAL_VERSION = 2
 OVERFLOW_ROUTE = "(other routes)"
 
 # Looked up once per request, so computed once here.
-_OUTCOME_VALUE = {o: o.value for o in Outcome}
 _FAILURE_VALUES = frozenset(o.value for o in Outcome if o.is_failure)
 _STATUS_KEY: dict[int | None, str] = {None: "-", **{code: str(code) for code in range(100, 600)}}
 
@@ -57,378 +74,6 @@ COUNTERS = (
 # and error-log lines are counted as unrouted (add_error).
 _NOT_IN_OVERFLOW = ("holds", "hold_source", "hold_protocol", "errors", "error_timeouts", "error_actions")
 _IN_OVERFLOW = tuple(name for name in COUNTERS if name not in _NOT_IN_OVERFLOW)
-
-
-def bin_key(seconds: float) -> int:
-    """Histogram bin of a duration: the bin's value in whole milliseconds, rounded at the bin's resolution."""
-    if seconds < 1.0:
-        return int(seconds * 1000.0 + 0.5)
-    if seconds < 10.0:
-        return int(seconds * 100.0 + 0.5) * 10
-    if seconds < 100.0:
-        return int(seconds * 10.0 + 0.5) * 100
-    if seconds < 3600.0:
-        return int(seconds + 0.5) * 1000
-    if seconds < 10_000_000.0:
-        return int(seconds / 10.0 + 0.5) * 10_000
-    return 10_000_000_000
-
-
-def bin_value(key: int) -> float:
-    return key / 1000.0
-
-
-class Histogram:
-    """A sparse histogram of durations with exact count, min and max."""
-
-    __slots__ = ("bins", "count", "max", "min", "total")
-
-    def __init__(self) -> None:
-        self.bins: dict[int, int] = {}
-        self.count = 0
-        self.total = 0.0
-        self.min: float | None = None
-        self.max: float | None = None
-
-    def add(self, seconds: float, n: int = 1) -> None:
-        k = bin_key(seconds)
-        self.bins[k] = self.bins.get(k, 0) + n
-        self.count += n
-        self.total += seconds * n
-        if self.min is None or seconds < self.min:
-            self.min = seconds
-        if self.max is None or seconds > self.max:
-            self.max = seconds
-
-    def merge(self, other: Histogram) -> None:
-        for k, v in other.bins.items():
-            self.bins[k] = self.bins.get(k, 0) + v
-        self.count += other.count
-        self.total += other.total
-        if other.min is not None and (self.min is None or other.min < self.min):
-            self.min = other.min
-        if other.max is not None and (self.max is None or other.max > self.max):
-            self.max = other.max
-
-    def items(self) -> list[tuple[float, int]]:
-        return [(bin_value(k), v) for k, v in sorted(self.bins.items())]
-
-    def quantile(self, q: float) -> float | None:
-        if self.count == 0:
-            return None
-        target = q * self.count
-        seen = 0
-        last = 0.0
-        for value, n in self.items():
-            seen += n
-            last = value
-            if seen >= target:
-                break
-        if self.max is not None:
-            last = min(last, self.max)
-        if self.min is not None:
-            last = max(last, self.min)
-        return last
-
-    def count_between(self, lo: float, hi: float) -> int:
-        return sum(n for v, n in self.items() if lo <= v <= hi)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "bins": {str(k): v for k, v in sorted(self.bins.items())},
-            "count": self.count,
-            "total": self.total,
-            "min": self.min,
-            "max": self.max,
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Histogram:
-        h = cls()
-        h.bins = {_count(k, MAX_BIN_KEY): _count(v) for k, v in _sized(d["bins"], MAX_BIN_KEY + 1).items()}
-        h.count = _count(d["count"])
-        h.total = _seconds(d["total"])
-        h.min = _duration_or_none(d["min"])
-        h.max = _duration_or_none(d["max"])
-        if 0 in h.bins.values() or h.count != sum(h.bins.values()) or (h.min is None) != (h.count == 0):
-            raise ValueError("histogram counts do not add up")
-        if h.total > h.count * MAX_REQUEST_S:
-            raise ValueError("histogram total above what its requests can have lasted")
-        if h.min is not None and h.max is not None and h.min > h.max:
-            raise ValueError("histogram minimum above its maximum")
-        return h
-
-
-# Reading an aggregate back (from_dict): a partial is a file, so every number is checked to be one the
-# analysis can use, and anything else raises ValueError or TypeError ("damaged partial", not a crash later).
-MAX_BIN_KEY = bin_key(MAX_REQUEST_S)
-_MAX_COUNT = 1 << 53  # counts stay exact as floats (quantiles multiply them)
-_MAX_SECONDS = 1e35  # more than any hold or sum of durations a scan can count, far from overflowing
-# List and map sizes a partial may hold: more than any scan writes (routes: --max-routes plus the overflow
-# bucket; skipped line numbers: InputSummary.MAX_SKIPPED_SHOWN), so that a forged partial cannot make the
-# merge build (and the report print) millions of entries.
-MIN_MAX_ROUTES = 10  # scan --max-routes' own minimum: 0 would put every route in the overflow bucket
-MAX_MAX_ROUTES = 10_000_000
-MAX_INPUTS = 100_000
-MAX_WARNINGS = 1000
-MAX_COUNTER_KEYS = 1_000_000
-
-
-def _count(value: Any, limit: int = _MAX_COUNT) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise TypeError(f"expected a count, got {type(value).__name__}")
-    n = int(value)
-    if not 0 <= n <= limit:
-        raise ValueError(f"count out of range: {value!r}")
-    return n
-
-
-def _seconds(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise TypeError(f"expected seconds, got {type(value).__name__}")
-    try:
-        f = float(value)
-    except OverflowError:
-        raise ValueError(f"not a duration: {value!r}") from None
-    if not math.isfinite(f) or not 0 <= f <= _MAX_SECONDS:
-        raise ValueError(f"not a duration: {value!r}")
-    return f
-
-
-def _seconds_or_none(value: Any) -> float | None:
-    return None if value is None else _seconds(value)
-
-
-def _duration_or_none(value: Any) -> float | None:
-    """A request's duration: at most :data:`~lpdoctor.text.durations.MAX_REQUEST_S`."""
-    if value is None:
-        return None
-    seconds = _seconds(value)
-    if plausible_request_s(seconds) is None:
-        raise ValueError(f"not a duration a request can have: {value!r}")
-    return seconds
-
-
-def _sized(value: Any, limit: int) -> Any:
-    """``value`` (a list or a map from a partial) when it holds at most ``limit`` entries."""
-    if not isinstance(value, list | dict):
-        raise TypeError(f"expected a list or a map, got {type(value).__name__}")
-    if len(value) > limit:
-        raise ValueError(f"{len(value)} entries where a scan writes at most {limit}")
-    return value
-
-
-def _index(value: Any, limit: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise TypeError(f"expected a bucket, got {type(value).__name__}")
-    n = int(value)
-    if not -limit <= n <= limit:
-        raise ValueError(f"bucket out of range: {value!r}")
-    return n
-
-
-def _time(value: Any) -> float:
-    """A timestamp read back from a partial (epoch seconds)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"expected a time, got {type(value).__name__}")
-    f = float(value)
-    if not math.isfinite(f) or abs(f) > _MAX_TIME:
-        raise ValueError(f"not a time: {value!r}")
-    return f
-
-
-def _time_or_none(value: Any) -> float | None:
-    return None if value is None else _time(value)
-
-
-def _str_or_none(value: Any) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    raise TypeError(f"expected a string, got {type(value).__name__}")
-
-
-def _stored(text: str) -> str:
-    """A string as a partial stores it: credentials redacted, control and invisible characters escaped, whole."""
-    return safe(text, max(len(text), 1))
-
-
-def _stored_counter(counter: Counter[str]) -> dict[str, int]:
-    """A counter as a partial stores it: keys :func:`_stored`; keys that become the same add up."""
-    out: dict[str, int] = {}
-    if len(counter) > MAX_COUNTER_KEYS:  # more than a partial may hold: the most common ones
-        counter = Counter(dict(counter.most_common(MAX_COUNTER_KEYS)))
-    for key, n in counter.items():
-        k = _stored(key)
-        out[k] = out.get(k, 0) + n
-    return out
-
-
-def _hist_map_to_dict(m: dict[str, Histogram]) -> dict[str, Any]:
-    return {k: h.to_dict() for k, h in sorted(m.items())}
-
-
-def _hist_map_from_dict(d: dict[str, Any]) -> dict[str, Histogram]:
-    return {k: Histogram.from_dict(v) for k, v in d.items()}
-
-
-def _merge_hist_map(a: dict[str, Histogram], b: dict[str, Histogram]) -> None:
-    for k, h in b.items():
-        if k in a:
-            a[k].merge(h)
-        else:
-            n = Histogram()
-            n.merge(h)
-            a[k] = n
-
-
-# ------------------------------------------------------------------ time
-
-TIMELINE_BUCKETS = 240
-"""The most buckets a route's timeline spans: past it, the buckets double their width (1 s, 2 s, 4 s ...)."""
-_MAX_WIDTH = 1 << 40
-_MAX_TIME = 1e13  # epoch seconds (year 318857): beyond any timestamp a log line states
-
-
-class Timeline:
-    """Requests of one route over time, by outcome, in buckets of ``width`` seconds (a power of two).
-
-    Bounded: the buckets from the first to the last never number more than :data:`TIMELINE_BUCKETS`; when a
-    request would make them more, every bucket merges with its neighbour (the width doubles). The width is the
-    smallest one that holds every request's time, whatever the order they came in, so two timelines merge
-    exactly: each is coarsened to the wider of the two, added, and coarsened again if it has to.
-    """
-
-    __slots__ = ("counts", "hi", "lo", "width")
-
-    def __init__(self) -> None:
-        self.width = 1
-        self.counts: dict[str, dict[int, int]] = {}  # outcome -> bucket (time // width) -> requests
-        self.lo: int | None = None
-        self.hi: int | None = None
-
-    def __bool__(self) -> bool:
-        return bool(self.counts)
-
-    def add(self, t: float, outcome: str, n: int = 1) -> None:
-        idx = int(t // self.width)
-        if self.lo is None or self.hi is None:
-            self.lo = self.hi = idx
-        elif idx < self.lo or idx > self.hi:
-            self.lo, self.hi = min(self.lo, idx), max(self.hi, idx)
-            if self.hi - self.lo >= TIMELINE_BUCKETS:
-                self._fit()
-                idx = int(t // self.width)
-        per = self.counts.get(outcome)
-        if per is None:
-            per = self.counts[outcome] = {}
-        per[idx] = per.get(idx, 0) + n
-
-    def _coarsen(self, factor: int) -> None:
-        self.width *= factor
-        for outcome, per in self.counts.items():
-            merged: dict[int, int] = {}
-            for idx, n in per.items():
-                k = idx // factor
-                merged[k] = merged.get(k, 0) + n
-            self.counts[outcome] = merged
-        if self.lo is not None and self.hi is not None:
-            self.lo, self.hi = self.lo // factor, self.hi // factor
-
-    def _fit(self) -> None:
-        """Coarsen (the width doubles) until the buckets from the first to the last fit the cap."""
-        assert self.lo is not None and self.hi is not None
-        factor = 1
-        while (self.hi // factor) - (self.lo // factor) >= TIMELINE_BUCKETS:
-            factor *= 2
-        if factor > 1:
-            self._coarsen(factor)
-
-    def merge(self, other: Timeline) -> None:
-        if not other.counts:
-            return
-        if other.width > self.width:
-            self._coarsen(other.width // self.width)
-        factor = self.width // other.width
-        for outcome, theirs in other.counts.items():
-            per = self.counts.get(outcome)
-            if per is None:
-                per = self.counts[outcome] = {}
-            for idx, n in theirs.items():
-                k = idx // factor
-                per[k] = per.get(k, 0) + n
-        assert other.lo is not None and other.hi is not None
-        lo, hi = other.lo // factor, other.hi // factor
-        self.lo = lo if self.lo is None else min(self.lo, lo)
-        self.hi = hi if self.hi is None else max(self.hi, hi)
-        self._fit()
-
-    def rows(self) -> list[tuple[float, dict[str, int]]]:
-        """``(bucket start, requests by outcome)`` for every bucket from the first to the last, empty ones too."""
-        if self.lo is None or self.hi is None:
-            return []
-        return [
-            (float(idx * self.width), {o: per[idx] for o, per in sorted(self.counts.items()) if idx in per})
-            for idx in range(self.lo, self.hi + 1)
-        ]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "width": self.width,
-            "counts": {o: {str(k): n for k, n in sorted(per.items())} for o, per in sorted(self.counts.items())},
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Timeline:
-        tl = cls()
-        width = _count(d["width"], _MAX_WIDTH)
-        if width < 1 or width & (width - 1):
-            raise ValueError("timeline width is not a power of two")
-        tl.width = width
-        limit = int(_MAX_TIME)
-        for outcome, per in d["counts"].items():
-            if outcome not in _OUTCOME_VALUE.values():
-                raise ValueError(f"unknown outcome {outcome!r}")
-            buckets = {_index(k, limit): _count(n) for k, n in per.items()}
-            if 0 in buckets.values():
-                raise ValueError("empty timeline bucket")
-            if buckets:
-                tl.counts[str(outcome)] = buckets
-                lo, hi = min(buckets), max(buckets)
-                tl.lo = lo if tl.lo is None else min(tl.lo, lo)
-                tl.hi = hi if tl.hi is None else max(tl.hi, hi)
-        if tl.lo is not None and tl.hi is not None and tl.hi - tl.lo >= TIMELINE_BUCKETS:
-            raise ValueError("timeline wider than its cap")
-        return tl
-
-
-NO_DURATION_BIN = -1
-
-
-def failure_bin(seconds: float | None) -> int:
-    """The coarse bin of a failure's duration for :attr:`RouteStats.failure_times`: whole seconds below
-    10 min, 10 s to an hour, then doubling; :data:`NO_DURATION_BIN` when the line has no duration."""
-    if seconds is None:
-        return NO_DURATION_BIN
-    if seconds < 600.0:
-        return int(seconds + 0.5)
-    if seconds < 3600.0:
-        return int(seconds / 10.0 + 0.5) * 10
-    k = 0
-    while k < 100 and seconds >= 7200.0 * (1 << k):
-        k += 1
-    return 3600 * (1 << k)
-
-
-def _add_failure_time(m: dict[int, list[float]], key: int, first: float, last: float, n: float) -> None:
-    cur = m.get(key)
-    if cur is None:
-        m[key] = [first, last, n]
-    else:
-        if first < cur[0]:
-            cur[0] = first
-        if last > cur[1]:
-            cur[1] = last
-        cur[2] += n
 
 
 @dataclass(slots=True)
@@ -484,7 +129,7 @@ class RouteStats:
         upstream try, as ``(seconds or None, requests)``, and ``at`` is when all of them were logged
         (default: ``rec.time``), or a list of ``(time, requests, their durations)`` when they were logged
         at different times."""
-        outcome = _OUTCOME_VALUE[rec.outcome]
+        outcome = OUTCOME_VALUE[rec.outcome]
         failed = outcome in _FAILURE_VALUES
         if isinstance(at, list):
             for when, count, times in at:
@@ -546,7 +191,7 @@ class RouteStats:
             self.interim_final += n
 
     def _add_time(self, when: float | None, outcome: str, failed: bool, n: int, durations: Times) -> None:
-        if when is None or not -_MAX_TIME <= when <= _MAX_TIME:
+        if when is None or not -MAX_TIME <= when <= MAX_TIME:
             return
         if self.first_time is None or when < self.first_time:
             self.first_time = when
@@ -555,7 +200,7 @@ class RouteStats:
         self.timeline.add(when, outcome, n)
         if failed:
             for seconds, count in durations:
-                _add_failure_time(self.failure_times, failure_bin(seconds), when, when, count)
+                add_failure_time(self.failure_times, failure_bin(seconds), when, when, count)
 
     def add_error(self, ev: ErrorEvent) -> None:
         self.errors[ev.kind.value] += 1
@@ -632,15 +277,15 @@ class RouteStats:
             theirs = getattr(other, name)
             if theirs:
                 getattr(self, name).update(theirs)
-        _merge_hist_map(self.durations, other.durations)
-        _merge_hist_map(self.attempt_timeouts, other.attempt_timeouts)
+        merge_hist_map(self.durations, other.durations)
+        merge_hist_map(self.attempt_timeouts, other.attempt_timeouts)
         self.timeline.merge(other.timeline)
         for t in (other.first_time, other.last_time):
             if t is not None:
                 self.first_time = t if self.first_time is None else min(self.first_time, t)
                 self.last_time = t if self.last_time is None else max(self.last_time, t)
         for key, (first, last, count) in other.failure_times.items():
-            _add_failure_time(self.failure_times, key, first, last, count)
+            add_failure_time(self.failure_times, key, first, last, count)
         if not requests_only:
             self.hold_jitter = max(self.hold_jitter, other.hold_jitter)
             if other.hold_max_s is not None:
@@ -654,14 +299,14 @@ class RouteStats:
             self.example = other.example
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON shape of a partial: every string in it redacted and printable (:func:`_stored`)."""
+        """The JSON shape of a partial: every string in it redacted and printable (:func:`stored_text`)."""
         return {
-            "route": _stored(self.route),
+            "route": stored_text(self.route),
             "requests": self.requests,
             "timed": self.timed,
-            "counters": {name: _stored_counter(getattr(self, name)) for name in COUNTERS},
-            "durations": _hist_map_to_dict(self.durations),
-            "attempt_timeouts": _hist_map_to_dict(self.attempt_timeouts),
+            "counters": {name: stored_counter(getattr(self, name)) for name in COUNTERS},
+            "durations": hist_map_to_dict(self.durations),
+            "attempt_timeouts": hist_map_to_dict(self.attempt_timeouts),
             "hold_jitter": self.hold_jitter,
             "hold_max_s": self.hold_max_s,
             "retried": self.retried,
@@ -669,7 +314,7 @@ class RouteStats:
             "no_header_failures": self.no_header_failures,
             "no_live": self.no_live,
             "interim_final": self.interim_final,
-            "example": None if self.example is None else _stored(self.example),
+            "example": None if self.example is None else stored_text(self.example),
             "timeline": self.timeline.to_dict(),
             "first_time": self.first_time,
             "last_time": self.last_time,
@@ -678,43 +323,43 @@ class RouteStats:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RouteStats:
-        rs = cls(route=str(d["route"]), requests=_count(d["requests"]), timed=_count(d["timed"]))
-        counters = _sized(d["counters"], len(COUNTERS))
+        rs = cls(route=str(d["route"]), requests=as_count(d["requests"]), timed=as_count(d["timed"]))
+        counters = sized(d["counters"], len(COUNTERS))
         for name in COUNTERS:
-            entries = _sized(counters.get(name, {}), MAX_COUNTER_KEYS)
-            getattr(rs, name).update({str(k): _count(v) for k, v in entries.items()})
+            entries = sized(counters.get(name, {}), MAX_COUNTER_KEYS)
+            getattr(rs, name).update({str(k): as_count(v) for k, v in entries.items()})
         for key in rs.holds:
-            _seconds(key)  # read back as numbers by the analysis
+            as_seconds(key)  # read back as numbers by the analysis
         for key in rs.error_timeouts:
-            _duration_or_none(key)
-        rs.durations = _hist_map_from_dict(d["durations"])
-        rs.attempt_timeouts = _hist_map_from_dict(d["attempt_timeouts"])
-        unknown = (set(rs.outcomes) | set(rs.durations)) - set(_OUTCOME_VALUE.values())
+            as_duration_or_none(key)
+        rs.durations = hist_map_from_dict(d["durations"])
+        rs.attempt_timeouts = hist_map_from_dict(d["attempt_timeouts"])
+        unknown = (set(rs.outcomes) | set(rs.durations)) - set(OUTCOME_VALUE.values())
         if unknown:
             raise ValueError(f"unknown outcome {sorted(unknown)[0]!r}")
-        rs.hold_jitter = _seconds(d["hold_jitter"])
+        rs.hold_jitter = as_seconds(d["hold_jitter"])
         if rs.hold_jitter > 1:
             raise ValueError("hold jitter is a fraction of the hold")
-        rs.hold_max_s = _seconds_or_none(d["hold_max_s"])
-        rs.retried = _count(d["retried"])
-        rs.retried_timeouts = _count(d["retried_timeouts"])
-        rs.no_header_failures = _count(d["no_header_failures"])
-        rs.no_live = _count(d["no_live"])
-        rs.interim_final = _count(d["interim_final"])
-        rs.example = _str_or_none(d["example"])
+        rs.hold_max_s = as_seconds_or_none(d["hold_max_s"])
+        rs.retried = as_count(d["retried"])
+        rs.retried_timeouts = as_count(d["retried_timeouts"])
+        rs.no_header_failures = as_count(d["no_header_failures"])
+        rs.no_live = as_count(d["no_live"])
+        rs.interim_final = as_count(d["interim_final"])
+        rs.example = as_str_or_none(d["example"])
         if "timeline" in d:  # partials written before lpdoctor kept time have neither
             rs.timeline = Timeline.from_dict(d["timeline"])
-        rs.first_time = _time_or_none(d.get("first_time"))
-        rs.last_time = _time_or_none(d.get("last_time"))
+        rs.first_time = as_time_or_none(d.get("first_time"))
+        rs.last_time = as_time_or_none(d.get("last_time"))
         for key, value in d.get("failure_times", {}).items():
             first, last, count = value
             k = int(key)
             if k != NO_DURATION_BIN and failure_bin(k) != k:
                 raise ValueError(f"not a failure bin: {key!r}")
-            a, b = _time(first), _time(last)
+            a, b = as_time(first), as_time(last)
             if a > b:
                 raise ValueError("first failure after the last")
-            rs.failure_times[k] = [a, b, _count(count)]
+            rs.failure_times[k] = [a, b, as_count(count)]
         return rs
 
 
@@ -814,7 +459,7 @@ class ScanAggregate:
 
     def outside_window(self, t: float | None, n: int) -> bool:
         """Note the time ``t`` of ``n`` lines; True when the window leaves them out."""
-        if t is not None and -_MAX_TIME <= t <= _MAX_TIME:
+        if t is not None and -MAX_TIME <= t <= MAX_TIME:
             if self.first_time is None or t < self.first_time:
                 self.first_time = t
             if self.last_time is None or t > self.last_time:
@@ -942,11 +587,11 @@ class ScanAggregate:
 
     def to_dict(self) -> dict[str, Any]:
         """The partial ``scan --save-partial`` writes. A partial is a file that travels: every string in it is
-        redacted and made printable as a report would be (:func:`_stored`); routes that become the same string
+        redacted and made printable as a report would be (:func:`stored_text`); routes that become the same string
         that way are stored as one, merged."""
         routes: dict[str, RouteStats] = {}
         for rs in self.routes.values():  # in order of first appearance
-            name = _stored(rs.route)
+            name = stored_text(rs.route)
             if name != rs.route or name in routes:
                 into = routes.get(name)
                 if into is None:
@@ -957,11 +602,11 @@ class ScanAggregate:
         inputs = []
         for i in self.inputs:
             d = i.to_dict()
-            d["path"] = _stored(d["path"])
+            d["path"] = stored_text(d["path"])
             warnings = d["warnings"]
             if len(warnings) > MAX_WARNINGS:  # more than a partial may hold
                 warnings = [*warnings[: MAX_WARNINGS - 1], f"{len(warnings) - MAX_WARNINGS + 1} more warnings"]
-            d["warnings"] = [_stored(w) for w in warnings]
+            d["warnings"] = [stored_text(w) for w in warnings]
             inputs.append(d)
         return {
             "lpdoctor_partial": PARTIAL_VERSION,
@@ -969,7 +614,7 @@ class ScanAggregate:
             "routes": [rs.to_dict() for rs in routes.values()],
             "inputs": inputs,
             "overflow_requests": self.overflow_requests,
-            "unrouted_errors": _stored_counter(self.unrouted_errors),
+            "unrouted_errors": stored_counter(self.unrouted_errors),
             "outside": self.outside,
             "first_time": self.first_time,
             "last_time": self.last_time,
@@ -980,36 +625,36 @@ class ScanAggregate:
         version = d.get("lpdoctor_partial")
         if type(version) is not int or version != PARTIAL_VERSION:  # not True, which equals 1
             raise ValueError(f"partial format {version!r}; this lpdoctor reads version {PARTIAL_VERSION}")
-        max_routes = _count(d.get("max_routes", DEFAULT_MAX_ROUTES), MAX_MAX_ROUTES)
+        max_routes = as_count(d.get("max_routes", DEFAULT_MAX_ROUTES), MAX_MAX_ROUTES)
         if max_routes < MIN_MAX_ROUTES:
             raise ValueError(f"max_routes {max_routes}: scan keeps at least {MIN_MAX_ROUTES} routes")
         agg = cls(max_routes=max_routes)
-        for r in _sized(d["routes"], max_routes + 1):  # the routes kept and the overflow bucket
+        for r in sized(d["routes"], max_routes + 1):  # the routes kept and the overflow bucket
             rs = RouteStats.from_dict(r)
             if rs.route in agg.routes:
                 raise ValueError(f"route {rs.route[:80]!r} twice")
             agg.routes[rs.route] = rs
-        for i in _sized(d["inputs"], MAX_INPUTS):
+        for i in sized(d["inputs"], MAX_INPUTS):
             agg.inputs.append(
                 InputSummary(
                     path=str(i["path"]),
                     format=str(i["format"]),
-                    lines=_count(i["lines"]),
-                    parsed=_count(i["parsed"]),
-                    skipped=_count(i["skipped"]),
-                    skipped_lines=[_count(n) for n in _sized(i["skipped_lines"], InputSummary.MAX_SKIPPED_SHOWN)],
-                    warnings=[str(w) for w in _sized(i["warnings"], MAX_WARNINGS)],
+                    lines=as_count(i["lines"]),
+                    parsed=as_count(i["parsed"]),
+                    skipped=as_count(i["skipped"]),
+                    skipped_lines=[as_count(n) for n in sized(i["skipped_lines"], InputSummary.MAX_SKIPPED_SHOWN)],
+                    warnings=[str(w) for w in sized(i["warnings"], MAX_WARNINGS)],
                     has_timing=bool(i["has_timing"]),
                     kind=str(i["kind"]),
-                    first_time=_time_or_none(i.get("first_time")),
-                    last_time=_time_or_none(i.get("last_time")),
+                    first_time=as_time_or_none(i.get("first_time")),
+                    last_time=as_time_or_none(i.get("last_time")),
                 )
             )
-        agg.overflow_requests = _count(d["overflow_requests"])
+        agg.overflow_requests = as_count(d["overflow_requests"])
         agg.unrouted_errors.update(
-            {str(k): _count(v) for k, v in _sized(d["unrouted_errors"], MAX_COUNTER_KEYS).items()}
+            {str(k): as_count(v) for k, v in sized(d["unrouted_errors"], MAX_COUNTER_KEYS).items()}
         )
-        agg.outside = _count(d.get("outside", 0))
-        agg.first_time = _time_or_none(d.get("first_time"))
-        agg.last_time = _time_or_none(d.get("last_time"))
+        agg.outside = as_count(d.get("outside", 0))
+        agg.first_time = as_time_or_none(d.get("first_time"))
+        agg.last_time = as_time_or_none(d.get("last_time"))
         return agg

@@ -29,7 +29,8 @@ import re
 from dataclasses import dataclass, field
 
 from lpdoctor.model import HopKind, Outcome
-from lpdoctor.scan.aggregate import Histogram, RouteStats
+from lpdoctor.scan.aggregate import RouteStats
+from lpdoctor.scan.histogram import Histogram
 
 INSTANT_S = 0.5  # failures faster than this are refusals (no live upstreams ...), not cuts of a hold
 MIN_FAILURES = 3

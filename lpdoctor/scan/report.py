@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from lpdoctor import catalog
 from lpdoctor.model import Endpoint, Finding, HopKind, Outcome, Report, Severity
 from lpdoctor.model import margin as margins
-from lpdoctor.scan.aggregate import OVERFLOW_ROUTE, Histogram, RouteStats, ScanAggregate
+from lpdoctor.scan.aggregate import OVERFLOW_ROUTE, RouteStats, ScanAggregate
 from lpdoctor.scan.cutoff import Cut, densest_window, infer_cut, tolerance
+from lpdoctor.scan.histogram import Histogram
 from lpdoctor.scan.timeline import cut_times, time_range, timeline_dict
 from lpdoctor.text.durations import fmt_s, nginx_time
 

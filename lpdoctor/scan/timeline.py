@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from lpdoctor.model import Outcome
-from lpdoctor.scan.aggregate import NO_DURATION_BIN, RouteStats, ScanAggregate
+from lpdoctor.scan.aggregate import RouteStats, ScanAggregate
 from lpdoctor.scan.cutoff import Cut, tolerance
+from lpdoctor.scan.time_buckets import NO_DURATION_BIN
 from lpdoctor.text.durations import fmt_s
 from lpdoctor.text.times import fmt_range, fmt_time
 
