@@ -1,8 +1,9 @@
-"""Time ``lpdoctor scan --format json`` against ``grep -c`` and GoAccess on the same generated nginx log.
+"""Time ``lpdoctor scan --format json`` against ``grep -c``, mawk and GoAccess.
 
-    python -m bench.run                      # 1 M lines (about 170 MB) in /tmp/lpdoctor-bench
-    python -m bench.run --lines 10000000     # 10 M lines (about 1.7 GB): only when asked
-    python -m bench.run --json results.json  # also keep the figures
+    python -m bench.run                               # every format and traffic shape: see bench/matrix.py
+    python -m bench.run --detail                      # the detailed run on the bench's own nginx log, 1 M lines
+    python -m bench.run --detail --lines 10000000     # 10 M lines (about 1.7 GB): only when asked
+    python -m bench.run --detail --json results.json  # also keep the figures
 
 The log is made by :mod:`bench.generate` (seeded: the same file every time) outside the repository, once. It
 is read once into the page cache; the first run of every tool is not counted (``--warmup``); then each tool
@@ -249,6 +250,17 @@ def _cell(text: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The table of every format and shape (:mod:`bench.matrix`); with ``--detail``, the detailed run on the
+    bench's own log (every grep, the pure-Python path, memory of one process and of the tree)."""
+    args = sys.argv[1:] if argv is None else argv
+    if "--detail" not in args:
+        from bench.matrix import main as matrix_main
+
+        return matrix_main(args)
+    return detail_main([a for a in args if a != "--detail"])
+
+
+def detail_main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--lines", type=int, default=1_000_000)
     ap.add_argument("--seed", type=int, default=1)

@@ -37,8 +37,9 @@ class LogFormat:
     priority: int = 0
     description: str = ""
     aliases: tuple[str, ...] = field(default_factory=tuple)
-    # The compiled fast path reads this format too: "combined" (nginx combined, nothing after it) or "timing"
-    # (combined + $request_time $upstream_response_time $upstream_status). See analysis/fastpath.py.
+    # The compiled fast path reads this format too: "combined" (nginx combined, nothing after it), "timing"
+    # (combined + $request_time $upstream_response_time $upstream_status) or "kv" (combined + the samples'
+    # rt= uct="" uht="" urt="" us="" ua="" tail). See lpdoctor/scan/fastpath.py.
     fast: str | None = None
 
     def parser(self) -> LineParser:

@@ -598,6 +598,7 @@ FORMATS: list[LogFormat] = [
         make_parser=lambda: _combined_parser("kv"),
         priority=25,
         description='combined + key=value timing (rt= uct="…" uht="…" urt="…")',
+        fast="kv",
     ),
     LogFormat(
         name="nginx-timing",

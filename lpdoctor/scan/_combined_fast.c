@@ -1,7 +1,7 @@
 /*
- * lpdoctor.scan._combined_fast: the fast path for the commonest access logs, nginx `combined` with or
- * without the ` $request_time $upstream_response_time $upstream_status` tail (formats nginx-combined and
- * nginx-timing).
+ * lpdoctor.scan._combined_fast: the fast path for the commonest access logs, nginx `combined` alone, with
+ * the ` $request_time $upstream_response_time $upstream_status` tail, or with the samples' key=value tail
+ * (formats nginx-combined, nginx-timing and nginx-kv).
  *
  * It decides nothing. It only checks that a line has exactly the common shape, and groups the lines that
  * lpdoctor's own Python code would treat alike: same route (segment templates come from
@@ -31,6 +31,11 @@
 #define VALUE_LIMIT 65536         /* distinct (group, time) counts before the caller must take() them */
 
 enum { SCAN_END = 0, SCAN_PYTHON = 1, SCAN_FULL = 2 };
+/* What follows "$http_user_agent": nothing (nginx-combined), " $request_time $upstream_response_time
+ * $upstream_status" (nginx-timing), or the samples' key=value tail (nginx-kv):
+ * ' rt=$request_time uct="$upstream_connect_time" uht="$upstream_header_time" urt="$upstream_response_time"
+ * us="$upstream_status" ua="$upstream_addr"', every value one upstream try. */
+enum { TAIL_NONE = 0, TAIL_POSITIONAL = 1, TAIL_KV = 2 };
 
 /* ------------------------------------------------------------------------------------------------ hashing */
 
@@ -259,6 +264,7 @@ typedef struct {
 
 typedef struct {
     int32_t route, method, status, upstream_status, hold;
+    int32_t no_header; /* key=value tail: uht="-" (the upstream sent no header); 0 otherwise */
 } GroupKey;
 
 typedef struct {
@@ -285,8 +291,9 @@ typedef struct {
     PyObject *hold_key;         /* (route str, query str) -> int */
     PyObject *hold_names;       /* route str -> the parameter names hold_key reads (iterable of str) */
     SegCache holds;             /* route id + the query cut to those parameters -> hold id */
-    int timing;
+    int timing; /* TAIL_NONE, TAIL_POSITIONAL or TAIL_KV */
     SegCache segs;
+    SegCache shapes;            /* a segment with its digits made "0" -> template id, for digit-free templates */
     PyObject *templates;   /* dict: template str -> id */
     PyObject *template_list; /* list: id -> template str */
     int32_t id_template; /* id of "{id}" */
@@ -318,6 +325,23 @@ static int32_t template_id(Scanner *s, PyObject *template) {
     return bad ? -1 : (int32_t)n;
 }
 
+static int has_ascii_digit(PyObject *text) {
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (c >= '0' && c <= '9') return 1;
+    }
+    return 0;
+}
+
+#define MAX_SHAPE 256 /* longer segments are looked up as they are */
+
+/* The template id of a segment. routes.py promises that a template depends on where a segment's digits are,
+ * not on their values (but through a %-escape): so a template without digits, got for one segment, is also
+ * that of every segment with the same "shape" (digits made "0"): /img/61141.png and /img/88812.png cost one
+ * call to segment_template. A template holding digits (v2, jquery-3.6.0.min.js) is cached for its exact bytes. */
 static int32_t segment_id(Scanner *s, const unsigned char *p, Py_ssize_t n) {
     if (n == 0) return s->empty_template;
     if (n <= MAX_DIGIT_ID) {
@@ -325,8 +349,31 @@ static int32_t segment_id(Scanner *s, const unsigned char *p, Py_ssize_t n) {
         while (i < n && p[i] >= '0' && p[i] <= '9') i++;
         if (i == n) return s->id_template;
     }
-    uint64_t h;
+    unsigned char shape[MAX_SHAPE];
+    int by_shape = 0;
+    if (n <= MAX_SHAPE) {
+        int pct = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            unsigned char c = p[i];
+            if (c >= '0' && c <= '9') {
+                shape[i] = '0';
+                by_shape = 1;
+            } else {
+                shape[i] = c;
+                pct |= c == '%';
+            }
+        }
+        if (pct) by_shape = 0;
+    }
+    uint64_t sh = 0;
     int found;
+    Py_ssize_t sj = -1;
+    if (by_shape) {
+        sj = segcache_slot(&s->shapes, shape, n, &sh, &found);
+        if (sj < 0) return -1;
+        if (found) return s->shapes.slots[sj].id;
+    }
+    uint64_t h;
     Py_ssize_t j = segcache_slot(&s->segs, p, n, &h, &found);
     if (j < 0) return -1;
     if (found) return s->segs.slots[j].id;
@@ -341,8 +388,14 @@ static int32_t segment_id(Scanner *s, const unsigned char *p, Py_ssize_t n) {
         return -1;
     }
     int32_t id = template_id(s, template);
+    int digits = has_ascii_digit(template);
     Py_DECREF(template);
-    if (id < 0 || segcache_store(&s->segs, j, h, p, n, id) < 0) return -1;
+    if (id < 0) return -1;
+    if (by_shape && !digits) {
+        if (segcache_store(&s->shapes, sj, sh, shape, n, id) < 0) return -1;
+    } else if (segcache_store(&s->segs, j, h, p, n, id) < 0) {
+        return -1;
+    }
     return id;
 }
 
@@ -633,6 +686,7 @@ static void drop_routes(Scanner *s) {
 static int drop_templates(Scanner *s) {
     drop_routes(s);
     segcache_clear(&s->segs);
+    segcache_clear(&s->shapes);
     PyDict_Clear(s->templates);
     if (PyList_SetSlice(s->template_list, 0, PyList_GET_SIZE(s->template_list), NULL) < 0) return -1;
     PyObject *empty = PyUnicode_FromString("");
@@ -701,7 +755,56 @@ typedef struct {
     Py_ssize_t path_len, query_len;
     int status, upstream_status; /* upstream -1: "-" */
     long long request_ms, upstream_ms; /* -1: "-" */
+    int no_header;
 } Fields;
+
+/* '<key>="' at p[*i..end): advances past it, 0 if it is not there. */
+static int expect(const unsigned char *p, Py_ssize_t *i, Py_ssize_t end, const char *text) {
+    size_t n = strlen(text);
+    if (*i + (Py_ssize_t)n > end || memcmp(p + *i, text, n) != 0) return 0;
+    *i += (Py_ssize_t)n;
+    return 1;
+}
+
+/* A quoted time of one upstream try: '-"' (-1) or '[0-9]{1,9}.[0-9]{3}"' (ms); -2 if neither. */
+static long long quoted_ms(const unsigned char *p, Py_ssize_t *i, Py_ssize_t end) {
+    long long v;
+    if (*i < end && p[*i] == '-') {
+        (*i)++;
+        v = -1;
+    } else if ((v = read_ms(p, i, end)) < 0) {
+        return -2;
+    }
+    if (*i >= end || p[*i] != '"') return -2;
+    (*i)++;
+    return v;
+}
+
+/* The key=value tail (TAIL_KV) from p[i..end): 1 with the fields filled, 0 for any other tail. */
+static int parse_kv_tail(const unsigned char *p, Py_ssize_t i, Py_ssize_t end, Fields *f) {
+    if (!expect(p, &i, end, " rt=") || (f->request_ms = read_ms(p, &i, end)) < 0) return 0;
+    if (!expect(p, &i, end, " uct=\"") || quoted_ms(p, &i, end) == -2) return 0;
+    long long header;
+    if (!expect(p, &i, end, " uht=\"") || (header = quoted_ms(p, &i, end)) == -2) return 0;
+    f->no_header = header < 0;
+    if (!expect(p, &i, end, " urt=\"") || (f->upstream_ms = quoted_ms(p, &i, end)) == -2) return 0;
+    if (!expect(p, &i, end, " us=\"")) return 0;
+    if (i + 2 <= end && p[i] == '-' && p[i + 1] == '"') {
+        f->upstream_status = -1;
+        i += 2;
+    } else if (i + 4 <= end && is_digit(p[i]) && is_digit(p[i + 1]) && is_digit(p[i + 2]) && p[i + 3] == '"') {
+        f->upstream_status = (p[i] - '0') * 100 + (p[i + 1] - '0') * 10 + (p[i + 2] - '0');
+        i += 4;
+    } else {
+        return 0;
+    }
+    /* ua="address": one address (no ',' or space: several tries go to Python), or "-". */
+    if (!expect(p, &i, end, " ua=\"")) return 0;
+    Py_ssize_t a = i;
+    while (i < end && p[i] != '"' && p[i] != ',' && !is_space(p[i]) && p[i] < 0x80) i++;
+    if (i == a || i >= end || p[i] != '"') return 0;
+    return i + 1 == end;
+}
 
 /* 1: a line of the common shape (fields filled); 0: anything else. */
 static int parse_line(const unsigned char *p, Py_ssize_t end, int timing, Fields *f) {
@@ -765,11 +868,13 @@ static int parse_line(const unsigned char *p, Py_ssize_t end, int timing, Fields
     if (i + 2 > end || p[i] != ' ' || p[i + 1] != '"') return 0;
     if ((k = field_until(p, i + 2, end, '"', 0, 65536)) < 0) return 0;
     i = k + 1;
-    if (!timing) {
+    f->no_header = 0;
+    if (timing == TAIL_NONE) {
         f->request_ms = f->upstream_ms = -1;
         f->upstream_status = -1;
         return i == end;
     }
+    if (timing == TAIL_KV) return parse_kv_tail(p, i, end, f);
     /* " $request_time $upstream_response_time $upstream_status", one upstream try */
     if (i >= end || p[i] != ' ') return 0;
     i++;
@@ -847,6 +952,7 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
         key.method = method;
         key.status = f.status;
         key.upstream_status = f.upstream_status;
+        key.no_header = f.no_header;
         Group *g = group_for(s, &key, line, text_len, line_no + lines);
         if (!g) goto done;
         g->count++;
@@ -893,8 +999,8 @@ static PyObject *Scanner_take(Scanner *s, PyObject *Py_UNUSED(ignored)) {
         } else {
             PyObject *req = countmap_items(&g->request_ms);
             PyObject *up = req ? countmap_items(&g->upstream_ms) : NULL;
-            PyObject *key = up ? Py_BuildValue("(Oiiii)", s->routes[g->key.route].text, g->key.method, g->key.status,
-                                               g->key.upstream_status, g->key.hold)
+            PyObject *key = up ? Py_BuildValue("(Oiiiii)", s->routes[g->key.route].text, g->key.method,
+                                               g->key.status, g->key.upstream_status, g->key.hold, g->key.no_header)
                                : NULL;
             item = key ? Py_BuildValue("(OLLOOO)", g->first, g->first_line, g->count, req, up, key) : NULL;
             Py_XDECREF(req);
@@ -922,10 +1028,12 @@ static PyObject *Scanner_take(Scanner *s, PyObject *Py_UNUSED(ignored)) {
 static PyObject *Scanner_pending(Scanner *s, void *Py_UNUSED(closure)) { return PyLong_FromSsize_t(s->groups_len); }
 
 static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
-    static char *kwlist[] = {"segment_template", "route_template", "hold_key", "hold_names", "timing", NULL};
+    static char *kwlist[] = {"segment_template", "route_template", "hold_key", "hold_names", "timing", "kv", NULL};
     PyObject *seg, *route, *hold, *names;
-    int timing;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOp", kwlist, &seg, &route, &hold, &names, &timing)) return -1;
+    int timing, kv = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOp|p", kwlist, &seg, &route, &hold, &names, &timing, &kv))
+        return -1;
+    if (kv) timing = TAIL_KV;
     if (s->templates) {
         PyErr_SetString(PyExc_RuntimeError, "Scanner is already initialised");
         return -1;
@@ -962,6 +1070,7 @@ static void Scanner_dealloc(Scanner *s) {
     PyMem_Free(s->groups);
     PyMem_Free(s->group_slots);
     segcache_clear(&s->segs);
+    segcache_clear(&s->shapes);
     if (s->whole_routes) drop_routes(s);
     PyMem_Free(s->routes);
     PyMem_Free(s->route_slots);

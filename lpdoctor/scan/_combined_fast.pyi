@@ -6,7 +6,7 @@ SCAN_END: int
 SCAN_PYTHON: int
 SCAN_FULL: int
 
-GroupKey = tuple[str, int, int, int, int]
+GroupKey = tuple[str, int, int, int, int, int]  # route, method, status, upstream status, hold, no header
 Group = tuple[bytes, int, int, list[tuple[int, int]], list[tuple[int, int]], GroupKey]
 
 class Scanner:
@@ -18,6 +18,7 @@ class Scanner:
         hold_key: Callable[[str, str], int],
         hold_names: Callable[[str], Iterable[str]],
         timing: bool,
+        kv: bool = False,
     ) -> None: ...
     def scan(self, buffer: bytes, pos: int, line_no: int, /) -> tuple[int, int, int]: ...
     def add_record(self, record: object, /) -> None: ...

@@ -1,12 +1,13 @@
-"""The compiled fast path for the commonest logs: nginx ``combined``, with or without the positional timing tail.
+"""The compiled fast path for the commonest logs: nginx ``combined``, alone, with the positional timing tail, or with
+the samples' ``key=value`` tail (``rt= uct="" uht="" urt="" us="" ua=""``).
 
 Reading a line in Python costs about 11 µs; a big log has millions. For the formats whose :class:`LogFormat`
 names a ``fast`` shape, the C scanner (``lpdoctor/scan/_combined_fast.c``) reads the blocks instead. It
 decides nothing itself: it groups the lines that the Python code would treat alike — same route (it asks
-:func:`~lpdoctor.scan.routes.segment_template` once per distinct segment), method, status, upstream status
-and requested hold (it asks :class:`~lpdoctor.catalog.holds.HoldMatcher`, once per route and distinct
-value of the parameters the hold depends on) — and counts each group's request
-and upstream times. Here, the first line of each group goes through the format's own Python parser and the
+:func:`~lpdoctor.scan.routes.segment_template` once per distinct segment shape), method, status, upstream
+status (and, for the ``key=value`` tail, whether the upstream sent its header) and requested hold (it asks
+:class:`~lpdoctor.catalog.holds.HoldMatcher`, once per route and distinct value of the parameters the hold
+depends on) — and counts each group's request and upstream times. Here, the first line of each group goes through the format's own Python parser and the
 aggregate's own :meth:`~lpdoctor.scan.aggregate.ScanAggregate.add_request`, once for the whole group.
 Lines of any other shape go through the Python parser one by one, in their place. The aggregate is the one
 the Python path gives (tests/test_fastpath.py compares them on the same logs).
@@ -55,7 +56,7 @@ def available(fmt: LogFormat | None) -> bool:
     """Whether the fast path reads ``fmt`` here."""
     return (
         fmt is not None
-        and fmt.fast in ("combined", "timing")
+        and fmt.fast in ("combined", "timing", "kv")
         and _combined_fast is not None
         and os.environ.get("LPDOCTOR_NO_FAST", "") in ("", "0")
     )
@@ -82,7 +83,7 @@ def aggregate_blocks(
 ) -> int:
     """Read ``blocks`` (see :func:`~lpdoctor.text.inputs.iter_blocks`) of a ``fmt`` log into ``agg``,
     counting parsed and skipped lines on ``summary``. Returns how many requests had a duration."""
-    assert _combined_fast is not None and fmt.fast in ("combined", "timing")
+    assert _combined_fast is not None and fmt.fast in ("combined", "timing", "kv")
     parse = fmt.parser()
     templates: dict[str, str] = {}
     holds = _Holds()
@@ -91,7 +92,8 @@ def aggregate_blocks(
         route_template=lambda path: normalize_path(path, templates),
         hold_key=holds.key,
         hold_names=holds.names,
-        timing=fmt.fast == "timing",
+        timing=fmt.fast in ("timing", "kv"),
+        kv=fmt.fast == "kv",
     )
     timed = 0
     alike: dict[_combined_fast.GroupKey, RequestRecord] = {}

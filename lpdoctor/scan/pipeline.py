@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 
 from lpdoctor.logformats.base import LogFormat
@@ -29,10 +30,19 @@ def aggregate_file(
     agg = ScanAggregate(max_routes=max_routes, admit=admit, track_refused=track_refused)
     agg.set_window(*window)
     summary, fmt, blocks = open_log(path, forced, span=span, progress=progress)
-    if fmt is not None and fastpath.available(fmt):
-        timed = fastpath.aggregate_blocks(blocks, fmt, agg, summary, path)
-    else:
-        timed = sum(agg.add_parsed(rec) for rec in parse_blocks(blocks, fmt, summary, path))
+    # No cyclic garbage collection while reading: records, groups and counters are freed by their reference
+    # counts (none is in a cycle), and every collection their allocations set off walks the whole aggregate
+    # again (9 % of a scan on the Python path). The collector comes back on at the end, as it was.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        if fmt is not None and fastpath.available(fmt):
+            timed = fastpath.aggregate_blocks(blocks, fmt, agg, summary, path)
+        else:
+            timed = sum(agg.add_parsed(rec) for rec in parse_blocks(blocks, fmt, summary, path))
+    finally:
+        if was_enabled:
+            gc.enable()
     if summary.kind == "access" and summary.parsed:
         summary.has_timing = timed > 0
     summary.first_time, summary.last_time = agg.first_time, agg.last_time

@@ -1,0 +1,423 @@
+"""Seeded traffic in every access-log format lpdoctor reads, in several shapes: the logs of ``bench.run``'s table.
+
+    python -m bench.traffic --format nginx-json --shape ids --lines 1000000 --out /tmp/x.log
+
+A *shape* is what the requests are (their URLs, statuses and times); a *format* is how a proxy writes them. The
+same seed and shape give the same requests in every format, so the rows of the table differ only by format.
+The line layouts are those real proxies wrote in tests/fixtures/logformats/*.log (nginx 1.22, HAProxy, Apache
+``%D``, Caddy, an ALB, Sōzune), with the fields of each request put in their place.
+
+Shapes:
+
+- ``ids``: a site serving files and API objects by number: ``/img/61141.png``, ``/static/app.27961.js``,
+  ``/api/v1/users/88121`` (100 000 distinct ids), plus the long-polls of every shape (below);
+- ``spa``: a single-page app behind a CDN: hashed build chunks (``/static/js/main.3f2a9c1b.chunk.js``,
+  ``/assets/index-BXq3k9aZ.js``, ``/_next/static/chunks/pages/_app-a1b2c3d4e5f6a7b8.js``), UUIDs, base64
+  cursors in the path, Slack-style channel ids, Matrix event ids;
+- ``few``: a handful of API routes (what a small service's log looks like).
+
+Every shape holds 4 % long-polls: a Matrix ``/sync?timeout=30000`` held 30 s (answered), a Consul
+``?index=…&wait=5m`` watch cut at 60 s (504), and a ``/api/events/poll?timeout=55`` whose upstream closes at
+50 s (502) and whose clients give up at 40 s (499): the findings lpdoctor must make in every format.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import os
+import random
+import sys
+import time
+from collections.abc import Callable, Iterator
+from typing import NamedTuple
+
+START_EPOCH = 1_781_000_000  # 2026-06-09
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_B62 = _LETTERS + _LETTERS.upper() + "0123456789"
+_UAS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/122.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_3 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148",
+    "Mozilla/5.0 (X11; Linux x86_64; rv:123.0) Gecko/20100101 Firefox/123.0",
+    "okhttp/4.12.0",
+    "curl/8.5.0",
+    "Go-http-client/1.1",
+    "python-requests/2.31.0",
+)
+_WORDS = ("account", "billing", "profile", "settings", "search", "orders", "cart", "checkout", "reports", "teams")
+SHAPES = ("ids", "spa", "few")
+FORMATS = (
+    "nginx-timing",
+    "nginx-json",
+    "nginx-kv",
+    "haproxy-httplog",
+    "apache-combined-D",
+    "caddy-json",
+    "aws-alb",
+    "sozune",
+)
+
+
+class Request(NamedTuple):
+    epoch: float
+    ip: str
+    port: int
+    method: str
+    target: str
+    status: int  # 499: the client gave up
+    size: int
+    ua: str
+    rt: float  # seconds
+    upstream_rt: float | None  # None: no upstream answer ("-")
+    upstream_status: int | None
+
+
+# ------------------------------------------------------------------------------------------------ traffic
+
+
+class Traffic:
+    """The requests of one shape; ``self.r`` is the only source of randomness."""
+
+    def __init__(self, shape: str, seed: int = 1, ids: int = 100_000) -> None:
+        if shape not in SHAPES:
+            raise ValueError(f"unknown shape {shape!r} (one of {', '.join(SHAPES)})")
+        self.shape, self.r, self.ids = shape, random.Random(seed), ids
+        r = self.r
+        self.ips = [
+            f"{r.randint(1, 223)}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}" for _ in range(3000)
+        ]
+        self.chunks = [f"{r.getrandbits(32):08x}" for _ in range(400)]  # a few builds' worth of hashed chunks
+        self.vite = ["".join(r.choices(_B62 + "_-", k=8)) for _ in range(400)]
+        self.rooms = [f"!{''.join(r.choices(_B62[:52], k=18))}:example.org" for _ in range(300)]
+        self.channels = [f"C{''.join(r.choices('0123456789ABCDEFGHJKLMNPQRSTUVWXYZ', k=10))}" for _ in range(500)]
+        self.now = float(START_EPOCH)
+
+    def _fast(self) -> float:
+        return min(self.r.expovariate(1 / 0.045), 9.0) + 0.001
+
+    def _plain(self, target: str, method: str = "GET") -> Request:
+        r = self.r
+        s = r.random()
+        status = 200 if s < 0.90 else 304 if s < 0.94 else 404 if s < 0.975 else 301 if s < 0.99 else 500
+        rt = self._fast()
+        size = r.randint(200, 60_000) if status == 200 else r.randint(0, 600)
+        return self._req(method, target, status, size, rt, max(rt - 0.001, 0.0), status)
+
+    def _req(
+        self,
+        method: str,
+        target: str,
+        status: int,
+        size: int,
+        rt: float,
+        urt: float | None,
+        ust: int | None,
+        ua: str = "",
+    ) -> Request:
+        r = self.r
+        return Request(
+            self.now, r.choice(self.ips), r.randint(1024, 65535), method, target, status, size,
+            ua or r.choice(_UAS), round(rt, 3), None if urt is None else round(urt, 3), ust,
+        )  # fmt: skip
+
+    def _ids(self) -> Request:
+        r, n = self.r, self.r.randint(1, self.ids)
+        k = r.random()
+        if k < 0.30:
+            return self._plain(f"/img/{n}.png")
+        if k < 0.45:
+            return self._plain(f"/static/app.{n}.js")
+        if k < 0.55:
+            return self._plain(f"/thumbs/{n}_{r.choice((64, 128, 256))}.jpg")
+        if k < 0.75:
+            return self._plain(f"/api/v1/users/{n}")
+        if k < 0.85:
+            return self._plain(f"/api/v1/orders/{n}/items", "POST" if r.random() < 0.3 else "GET")
+        if k < 0.92:
+            return self._plain(f"/download/report-{n}.pdf")
+        return self._plain(r.choice(("/", "/login", "/cart", "/favicon.ico", "/robots.txt", "/healthz")))
+
+    def _spa(self) -> Request:
+        r = self.r
+        k = r.random()
+        if k < 0.15:
+            name = r.choice(("main", "vendors", "runtime", str(r.randint(1, 900))))
+            kind = r.choice(("js", "css"))
+            return self._plain(f"/static/{kind}/{name}.{r.choice(self.chunks)}.chunk.{kind}")
+        if k < 0.28:
+            return self._plain(
+                f"/assets/{r.choice(('index', 'vendor', 'Dashboard', 'Settings'))}-{r.choice(self.vite)}.js"
+            )
+        if k < 0.36:
+            page = r.choice(("_app", "index", "orders/[id]", "settings"))
+            return self._plain(f"/_next/static/chunks/pages/{page}-{r.getrandbits(64):016x}.js")
+        if k < 0.52:
+            return self._plain(f"/api/documents/{_uuid(r)}", r.choice(("GET", "GET", "PUT")))
+        if k < 0.62:
+            cursor = base64.urlsafe_b64encode(
+                f'{{"id":{r.randint(1, 10**7)},"ts":{r.randint(10**9, 2 * 10**9)}}}'.encode()
+            )
+            return self._plain(f"/api/feed/page/{cursor.decode().rstrip('=')}")
+        if k < 0.72:
+            return self._plain(f"/api/channels/{r.choice(self.channels)}/history")
+        if k < 0.80:
+            event = "$" + "".join(r.choices(_B62 + "_-", k=43))
+            return self._plain(f"/_matrix/client/v3/rooms/{r.choice(self.rooms)}/event/{event}")
+        if k < 0.88:
+            return self._plain(f"/api/users/{r.getrandbits(96):024x}/avatar")
+        return self._plain(r.choice(("/", "/index.html", "/manifest.json", "/favicon.ico", "/service-worker.js")))
+
+    def _few(self) -> Request:
+        r = self.r
+        k = r.random()
+        if k < 0.4:
+            return self._plain(f"/api/{r.choice(_WORDS)}")
+        if k < 0.7:
+            return self._plain(f"/api/v1/{r.choice(_WORDS)}/{r.randint(1, 50)}")
+        return self._plain(r.choice(("/", "/login", "/healthz", "/static/app.css", "/static/app.js")))
+
+    def _poll(self) -> Request:
+        r = self.r
+        k = r.random()
+        if k < 0.5:  # Matrix sync: an event during the hold, or an empty answer at 30 s
+            since = f"s{r.randint(100000, 999999)}_{r.randint(1, 99999)}"
+            rt = r.uniform(0.05, 29.9) if r.random() < 0.35 else 30.0 + r.expovariate(1 / 0.03)
+            return self._req(
+                "GET",
+                f"/_matrix/client/v3/sync?timeout=30000&since={since}",
+                200,
+                r.randint(200, 4000),
+                rt,
+                rt - 0.001,
+                200,
+            )
+        if k < 0.75:  # Consul blocking query cut at 60 s (proxy_read_timeout)
+            target = f"/v1/health/service/{r.choice(('web', 'api', 'db'))}?index={r.randint(1000, 900_000)}&wait=5m"
+            if r.random() < 0.3:
+                rt = r.uniform(0.01, 59.0)
+                return self._req("GET", target, 200, r.randint(300, 5000), rt, rt - 0.001, 200, "Consul-Template/0.37")
+            rt = 60.0 + r.random() / 200
+            return self._req("GET", target, 504, 160, rt, None, 504, "Consul-Template/0.37")
+        target = f"/api/events/poll?timeout=55&cursor={r.randint(1, 10**9)}"
+        j = r.random()
+        if j < 0.45:
+            rt = r.uniform(0.01, 49.0)
+            return self._req("GET", target, 200, r.randint(100, 3000), rt, rt - 0.001, 200)
+        if j < 0.85:  # the upstream closes held requests at 50 s
+            rt = 50.0 + r.random() / 50
+            return self._req("GET", target, 502, 150, rt, rt - 0.001, 502)
+        rt = 40.0 + r.random() / 5  # the client gives up at 40 s
+        return self._req("GET", target, 499, 0, rt, None, None)
+
+    def next(self) -> Request:
+        self.now += self.r.expovariate(12.0)
+        if self.r.random() < 0.04:
+            return self._poll()
+        return self._ids() if self.shape == "ids" else self._spa() if self.shape == "spa" else self._few()
+
+
+def _uuid(r: random.Random) -> str:
+    h = f"{r.getrandbits(128):032x}"
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:]}"
+
+
+# ------------------------------------------------------------------------------------------------ formats
+
+
+def _clf_time(epoch: float) -> str:
+    t = time.gmtime(int(epoch))
+    return f"{t.tm_mday:02d}/{_MONTHS[t.tm_mon - 1]}/{t.tm_year}:{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
+
+
+def _iso(epoch: float, micro: bool = True) -> str:
+    t = time.gmtime(int(epoch))
+    base = f"{t.tm_year}-{t.tm_mon:02d}-{t.tm_mday:02d}T{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
+    return f"{base}.{int(epoch % 1 * 1e6):06d}Z" if micro else f"{base}+00:00"
+
+
+def _s(v: float | None) -> str:
+    return "-" if v is None else f"{v:.3f}"
+
+
+def _st(v: int | None) -> str:
+    return "-" if v is None else str(v)
+
+
+def nginx_timing(q: Request) -> str:
+    # log_format timing '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent
+    #                    "$http_referer" "$http_user_agent" $request_time $upstream_response_time $upstream_status';
+    return (
+        f'{q.ip} - - [{_clf_time(q.epoch)} +0000] "{q.method} {q.target} HTTP/1.1" {q.status} {q.size} "-" '
+        f'"{q.ua}" {q.rt:.3f} {_s(q.upstream_rt)} {_st(q.upstream_status)}'
+    )
+
+
+def nginx_kv(q: Request) -> str:
+    # combined + ' rt=$request_time uct="$upstream_connect_time" uht="$upstream_header_time"
+    #              urt="$upstream_response_time" us="$upstream_status" ua="$upstream_addr"' (the samples' format)
+    up = q.upstream_rt is not None or q.upstream_status is not None
+    uht = _s(q.upstream_rt) if q.status < 500 else "-"
+    return (
+        f'{q.ip} - - [{_clf_time(q.epoch)} +0000] "{q.method} {q.target} HTTP/1.1" {q.status} {q.size} "-" '
+        f'"{q.ua}" rt={q.rt:.3f} uct="{"0.000" if up else "-"}" uht="{uht}" urt="{_s(q.upstream_rt)}" '
+        f'us="{_st(q.upstream_status)}" ua="{"10.0.0.5:8080" if up else "-"}"'
+    )
+
+
+def nginx_json(q: Request) -> str:
+    # log_format json escape=json '{"time":"$time_iso8601","remote_addr":"$remote_addr",...}'
+    up = q.upstream_rt is not None or q.upstream_status is not None
+    return (
+        f'{{"time":"{_iso(q.epoch, micro=False)}","remote_addr":"{q.ip}","host":"api.example.com",'
+        f'"request":"{q.method} {q.target} HTTP/1.1","status":{q.status},"body_bytes_sent":{q.size},'
+        f'"request_length":{180 + len(q.target)},"request_time":{q.rt:.3f},"http_user_agent":"{q.ua}",'
+        f'"upstream_addr":"{"10.0.0.5:8080" if up else ""}","upstream_status":"{_st(q.upstream_status) if up else ""}",'
+        f'"upstream_connect_time":"{"0.000" if up else ""}","upstream_header_time":"{_s(q.upstream_rt) if up else ""}",'
+        f'"upstream_response_time":"{_s(q.upstream_rt) if up else ""}"}}'
+    )
+
+
+def haproxy_httplog(q: Request) -> str:
+    # option httplog, through rsyslog: "Jun  9 08:53:20 lb1 haproxy[2211]: " then the HAProxy line
+    t = time.gmtime(int(q.epoch))
+    prefix = f"{_MONTHS[t.tm_mon - 1]} {t.tm_mday:2d} {t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} lb1 haproxy[2211]: "
+    total = int(q.rt * 1000)
+    if q.status == 504:
+        tr, status, flags = "-1", "504", "sH--"
+    elif q.status == 502:
+        tr, status, flags = "-1", "502", "SH--"
+    elif q.status == 499:
+        tr, status, flags = "-1", "-1", "CH--"
+    else:
+        tr, status, flags = str(max(total - 1, 0)), str(q.status), "----"
+    stamp = f"{_clf_time(q.epoch)}.{int(q.epoch % 1 * 1000):03d}"
+    return (
+        f"{prefix}{q.ip}:{q.port} [{stamp}] fe_main be_app/app1 0/0/0/{tr}/{total} {status} {q.size} - - {flags} "
+        f'12/12/3/3/0 0/0 "{q.method} {q.target} HTTP/1.1"'
+    )
+
+
+def apache_combined_d(q: Request) -> str:
+    # LogFormat "%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-Agent}i\" %D"
+    return (
+        f'{q.ip} - - [{_clf_time(q.epoch)} +0000] "{q.method} {q.target} HTTP/1.1" {q.status} {q.size} "-" '
+        f'"{q.ua}" {int(q.rt * 1_000_000)}'
+    )
+
+
+def caddy_json(q: Request) -> str:
+    level = "error" if q.status >= 500 else "info"
+    return (
+        f'{{"level":"{level}","ts":{q.epoch:.3f},"logger":"http.log.access.log0","msg":"handled request",'
+        f'"request":{{"remote_ip":"{q.ip}","remote_port":"{q.port}","client_ip":"{q.ip}","proto":"HTTP/1.1",'
+        f'"method":"{q.method}","host":"api.example.com","uri":"{q.target}","headers":{{"User-Agent":["{q.ua}"]}}}},'
+        f'"bytes_read":0,"user_id":"","duration":{q.rt:.6f},"size":{q.size},"status":{q.status},'
+        f'"resp_headers":{{"Server":["Caddy"]}}}}'
+    )
+
+
+def aws_alb(q: Request) -> str:
+    if q.status in (502, 504) or q.upstream_rt is None:
+        target_time, target_status = "-1", "-"
+    else:
+        target_time, target_status = f"{q.upstream_rt:.3f}", str(q.status)
+    elb_status = "460" if q.status == 499 else str(q.status)
+    start = q.epoch - q.rt
+    return (
+        f"https {_iso(q.epoch)} app/my-alb/50dc6c495c0c9188 {q.ip}:{q.port} 10.0.1.23:8000 0.000 {target_time} "
+        f'0.000 {elb_status} {target_status} {180 + len(q.target)} {q.size} "{q.method} '
+        f'https://api.example.com:443{q.target} HTTP/1.1" "{q.ua}" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 '
+        f"arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/api/73e2d6bc24d8a067 "
+        f'"Root=1-{int(start):08x}-{q.port:024x}" "api.example.com" '
+        f'"arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012" 0 '
+        f'{_iso(start)} "forward" "-" "-" "10.0.1.23:8000" "{target_status}" "-" "-"'
+    )
+
+
+def sozune(q: Request) -> str:
+    path = q.target.split("?", 1)[0]  # Sōzune logs the path without its query
+    host = "matrix.example.com"
+    ms = int(q.rt * 1000)
+    return (
+        f"{_iso(q.epoch)}  INFO proxy.request{{otel.name={q.method} {host} http.request.method={q.method} "
+        f"server.address={host} url.path={path} http.response.status_code={q.status}}}: access: {q.ip} {q.method} "
+        f'{host} {path} {q.status} {ms}ms (backend) trace=- client_ip="{q.ip}" method="{q.method}" host="{host}" '
+        f'path="{path}" status={q.status} duration_ms={ms} phase="backend" trace_id=-'
+    )
+
+
+WRITERS: dict[str, Callable[[Request], str]] = {
+    "nginx-timing": nginx_timing,
+    "nginx-json": nginx_json,
+    "nginx-kv": nginx_kv,
+    "haproxy-httplog": haproxy_httplog,
+    "apache-combined-D": apache_combined_d,
+    "caddy-json": caddy_json,
+    "aws-alb": aws_alb,
+    "sozune": sozune,
+}
+
+
+def lines(fmt: str, shape: str, count: int, seed: int = 1) -> Iterator[str]:
+    write = WRITERS[fmt]
+    traffic = Traffic(shape, seed)
+    for _ in range(count):
+        yield write(traffic.next())
+
+
+def generate(path: str, fmt: str, shape: str, count: int, seed: int = 1) -> int:
+    """Write ``count`` lines to ``path`` (atomically). Returns the bytes written."""
+    tmp = f"{path}.tmp{os.getpid()}"
+    written = 0
+    with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+        batch: list[str] = []
+        for text in lines(fmt, shape, count, seed):
+            batch.append(text)
+            if len(batch) == 10_000:
+                written += fh.write("\n".join(batch) + "\n")
+                batch.clear()
+        if batch:
+            written += fh.write("\n".join(batch) + "\n")
+    os.replace(tmp, path)
+    return written
+
+
+def generate_many(paths: dict[str, str], shape: str, count: int, seed: int = 1) -> None:
+    """Write the same ``count`` requests in several formats at once (``{format: path}``): what
+    :func:`generate` writes for each, in one pass over the traffic."""
+    tmps = {fmt: f"{path}.tmp{os.getpid()}" for fmt, path in paths.items()}
+    handles = {fmt: open(tmp, "w", encoding="utf-8", newline="\n") for fmt, tmp in tmps.items()}  # noqa: SIM115
+    try:
+        traffic = Traffic(shape, seed)
+        batch: list[Request] = []
+        for i in range(count):
+            batch.append(traffic.next())
+            if len(batch) == 10_000 or i == count - 1:
+                for fmt, fh in handles.items():
+                    write = WRITERS[fmt]
+                    fh.write("\n".join(write(q) for q in batch) + "\n")
+                batch.clear()
+    finally:
+        for fh in handles.values():
+            fh.close()
+    for fmt, tmp in tmps.items():
+        os.replace(tmp, paths[fmt])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--format", choices=FORMATS, default="nginx-timing")
+    ap.add_argument("--shape", choices=SHAPES, default="ids")
+    ap.add_argument("--lines", type=int, default=1_000_000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--out", required=True, help="file to write (keep it out of the repository)")
+    args = ap.parse_args(argv)
+    started = time.monotonic()
+    size = generate(args.out, args.format, args.shape, args.lines, args.seed)
+    print(f"{args.out}: {args.lines} lines, {size / 1e6:.1f} MB in {time.monotonic() - started:.1f} s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
