@@ -21,6 +21,7 @@ import pytest
 from lpdoctor.text._invisible import INVISIBLE_RANGES, UNICODE_VERSION
 from lpdoctor.text.safety import clean
 from tests.logfactory import kv_line
+from tests.realworld import require_real
 
 ISSUE_POINTS = ("\u206a", "\u00ad", "\u3164", "\ufe0f", "\u180e")
 # More Default_Ignorable code points of other kinds: combining grapheme joiner, Hangul fillers, Khmer inherent
@@ -59,7 +60,7 @@ def test_the_table_holds_every_control_format_and_separator_python_knows() -> No
 def test_the_table_is_the_one_the_generator_makes_from_the_ucd() -> None:
     ucd = Path("/usr/share/unicode")  # Debian's unicode-data
     if not (ucd / "DerivedCoreProperties.txt").exists():
-        pytest.skip("no Unicode Character Database in /usr/share/unicode (apt-get install unicode-data)")
+        require_real("no Unicode Character Database in /usr/share/unicode (apt-get install unicode-data)")
     if UNICODE_VERSION not in (ucd / "DerivedCoreProperties.txt").read_text(encoding="utf-8").splitlines()[0]:
         pytest.skip("the installed Unicode Character Database is another version than the table's")
     repo = Path(__file__).resolve().parent.parent
