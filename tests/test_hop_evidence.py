@@ -121,6 +121,21 @@ def test_caddy_status_0_is_a_client_that_left_and_the_504_wall_below_it_is_the_c
     assert cut["evidence"]["outcome"] == "gateway-timeout"
 
 
+def test_caddy_cut_is_the_earliest_504_cluster_even_when_resent_ones_and_status_0_outnumber_it() -> None:
+    """Recorded by tests/test_e2e_proxies.py on a run where more connections were reused: 504s at 2 s (5) and at
+    4 s after Go's resend (6), clients gone at 3.5 s (12). The densest 504 cluster (4 s) lies after the clients'
+    wall, but the same timer cut first at 2 s: that is the cut, and the proxy's (it was reported as the clients)."""
+    code, report = run(
+        "scan",
+        str(FIX / "caddy/real-access-resent-majority.log"),
+        str(FIX / "caddy/real-runtime-resent-majority.log"),
+    )
+    assert code == 1
+    cut = only(report, "hold-cut")
+    assert cut["hop"] == "proxy" and cut["cutoff_s"] == 2.0
+    assert "read_timeout" in cut["fix"]
+
+
 def test_caddy_status_0_alone_reads_as_the_clients_leaving() -> None:
     _, report = run("scan", str(FIX / "caddy/real-access-status0.log"))
     cut = only(report, "hold-cut")

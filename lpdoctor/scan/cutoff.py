@@ -222,14 +222,35 @@ def _earlier_timeout_wall(
     if hist is None:
         return None
     window = densest_window(hist)
-    if window is None or window[2] < 0.5 * hist.count:
+    if window is None or _one_timer(hist, window[3]) < 0.5 * hist.count:
         return None
     needed = 2 if _timeouts_stated(rs) >= 2 else MIN_FAILURES
+    # The per-attempt timer is the earliest of its clusters (T before the resent 2T, 3T).
+    for k in (4, 3, 2):
+        t = window[3] / k
+        tol = max(0.1, 0.03 * t)
+        if t >= INSTANT_S and (n := hist.count_between(t - tol, t + tol)) >= needed:
+            window = (t - tol, t + tol, n, t)
+            break
     if window[2] < needed:
         return None
     if wall is not None and window[3] >= wall[3] - tolerance(wall[3]):
         return None
     return Outcome.GATEWAY_TIMEOUT, hist, window
+
+
+def _one_timer(hist: Histogram, centre: float) -> int:
+    """How many of ``hist`` one timer explains: the failures at ``centre`` and at its multiples and fractions
+    k×T, T/k (k up to 4) — a timer whose attempts are resent ends them at T, 2T, 3T (:func:`_with_resends`),
+    so which of those clusters is the densest depends on how many connections happened to be reused."""
+    per_try = [centre / k for k in (4, 3, 2)] + [centre * k for k in (1, 2, 3, 4)]
+    total = 0
+    for t in per_try:
+        if t < INSTANT_S:
+            continue
+        tol = max(0.1, 0.03 * t)
+        total += hist.count_between(t - tol, t + tol)
+    return total
 
 
 def _with_resends(cut: Cut, hist: Histogram) -> Cut:
