@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from bench import traffic as bench_traffic
 from bench.generate import lines as bench_lines
 from lpdoctor.logformats.registry import all_formats
 from lpdoctor.scan import fastpath
@@ -281,6 +282,65 @@ def test_seeded_mutations_of_real_lines(tmp_path: Path, monkeypatch: pytest.Monk
         assert_same(fast, slow)
 
 
+def _restamped(lines: list[str], rnd: random.Random) -> list[str]:
+    """``lines`` with their ``$time_local`` spread over days, a day and a half apart at most, in a shuffled
+    order, with odd but readable stamps (day 00 and 39, hour 27, offsets both ways) and unreadable ones (year
+    0000, a month name in lower case, trailing text, a missing offset)."""
+    odd = [
+        "00/Mar/2026:10:00:00 +0000",
+        "39/Jan/2026:10:00:00 +0000",
+        "21/Nov/2026:27:61:61 +0000",
+        "21/Nov/2026:10:00:00 -1130",
+        "21/Nov/2026:10:00:00 +1400",
+        "21/Nov/0000:10:00:00 +0000",
+        "21/nov/2026:10:00:00 +0000",
+        "21/Nov/2026:10:00:00 +0000 x",
+        "21/Nov/2026:10:00:00",
+        "01/Jan/9999:23:59:59 +0000",
+        "01/Jan/0001:00:00:00 +0000",
+        "29/Feb/2025:10:00:00 +0000",
+    ]
+    months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    out = []
+    for line in lines:
+        if rnd.random() < 0.03:
+            stamp = rnd.choice(odd)
+        else:
+            when = rnd.randrange(130_000)
+            day, rest = divmod(when, 86_400)
+            stamp = (
+                f"{20 + day:02d}/{months[rnd.choice((10, 10, 10, 1))]}/2026:"
+                f"{rest // 3600:02d}:{rest // 60 % 60:02d}:{rest % 60:02d} +0000"
+            )
+        start, end = line.find("["), line.find("]")
+        out.append(line[: start + 1] + stamp + line[end:] if 0 <= start < end else line)
+    return out
+
+
+@built
+def test_times_timelines_and_windows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lines logged over a day and a half, out of order, with odd stamps: the same first and last times,
+    timelines (coarsened past 240 buckets), when each cut started and stopped, and the same lines kept by a
+    --since/--until window (open on either side) as in Python."""
+    rnd = random.Random(17)
+    lines = _restamped(_bench(20_000, seed=19) + ODD_TIMING_LINES * 20, rnd)
+    log = _write(tmp_path / "times.log", lines)
+    fast, slow = both(monkeypatch, log, None)
+    assert fast.first_time is not None and fast.last_time is not None
+    assert any(rs.timeline.width > 256 for rs in fast.routes.values())
+    assert any(rs.failure_times for rs in fast.routes.values())
+    assert_same(fast, slow)
+    day = 1_795_132_800.0  # 2026-11-20 00:00 UTC
+    for window in ((day + 40_000, day + 90_000), (day + 50_000, None), (None, day + 30_000), (day, day)):
+        fast, slow = both(monkeypatch, log, None, window=window)
+        assert fast.outside == slow.outside > 0
+        assert_same(fast, slow)
+        assert fast.inputs[0].to_dict() == slow.inputs[0].to_dict()
+    monkeypatch.setattr(fastpath, "_TAKE_EVERY", 7)
+    fast, slow = both(monkeypatch, log, None, window=(day + 40_000, None))
+    assert_same(fast, slow)
+
+
 @built
 def test_route_cap_and_groups_handed_over_mid_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """With 40 routes kept, most groups land in the overflow bucket; with hand-overs every 3 groups, a
@@ -339,3 +399,74 @@ def test_reports_are_byte_identical(tmp_path: Path, output: str) -> None:
     if output == "json":
         report = json.loads(fast.stdout)
         assert report["inputs"][0]["format"] == "nginx-timing" and report["findings"]
+
+
+# ----------------------------------------------------------------------------------- Apache combined + %D
+
+APACHE = FORMATS["apache-combined-D"]
+_AP = '198.51.100.7 - - [21/Nov/2026:10:00:00 +0000] "'
+ODD_APACHE_LINES = [
+    f'{_AP}GET /api/poll?timeout=55 HTTP/1.1" 504 160 "-" "curl/8" 55000123',
+    f'{_AP}GET /api/poll?timeout=55 HTTP/1.1" 504 160 "-" "curl/8" 55/55000123',
+    f'{_AP}GET /api/poll?timeout=55 HTTP/1.1" 200 160 "-" "curl/8" 1234567890123456',  # 16 digits
+    f'{_AP}GET /api/poll?timeout=55 HTTP/1.1" 200 160 "-" "curl/8" 999999999999999999',  # past 1e9 s
+    f'{_AP}GET /api/poll?timeout=55 HTTP/1.1" 200 160 "-" "curl/8" 1000 ',  # a trailing space
+    f'{_AP}GET /api/poll?timeout=55 HTTP/1.1" 200 160 "-" "curl/8"\t1000',
+    f'{_AP}GET /api/poll?timeout=55 HTTP/1.1" 200 160 "-" "curl/8" 0.040',  # nginx's $request_time
+    f'{_AP}GET /api/poll?timeout=55 HTTP/1.1" 200 160 1000',  # common + %D
+    f'{_AP}GET /a\\"b HTTP/1.1" 200 160 "-" "curl/8" 1000',  # an escaped quote in the request
+    f'{_AP}GET /a HTTP/1.1" 200 160 "-" "curl \\"x\\" 8" 1000',  # ... in the User-Agent
+    f'{_AP}GET /a HTTP/1.1" 200 160 "-" "curl\\" 1000',
+    f'{_AP}GET /caf\u00e9 HTTP/1.1" 200 160 "-" "curl/8" 1000',
+    f'{_AP}GET https://api.example.com:443/a/1 HTTP/1.1" 200 160 "-" "curl/8" 1000',  # host from the URL
+    f'{_AP}GET * HTTP/1.1" 200 160 "-" "curl/8" 1000',
+    f'{_AP}GET /a HTTP/2.0" 200 160 "-" "curl/8" 1000',
+    f'{_AP}GET /a" 200 160 "-" "curl/8" 1000',
+    f'{_AP}G3T /a HTTP/1.1" 200 160 "-" "curl/8" 1000',
+    f'{_AP}GET /a HTTP/1.1" 099 160 "-" "curl/8" 1000',
+    f'{_AP}GET /a HTTP/1.1" - 160 "-" "curl/8" 1000',
+    f'{_AP}- HTTP/1.1" 408 160 "-" "-" 1000',
+    f'www.example.com:443 {_AP}GET /a HTTP/1.1" 200 160 "-" "curl/8" 1000',  # %v:%p first: the host
+    '198.51.100.7 - - [31/Feb/2026:10:00:00 +0000] "GET /a HTTP/1.1" 200 1 "-" "c" 1000',
+    '198.51.100.7 - - [21/Nov/1969:10:00:00 +0000] "GET /a HTTP/1.1" 200 1 "-" "c" 1000',
+    '198.51.100.7 - - [21/Nov/2026:24:00:00 +0000] "GET /a HTTP/1.1" 200 1 "-" "c" 1000',
+    '198.51.100.7 - - [21/Nov/2026:23:59:60 +0000] "GET /a HTTP/1.1" 200 1 "-" "c" 1000',
+    '198.51.100.7 - - [29/Feb/2028:10:00:00 +2400] "GET /a HTTP/1.1" 200 1 "-" "c" 1000',
+    '198.51.100.7 - - [21/Nov/2026:10:00:00 -0930] "GET /a HTTP/1.1" 200 1 "-" "c" 1000',
+    '198.51.100.7 - - [21/Nov/2026:10:00:00 +0060] "GET /a HTTP/1.1" 200 1 "-" "c" 1000',
+]
+
+
+def _apache(n: int, seed: int) -> list[str]:
+    return list(bench_traffic.lines("apache-combined-D", "ids", n, seed=seed))
+
+
+@built
+def test_apache_traffic_odd_lines_and_mutations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Apache's %D log (the compiled path reads it too): bench traffic, every odd shape in its place, seeded
+    mutations, lines spread over a day and a half, and a window."""
+    assert fastpath.available(APACHE)
+    rnd = random.Random(23)
+    common = _apache(20_000, seed=29)
+    lines = common + ODD_APACHE_LINES * 4
+    rnd.shuffle(lines)
+    log = _write(tmp_path / "apache.log", lines)
+    fast, slow = both(monkeypatch, log, None)
+    assert fast.inputs[0].format == "apache-combined-D" and fast.inputs[0].skipped > 0
+    assert_same(fast, slow)
+    assert fast.inputs[0].to_dict() == slow.inputs[0].to_dict()
+    seeds = common[:2000] + ODD_APACHE_LINES
+    mutated = [
+        line if i % 3 == 0 else mutate(line, rnd, seeds).replace("\n", " ")
+        for i, line in enumerate(rnd.choice(seeds) for _ in range(20_000))
+    ]
+    log = _write(tmp_path / "apache-mutated.log", mutated)
+    fast, slow = both(monkeypatch, log, APACHE)
+    assert_same(fast, slow)
+    log = _write(tmp_path / "apache-times.log", _restamped(lines, rnd))
+    fast, slow = both(monkeypatch, log, APACHE)
+    assert any(rs.timeline.width > 256 for rs in fast.routes.values())
+    assert_same(fast, slow)
+    fast, slow = both(monkeypatch, log, APACHE, window=(1_795_132_800.0 + 40_000, None))
+    assert fast.outside == slow.outside > 0
+    assert_same(fast, slow)

@@ -209,6 +209,7 @@ FORMATS: list[LogFormat] = [
         priority=15,
         description='Apache common/combined (optionally "%v:%p " first) ending in %D or %T/%D',
         aliases=("apache-access", "apache"),
+        fast="apache",
     ),
     LogFormat(
         name="apache-error",

@@ -39,7 +39,7 @@ class LogFormat:
     aliases: tuple[str, ...] = field(default_factory=tuple)
     # The compiled fast path reads this format too: "combined" (nginx combined, nothing after it), "timing"
     # (combined + $request_time $upstream_response_time $upstream_status) or "kv" (combined + the samples'
-    # rt= uct="" uht="" urt="" us="" ua="" tail). See lpdoctor/scan/fastpath.py.
+    # rt= uct="" uht="" urt="" us="" ua="" tail) or "apache" (Apache combined + %D). See lpdoctor/scan/fastpath.py.
     fast: str | None = None
 
     def parser(self) -> LineParser:

@@ -20,6 +20,7 @@
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
+#include <math.h>
 
 #define MAX_SEGMENTS 12            /* routes.MAX_SEGMENTS: more parts than this go to Python whole */
 #define MAX_DIGIT_ID 41            /* routes.normalize_path: all-digit segments up to this length are {id} */
@@ -35,7 +36,11 @@ enum { SCAN_END = 0, SCAN_PYTHON = 1, SCAN_FULL = 2 };
  * $upstream_status" (nginx-timing), or the samples' key=value tail (nginx-kv):
  * ' rt=$request_time uct="$upstream_connect_time" uht="$upstream_header_time" urt="$upstream_response_time"
  * us="$upstream_status" ua="$upstream_addr"', every value one upstream try. */
-enum { TAIL_NONE = 0, TAIL_POSITIONAL = 1, TAIL_KV = 2 };
+enum { TAIL_NONE = 0, TAIL_POSITIONAL = 1, TAIL_KV = 2, TAIL_MICROS = 3 };
+/* TAIL_MICROS: Apache httpd's combined + " %D" (or " %T/%D"), format apache-combined-D
+ * (logformats/apache_log.py): the request time in microseconds, and %t is when the request arrived, so a line's
+ * time is its %t plus its duration. Its lines may hold backslash escapes; a line with a backslash, a control
+ * character or a byte outside ASCII goes to Python whole. */
 
 /* ------------------------------------------------------------------------------------------------ hashing */
 
@@ -64,12 +69,15 @@ static uint64_t hash_bytes(const unsigned char *p, Py_ssize_t n) {
 
 /* ------------------------------------------------------------------------- a map of int64 -> count */
 
+/* A count per key, with the first and last time (epoch seconds; +inf/-inf: none) of the lines counted. */
 typedef struct {
     int64_t *keys;
     int64_t *counts;
+    double *tmin, *tmax;
     Py_ssize_t cap; /* a power of two, or 0: then the one key so far (if len is 1) is kept inline */
     Py_ssize_t len;
     int64_t one_key, one_count;
+    double one_tmin, one_tmax;
 } CountMap;
 
 #define EMPTY_KEY INT64_MIN
@@ -78,9 +86,13 @@ static int countmap_grow(CountMap *m) {
     Py_ssize_t cap = m->cap ? m->cap * 2 : 8;
     int64_t *keys = PyMem_Malloc(sizeof(int64_t) * (size_t)cap);
     int64_t *counts = PyMem_Malloc(sizeof(int64_t) * (size_t)cap);
-    if (!keys || !counts) {
+    double *tmin = PyMem_Malloc(sizeof(double) * (size_t)cap);
+    double *tmax = PyMem_Malloc(sizeof(double) * (size_t)cap);
+    if (!keys || !counts || !tmin || !tmax) {
         PyMem_Free(keys);
         PyMem_Free(counts);
+        PyMem_Free(tmin);
+        PyMem_Free(tmax);
         PyErr_NoMemory();
         return -1;
     }
@@ -91,81 +103,190 @@ static int countmap_grow(CountMap *m) {
         while (keys[j] != EMPTY_KEY) j = (j + 1) & (cap - 1);
         keys[j] = m->keys[i];
         counts[j] = m->counts[i];
+        tmin[j] = m->tmin[i];
+        tmax[j] = m->tmax[i];
     }
     PyMem_Free(m->keys);
     PyMem_Free(m->counts);
+    PyMem_Free(m->tmin);
+    PyMem_Free(m->tmax);
     m->keys = keys;
     m->counts = counts;
+    m->tmin = tmin;
+    m->tmax = tmax;
     m->cap = cap;
     return 0;
 }
 
-/* Returns 1 when the key is new, 0 when it was there, -1 on error. Most groups hold one value: no table. */
-static int countmap_add(CountMap *m, int64_t key) {
+static inline void span_note(double *lo, double *hi, double t) {
+    if (t < *lo) *lo = t;
+    if (t > *hi) *hi = t;
+}
+
+/* Add n lines with `key` logged at t (NAN: no time). Returns 1 when the key is new, 0 when it was there, -1 on
+ * error. Most groups hold one value: no table. */
+static int countmap_add_n(CountMap *m, int64_t key, int64_t n, double t) {
     if (m->cap == 0) {
         if (m->len == 0) {
             m->one_key = key;
-            m->one_count = 1;
+            m->one_count = n;
+            m->one_tmin = INFINITY;
+            m->one_tmax = -INFINITY;
+            if (t == t) span_note(&m->one_tmin, &m->one_tmax, t);
             m->len = 1;
             return 1;
         }
         if (m->one_key == key) {
-            m->one_count++;
+            m->one_count += n;
+            if (t == t) span_note(&m->one_tmin, &m->one_tmax, t);
             return 0;
         }
         if (countmap_grow(m) < 0) return -1;
         Py_ssize_t j = (Py_ssize_t)(mix64((uint64_t)m->one_key) & (uint64_t)(m->cap - 1));
         m->keys[j] = m->one_key;
         m->counts[j] = m->one_count;
+        m->tmin[j] = m->one_tmin;
+        m->tmax[j] = m->one_tmax;
     }
     if ((m->len + 1) * 4 > m->cap * 3 && countmap_grow(m) < 0) return -1;
     Py_ssize_t j = (Py_ssize_t)(mix64((uint64_t)key) & (uint64_t)(m->cap - 1));
     while (m->keys[j] != EMPTY_KEY) {
         if (m->keys[j] == key) {
-            m->counts[j]++;
+            m->counts[j] += n;
+            if (t == t) span_note(&m->tmin[j], &m->tmax[j], t);
             return 0;
         }
         j = (j + 1) & (m->cap - 1);
     }
     m->keys[j] = key;
-    m->counts[j] = 1;
+    m->counts[j] = n;
+    m->tmin[j] = INFINITY;
+    m->tmax[j] = -INFINITY;
+    if (t == t) span_note(&m->tmin[j], &m->tmax[j], t);
     m->len++;
     return 1;
 }
 
+static inline int countmap_add(CountMap *m, int64_t key, double t) { return countmap_add_n(m, key, 1, t); }
+
 static void countmap_free(CountMap *m) {
     PyMem_Free(m->keys);
     PyMem_Free(m->counts);
+    PyMem_Free(m->tmin);
+    PyMem_Free(m->tmax);
     m->keys = m->counts = NULL;
+    m->tmin = m->tmax = NULL;
     m->cap = m->len = 0;
 }
 
-/* [(key, count), ...] in key order is not needed: Python sorts what it needs. In table order. */
-static PyObject *countmap_items(const CountMap *m) {
+/* The i-th entry (in table order) of the map, for i in [0, cap) or the inline one: 0 when slot i is empty. */
+static int countmap_entry(const CountMap *m, Py_ssize_t i, int64_t *key, int64_t *count, double *tmin, double *tmax) {
+    if (m->cap == 0) {
+        if (i != 0 || m->len != 1) return 0;
+        *key = m->one_key;
+        *count = m->one_count;
+        *tmin = m->one_tmin;
+        *tmax = m->one_tmax;
+        return 1;
+    }
+    if (m->keys[i] == EMPTY_KEY) return 0;
+    *key = m->keys[i];
+    *count = m->counts[i];
+    *tmin = m->tmin[i];
+    *tmax = m->tmax[i];
+    return 1;
+}
+
+static PyObject *time_or_none(double t) {
+    if (t == INFINITY || t == -INFINITY || t != t) Py_RETURN_NONE;
+    return PyFloat_FromDouble(t);
+}
+
+/* [(key, count), ...], or with `times` [(key, count, first time, last time), ...] (None: no line had a time).
+ * In table order: Python sorts what it needs. */
+static PyObject *countmap_items(const CountMap *m, int times) {
     PyObject *out = PyList_New(m->len);
     if (!out) return NULL;
-    if (m->cap == 0) {
-        if (m->len == 1) {
-            PyObject *pair = Py_BuildValue("(LL)", (long long)m->one_key, (long long)m->one_count);
-            if (!pair) {
-                Py_DECREF(out);
-                return NULL;
-            }
-            PyList_SET_ITEM(out, 0, pair);
+    Py_ssize_t k = 0, n = m->cap ? m->cap : 1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int64_t key, count;
+        double lo, hi;
+        if (!countmap_entry(m, i, &key, &count, &lo, &hi)) continue;
+        PyObject *item;
+        if (times) {
+            PyObject *a = time_or_none(lo), *b = a ? time_or_none(hi) : NULL;
+            item = b ? Py_BuildValue("(LLOO)", (long long)key, (long long)count, a, b) : NULL;
+            Py_XDECREF(a);
+            Py_XDECREF(b);
+        } else {
+            item = Py_BuildValue("(LL)", (long long)key, (long long)count);
         }
-        return out;
-    }
-    Py_ssize_t k = 0;
-    for (Py_ssize_t i = 0; i < m->cap; i++) {
-        if (m->keys[i] == EMPTY_KEY) continue;
-        PyObject *pair = Py_BuildValue("(LL)", (long long)m->keys[i], (long long)m->counts[i]);
-        if (!pair) {
+        if (!item) {
             Py_DECREF(out);
             return NULL;
         }
-        PyList_SET_ITEM(out, k++, pair);
+        PyList_SET_ITEM(out, k++, item);
     }
     return out;
+}
+
+/* ------------------------------------------------------------------ a group's requests over time */
+
+/* scan/time_buckets.py Timeline for one outcome, kept the same way (so Timeline.merge takes it exactly):
+ * buckets of `width` seconds (a power of two) that never span more than TIMELINE_BUCKETS from the first to the
+ * last, the width doubling when they would. */
+#define TIMELINE_BUCKETS 240
+
+typedef struct {
+    int64_t width, lo, hi;
+    int any;
+    CountMap buckets;
+} Timeline;
+
+static inline int64_t floor_div(int64_t a, int64_t b) { /* Python's a // b, b > 0 */
+    int64_t q = a / b;
+    return (a % b != 0 && a < 0) ? q - 1 : q;
+}
+
+static int timeline_fit(Timeline *tl) {
+    int64_t factor = 1;
+    while (floor_div(tl->hi, factor) - floor_div(tl->lo, factor) >= TIMELINE_BUCKETS) factor *= 2;
+    if (factor == 1) return 0;
+    CountMap merged;
+    memset(&merged, 0, sizeof merged);
+    Py_ssize_t n = tl->buckets.cap ? tl->buckets.cap : 1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int64_t key, count;
+        double lo, hi;
+        if (!countmap_entry(&tl->buckets, i, &key, &count, &lo, &hi)) continue;
+        if (countmap_add_n(&merged, floor_div(key, factor), count, NAN) < 0) {
+            countmap_free(&merged);
+            return -1;
+        }
+    }
+    countmap_free(&tl->buckets);
+    tl->buckets = merged;
+    tl->width *= factor;
+    tl->lo = floor_div(tl->lo, factor);
+    tl->hi = floor_div(tl->hi, factor);
+    return 0;
+}
+
+static int timeline_add(Timeline *tl, double t) {
+    if (tl->width == 0) tl->width = 1;
+    int64_t idx = (int64_t)floor(t / (double)tl->width);
+    if (!tl->any) {
+        tl->lo = tl->hi = idx;
+        tl->any = 1;
+    } else if (idx < tl->lo || idx > tl->hi) {
+        if (idx < tl->lo) tl->lo = idx;
+        if (idx > tl->hi) tl->hi = idx;
+        if (tl->hi - tl->lo >= TIMELINE_BUCKETS) {
+            if (timeline_fit(tl) < 0) return -1;
+            idx = (int64_t)floor(t / (double)tl->width);
+        }
+    }
+    return countmap_add_n(&tl->buckets, idx, 1, NAN) < 0 ? -1 : 0;
 }
 
 /* --------------------------------------------------------------------- segment bytes -> template id */
@@ -265,6 +386,7 @@ typedef struct {
 typedef struct {
     int32_t route, method, status, upstream_status, hold;
     int32_t no_header; /* key=value tail: uht="-" (the upstream sent no header); 0 otherwise */
+    int32_t timed;     /* the lines state a time (within MAX_TIME): their time facts are kept */
 } GroupKey;
 
 typedef struct {
@@ -275,6 +397,8 @@ typedef struct {
     long long count;
     CountMap request_ms;  /* $request_time in ms -> lines */
     CountMap upstream_ms; /* $upstream_response_time in ms (-1 for "-") -> lines */
+    double tmin, tmax;    /* the first and last time its lines were logged */
+    Timeline timeline;    /* its lines over time */
 } Group;
 
 typedef struct {
@@ -311,6 +435,14 @@ typedef struct {
     GroupSlot *group_slots;
     Py_ssize_t group_slot_cap;
     Py_ssize_t values; /* entries in all the groups' count maps */
+    /* Time: the window (--since/--until), and what the lines since the last take() said of it. */
+    double since, until, max_time;
+    int has_since, has_until;
+    long long outside, outside_timed; /* lines the window left out; those of them with a duration */
+    double seen_lo, seen_hi;          /* the first and last time of every line read (the inputs' time range) */
+    unsigned char stamp[64];          /* the last $time_local read, and its time */
+    Py_ssize_t stamp_len;
+    double stamp_time;
 } Scanner;
 
 static int32_t template_id(Scanner *s, PyObject *template) {
@@ -664,6 +796,8 @@ static Group *group_for(Scanner *s, const GroupKey *key, const unsigned char *li
     g->key = *key;
     g->first = first;
     g->first_line = line_no;
+    g->tmin = INFINITY;
+    g->tmax = -INFINITY;
     s->group_slots[j].hash = h;
     s->group_slots[j].group = s->groups_len - 1;
     return g;
@@ -706,6 +840,7 @@ static void drop_groups(Scanner *s) {
         Py_XDECREF(g->first);
         countmap_free(&g->request_ms);
         countmap_free(&g->upstream_ms);
+        countmap_free(&g->timeline.buckets);
     }
     s->groups_len = 0;
     s->values = 0;
@@ -756,6 +891,8 @@ typedef struct {
     int status, upstream_status; /* upstream -1: "-" */
     long long request_ms, upstream_ms; /* -1: "-" */
     int no_header;
+    const unsigned char *stamp; /* $time_local, between its brackets */
+    Py_ssize_t stamp_len;
 } Fields;
 
 /* '<key>="' at p[*i..end): advances past it, 0 if it is not there. */
@@ -817,11 +954,14 @@ static int parse_line(const unsigned char *p, Py_ssize_t end, int timing, Fields
     }
     if (i >= end || p[i] != '[') return 0;
     if ((k = field_until(p, i + 1, end, ']', 1, 64)) < 0) return 0;
+    f->stamp = p + i + 1;
+    f->stamp_len = k - i - 1;
     i = k + 1;
     if (i + 2 > end || p[i] != ' ' || p[i + 1] != '"') return 0;
     i += 2;
     /* "$request": METHOD SP target [SP HTTP/x.y] */
-    Py_ssize_t req_end = field_until(p, i, end, '"', 0, 65536);
+    Py_ssize_t quoted_max = timing == TAIL_MICROS ? 16384 : 65536; /* apache_log._ACCESS, _QUOTED */
+    Py_ssize_t req_end = field_until(p, i, end, '"', 0, quoted_max);
     if (req_end < 0) return 0;
     k = i;
     if (k >= req_end || p[k] < 'A' || p[k] > 'Z') return 0;
@@ -863,10 +1003,10 @@ static int parse_line(const unsigned char *p, Py_ssize_t end, int timing, Fields
     i = k;
     /* ' "$http_referer" "$http_user_agent"' */
     if (i + 2 > end || p[i] != ' ' || p[i + 1] != '"') return 0;
-    if ((k = field_until(p, i + 2, end, '"', 0, 65536)) < 0) return 0;
+    if ((k = field_until(p, i + 2, end, '"', 0, quoted_max)) < 0) return 0;
     i = k + 1;
     if (i + 2 > end || p[i] != ' ' || p[i + 1] != '"') return 0;
-    if ((k = field_until(p, i + 2, end, '"', 0, 65536)) < 0) return 0;
+    if ((k = field_until(p, i + 2, end, '"', 0, quoted_max)) < 0) return 0;
     i = k + 1;
     f->no_header = 0;
     if (timing == TAIL_NONE) {
@@ -875,6 +1015,24 @@ static int parse_line(const unsigned char *p, Py_ssize_t end, int timing, Fields
         return i == end;
     }
     if (timing == TAIL_KV) return parse_kv_tail(p, i, end, f);
+    if (timing == TAIL_MICROS) {
+        /* " %D" or " %T/%D": 1..15 digits of microseconds (exact in a double; longer ones go to Python) */
+        if (i >= end || p[i] != ' ') return 0;
+        k = ++i;
+        while (k < end && is_digit(p[k])) k++;
+        if (k < end && p[k] == '/') {
+            if (k - i < 1 || k - i > 12) return 0;
+            i = ++k;
+            while (k < end && is_digit(p[k])) k++;
+        }
+        if (k != end || k - i < 1 || k - i > 15) return 0;
+        long long us = 0;
+        for (; i < end; i++) us = us * 10 + (p[i] - '0');
+        f->request_ms = us;
+        f->upstream_ms = -1;
+        f->upstream_status = -1;
+        return 1;
+    }
     /* " $request_time $upstream_response_time $upstream_status", one upstream try */
     if (i >= end || p[i] != ' ') return 0;
     i++;
@@ -896,6 +1054,83 @@ static int parse_line(const unsigned char *p, Py_ssize_t end, int timing, Fields
     } else {
         return 0;
     }
+    return 1;
+}
+
+/* ------------------------------------------------------------------------------------------ time */
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; H. Hinnant's days_from_civil), y >= 1. */
+static int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static int digits(const unsigned char *p, int n, int64_t *v) {
+    int64_t x = 0;
+    for (int i = 0; i < n; i++) {
+        if (!is_digit(p[i])) return 0;
+        x = x * 10 + (p[i] - '0');
+    }
+    *v = x;
+    return 1;
+}
+
+/* The month of "Jan".."Dec" (1..12), 0 for anything else. */
+static int month_of(const unsigned char *p) {
+    static const char names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    for (int i = 0; i < 12; i++)
+        if (p[0] == names[3 * i] && p[1] == names[3 * i + 1] && p[2] == names[3 * i + 2]) return i + 1;
+    return 0;
+}
+
+/* "dd/Mon/yyyy:HH:MM:SS +hhmm" exactly -> epoch seconds, as logformats/nginx_access.py _TimeCache.local reads
+ * it (calendar.timegm, which takes any day and time of day the two digits give, minus the offset); 0 for
+ * any other text (the Python parser then reads the line: year 0, say, which calendar.timegm refuses). */
+static int clf_time(const unsigned char *p, Py_ssize_t n, double *t) {
+    int64_t day, year, hh, mm, ss, oh, om;
+    if (n != 26 || p[2] != '/' || p[6] != '/' || p[11] != ':' || p[14] != ':' || p[17] != ':' || p[20] != ' ' ||
+        (p[21] != '+' && p[21] != '-'))
+        return 0;
+    int month = month_of(p + 3);
+    if (!month || !digits(p, 2, &day) || !digits(p + 7, 4, &year) || year < 1 || !digits(p + 12, 2, &hh) ||
+        !digits(p + 15, 2, &mm) || !digits(p + 18, 2, &ss) || !digits(p + 22, 2, &oh) || !digits(p + 24, 2, &om))
+        return 0;
+    int64_t epoch = ((days_from_civil(year, month, 1) + day - 1) * 24 + hh) * 3600 + mm * 60 + ss;
+    int64_t offset = (oh * 3600 + om * 60) * (p[21] == '+' ? 1 : -1);
+    *t = (double)(epoch - offset);
+    return 1;
+}
+
+static int days_in_month(int64_t y, int64_t m) {
+    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return 29;
+    return days[m - 1];
+}
+
+/* "dd/Mon/yyyy:HH:MM:SS +hhmm" exactly -> epoch seconds, as logformats/traefik_log.py parse_clf_time reads it
+ * (its _epoch refuses a year before 1970, a day the month does not have, an hour past 23, a minute past 59,
+ * a second past 60); 0 for anything else (the Python parser then reads the line). */
+static int checked_clf_time(const unsigned char *p, Py_ssize_t n, double *t) {
+    int64_t day = 0, year = 0, hh = 0, mm = 0, ss = 0, oh = 0, om = 0;
+    if (!clf_time(p, n, t)) return 0;
+    int month = month_of(p + 3);
+    digits(p, 2, &day);
+    digits(p + 7, 4, &year);
+    digits(p + 12, 2, &hh);
+    digits(p + 15, 2, &mm);
+    digits(p + 18, 2, &ss);
+    digits(p + 22, 2, &oh);
+    digits(p + 24, 2, &om);
+    if (year < 1970 || year > 9999 || day < 1 || day > days_in_month(year, month) || hh > 23 || mm > 59 || ss > 60)
+        return 0;
+    /* parse_offset: an offset past 23 hours or 59 minutes counts as none */
+    double offset = (oh > 23 || om > 59) ? 0.0 : (double)((oh * 3600 + om * 60) * (p[21] == '-' ? -1 : 1));
+    int64_t epoch = ((days_from_civil(year, month, 1) + day - 1) * 24 + hh) * 3600 + mm * 60 + ss;
+    *t = (double)epoch - offset;
     return 1;
 }
 
@@ -934,14 +1169,56 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
             continue;
         }
         Fields f;
+        if (s->timing == TAIL_MICROS) { /* Apache: printable ASCII without a backslash, or Python */
+            Py_ssize_t c = 0;
+            while (c < text_len && line[c] >= 0x20 && line[c] < 0x7f && line[c] != '\\') c++;
+            if (c < text_len || line[text_len - 1] == ' ') { /* (the parser reads the line unstripped) */
+                stop = SCAN_PYTHON;
+                break;
+            }
+        }
         if (text_len > MAX_FAST_LINE || !parse_line(line, text_len, s->timing, &f)) {
             stop = SCAN_PYTHON;
             break;
+        }
+        double t;
+        if (f.stamp_len == s->stamp_len && memcmp(f.stamp, s->stamp, (size_t)f.stamp_len) == 0) {
+            t = s->stamp_time;
+        } else if (s->timing == TAIL_MICROS ? checked_clf_time(f.stamp, f.stamp_len, &t)
+                                            : clf_time(f.stamp, f.stamp_len, &t)) {
+            memcpy(s->stamp, f.stamp, (size_t)f.stamp_len);
+            s->stamp_len = f.stamp_len;
+            s->stamp_time = t;
+        } else {
+            stop = SCAN_PYTHON;
+            break;
+        }
+        if (s->timing == TAIL_MICROS) {
+            /* Apache: the time is the end (%t + duration: nonneg_seconds(float(micros), 1e6)); a target that is
+             * not a path (an absolute URL gives a host) goes to Python */
+            double d = (double)f.request_ms / 1e6;
+            if (d >= 1e9 || f.path_len == 0 || f.path[0] != '/') {
+                stop = SCAN_PYTHON;
+                break;
+            }
+            t = t + d;
         }
         int method = method_id(s, f.method, f.method_len);
         if (method < 0) {
             stop = SCAN_PYTHON;
             break;
+        }
+        /* ScanAggregate.outside_window: every time within MAX_TIME counts in the inputs' range; the window
+         * leaves out the lines outside it and those without a time. */
+        int timed = fabs(t) <= s->max_time;
+        if (timed) span_note(&s->seen_lo, &s->seen_hi, t);
+        if ((s->has_since || s->has_until) &&
+            (!timed || (s->has_since && t < s->since) || (s->has_until && t > s->until))) {
+            s->outside++;
+            s->outside_timed += s->timing != TAIL_NONE;
+            lines++;
+            pos = next;
+            continue;
         }
         GroupKey key;
         memset(&key, 0, sizeof key);
@@ -953,16 +1230,26 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
         key.status = f.status;
         key.upstream_status = f.upstream_status;
         key.no_header = f.no_header;
+        key.timed = timed;
         Group *g = group_for(s, &key, line, text_len, line_no + lines);
         if (!g) goto done;
         g->count++;
+        double when = timed ? t : NAN;
+        if (timed) {
+            span_note(&g->tmin, &g->tmax, t);
+            Py_ssize_t before = g->timeline.buckets.len;
+            if (timeline_add(&g->timeline, t) < 0) goto done;
+            s->values += g->timeline.buckets.len - before;
+        }
         if (s->timing) {
-            int added = countmap_add(&g->request_ms, f.request_ms);
+            int added = countmap_add(&g->request_ms, f.request_ms, when);
             if (added < 0) goto done;
             s->values += added;
-            added = countmap_add(&g->upstream_ms, f.upstream_ms);
-            if (added < 0) goto done;
-            s->values += added;
+            if (s->timing != TAIL_MICROS) {
+                added = countmap_add(&g->upstream_ms, f.upstream_ms, NAN);
+                if (added < 0) goto done;
+                s->values += added;
+            }
         }
         lines++;
         pos = next;
@@ -997,15 +1284,27 @@ static PyObject *Scanner_take(Scanner *s, PyObject *Py_UNUSED(ignored)) {
             item = g->first;
             Py_INCREF(item);
         } else {
-            PyObject *req = countmap_items(&g->request_ms);
-            PyObject *up = req ? countmap_items(&g->upstream_ms) : NULL;
+            PyObject *req = countmap_items(&g->request_ms, 1);
+            PyObject *up = req ? countmap_items(&g->upstream_ms, 0) : NULL;
             PyObject *key = up ? Py_BuildValue("(Oiiiii)", s->routes[g->key.route].text, g->key.method,
                                                g->key.status, g->key.upstream_status, g->key.hold, g->key.no_header)
                                : NULL;
-            item = key ? Py_BuildValue("(OLLOOO)", g->first, g->first_line, g->count, req, up, key) : NULL;
+            PyObject *when = NULL;
+            if (key && g->key.timed) {
+                PyObject *buckets = countmap_items(&g->timeline.buckets, 0);
+                when = buckets ? Py_BuildValue("(ddLLLO)", g->tmin, g->tmax, (long long)g->timeline.width,
+                                               (long long)g->timeline.lo, (long long)g->timeline.hi, buckets)
+                               : NULL;
+                Py_XDECREF(buckets);
+            } else if (key) {
+                when = Py_None;
+                Py_INCREF(when);
+            }
+            item = when ? Py_BuildValue("(OLLOOOO)", g->first, g->first_line, g->count, req, up, key, when) : NULL;
             Py_XDECREF(req);
             Py_XDECREF(up);
             Py_XDECREF(key);
+            Py_XDECREF(when);
         }
         if (!item) {
             Py_DECREF(out);
@@ -1027,12 +1326,37 @@ static PyObject *Scanner_take(Scanner *s, PyObject *Py_UNUSED(ignored)) {
 
 static PyObject *Scanner_pending(Scanner *s, void *Py_UNUSED(closure)) { return PyLong_FromSsize_t(s->groups_len); }
 
+/* What the lines since the last window() said of time: (lines the window left out, those of them with a
+ * duration, the first time read or None, the last or None). Starts over. */
+static PyObject *Scanner_window(Scanner *s, PyObject *Py_UNUSED(ignored)) {
+    PyObject *lo = time_or_none(s->seen_lo), *hi = lo ? time_or_none(s->seen_hi) : NULL;
+    PyObject *out = hi ? Py_BuildValue("(LLOO)", s->outside, s->outside_timed, lo, hi) : NULL;
+    Py_XDECREF(lo);
+    Py_XDECREF(hi);
+    s->outside = s->outside_timed = 0;
+    s->seen_lo = INFINITY;
+    s->seen_hi = -INFINITY;
+    return out;
+}
+
 static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
-    static char *kwlist[] = {"segment_template", "route_template", "hold_key", "hold_names", "timing", "kv", NULL};
-    PyObject *seg, *route, *hold, *names;
-    int timing, kv = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOp|p", kwlist, &seg, &route, &hold, &names, &timing, &kv))
+    static char *kwlist[] = {"segment_template", "route_template", "hold_key", "hold_names", "timing", "kv",
+                             "since", "until", "max_time", "apache", NULL};
+    PyObject *seg, *route, *hold, *names, *since = Py_None, *until = Py_None;
+    int timing, kv = 0, apache = 0;
+    double max_time = 1e13;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOp|pOOdp", kwlist, &seg, &route, &hold, &names, &timing, &kv,
+                                     &since, &until, &max_time, &apache))
         return -1;
+    if (apache) timing = TAIL_MICROS;
+    s->has_since = since != Py_None;
+    s->has_until = until != Py_None;
+    if (s->has_since && (s->since = PyFloat_AsDouble(since)) == -1.0 && PyErr_Occurred()) return -1;
+    if (s->has_until && (s->until = PyFloat_AsDouble(until)) == -1.0 && PyErr_Occurred()) return -1;
+    s->max_time = max_time;
+    s->seen_lo = INFINITY;
+    s->seen_hi = -INFINITY;
+    s->stamp_len = -1;
     if (kv) timing = TAIL_KV;
     if (s->templates) {
         PyErr_SetString(PyExc_RuntimeError, "Scanner is already initialised");
@@ -1091,6 +1415,8 @@ static PyMethodDef Scanner_methods[] = {
      "at pos is for the Python parser; 2: take() the groups, then scan on."},
     {"add_record", (PyCFunction)Scanner_add_record, METH_O, "Keep a record the Python parser made, in line order."},
     {"take", (PyCFunction)Scanner_take, METH_NOARGS, "Every group and record since the last take(), in order."},
+    {"window", (PyCFunction)Scanner_window, METH_NOARGS,
+     "(left out, left out with a duration, first time or None, last time or None) since the last window()."},
     {NULL, NULL, 0, NULL},
 };
 

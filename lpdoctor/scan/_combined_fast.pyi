@@ -7,7 +7,12 @@ SCAN_PYTHON: int
 SCAN_FULL: int
 
 GroupKey = tuple[str, int, int, int, int, int]  # route, method, status, upstream status, hold, no header
-Group = tuple[bytes, int, int, list[tuple[int, int]], list[tuple[int, int]], GroupKey]
+# (first time, last time, timeline width, first bucket, last bucket, [(bucket, requests)])
+When = tuple[float, float, int, int, int, list[tuple[int, int]]]
+# (first line, its number, lines, [(request ms, lines, first time, last time)], [(upstream ms, lines)], key, when)
+Group = tuple[
+    bytes, int, int, list[tuple[int, int, float | None, float | None]], list[tuple[int, int]], GroupKey, When | None
+]
 
 class Scanner:
     pending: int
@@ -19,7 +24,12 @@ class Scanner:
         hold_names: Callable[[str], Iterable[str]],
         timing: bool,
         kv: bool = False,
+        since: float | None = None,
+        until: float | None = None,
+        max_time: float = 1e13,
+        apache: bool = False,
     ) -> None: ...
     def scan(self, buffer: bytes, pos: int, line_no: int, /) -> tuple[int, int, int]: ...
     def add_record(self, record: object, /) -> None: ...
     def take(self) -> list[Group | object]: ...
+    def window(self) -> tuple[int, int, float | None, float | None]: ...

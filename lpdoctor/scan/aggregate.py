@@ -51,8 +51,27 @@ _STATUS_KEY: dict[int | None, str] = {None: "-", **{code: str(code) for code in 
 
 Times = Sequence[tuple[float | None, int]]
 """Durations of several requests: ``(seconds or None, how many requests)``."""
-At = float | None | Literal["record"] | list[tuple[float | None, int, Times]]
-"""When requests were logged: a time, None (unknown), "record" (the record's own), or several times."""
+
+
+@dataclass(slots=True)
+class GroupTimes:
+    """When the requests of a fast-path group (requests alike in all but their times) were logged, as the C
+    scanner counts them: the first and last time, their timeline (one outcome's buckets of ``width`` seconds,
+    kept like :class:`Timeline` keeps them, so it merges exactly), and for each duration (seconds, or None
+    when the lines had none) the first and last time and how many requests had it."""
+
+    first: float
+    last: float
+    width: int
+    lo: int
+    hi: int
+    buckets: list[tuple[int, int]]
+    spans: list[tuple[float | None, float, float, int]]
+
+
+At = float | None | Literal["record"] | list[tuple[float | None, int, Times]] | GroupTimes
+"""When requests were logged: a time, None (unknown), "record" (the record's own), several times, or a
+fast-path group's :class:`GroupTimes`."""
 
 # The Counter fields of RouteStats, in one place for merge and (de)serialisation.
 COUNTERS = (
@@ -131,7 +150,9 @@ class RouteStats:
         at different times."""
         outcome = OUTCOME_VALUE[rec.outcome]
         failed = outcome in _FAILURE_VALUES
-        if isinstance(at, list):
+        if isinstance(at, GroupTimes):
+            self._add_group_times(at, outcome, failed)
+        elif isinstance(at, list):
             for when, count, times in at:
                 self._add_time(when, outcome, failed, count, times)
         else:
@@ -201,6 +222,20 @@ class RouteStats:
         if failed:
             for seconds, count in durations:
                 add_failure_time(self.failure_times, failure_bin(seconds), when, when, count)
+
+    def _add_group_times(self, at: GroupTimes, outcome: str, failed: bool) -> None:
+        """What :meth:`_add_time` does for each of a group's lines, from what the scanner counted of them."""
+        if self.first_time is None or at.first < self.first_time:
+            self.first_time = at.first
+        if self.last_time is None or at.last > self.last_time:
+            self.last_time = at.last
+        theirs = Timeline()
+        theirs.width, theirs.lo, theirs.hi = at.width, at.lo, at.hi
+        theirs.counts[outcome] = dict(at.buckets)
+        self.timeline.merge(theirs)
+        if failed:
+            for seconds, first, last, count in at.spans:
+                add_failure_time(self.failure_times, failure_bin(seconds), first, last, count)
 
     def add_error(self, ev: ErrorEvent) -> None:
         self.errors[ev.kind.value] += 1
@@ -482,8 +517,9 @@ class ScanAggregate:
         at: At = "record",
     ) -> None:
         """Add ``rec`` (or ``n`` requests like it, logged at ``at``: see :meth:`RouteStats.add_request`; when
-        ``at`` is a list, the caller has already asked :meth:`outside_window` about each of its times)."""
-        if not isinstance(at, list) and self.outside_window(rec.time if at == "record" else at, n):
+        ``at`` is a list or a :class:`GroupTimes`, the caller has already asked :meth:`outside_window` about each
+        of its times)."""
+        if not isinstance(at, list | GroupTimes) and self.outside_window(rec.time if at == "record" else at, n):
             return
         if not rec.target:
             # A TCP session (HAProxy mode tcp) has no request: its route is the stream it went through.

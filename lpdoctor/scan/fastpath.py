@@ -19,16 +19,15 @@ in the environment, every line takes the Python path.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
-from typing import Any, cast
+from typing import cast
 
 from lpdoctor.catalog.holds import HoldMatcher, RequestedHold
 from lpdoctor.logformats.base import LogFormat
 from lpdoctor.logformats.logs import parse_line, read_line
-from lpdoctor.logformats.nginx_access import _TimeCache
 from lpdoctor.model import ErrorEvent, InputSummary, RequestRecord
-from lpdoctor.scan.aggregate import ScanAggregate, Times
+from lpdoctor.scan.aggregate import GroupTimes, ScanAggregate, Times
+from lpdoctor.scan.partial_values import MAX_TIME
 from lpdoctor.scan.routes import normalize_path, segment_template
 from lpdoctor.text.inputs import decode_line
 
@@ -40,23 +39,16 @@ except ImportError:  # pragma: no cover - only where the extension could not be 
 # Hand the groups to the aggregate when this many are waiting: bounds the memory between two hand-overs
 # (about 0.5 kB a waiting group). A group whose key was handed over before costs no parse the next time.
 _TAKE_EVERY = 8_192
+# The formats' shapes the scanner reads (LogFormat.fast).
+_SHAPES = ("combined", "timing", "kv", "apache")
 _ALIKE_KEPT = 2_048
-
-# Times: the scanner's groups do not carry the time of their lines, so each block is cut into runs of lines
-# logged in the same second (the same ``[$time_local]``, read where the parser reads it: after the first three
-# space-free fields; looser than the parser in its lengths, so every line the parser reads matches), and the
-# groups are handed over at the end of each run, all of them with the run's time.
-_FIELD = rb"[^ \n]{1,1024} [^ \n]{1,1024} [^ \n]{1,1024} \["
-_RUN = re.compile(_FIELD + rb"([^\]\n]{1,256})\] [^\n]*(?:\n|\Z)(?:" + _FIELD + rb"\1\] [^\n]*(?:\n|\Z))*")
-_TIMES_KEPT = 4_096
-_RUNS_KEPT = 65_536  # (group, time) pairs kept between two hand-overs: bounds their memory
 
 
 def available(fmt: LogFormat | None) -> bool:
     """Whether the fast path reads ``fmt`` here."""
     return (
         fmt is not None
-        and fmt.fast in ("combined", "timing", "kv")
+        and fmt.fast in _SHAPES
         and _combined_fast is not None
         and os.environ.get("LPDOCTOR_NO_FAST", "") in ("", "0")
     )
@@ -83,7 +75,7 @@ def aggregate_blocks(
 ) -> int:
     """Read ``blocks`` (see :func:`~lpdoctor.text.inputs.iter_blocks`) of a ``fmt`` log into ``agg``,
     counting parsed and skipped lines on ``summary``. Returns how many requests had a duration."""
-    assert _combined_fast is not None and fmt.fast in ("combined", "timing", "kv")
+    assert _combined_fast is not None and fmt.fast in _SHAPES
     parse = fmt.parser()
     templates: dict[str, str] = {}
     holds = _Holds()
@@ -94,77 +86,24 @@ def aggregate_blocks(
         hold_names=holds.names,
         timing=fmt.fast in ("timing", "kv"),
         kv=fmt.fast == "kv",
+        apache=fmt.fast == "apache",
+        since=agg.since,
+        until=agg.until,
+        max_time=MAX_TIME,
     )
+    per_second = 1e6 if fmt.fast == "apache" else 1000  # the scanner counts microseconds or milliseconds
     timed = 0
     alike: dict[_combined_fast.GroupKey, RequestRecord] = {}
-    times: dict[bytes, float | None] = {}  # a run's $time_local -> the time the parser reads in it
-    clock = _TimeCache()  # the parser's own reading of $time_local (the only time a fast-path line states)
-
-    # What the runs gave since the last hand-over, in the order the scanner would give it: each group key once,
-    # at its first place, with its lines' times run by run; each line of another shape at its place.
-    pending: dict[Any, Any] = {}
-
-    runs = 0  # (group, time) pairs waiting in pending
-
-    def collect(stamp: bytes | None) -> None:
-        """Take the scanner's groups after a run of lines logged at one time (``stamp``)."""
-        nonlocal timed, runs
-        at: float | None = None
-        if stamp is not None:
-            if stamp in times:
-                at = times[stamp]
-            else:  # what the parser makes of the same ``$time_local``, once per distinct one
-                if len(times) >= _TIMES_KEPT:
-                    times.clear()
-                at = times[stamp] = clock.local(decode_line(stamp))
-        windowed = agg.since is not None or agg.until is not None
-        noted = windowed  # the run's time counted in the inputs' time range (by outside_window)
-        for entry in scanner.take():
-            if isinstance(entry, RequestRecord | ErrorEvent):  # a line of another shape, parsed in Python
-                pending[len(pending), None] = entry
-                continue
-            first, line_no, n, request_ms, upstream_ms, key = cast("_combined_fast.Group", entry)
-            summary.parsed += n
-            if request_ms:
-                timed += n
-            when = at
-            if stamp is None:  # not a line of the run shape: cannot happen (the parser reads every grouped line)
-                again = parse_line(parse, decode_line(first), line_no, source)
-                when = again.time if again is not None else None
-                noted = False
-            if not noted:
-                agg.outside_window(when, 0)
-                noted = stamp is not None
-            if windowed and agg.outside_window(when, n):
-                continue
-            acc = pending.get(key)
-            if acc is None:
-                acc = pending[key] = [first, line_no, 0, {}, {} if upstream_ms else None, []]
-            acc[2] += n
-            if request_ms:
-                counts = acc[3]
-                for ms, k in request_ms:
-                    counts[ms] = counts.get(ms, 0) + k
-            if upstream_ms and acc[4] is not None:
-                counts = acc[4]
-                for ms, k in upstream_ms:
-                    counts[ms] = counts.get(ms, 0) + k
-            acc[5].append((when, n, request_ms))
-            runs += 1
-        if len(pending) >= _TAKE_EVERY or runs >= _RUNS_KEPT:
-            hand_over()
 
     def hand_over() -> None:
-        nonlocal timed, runs
-        for key, entry in pending.items():
-            if isinstance(entry, RequestRecord | ErrorEvent):
+        """Take the scanner's groups, and the records of the lines it left to the parser, in their order."""
+        nonlocal timed
+        for entry in scanner.take():
+            if isinstance(entry, RequestRecord | ErrorEvent):  # a line of another shape, parsed in Python
                 timed += agg.add_parsed(entry)
                 continue
-            first, line_no, n, request_counts, response_counts, runs_of = entry
-            durations = [(ms / 1000, k) for ms, k in request_counts.items()] if request_counts else [(None, n)]
-            responses = (
-                [(ms / 1000 if ms >= 0 else None, k) for ms, k in response_counts.items()] if response_counts else None
-            )
+            first, line_no, n, request_ms, upstream_ms, key, when = cast("_combined_fast.Group", entry)
+            summary.parsed += n
             rec = alike.get(key)
             if rec is None:
                 # The first group with this key: its first line, read by the parser, stands for every line
@@ -177,24 +116,43 @@ def aggregate_blocks(
                     if len(alike) >= _ALIKE_KEPT:
                         alike.clear()
                     alike[key] = rec
-            at: list[tuple[float | None, int, Times]]
-            if rec.outcome.is_failure:  # the failures' durations, run by run, say when each cut happened
-                at = [(w, k, [(ms / 1000, c) for ms, c in raw] if raw else [(None, k)]) for w, k, raw in runs_of]
-            else:
-                at = [(w, k, ()) for w, k, _ in runs_of]
+            # The scanner's values are whole units (negative: the line had none); Python divides them as the
+            # parser does (1234 / 1000 is the double nearest 1.234, which float("1.234") is too).
+            durations: Times = (
+                [(v / per_second if v >= 0 else None, k) for v, k, _, _ in request_ms] if request_ms else [(None, n)]
+            )
+            timed += sum(k for v, k, _, _ in request_ms if v >= 0)
+            responses = [(ms / 1000 if ms >= 0 else None, k) for ms, k in upstream_ms] if upstream_ms else None
+            at: GroupTimes | None = None
+            if when is not None:
+                lo_t, hi_t, width, lo, hi, buckets = when
+                spans: list[tuple[float | None, float, float, int]] = (
+                    [
+                        (v / per_second if v >= 0 else None, a, b, k)
+                        for v, k, a, b in request_ms
+                        if a is not None and b is not None
+                    ]
+                    if request_ms
+                    else [(None, lo_t, hi_t, n)]
+                )
+                at = GroupTimes(lo_t, hi_t, width, lo, hi, buckets, spans)
             agg.add_request(rec, n, durations, responses, at)
-        pending.clear()
-        runs = 0
+        outside, outside_timed, seen_lo, seen_hi = scanner.window()
+        summary.parsed += outside
+        timed += outside_timed
+        agg.outside += outside
+        agg.outside_window(seen_lo, 0)  # the inputs' time range
+        agg.outside_window(seen_hi, 0)
 
-    def scan_run(block: bytes, line_no: int, stamp: bytes | None) -> int:
+    for line_no, block in blocks:
         pos = 0
         while True:
             pos, lines, stop = scanner.scan(block, pos, line_no)
             line_no += lines
             if stop == _combined_fast.SCAN_END:
-                return line_no
+                break
             if stop == _combined_fast.SCAN_FULL:
-                collect(stamp)
+                hand_over()
                 continue
             # A line of another shape: the Python parser reads it, in its place among the groups.
             end = block.find(b"\n", pos)
@@ -203,19 +161,7 @@ def aggregate_blocks(
             if rec is not None:
                 scanner.add_record(rec)
             pos, line_no = end, line_no + 1
-
-    for first, whole in blocks:
-        line_no, start = first, 0
-        while start < len(whole):
-            m = _RUN.match(whole, start)
-            if m is not None:
-                end, stamp = m.end(), m.group(1)
-            else:  # a line of another shape: a run of its own
-                end = whole.find(b"\n", start)
-                end, stamp = (len(whole) if end < 0 else end + 1), None
-            block = whole[start:end] if start or end < len(whole) else whole
-            start = end
-            line_no = scan_run(block, line_no, stamp)
-            collect(stamp)
+        if scanner.pending >= _TAKE_EVERY:
+            hand_over()
     hand_over()
     return timed
