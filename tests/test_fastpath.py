@@ -12,6 +12,7 @@ import json
 import math
 import os
 import random
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -282,10 +283,14 @@ def test_seeded_mutations_of_real_lines(tmp_path: Path, monkeypatch: pytest.Monk
         assert_same(fast, slow)
 
 
-def _restamped(lines: list[str], rnd: random.Random) -> list[str]:
+_STAMP = re.compile(r"\[(\d\d/[^\]/]{1,8}/[^\]]{1,40})\]")
+
+
+def _restamped(lines: list[str], rnd: random.Random, haproxy: bool = False) -> list[str]:
     """``lines`` with their ``$time_local`` spread over days, a day and a half apart at most, in a shuffled
     order, with odd but readable stamps (day 00 and 39, hour 27, offsets both ways) and unreadable ones (year
-    0000, a month name in lower case, trailing text, a missing offset)."""
+    0000, a month name in lower case, trailing text, a missing offset). ``haproxy``: HAProxy's stamps, with
+    milliseconds (or up to 7 digits of fraction) and no offset."""
     odd = [
         "00/Mar/2026:10:00:00 +0000",
         "39/Jan/2026:10:00:00 +0000",
@@ -312,8 +317,10 @@ def _restamped(lines: list[str], rnd: random.Random) -> list[str]:
                 f"{20 + day:02d}/{months[rnd.choice((10, 10, 10, 1))]}/2026:"
                 f"{rest // 3600:02d}:{rest // 60 % 60:02d}:{rest % 60:02d} +0000"
             )
-        start, end = line.find("["), line.find("]")
-        out.append(line[: start + 1] + stamp + line[end:] if 0 <= start < end else line)
+        if haproxy:
+            stamp = stamp.replace(" +0000", "") + rnd.choice(("", ".", ".5", f".{rnd.randrange(1000):03d}", ".1234567"))
+        m = _STAMP.search(line)
+        out.append(line[: m.start(1)] + stamp + line[m.end(1) :] if m else line)
     return out
 
 
@@ -468,5 +475,82 @@ def test_apache_traffic_odd_lines_and_mutations(tmp_path: Path, monkeypatch: pyt
     assert any(rs.timeline.width > 256 for rs in fast.routes.values())
     assert_same(fast, slow)
     fast, slow = both(monkeypatch, log, APACHE, window=(1_795_132_800.0 + 40_000, None))
+    assert fast.outside == slow.outside > 0
+    assert_same(fast, slow)
+
+
+# ------------------------------------------------------------------------------------ HAProxy httplog
+
+HAPROXY = FORMATS["haproxy-httplog"]
+_HB = "Jun  9 10:13:20 lb1 haproxy[2211]: "
+_HL = "3.17.173.86:36834 [21/Nov/2026:10:00:00.075] fe_main be_app/app1 0/0/0/39/40 200 57828 - - ---- 1/1/0/0/0 0/0"
+ODD_HAPROXY_LINES = [
+    f'{_HB}{_HL} "GET /api/poll?timeout=55 HTTP/1.1"',
+    f'{_HL} "GET /api/poll?timeout=55 HTTP/1.1"',  # no syslog header
+    f'<134>{_HB}{_HL} "GET /a HTTP/1.1"',
+    f'<134>1 2026-11-21T10:00:00.075+02:00 lb1 haproxy 2211 - - {_HL} "GET /a HTTP/1.1"',  # RFC 5424, an offset
+    f'2026-11-21T10:00:00+01:00 lb1 haproxy[2211]: {_HL} "GET /a HTTP/1.1"',
+    f'Jun  9 10:13:20 haproxy[2211]: {_HL} "GET /a HTTP/1.1"',  # no host in the header
+    f'Jun  9 10:13:20 lb1 haproxy: {_HL} "GET /a HTTP/1.1"',
+    f'Jun 19 10:13:20 lb1 {"t" * 65}[1]: {_HL} "GET /a HTTP/1.1"',
+    f'{_HB}[2001:db8::1]:36834 [21/Nov/2026:10:00:00.075] fe be/s 0/0/0/39/40 200 5 - - ---- 1/1/0/0/0 0/0 "GET /a HTTP/1.1"',
+    f'{_HB}1.2.3.4:36834 [21/Nov/2026:10:00:00] fe be/s 0/0/0/-1/55001 504 5 - - sH-- 1/1/0/0/0 0/0 "GET /api/poll HTTP/1.1"',
+    f'{_HB}1.2.3.4:36834 [21/Nov/2026:10:00:00.123456] fe be/s 0/0/0/-1/+55001 504 5 - - sH-- 1/1/0/0/0 0/0 "GET /a HTTP/1.1"',
+    f'{_HB}1.2.3.4:36834 [21/Nov/2026:10:00:00.1234567] fe be/s 0/0/0/1/2 200 5 - - ---- 1/1/0/0/0 0/0 "GET /a HTTP/1.1"',
+    f'{_HB}1.2.3.4:36834 [21/Nov/2026:10:00:00.5] fe be/s -1/-1/-1/-1/-1 -1 +0 - - CR-- 1/1/0/0/0 0/0 "<BADREQ>"',
+    f'{_HB}1.2.3.4:36834 [21/Nov/2026:10:00:00.5] fe be/s 0/0/0/1/-0 200 5 - - ---- 1/1/0/0/0 0/0 "GET /a HTTP/1.1"',
+    f'{_HB}1.2.3.4:36834 [21/Nov/2026:10:00:00.5] fe be/s 0/0/0/1/+-5 200 5 - - ---- 1/1/0/0/0 0/0 "GET /a HTTP/1.1"',
+    f'{_HB}1.2.3.4:36834 [21/Nov/2026:10:00:00.5] fe be/s 0/0/0/1/40001 0 5 - - CD-- 1/1/0/0/0 0/0 "GET /a HTTP/1.1"',
+    f'{_HB}1.2.3.4:36834 [21/Nov/2026:10:00:00.5] fe be/s 0/0/0/1/40001 9999 5 - - cD-- 1/1/0/0/0 0/0 "GET /a HTTP/1.1"',
+    f'{_HB}{_HL} {{api.example.com}} "GET /a HTTP/1.1"',  # a captured Host
+    f'{_HB}{_HL} {{API.example.com:8443|curl}} {{text/html}} "GET /a HTTP/1.1"',
+    f'{_HB}{_HL} {{}} "GET /a HTTP/1.1"',
+    f'{_HB}{_HL} {{a b c}} "GET /a HTTP/1.1"',
+    f'{_HB}{_HL} {{a}} {{b}} {{c}} "GET /a HTTP/1.1"',
+    f'{_HB}{_HL} {{caf\u00e9.example}} "GET /a HTTP/1.1"',
+    f'{_HB}{_HL} "GET https://api.example.com/a/1 HTTP/1.1"',
+    f'{_HB}{_HL} "GET /a"',
+    f'{_HB}{_HL} "GET /a HTTP/1.1" trailing words',
+    f'{_HB}{_HL} "GET /a HTTP/1.1',  # no closing quote
+    f'{_HB}{_HL} "GET /a HTTP/1.1 "',
+    f'{_HB}{_HL} "GET  /a HTTP/1.1"',
+    f'{_HB}{_HL} "get /a HTTP/1.1"',
+    f'{_HB}{_HL} "M-SEARCH2 /a HTTP/1.1"',
+    f'{_HB}{_HL} "{"P" * 25} /a HTTP/1.1"',
+    f'{_HB}{_HL} "GET /caf\u00e9 HTTP/1.1"',
+    f'{_HB}{_HL} "GET /a?timeout=30#frag HTTP/1.1"',
+    f'{_HB}{_HL} "GET /a {"H" * 17}"',
+    f'{_HB}{_HL} "GET /{"x" * 17000} HTTP/1.1"',
+    f'{_HB}3.17.173.86:36834 [31/Feb/2026:10:00:00.075] fe be/s 0/0/0/39/40 200 5 - - ---- 1/1/0/0/0 0/0 "GET /a HTTP/1.1"',
+    f'{_HB}3.17.173.86:36834 [21/Foo/2026:10:00:00.075] fe be/s 0/0/0/39/40 200 5 - - ---- 1/1/0/0/0 0/0 "GET /a HTTP/1.1"',
+    f"{_HB}3.17.173.86:36834 [21/Nov/2026:10:00:00.075] fe be/s 0/0/5001 0 cD 1/1/0/0/0 0/0",  # tcplog
+    f'{_HB}3.17.173.86:36834 [21/Nov/2026:10:00:00.075] fe be/s 0/0/0/39/40 200 5 - - -- 1/1/0/0/0 0/0 "GET /a HTTP/1.1"',
+]
+
+
+@built
+def test_haproxy_traffic_odd_lines_and_mutations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """HAProxy's httplog (the compiled path reads it too): bench traffic, every odd shape in its place, seeded
+    mutations, lines spread over days, and a window."""
+    assert fastpath.available(HAPROXY)
+    rnd = random.Random(31)
+    common = list(bench_traffic.lines("haproxy-httplog", "ids", 20_000, seed=37))
+    lines = common + ODD_HAPROXY_LINES * 4
+    rnd.shuffle(lines)
+    log = _write(tmp_path / "haproxy.log", lines)
+    fast, slow = both(monkeypatch, log, HAPROXY)
+    assert fast.inputs[0].skipped > 0
+    assert_same(fast, slow)
+    assert fast.inputs[0].to_dict() == slow.inputs[0].to_dict()
+    seeds = common[:2000] + ODD_HAPROXY_LINES
+    picked = [rnd.choice(seeds) for _ in range(20_000)]
+    mutated = [line if i % 3 == 0 else mutate(line, rnd, seeds).replace("\n", " ") for i, line in enumerate(picked)]
+    fast, slow = both(monkeypatch, _write(tmp_path / "haproxy-mutated.log", mutated), HAPROXY)
+    assert_same(fast, slow)
+    log = _write(tmp_path / "haproxy-times.log", _restamped(lines, rnd, haproxy=True))
+    fast, slow = both(monkeypatch, log, HAPROXY)
+    assert any(rs.timeline.width > 256 for rs in fast.routes.values())
+    assert_same(fast, slow)
+    fast, slow = both(monkeypatch, log, HAPROXY, window=(1_795_132_800.0 + 40_000, None))
     assert fast.outside == slow.outside > 0
     assert_same(fast, slow)

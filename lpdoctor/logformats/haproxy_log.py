@@ -220,6 +220,7 @@ FORMATS: list[LogFormat] = [
         priority=5,
         description="HAProxy option httplog (TR/Tw/Tc/Tr/Ta or legacy Tq/Tw/Tc/Tr/Tt), raw or syslog",
         aliases=("haproxy",),
+        fast="haproxy",
     ),
     LogFormat(
         name="haproxy-tcplog",

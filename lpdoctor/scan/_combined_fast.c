@@ -36,7 +36,9 @@ enum { SCAN_END = 0, SCAN_PYTHON = 1, SCAN_FULL = 2 };
  * $upstream_status" (nginx-timing), or the samples' key=value tail (nginx-kv):
  * ' rt=$request_time uct="$upstream_connect_time" uht="$upstream_header_time" urt="$upstream_response_time"
  * us="$upstream_status" ua="$upstream_addr"', every value one upstream try. */
-enum { TAIL_NONE = 0, TAIL_POSITIONAL = 1, TAIL_KV = 2, TAIL_MICROS = 3 };
+enum { TAIL_NONE = 0, TAIL_POSITIONAL = 1, TAIL_KV = 2, TAIL_MICROS = 3, HAPROXY = 4 };
+/* HAPROXY: not combined at all: HAProxy's `option httplog` line, raw or behind an RFC 3164 syslog header
+ * (format haproxy-httplog, logformats/haproxy_log.py), read by parse_haproxy_line. */
 /* TAIL_MICROS: Apache httpd's combined + " %D" (or " %T/%D"), format apache-combined-D
  * (logformats/apache_log.py): the request time in microseconds, and %t is when the request arrived, so a line's
  * time is its %t plus its duration. Its lines may hold backslash escapes; a line with a backslash, a control
@@ -387,11 +389,14 @@ typedef struct {
     int32_t route, method, status, upstream_status, hold;
     int32_t no_header; /* key=value tail: uht="-" (the upstream sent no header); 0 otherwise */
     int32_t timed;     /* the lines state a time (within MAX_TIME): their time facts are kept */
+    int32_t extra_len; /* HAProxy: the termination state and the captured request headers, kept in Group.extra */
+    uint64_t extra_hash;
 } GroupKey;
 
 typedef struct {
     GroupKey key;
     PyObject *first; /* the group's first line (bytes), or, for a Python record, the record itself */
+    PyObject *extra; /* bytes: the rest of the key (GroupKey.extra_len) */
     int is_record;
     long long first_line;
     long long count;
@@ -776,25 +781,30 @@ static Group *append_entry(Scanner *s) {
     return g;
 }
 
-static Group *group_for(Scanner *s, const GroupKey *key, const unsigned char *line, Py_ssize_t len,
-                        long long line_no) {
+static Group *group_for(Scanner *s, const GroupKey *key, const unsigned char *extra, const unsigned char *line,
+                        Py_ssize_t len, long long line_no) {
     if ((s->groups_len + 1) * 2 > s->group_slot_cap && group_slots_grow(s) < 0) return NULL;
     uint64_t h = hash_bytes((const unsigned char *)key, (Py_ssize_t)sizeof(GroupKey));
     Py_ssize_t j = (Py_ssize_t)(h & (uint64_t)(s->group_slot_cap - 1));
     while (s->group_slots[j].group >= 0) {
         Group *g = &s->groups[s->group_slots[j].group];
-        if (s->group_slots[j].hash == h && memcmp(&g->key, key, sizeof(GroupKey)) == 0) return g;
+        if (s->group_slots[j].hash == h && memcmp(&g->key, key, sizeof(GroupKey)) == 0 &&
+            memcmp(PyBytes_AS_STRING(g->extra), extra, (size_t)key->extra_len) == 0)
+            return g;
         j = (j + 1) & (s->group_slot_cap - 1);
     }
     PyObject *first = PyBytes_FromStringAndSize((const char *)line, len);
     if (!first) return NULL;
-    Group *g = append_entry(s);
+    PyObject *extra_bytes = PyBytes_FromStringAndSize((const char *)extra, key->extra_len);
+    Group *g = extra_bytes ? append_entry(s) : NULL;
     if (!g) {
         Py_DECREF(first);
+        Py_XDECREF(extra_bytes);
         return NULL;
     }
     g->key = *key;
     g->first = first;
+    g->extra = extra_bytes;
     g->first_line = line_no;
     g->tmin = INFINITY;
     g->tmax = -INFINITY;
@@ -838,6 +848,7 @@ static void drop_groups(Scanner *s) {
     for (Py_ssize_t i = 0; i < s->groups_len; i++) {
         Group *g = &s->groups[i];
         Py_XDECREF(g->first);
+        Py_XDECREF(g->extra);
         countmap_free(&g->request_ms);
         countmap_free(&g->upstream_ms);
         countmap_free(&g->timeline.buckets);
@@ -893,6 +904,8 @@ typedef struct {
     int no_header;
     const unsigned char *stamp; /* $time_local, between its brackets */
     Py_ssize_t stamp_len;
+    const unsigned char *tsc, *capture; /* HAProxy: the termination state (4 bytes), the request headers captured */
+    Py_ssize_t capture_len;             /* -1: none */
 } Fields;
 
 /* '<key>="' at p[*i..end): advances past it, 0 if it is not there. */
@@ -1057,6 +1070,187 @@ static int parse_line(const unsigned char *p, Py_ssize_t end, int timing, Fields
     return 1;
 }
 
+/* ------------------------------------------------------------------------------------------ HAProxy */
+
+static inline int is_graph(unsigned char c) { return c > 0x20 && c < 0x7f; } /* \S, narrowed to ASCII */
+
+/* A token of 1..max bytes of is_graph up to a space (not consumed): its end, or -1. */
+static Py_ssize_t token(const unsigned char *p, Py_ssize_t i, Py_ssize_t end, Py_ssize_t max) {
+    Py_ssize_t k = i;
+    while (k < end && is_graph(p[k])) k++;
+    if (k == i || k - i > max || k >= end || p[k] != ' ') return -1;
+    return k;
+}
+
+/* "[+]?[-]?[0-9]{1,max}" (each sign allowed or not) at p[*i..): its value, *ok 0 if it is not there. */
+static long long signed_number(const unsigned char *p, Py_ssize_t *i, Py_ssize_t end, int plus, int minus, int max,
+                               int *ok) {
+    Py_ssize_t k = *i;
+    int neg = 0;
+    if (plus && k < end && p[k] == '+') k++;
+    if (minus && k < end && p[k] == '-') {
+        neg = 1;
+        k++;
+    }
+    Py_ssize_t d = k;
+    long long v = 0;
+    while (k < end && is_digit(p[k]) && k - d < max) v = v * 10 + (p[k++] - '0');
+    *ok = k > d && !(k < end && is_digit(p[k]));
+    *i = k;
+    return neg ? -v : v;
+}
+
+static int expect_byte(const unsigned char *p, Py_ssize_t *i, Py_ssize_t end, unsigned char c) {
+    if (*i >= end || p[*i] != c) return 0;
+    (*i)++;
+    return 1;
+}
+
+/* An RFC 3164 header as haproxy_log._PREFIX reads it, its own first way: "Mmm dd hh:mm:ss host tag[pid]: ".
+ * Its end, or -1 (the line then goes to Python, which may read it another way). */
+static Py_ssize_t haproxy_syslog_header(const unsigned char *p, Py_ssize_t end) {
+    if (end < 16 || !(p[0] >= 'A' && p[0] <= 'Z') || !(p[1] >= 'a' && p[1] <= 'z') || !(p[2] >= 'a' && p[2] <= 'z') ||
+        p[3] != ' ' || !(p[4] == ' ' || is_digit(p[4])) || !is_digit(p[5]) || p[6] != ' ' || !is_digit(p[7]) ||
+        !is_digit(p[8]) || p[9] != ':' || !is_digit(p[10]) || !is_digit(p[11]) || p[12] != ':' || !is_digit(p[13]) ||
+        !is_digit(p[14]) || p[15] != ' ')
+        return -1;
+    Py_ssize_t i = 16, k = token(p, i, end, 255); /* the host */
+    if (k < 0) return -1;
+    i = k + 1;
+    k = i; /* the tag: [^\s\[\]:]{1,64} */
+    while (k < end && is_graph(p[k]) && p[k] != '[' && p[k] != ']' && p[k] != ':') k++;
+    if (k == i || k - i > 64) return -1;
+    i = k;
+    if (i < end && p[i] == '[') {
+        k = ++i;
+        while (k < end && is_digit(p[k])) k++;
+        if (k == i || k - i > 10 || k >= end || p[k] != ']') return -1;
+        i = k + 1;
+    }
+    if (i + 2 > end || p[i] != ':' || p[i + 1] != ' ') return -1;
+    return i + 2;
+}
+
+/* 1: an httplog line as haproxy_log.parse_line reads it, narrowed (ASCII, an origin-form target, a method of
+ * at most 20 characters ...), fields filled; 0: anything else, for Python. */
+static int parse_haproxy_line(const unsigned char *p, Py_ssize_t end, Fields *f) {
+    Py_ssize_t i = 0, k;
+    int ok;
+    /* A raw line starts with "client:port [": a 3-letter first word is a syslog header's month. */
+    if (end > 4 && p[3] == ' ') {
+        if ((i = haproxy_syslog_header(p, end)) < 0) return 0;
+    }
+    /* %ci:%cp: the client is everything up to the last ':' of the first word */
+    if ((k = token(p, i, end, 64 + 1 + 5)) < 0) return 0;
+    Py_ssize_t colon = k - 1;
+    while (colon > i && p[colon] != ':') colon--;
+    if (colon <= i || colon - i > 64 || k - colon - 1 < 1 || k - colon - 1 > 5) return 0;
+    for (Py_ssize_t d = colon + 1; d < k; d++)
+        if (!is_digit(p[d])) return 0;
+    i = k + 1;
+    /* [%tr]: dd/Mon/yyyy:hh:mm:ss with 1..6 digits of fraction or none */
+    if (!expect_byte(p, &i, end, '[')) return 0;
+    f->stamp = p + i;
+    k = i;
+    while (k < end && p[k] != ']' && k - i <= 27) k++;
+    if (k >= end || p[k] != ']' || !(k - i == 20 || (k - i >= 22 && k - i <= 27 && p[i + 20] == '.'))) return 0;
+    f->stamp_len = k - i;
+    i = k + 1;
+    if (!expect_byte(p, &i, end, ' ')) return 0;
+    /* %ft %b/%s */
+    if ((k = token(p, i, end, 128)) < 0) return 0;
+    i = k + 1;
+    if ((k = token(p, i, end, 128 + 1 + 128)) < 0) return 0;
+    const unsigned char *slash = memchr(p + i, '/', (size_t)(k - i));
+    if (!slash || slash == p + i || slash - (p + i) > 128 || k - (slash - p) - 1 < 1 || k - (slash - p) - 1 > 128)
+        return 0;
+    i = k + 1;
+    /* %TR/%Tw/%Tc/%Tr/%Ta: the last is the duration ("+": option logasap; negative: none) */
+    for (int t = 0; t < 4; t++) {
+        signed_number(p, &i, end, 0, 1, 10, &ok);
+        if (!ok || !expect_byte(p, &i, end, '/')) return 0;
+    }
+    long long total = signed_number(p, &i, end, 1, 1, 10, &ok);
+    if (!ok || !expect_byte(p, &i, end, ' ')) return 0;
+    f->request_ms = total >= 0 ? total : -1;
+    /* %ST %B %CC %CS %tsc */
+    long long status = signed_number(p, &i, end, 0, 1, 4, &ok);
+    if (!ok || !expect_byte(p, &i, end, ' ')) return 0;
+    f->status = (int)status;
+    signed_number(p, &i, end, 1, 1, 20, &ok);
+    if (!ok || !expect_byte(p, &i, end, ' ')) return 0;
+    for (int c = 0; c < 2; c++) {
+        if ((k = token(p, i, end, 512)) < 0) return 0;
+        i = k + 1;
+    }
+    if (i + 5 > end || p[i + 4] != ' ') return 0;
+    for (int c = 0; c < 4; c++)
+        if (!((p[i + c] >= 'A' && p[i + c] <= 'Z') || (p[i + c] >= 'a' && p[i + c] <= 'z') || p[i + c] == '-'))
+            return 0;
+    f->tsc = p + i;
+    i += 5;
+    /* %ac/%fc/%bc/%sc/%rc %sq/%bq */
+    for (int c = 0; c < 5; c++) {
+        signed_number(p, &i, end, 1, 0, 10, &ok);
+        if (!ok || !expect_byte(p, &i, end, c < 4 ? '/' : ' ')) return 0;
+    }
+    signed_number(p, &i, end, 0, 0, 10, &ok);
+    if (!ok || !expect_byte(p, &i, end, '/')) return 0;
+    signed_number(p, &i, end, 0, 0, 10, &ok);
+    if (!ok) return 0;
+    /* " {%hr}" " {%hs}", each optional: the request headers captured may name the host */
+    f->capture_len = -1;
+    for (int c = 0; c < 2 && i + 2 <= end && p[i] == ' ' && p[i + 1] == '{'; c++) {
+        k = i + 2;
+        while (k < end && p[k] != '}' && p[k] != '"' && k - i - 2 <= 8192) k++;
+        if (k >= end || p[k] != '}' || k - i - 2 > 8192) return 0;
+        if (c == 0) {
+            f->capture = p + i + 2;
+            f->capture_len = k - i - 2;
+        }
+        i = k + 1;
+    }
+    /* ' "%r': the request, up to a quote or the end of the line; what follows it is not read */
+    if (i + 2 > end || p[i] != ' ' || p[i + 1] != '"') return 0;
+    i += 2;
+    const unsigned char *q = memchr(p + i, '"', (size_t)(end - i));
+    Py_ssize_t req_end = q ? q - p : end;
+    if (req_end - i > 16384) return 0;
+    /* traefik_log.split_request: "METHOD target[ protocol]", split on single spaces */
+    k = i;
+    if (k >= req_end || p[k] < 'A' || p[k] > 'Z') return 0;
+    while (k < req_end && ((p[k] >= 'A' && p[k] <= 'Z') || is_digit(p[k]) || p[k] == '_' || p[k] == '-')) k++;
+    if (k - i > 20 || k >= req_end || p[k] != ' ') return 0;
+    f->method = p + i;
+    f->method_len = (int)(k - i);
+    Py_ssize_t t = ++k;
+    if (k >= req_end || p[k] != '/') return 0; /* an absolute target gives a host: Python */
+    while (k < req_end && is_graph(p[k])) k++;
+    Py_ssize_t target_end = k;
+    if (k < req_end) {
+        if (p[k] != ' ') return 0; /* a control character or a byte outside ASCII in the target: Python */
+        k++;
+        Py_ssize_t proto = k;
+        if (k >= req_end || !((p[k] >= 'A' && p[k] <= 'Z') || (p[k] >= 'a' && p[k] <= 'z'))) return 0;
+        while (k < req_end && ((p[k] >= 'A' && p[k] <= 'Z') || (p[k] >= 'a' && p[k] <= 'z') || is_digit(p[k]) ||
+                               p[k] == '/' || p[k] == '.' || p[k] == '_' || p[k] == '-'))
+            k++;
+        if (k != req_end || k - proto > 16) return 0;
+    }
+    Py_ssize_t cut = t;
+    while (cut < target_end && p[cut] != '#') cut++;
+    Py_ssize_t qm = t;
+    while (qm < cut && p[qm] != '?') qm++;
+    f->path = p + t;
+    f->path_len = qm - t;
+    f->query = qm < cut ? p + qm + 1 : p + cut;
+    f->query_len = qm < cut ? cut - qm - 1 : 0;
+    f->upstream_ms = -1;
+    f->upstream_status = -1;
+    f->no_header = 0;
+    return 1;
+}
+
 /* ------------------------------------------------------------------------------------------ time */
 
 /* Days from 1970-01-01 to y-m-d (proleptic Gregorian; H. Hinnant's days_from_civil), y >= 1. */
@@ -1134,6 +1328,23 @@ static int checked_clf_time(const unsigned char *p, Py_ssize_t n, double *t) {
     return 1;
 }
 
+/* HAProxy's %tr, "dd/Mon/yyyy:hh:mm:ss[.ffffff]", as parse_clf_time reads it with no offset: _epoch's checks,
+ * then the fraction added (int(frac) / 10 ** len(frac)). 0 for anything else. */
+static int haproxy_time(const unsigned char *p, Py_ssize_t n, double *t) {
+    static const double scale[7] = {1, 10, 100, 1000, 10000, 100000, 1000000};
+    unsigned char clf[26];
+    if (n < 20) return 0;
+    memcpy(clf, p, 20);
+    memcpy(clf + 20, " +0000", 6);
+    if (!checked_clf_time(clf, 26, t)) return 0;
+    if (n > 20) {
+        int64_t frac;
+        if (p[20] != '.' || n - 21 < 1 || n - 21 > 6 || !digits(p + 21, (int)(n - 21), &frac)) return 0;
+        *t += (double)frac / scale[n - 21];
+    }
+    return 1;
+}
+
 /* --------------------------------------------------------------------------------- Python methods */
 
 static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
@@ -1168,7 +1379,7 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
             pos = next;
             continue;
         }
-        Fields f;
+        Fields f = {0};
         if (s->timing == TAIL_MICROS) { /* Apache: printable ASCII without a backslash, or Python */
             Py_ssize_t c = 0;
             while (c < text_len && line[c] >= 0x20 && line[c] < 0x7f && line[c] != '\\') c++;
@@ -1177,12 +1388,20 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
                 break;
             }
         }
-        if (text_len > MAX_FAST_LINE || !parse_line(line, text_len, s->timing, &f)) {
+        if (text_len > MAX_FAST_LINE ||
+            !(s->timing == HAPROXY ? parse_haproxy_line(line, text_len, &f) : parse_line(line, text_len, s->timing, &f))) {
             stop = SCAN_PYTHON;
             break;
         }
         double t;
-        if (f.stamp_len == s->stamp_len && memcmp(f.stamp, s->stamp, (size_t)f.stamp_len) == 0) {
+        if (s->timing == HAPROXY) {
+            /* the time is the end: %tr (the start) + the duration, when there is one */
+            if (!haproxy_time(f.stamp, f.stamp_len, &t)) {
+                stop = SCAN_PYTHON;
+                break;
+            }
+            if (f.request_ms >= 0) t = t + (double)f.request_ms / 1000.0;
+        } else if (f.stamp_len == s->stamp_len && memcmp(f.stamp, s->stamp, (size_t)f.stamp_len) == 0) {
             t = s->stamp_time;
         } else if (s->timing == TAIL_MICROS ? checked_clf_time(f.stamp, f.stamp_len, &t)
                                             : clf_time(f.stamp, f.stamp_len, &t)) {
@@ -1215,7 +1434,7 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
         if ((s->has_since || s->has_until) &&
             (!timed || (s->has_since && t < s->since) || (s->has_until && t > s->until))) {
             s->outside++;
-            s->outside_timed += s->timing != TAIL_NONE;
+            s->outside_timed += s->timing != TAIL_NONE && f.request_ms >= 0;
             lines++;
             pos = next;
             continue;
@@ -1231,7 +1450,18 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
         key.upstream_status = f.upstream_status;
         key.no_header = f.no_header;
         key.timed = timed;
-        Group *g = group_for(s, &key, line, text_len, line_no + lines);
+        unsigned char extra[5 + 8192];
+        if (s->timing == HAPROXY) { /* the termination state, and the captured request headers if any */
+            memcpy(extra, f.tsc, 4);
+            extra[4] = f.capture_len >= 0;
+            key.extra_len = 5;
+            if (f.capture_len > 0) {
+                memcpy(extra + 5, f.capture, (size_t)f.capture_len);
+                key.extra_len += (int32_t)f.capture_len;
+            }
+            key.extra_hash = hash_bytes(extra, key.extra_len);
+        }
+        Group *g = group_for(s, &key, extra, line, text_len, line_no + lines);
         if (!g) goto done;
         g->count++;
         double when = timed ? t : NAN;
@@ -1245,7 +1475,7 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
             int added = countmap_add(&g->request_ms, f.request_ms, when);
             if (added < 0) goto done;
             s->values += added;
-            if (s->timing != TAIL_MICROS) {
+            if (s->timing != TAIL_MICROS && s->timing != HAPROXY) {
                 added = countmap_add(&g->upstream_ms, f.upstream_ms, NAN);
                 if (added < 0) goto done;
                 s->values += added;
@@ -1286,8 +1516,9 @@ static PyObject *Scanner_take(Scanner *s, PyObject *Py_UNUSED(ignored)) {
         } else {
             PyObject *req = countmap_items(&g->request_ms, 1);
             PyObject *up = req ? countmap_items(&g->upstream_ms, 0) : NULL;
-            PyObject *key = up ? Py_BuildValue("(Oiiiii)", s->routes[g->key.route].text, g->key.method,
-                                               g->key.status, g->key.upstream_status, g->key.hold, g->key.no_header)
+            PyObject *key = up ? Py_BuildValue("(OiiiiiO)", s->routes[g->key.route].text, g->key.method,
+                                               g->key.status, g->key.upstream_status, g->key.hold, g->key.no_header,
+                                               g->extra)
                                : NULL;
             PyObject *when = NULL;
             if (key && g->key.timed) {
@@ -1341,14 +1572,15 @@ static PyObject *Scanner_window(Scanner *s, PyObject *Py_UNUSED(ignored)) {
 
 static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
     static char *kwlist[] = {"segment_template", "route_template", "hold_key", "hold_names", "timing", "kv",
-                             "since", "until", "max_time", "apache", NULL};
+                             "since", "until", "max_time", "apache", "haproxy", NULL};
     PyObject *seg, *route, *hold, *names, *since = Py_None, *until = Py_None;
-    int timing, kv = 0, apache = 0;
+    int timing, kv = 0, apache = 0, haproxy = 0;
     double max_time = 1e13;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOp|pOOdp", kwlist, &seg, &route, &hold, &names, &timing, &kv,
-                                     &since, &until, &max_time, &apache))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOp|pOOdpp", kwlist, &seg, &route, &hold, &names, &timing, &kv,
+                                     &since, &until, &max_time, &apache, &haproxy))
         return -1;
     if (apache) timing = TAIL_MICROS;
+    if (haproxy) timing = HAPROXY;
     s->has_since = since != Py_None;
     s->has_until = until != Py_None;
     if (s->has_since && (s->since = PyFloat_AsDouble(since)) == -1.0 && PyErr_Occurred()) return -1;

@@ -6,7 +6,8 @@ SCAN_END: int
 SCAN_PYTHON: int
 SCAN_FULL: int
 
-GroupKey = tuple[str, int, int, int, int, int]  # route, method, status, upstream status, hold, no header
+# route, method, status, upstream status, hold, no header, the rest (HAProxy: termination state, captures)
+GroupKey = tuple[str, int, int, int, int, int, bytes]
 # (first time, last time, timeline width, first bucket, last bucket, [(bucket, requests)])
 When = tuple[float, float, int, int, int, list[tuple[int, int]]]
 # (first line, its number, lines, [(request ms, lines, first time, last time)], [(upstream ms, lines)], key, when)
@@ -28,6 +29,7 @@ class Scanner:
         until: float | None = None,
         max_time: float = 1e13,
         apache: bool = False,
+        haproxy: bool = False,
     ) -> None: ...
     def scan(self, buffer: bytes, pos: int, line_no: int, /) -> tuple[int, int, int]: ...
     def add_record(self, record: object, /) -> None: ...

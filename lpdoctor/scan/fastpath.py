@@ -40,7 +40,7 @@ except ImportError:  # pragma: no cover - only where the extension could not be 
 # (about 0.5 kB a waiting group). A group whose key was handed over before costs no parse the next time.
 _TAKE_EVERY = 8_192
 # The formats' shapes the scanner reads (LogFormat.fast).
-_SHAPES = ("combined", "timing", "kv", "apache")
+_SHAPES = ("combined", "timing", "kv", "apache", "haproxy")
 _ALIKE_KEPT = 2_048
 
 
@@ -87,6 +87,7 @@ def aggregate_blocks(
         timing=fmt.fast in ("timing", "kv"),
         kv=fmt.fast == "kv",
         apache=fmt.fast == "apache",
+        haproxy=fmt.fast == "haproxy",
         since=agg.since,
         until=agg.until,
         max_time=MAX_TIME,
