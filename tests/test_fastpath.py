@@ -45,7 +45,8 @@ def test_the_fast_path_is_built_where_ci_runs() -> None:
         pytest.skip("the C fast path is not built here, and this is not CI")
     assert fastpath._combined_fast is not None, "lpdoctor/scan/_combined_fast.c was not compiled"
     assert fastpath.available(TIMING) and fastpath.available(COMBINED)
-    assert fastpath.available(FORMATS["nginx-kv"]) and not fastpath.available(FORMATS["nginx-json"])
+    assert all(fastpath.available(FORMATS[name]) for name in ("nginx-kv", "nginx-json", "apache-combined-D"))
+    assert fastpath.available(FORMATS["haproxy-httplog"]) and not fastpath.available(FORMATS["caddy-json"])
 
 
 def _without_totals(d: Any, totals: list[float]) -> Any:
@@ -554,3 +555,183 @@ def test_haproxy_traffic_odd_lines_and_mutations(tmp_path: Path, monkeypatch: py
     fast, slow = both(monkeypatch, log, HAPROXY, window=(1_795_132_800.0 + 40_000, None))
     assert fast.outside == slow.outside > 0
     assert_same(fast, slow)
+
+
+# ------------------------------------------------------------------------------------------ nginx JSON
+
+NGINX_JSON = FORMATS["nginx-json"]
+
+
+def _j(**fields: Any) -> str:
+    base: dict[str, Any] = {
+        "time": "2026-11-21T10:00:00+00:00",
+        "remote_addr": "198.51.100.7",
+        "host": "api.example.com",
+        "request": "GET /api/poll?timeout=55 HTTP/1.1",
+        "status": 200,
+        "request_time": 0.040,
+        "http_user_agent": "curl/8",
+        "upstream_addr": "10.0.0.5:8080",
+        "upstream_status": "200",
+        "upstream_connect_time": "0.000",
+        "upstream_header_time": "0.039",
+        "upstream_response_time": "0.039",
+    }
+    base.update(fields)
+    return json.dumps({k: v for k, v in base.items() if v is not _DROP}, separators=(",", ":"))
+
+
+_DROP = object()
+ODD_JSON_LINES = [
+    _j(),
+    _j(
+        status=504,
+        request_time=55.001,
+        upstream_status="504",
+        upstream_header_time="-",
+        upstream_response_time="55.001",
+    ),
+    _j(status=502, upstream_addr="backend", upstream_status="502", upstream_header_time="", upstream_response_time=""),
+    _j(status="499", request_time="40.000", upstream_status="", upstream_header_time="", upstream_response_time=""),
+    _j(
+        upstream_addr="",
+        upstream_status="",
+        upstream_connect_time="",
+        upstream_header_time="",
+        upstream_response_time="",
+    ),
+    _j(upstream_addr=_DROP, upstream_status=_DROP, upstream_connect_time=_DROP, upstream_header_time=_DROP),
+    _j(upstream_addr="10.0.0.5:8080, 10.0.0.6:8080", upstream_status="504, 200", upstream_response_time="1.0, 0.1"),
+    _j(upstream_addr="10.0.0.5:8080 : 10.0.0.6:8080"),
+    _j(upstream_status=504, status=504),
+    _j(upstream_status=504.0),
+    _j(status="-"),
+    _j(status=2000),
+    _j(status=20.0),
+    _j(status=None),
+    _j(status=True),
+    _j(status=_DROP),
+    _j(request_time="0.040"),
+    _j(request_time=1e-3),
+    _j(request_time=0.0400000001),
+    _j(request_time=-1),
+    _j(request_time="-"),
+    _j(request_time=""),
+    _j(request_time=None),
+    _j(request_time=" 0.040"),
+    _j(request_time=1234567890.5),
+    _j(request_time=30),
+    _j(request_time="1_000"),
+    _j(request='GET /a"b HTTP/1.1'),
+    _j(request="GET /caf\u00e9 HTTP/1.1"),
+    _j(request="GET https://x.example/a HTTP/1.1"),
+    _j(request="GET /a"),
+    _j(request="get /a HTTP/1.1"),
+    _j(request="GET  /a HTTP/1.1"),
+    _j(request="-"),
+    _j(request="GET /a HTTP/1.1 extra"),
+    _j(request=_DROP),
+    _j(request="GET /api/poll?timeout=55#x HTTP/1.1"),
+    _j(http_user_agent='a "quoted" \\ agent \u2028 \x01'),
+    _j(http_user_agent={"nested": [1, 2.5e3, None, True]}),
+    _j(host=""),
+    _j(host="-"),
+    _j(host="API.Example.com"),
+    _j(host=_DROP),
+    _j(http_host="h.example", host=_DROP),
+    _j(server_name="s.example"),
+    _j(Status=504),
+    _j(STATUS=200),
+    _j(rt=0.5),
+    _j(**{"@timestamp": "2026-11-21T10:00:01Z"}),
+    _j(time="2026-11-21T10:00:00.123456789Z"),
+    _j(time="2026-11-21T10:00:00.1234567891Z"),
+    _j(time="2026-11-21 10:00:00"),
+    _j(time="2026-11-21T10:00:00+0530"),
+    _j(time="2026-11-21T10:00:00-05:00"),
+    _j(time="1970-01-01T00:00:00Z"),
+    _j(time="2026-13-01T10:00:00Z"),
+    _j(time="2026-02-31T27:61:61Z"),
+    _j(time="2026-11-21T10:00:00Z trailing"),
+    _j(time="21/Nov/2026:10:00:00 +0000"),
+    _j(time=""),
+    _j(time="-"),
+    _j(time=_DROP),
+    _j(time=1795132800),
+    _j(time_iso8601="2026-11-21T10:00:05Z"),
+    _j(time_local="21/Nov/2026:10:00:00 +0000"),
+    _j(msec="1795132800.123"),
+    _j(request_uri="/other?timeout=5"),
+    _j(uri="/u", args="timeout=5"),
+    _j(request_method="POST"),
+    _j(**{"k" * 70: 1}),
+    _j(**{"\u212aey": 1}),
+    _j(**{"ho\u017ft": "x"}),
+    '{"status":200,"request":"GET /a HTTP/1.1","status":504}',
+    # two times: the reader prefers $time_iso8601 to $time whatever their order
+    '{"time_iso8601":"2026-11-21T10:00:05Z","time":"2026-11-21T10:00:00Z","status":200,"request":"GET /a HTTP/1.1"}',
+    '{"status": 200, "request": "GET /a HTTP/1.1", "request_time": 0.5}',
+    '{ "status":200 , "request":"GET /a HTTP/1.1" }',
+    '  {"status":200,"request":"GET /a HTTP/1.1"}',
+    '{"status":200,"request":"GET /a HTTP/1.1"}  ',
+    '{"status":200,"request":"GET /a HTTP/1.1",}',
+    "{'status':200,'request':'GET /a HTTP/1.1'}",
+    '{"status":200,"request":"GET /a HTTP/1.1","x":NaN}',
+    '{"status":200,"request":"GET /a HTTP/1.1","x":"\\q"}',
+    '{"status":200,"request":"GET /a HTTP/1.1","x":"\\u12"}',
+    '{"status":200,"request":"GET /a HTTP/1.1","x":01}',
+    '{"status":200,"request":"GET /a HTTP/1.1","x":"tab\there"}',
+    '{"status":200,"request":"GET /a HTTP/1.1","x":[' * 40 + "]" * 40 + "}",
+    '{"status":200,"request":"GET /a HTTP/1.1"',
+    '{"status":200,"request":"GET /a HTTP/1.1"}{"status":200}',
+    '["status",200]',
+    "{}",
+]
+
+
+@built
+@pytest.mark.parametrize("shape", ["ids", "spa"])
+def test_nginx_json_traffic_odd_lines_and_mutations(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shape: str
+) -> None:
+    """nginx JSON lines (the compiled path reads them too): bench traffic, every odd shape in its place, seeded
+    mutations, times spread over days (the ISO stamps rewritten), and a window."""
+    assert fastpath.available(NGINX_JSON)
+    rnd = random.Random(41)
+    common = list(bench_traffic.lines("nginx-json", shape, 20_000, seed=43))
+    lines = common + ODD_JSON_LINES * 4
+    rnd.shuffle(lines)
+    fast, slow = both(monkeypatch, _write(tmp_path / "json.log", lines), NGINX_JSON)
+    assert fast.inputs[0].skipped > 0
+    assert_same(fast, slow)
+    assert fast.inputs[0].to_dict() == slow.inputs[0].to_dict()
+    seeds = common[:2000] + ODD_JSON_LINES
+    picked = [rnd.choice(seeds) for _ in range(20_000)]
+    mutated = [line if i % 3 == 0 else mutate(line, rnd, seeds).replace("\n", " ") for i, line in enumerate(picked)]
+    fast, slow = both(monkeypatch, _write(tmp_path / "json-mutated.log", mutated), NGINX_JSON)
+    assert_same(fast, slow)
+    stamps = [
+        f"2026-11-{20 + w // 86_400:02d}T{w % 86_400 // 3600:02d}:{w % 3600 // 60:02d}:{w % 60:02d}"
+        for w in (rnd.randrange(130_000) for _ in lines)
+    ]
+    zones = ["Z", "+00:00", "+02:00", "-0530", ".5Z", ".123456+01:00", ""]
+    timed = [
+        re.sub(r'"time":"[^"]*"', f'"time":"{s}{rnd.choice(zones)}"', line, count=1)
+        for s, line in zip(stamps, lines, strict=True)
+    ]
+    fast, slow = both(monkeypatch, _write(tmp_path / "json-times.log", timed), NGINX_JSON)
+    assert any(rs.timeline.width > 256 for rs in fast.routes.values())
+    assert_same(fast, slow)
+    fast, slow = both(
+        monkeypatch, _write(tmp_path / "json-times.log", timed), NGINX_JSON, window=(1_795_132_800.0 + 40_000, None)
+    )
+    assert fast.outside == slow.outside > 0
+    assert_same(fast, slow)
+
+
+def test_every_json_variable_has_a_compiled_role() -> None:
+    """A variable the JSON reader learns to read must say what the compiled path does with it."""
+    from lpdoctor.logformats.nginx_access import ALIASES, FAST_ROLES
+
+    assert set(ALIASES.values()) <= set(FAST_ROLES)
+    assert set(FAST_ROLES.values()) <= set(fastpath._JSON_ROLES)

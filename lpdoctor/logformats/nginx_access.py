@@ -228,6 +228,34 @@ ALIASES: dict[str, str] = {
 
 TIMING_VARS = frozenset({"request_time", "upstream_response_time", "upstream_header_time"})
 
+# What _RecordBuilder.build makes of each variable, for the compiled path of JSON lines
+# (lpdoctor/scan/fastpath.py): "key" (read as it is), "request" ($request), "status", "duration" (seconds),
+# "response" (the upstream's response time: its value, and whether there is one), "presence" (an upstream time
+# of which only "", "-" or a number matters), "upstream" (one try's $upstream_addr or $upstream_status),
+# "time" (ISO 8601), "skip" (not read), or "python" (read in a way the compiled path does not follow: a line
+# with it goes to the Python parser). Every variable ALIASES names has a role (tests/test_fastpath.py).
+FAST_ROLES: dict[str, str] = {
+    "request": "request",
+    "status": "status",
+    "request_time": "duration",
+    "upstream_response_time": "response",
+    "upstream_header_time": "presence",
+    "upstream_connect_time": "presence",
+    "upstream_addr": "upstream",
+    "upstream_status": "upstream",
+    "host": "key",
+    "server_name": "key",
+    "time": "time",
+    "time_iso8601": "time",
+    "remote_addr": "skip",
+    "time_local": "python",
+    "msec": "python",
+    "request_method": "python",
+    "request_uri": "python",
+    "uri": "python",
+    "args": "python",
+}
+
 
 # Every status a log line can hold (three digits; 0 when nothing was sent), mapped once.
 _OUTCOMES: dict[int | None, Outcome] = {code: outcome_from_status(code) for code in range(1000)}
@@ -590,6 +618,7 @@ FORMATS: list[LogFormat] = [
         make_parser=lambda: _json_parser(None),
         priority=30,
         description="JSON lines (log_format escape=json)",
+        fast="json",
     ),
     LogFormat(
         name="nginx-kv",

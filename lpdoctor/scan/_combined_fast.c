@@ -1,7 +1,8 @@
 /*
- * lpdoctor.scan._combined_fast: the fast path for the commonest access logs, nginx `combined` alone, with
+ * lpdoctor.scan._combined_fast: the fast path for the commonest access logs: nginx `combined` alone, with
  * the ` $request_time $upstream_response_time $upstream_status` tail, or with the samples' key=value tail
- * (formats nginx-combined, nginx-timing and nginx-kv).
+ * (formats nginx-combined, nginx-timing and nginx-kv); Apache's combined + %D (apache-combined-D); HAProxy's
+ * option httplog (haproxy-httplog); nginx JSON lines (nginx-json).
  *
  * It decides nothing. It only checks that a line has exactly the common shape, and groups the lines that
  * lpdoctor's own Python code would treat alike: same route (segment templates come from
@@ -36,7 +37,10 @@ enum { SCAN_END = 0, SCAN_PYTHON = 1, SCAN_FULL = 2 };
  * $upstream_status" (nginx-timing), or the samples' key=value tail (nginx-kv):
  * ' rt=$request_time uct="$upstream_connect_time" uht="$upstream_header_time" urt="$upstream_response_time"
  * us="$upstream_status" ua="$upstream_addr"', every value one upstream try. */
-enum { TAIL_NONE = 0, TAIL_POSITIONAL = 1, TAIL_KV = 2, TAIL_MICROS = 3, HAPROXY = 4 };
+enum { TAIL_NONE = 0, TAIL_POSITIONAL = 1, TAIL_KV = 2, TAIL_MICROS = 3, HAPROXY = 4, JSON = 5 };
+/* JSON: one flat JSON object a line (format nginx-json, logformats/nginx_access.py _json_parser), read by
+ * parse_json_line with a table of what the reader does with each key (json_keys; any other key is skipped,
+ * its value still checked to be JSON). */
 /* HAPROXY: not combined at all: HAProxy's `option httplog` line, raw or behind an RFC 3164 syslog header
  * (format haproxy-httplog, logformats/haproxy_log.py), read by parse_haproxy_line. */
 /* TAIL_MICROS: Apache httpd's combined + " %D" (or " %T/%D"), format apache-combined-D
@@ -445,6 +449,8 @@ typedef struct {
     int has_since, has_until;
     long long outside, outside_timed; /* lines the window left out; those of them with a duration */
     double seen_lo, seen_hi;          /* the first and last time of every line read (the inputs' time range) */
+    struct JsonKeyS *json_keys;       /* JSON: what the reader does with each key */
+    int n_json_keys;
     unsigned char stamp[64];          /* the last $time_local read, and its time */
     Py_ssize_t stamp_len;
     double stamp_time;
@@ -1345,6 +1351,352 @@ static int haproxy_time(const unsigned char *p, Py_ssize_t n, double *t) {
     return 1;
 }
 
+/* ------------------------------------------------------------------------------------------ JSON */
+
+/* What the reader does with a key's value (fastpath.py gives the table, from nginx_access.FAST_ROLES). */
+enum {
+    J_SKIP = 0,     /* not read */
+    J_KEY = 1,      /* read as it is: its bytes go in the group key */
+    J_REQUEST = 2,  /* "METHOD target HTTP/x.y" */
+    J_STATUS = 3,   /* three digits */
+    J_DURATION = 4, /* a number of seconds, "" or "-" (none) */
+    J_RESPONSE = 5, /* the upstream's response time: a value, and whether there is one, in the key */
+    J_PRESENCE = 6, /* an upstream time: only "", "-" or a number, in the key */
+    J_UPSTREAM = 7, /* $upstream_addr, $upstream_status: one try (no ',', no ' : '), in the key */
+    J_TIME = 8,     /* an ISO 8601 time */
+    J_PYTHON = 9,   /* a key this path does not read (several times, $request_uri ...): the line goes to Python */
+};
+#define MAX_JSON_KEYS 128
+#define MAX_JSON_VARS 62
+#define MAX_EXTRA 4096
+
+typedef struct JsonKeyS {
+    unsigned char name[64];
+    int len, role, var;
+} JsonKey;
+
+static inline void skip_ws(const unsigned char *p, Py_ssize_t *i, Py_ssize_t end) {
+    while (*i < end && (p[*i] == ' ' || p[*i] == '\t' || p[*i] == '\n' || p[*i] == '\r')) (*i)++;
+}
+
+/* A JSON string at p[*i] (its opening quote): its contents' end (the closing quote's index), *i past the
+ * closing quote; *escaped set if it holds a backslash. -1 if it is not a valid JSON string as json.loads reads
+ * it (strict: no raw control character). */
+static Py_ssize_t json_string(const unsigned char *p, Py_ssize_t *i, Py_ssize_t end, int *escaped) {
+    Py_ssize_t k = *i;
+    if (k >= end || p[k] != '"') return -1;
+    k++;
+    *escaped = 0;
+    while (k < end) {
+        unsigned char c = p[k];
+        if (c == '"') {
+            *i = k + 1;
+            return k;
+        }
+        if (c < 0x20) return -1;
+        if (c == '\\') {
+            *escaped = 1;
+            if (k + 1 >= end) return -1;
+            unsigned char e = p[k + 1];
+            if (e == 'u') {
+                if (k + 6 > end) return -1;
+                for (int h = 2; h < 6; h++) {
+                    unsigned char x = p[k + h];
+                    if (!(is_digit(x) || (x >= 'a' && x <= 'f') || (x >= 'A' && x <= 'F'))) return -1;
+                }
+                k += 6;
+                continue;
+            }
+            if (!(e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' || e == 'r' || e == 't'))
+                return -1;
+            k += 2;
+            continue;
+        }
+        k++;
+    }
+    return -1;
+}
+
+/* A JSON number token (RFC 8259 grammar) at p[*i]: 1 with *i past it, 0 if there is none. */
+static int json_number(const unsigned char *p, Py_ssize_t *i, Py_ssize_t end) {
+    Py_ssize_t k = *i;
+    if (k < end && p[k] == '-') k++;
+    if (k >= end || !is_digit(p[k])) return 0;
+    if (p[k] == '0') {
+        k++;
+    } else {
+        while (k < end && is_digit(p[k])) k++;
+    }
+    if (k < end && p[k] == '.') {
+        k++;
+        Py_ssize_t d = k;
+        while (k < end && is_digit(p[k])) k++;
+        if (k == d) return 0;
+    }
+    if (k < end && (p[k] == 'e' || p[k] == 'E')) {
+        k++;
+        if (k < end && (p[k] == '+' || p[k] == '-')) k++;
+        Py_ssize_t d = k;
+        while (k < end && is_digit(p[k])) k++;
+        if (k == d) return 0;
+    }
+    *i = k;
+    return 1;
+}
+
+/* Skip any JSON value at p[*i], checking it: 1, or 0 when json.loads would refuse it (or it nests deeper
+ * than this path follows: Python then reads the line). NaN and Infinity, which json.loads takes, go to Python. */
+static int json_skip(const unsigned char *p, Py_ssize_t *i, Py_ssize_t end, int depth) {
+    int escaped;
+    if (*i >= end || depth > 32) return 0;
+    unsigned char c = p[*i];
+    if (c == '"') return json_string(p, i, end, &escaped) >= 0;
+    if (c == '-' || is_digit(c)) return json_number(p, i, end);
+    if (c == 't' && end - *i >= 4 && memcmp(p + *i, "true", 4) == 0) return (*i += 4), 1;
+    if (c == 'f' && end - *i >= 5 && memcmp(p + *i, "false", 5) == 0) return (*i += 5), 1;
+    if (c == 'n' && end - *i >= 4 && memcmp(p + *i, "null", 4) == 0) return (*i += 4), 1;
+    if (c != '{' && c != '[') return 0;
+    unsigned char close = c == '{' ? '}' : ']';
+    (*i)++;
+    skip_ws(p, i, end);
+    if (*i < end && p[*i] == close) return (*i)++, 1;
+    for (;;) {
+        if (c == '{') {
+            if (json_string(p, i, end, &escaped) < 0) return 0;
+            skip_ws(p, i, end);
+            if (*i >= end || p[*i] != ':') return 0;
+            (*i)++;
+            skip_ws(p, i, end);
+        }
+        if (!json_skip(p, i, end, depth + 1)) return 0;
+        skip_ws(p, i, end);
+        if (*i >= end) return 0;
+        if (p[*i] == close) return (*i)++, 1;
+        if (p[*i] != ',') return 0;
+        (*i)++;
+        skip_ws(p, i, end);
+    }
+}
+
+/* "[0-9]{1,9}(.[0-9]{1,9})?" exactly p[a..b) -> nanoseconds (exact: the reader divides by 10**9 to get what
+ * float() gives), or -1. */
+static long long decimal_ns(const unsigned char *p, Py_ssize_t a, Py_ssize_t b) {
+    Py_ssize_t k = a;
+    long long whole = 0, frac = 0;
+    while (k < b && is_digit(p[k])) whole = whole * 10 + (p[k++] - '0');
+    if (k == a || k - a > 9) return -1;
+    int places = 0;
+    if (k < b) {
+        if (p[k] != '.') return -1;
+        k++;
+        while (k < b && is_digit(p[k]) && places < 9) {
+            frac = frac * 10 + (p[k++] - '0');
+            places++;
+        }
+        if (places == 0 || k != b) return -1;
+    }
+    for (int z = places; z < 9; z++) frac *= 10;
+    return whole * 1000000000LL + frac;
+}
+
+/* An ISO time as nginx_access._TimeCache.iso reads it, narrowed to the whole text being
+ * "YYYY-MM-DD[T ]hh:mm:ss[.f{1,9}][Z|+hh:mm|+hhmm]": 1 with *t, 0 for anything else (Python reads it). */
+static int iso_time(const unsigned char *p, Py_ssize_t n, double *t) {
+    int64_t y = 0, mo = 0, d = 0, hh = 0, mi = 0, ss = 0;
+    if (n < 19 || p[4] != '-' || p[7] != '-' || (p[10] != 'T' && p[10] != ' ') || p[13] != ':' || p[16] != ':' ||
+        !digits(p, 4, &y) || !digits(p + 5, 2, &mo) || !digits(p + 8, 2, &d) || !digits(p + 11, 2, &hh) ||
+        !digits(p + 14, 2, &mi) || !digits(p + 17, 2, &ss) || y < 1 || mo < 1 || mo > 12)
+        return 0;
+    double v = (double)(((days_from_civil(y, mo, 1) + d - 1) * 24 + hh) * 3600 + mi * 60 + ss);
+    Py_ssize_t k = 19;
+    if (k < n && p[k] == '.') {
+        int64_t frac = 0;
+        Py_ssize_t a = ++k;
+        while (k < n && is_digit(p[k]) && k - a < 9) frac = frac * 10 + (p[k++] - '0');
+        if (k == a || (k < n && is_digit(p[k]))) return 0;
+        static const double scale[10] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+        v += (double)frac / scale[k - a]; /* float("0." + frac) */
+    }
+    if (k < n) {
+        if (p[k] == 'Z') {
+            k++;
+        } else if (p[k] == '+' || p[k] == '-') {
+            int64_t oh = 0, om = 0;
+            int sign = p[k] == '+' ? 1 : -1;
+            if (k + 3 > n || !digits(p + k + 1, 2, &oh)) return 0;
+            k += 3;
+            if (k < n && p[k] == ':') k++;
+            if (k + 2 > n || !digits(p + k, 2, &om)) return 0;
+            k += 2;
+            v -= (double)(sign * (oh * 3600 + om * 60));
+        } else {
+            return 0;
+        }
+    }
+    if (k != n || v == 0.0) return 0; /* (a time of 0.0 reads as none: `iso(...) or local(...)`) */
+    *t = v;
+    return 1;
+}
+
+static int append_extra(unsigned char *extra, int32_t *len, int var, int cls, const unsigned char *p,
+                        Py_ssize_t n) {
+    if (*len + 4 + n > MAX_EXTRA) return 0;
+    extra[(*len)++] = (unsigned char)var;
+    extra[(*len)++] = (unsigned char)cls;
+    extra[(*len)++] = (unsigned char)(n >> 8);
+    extra[(*len)++] = (unsigned char)n;
+    memcpy(extra + *len, p, (size_t)n);
+    *len += (int32_t)n;
+    return 1;
+}
+
+/* Cut a request "METHOD /target[ HTTP/x.y]" p[a..b) as nginx_access.split_request does, narrowed (an origin-form
+ * ASCII target, no control character): 1 with the method and target in f. */
+static int split_json_request(const unsigned char *p, Py_ssize_t a, Py_ssize_t b, Fields *f) {
+    Py_ssize_t k = a;
+    if (k >= b || p[k] < 'A' || p[k] > 'Z') return 0;
+    while (k < b && ((p[k] >= 'A' && p[k] <= 'Z') || p[k] == '_' || p[k] == '-')) k++;
+    if (k - a > 20 || k >= b || p[k] != ' ') return 0;
+    f->method = p + a;
+    f->method_len = (int)(k - a);
+    Py_ssize_t t = ++k;
+    if (k >= b || p[k] != '/') return 0;
+    while (k < b && is_graph(p[k])) k++;
+    Py_ssize_t target_end = k;
+    if (k < b) {
+        if (b - k < 7 || memcmp(p + k, " HTTP/", 6) != 0 || b - k - 6 > 5) return 0;
+        for (Py_ssize_t v = k + 6; v < b; v++)
+            if (!is_digit(p[v]) && p[v] != '.') return 0;
+    }
+    Py_ssize_t cut = t;
+    while (cut < target_end && p[cut] != '#') cut++;
+    Py_ssize_t q = t;
+    while (q < cut && p[q] != '?') q++;
+    f->path = p + t;
+    f->path_len = q - t;
+    f->query = q < cut ? p + q + 1 : p + cut;
+    f->query_len = q < cut ? cut - q - 1 : 0;
+    return 1;
+}
+
+/* 1: a JSON line the reader reads (narrowed: see J_*), fields filled and the rest of the key in extra[0..*len);
+ * 0: anything else, for Python. */
+static int parse_json_line(const JsonKey *keys, int n_keys, const unsigned char *p, Py_ssize_t end, Fields *f,
+                           unsigned char *extra, int32_t *extra_len) {
+    Py_ssize_t i = 0;
+    uint64_t seen = 0;
+    int escaped;
+    int have_request = 0, have_status = 0;
+    *extra_len = 0;
+    f->request_ms = f->upstream_ms = -1;
+    f->upstream_status = -1;
+    f->no_header = 0;
+    f->stamp = NULL;
+    f->stamp_len = 0;
+    if (end < 2 || p[0] != '{' || p[end - 1] != '}') return 0; /* (the reader strips the line: Python) */
+    i = 1;
+    skip_ws(p, &i, end);
+    if (i < end && p[i] == '}') return 0;
+    for (;;) {
+        Py_ssize_t ka = i + 1;
+        Py_ssize_t kb = json_string(p, &i, end, &escaped);
+        if (kb < 0 || escaped || kb - ka > 63) return 0;
+        unsigned char name[64];
+        for (Py_ssize_t c = ka; c < kb; c++) {
+            unsigned char x = p[c];
+            if (x >= 0x80) return 0; /* str.lower() of a non-ASCII name may be an alias */
+            name[c - ka] = (x >= 'A' && x <= 'Z') ? (unsigned char)(x + 32) : x;
+        }
+        int n = (int)(kb - ka), role = J_SKIP, var = 0;
+        for (int k = 0; k < n_keys; k++)
+            if (keys[k].len == n && memcmp(keys[k].name, name, (size_t)n) == 0) {
+                role = keys[k].role;
+                var = keys[k].var;
+                break;
+            }
+        skip_ws(p, &i, end);
+        if (i >= end || p[i] != ':') return 0;
+        i++;
+        skip_ws(p, &i, end);
+        if (role == J_PYTHON) return 0;
+        if (role == J_SKIP) {
+            if (!json_skip(p, &i, end, 0)) return 0;
+        } else {
+            /* a string without escapes, or a number: what the reader makes a str of */
+            Py_ssize_t va, vb;
+            if (i < end && p[i] == '"') {
+                va = i + 1;
+                vb = json_string(p, &i, end, &escaped);
+                if (vb < 0 || (escaped && role != J_KEY)) return 0;
+            } else {
+                va = i;
+                if (!json_number(p, &i, end)) return 0; /* true, false, null: the reader drops the key */
+                vb = i;
+                if (role == J_KEY && (p[va] == '-' || memchr(p + va, '.', (size_t)(vb - va)) ||
+                                      memchr(p + va, 'e', (size_t)(vb - va)) || memchr(p + va, 'E', (size_t)(vb - va))))
+                    return 0; /* str() of a float is not its text: Python */
+            }
+            if (var < 0 || var >= MAX_JSON_VARS || (seen >> var) & 1) return 0; /* a key twice: the last wins */
+            seen |= 1ULL << var;
+            Py_ssize_t vn = vb - va;
+            int cls = vn == 0 ? 0 : (vn == 1 && p[va] == '-') ? 1 : 2; /* "", "-", a value */
+            switch (role) {
+            case J_KEY:
+                if (!append_extra(extra, extra_len, var, 0, p + va, vn)) return 0;
+                break;
+            case J_UPSTREAM:
+                for (Py_ssize_t c = va; c < vb; c++)
+                    if (p[c] == ',' || !is_graph(p[c])) return 0; /* several tries, or spaces: Python */
+                if (!append_extra(extra, extra_len, var, 0, p + va, vn)) return 0;
+                break;
+            case J_REQUEST:
+                if (!split_json_request(p, va, vb, f)) return 0;
+                have_request = 1;
+                break;
+            case J_STATUS:
+                if (vn != 3 || !is_digit(p[va]) || !is_digit(p[va + 1]) || !is_digit(p[va + 2])) return 0;
+                f->status = (p[va] - '0') * 100 + (p[va + 1] - '0') * 10 + (p[va + 2] - '0');
+                have_status = 1;
+                break;
+            case J_DURATION:
+            case J_RESPONSE:
+            case J_PRESENCE: {
+                long long ns = -1;
+                if (cls == 2 && (ns = decimal_ns(p, va, vb)) < 0) return 0;
+                if (role == J_DURATION) {
+                    f->request_ms = ns;
+                } else {
+                    if (role == J_RESPONSE) f->upstream_ms = ns;
+                    if (!append_extra(extra, extra_len, var, cls, p, 0)) return 0;
+                }
+                break;
+            }
+            case J_TIME:
+                f->stamp = p + va;
+                f->stamp_len = vn;
+                break;
+            default:
+                return 0;
+            }
+        }
+        skip_ws(p, &i, end);
+        if (i >= end) return 0;
+        if (p[i] == '}') {
+            i++;
+            break;
+        }
+        if (p[i] != ',') return 0;
+        i++;
+        skip_ws(p, &i, end);
+    }
+    if (i != end || !have_request || !have_status) return 0;
+    /* which keys were there (a key missing and one with "" may read alike; the key says which) */
+    if (*extra_len + 8 > MAX_EXTRA) return 0;
+    memcpy(extra + *extra_len, &seen, 8);
+    *extra_len += 8;
+    return 1;
+}
+
 /* --------------------------------------------------------------------------------- Python methods */
 
 static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
@@ -1388,13 +1740,27 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
                 break;
             }
         }
-        if (text_len > MAX_FAST_LINE ||
-            !(s->timing == HAPROXY ? parse_haproxy_line(line, text_len, &f) : parse_line(line, text_len, s->timing, &f))) {
+        unsigned char extra[8192 + 64];
+        int32_t extra_len = 0;
+        int parsed = text_len <= MAX_FAST_LINE &&
+                     (s->timing == HAPROXY ? parse_haproxy_line(line, text_len, &f)
+                      : s->timing == JSON  ? parse_json_line(s->json_keys, s->n_json_keys, line, text_len, &f, extra,
+                                                             &extra_len)
+                                           : parse_line(line, text_len, s->timing, &f));
+        if (!parsed) {
             stop = SCAN_PYTHON;
             break;
         }
         double t;
-        if (s->timing == HAPROXY) {
+        if (s->timing == JSON) {
+            /* no time, "" or "-": none; an ISO time read exactly as the reader reads it; anything else: Python */
+            if (!f.stamp || f.stamp_len == 0 || (f.stamp_len == 1 && f.stamp[0] == '-')) {
+                t = NAN;
+            } else if (!iso_time(f.stamp, f.stamp_len, &t)) {
+                stop = SCAN_PYTHON;
+                break;
+            }
+        } else if (s->timing == HAPROXY) {
             /* the time is the end: %tr (the start) + the duration, when there is one */
             if (!haproxy_time(f.stamp, f.stamp_len, &t)) {
                 stop = SCAN_PYTHON;
@@ -1429,7 +1795,7 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
         }
         /* ScanAggregate.outside_window: every time within MAX_TIME counts in the inputs' range; the window
          * leaves out the lines outside it and those without a time. */
-        int timed = fabs(t) <= s->max_time;
+        int timed = t == t && fabs(t) <= s->max_time;
         if (timed) span_note(&s->seen_lo, &s->seen_hi, t);
         if ((s->has_since || s->has_until) &&
             (!timed || (s->has_since && t < s->since) || (s->has_until && t > s->until))) {
@@ -1450,8 +1816,10 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
         key.upstream_status = f.upstream_status;
         key.no_header = f.no_header;
         key.timed = timed;
-        unsigned char extra[5 + 8192];
-        if (s->timing == HAPROXY) { /* the termination state, and the captured request headers if any */
+        if (s->timing == JSON) {
+            key.extra_len = extra_len;
+            key.extra_hash = hash_bytes(extra, extra_len);
+        } else if (s->timing == HAPROXY) { /* the termination state, and the captured request headers if any */
             memcpy(extra, f.tsc, 4);
             extra[4] = f.capture_len >= 0;
             key.extra_len = 5;
@@ -1475,7 +1843,7 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
             int added = countmap_add(&g->request_ms, f.request_ms, when);
             if (added < 0) goto done;
             s->values += added;
-            if (s->timing != TAIL_MICROS && s->timing != HAPROXY) {
+            if (s->timing != TAIL_MICROS && s->timing != HAPROXY) { /* (JSON: the last try's response time) */
                 added = countmap_add(&g->upstream_ms, f.upstream_ms, NAN);
                 if (added < 0) goto done;
                 s->values += added;
@@ -1572,13 +1940,50 @@ static PyObject *Scanner_window(Scanner *s, PyObject *Py_UNUSED(ignored)) {
 
 static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
     static char *kwlist[] = {"segment_template", "route_template", "hold_key", "hold_names", "timing", "kv",
-                             "since", "until", "max_time", "apache", "haproxy", NULL};
-    PyObject *seg, *route, *hold, *names, *since = Py_None, *until = Py_None;
+                             "since", "until", "max_time", "apache", "haproxy", "json_keys", NULL};
+    PyObject *seg, *route, *hold, *names, *since = Py_None, *until = Py_None, *json_keys = Py_None;
     int timing, kv = 0, apache = 0, haproxy = 0;
     double max_time = 1e13;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOp|pOOdpp", kwlist, &seg, &route, &hold, &names, &timing, &kv,
-                                     &since, &until, &max_time, &apache, &haproxy))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOp|pOOdppO", kwlist, &seg, &route, &hold, &names, &timing, &kv,
+                                     &since, &until, &max_time, &apache, &haproxy, &json_keys))
         return -1;
+    if (json_keys != Py_None) { /* [(name bytes, lower case, role, var), ...] */
+        PyObject *seq = PySequence_Fast(json_keys, "json_keys must be a sequence");
+        if (!seq) return -1;
+        Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+        if (n > MAX_JSON_KEYS) {
+            Py_DECREF(seq);
+            PyErr_SetString(PyExc_ValueError, "too many json_keys");
+            return -1;
+        }
+        s->json_keys = PyMem_Calloc((size_t)(n ? n : 1), sizeof(JsonKey));
+        if (!s->json_keys) {
+            Py_DECREF(seq);
+            PyErr_NoMemory();
+            return -1;
+        }
+        for (Py_ssize_t k = 0; k < n; k++) {
+            const char *name;
+            Py_ssize_t len;
+            int role, var;
+            if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq, k), "y#ii", &name, &len, &role, &var)) {
+                Py_DECREF(seq);
+                return -1;
+            }
+            if (len > 63 || var < 0 || var >= MAX_JSON_VARS || role < J_SKIP || role > J_PYTHON) {
+                Py_DECREF(seq);
+                PyErr_SetString(PyExc_ValueError, "bad json_keys entry");
+                return -1;
+            }
+            memcpy(s->json_keys[k].name, name, (size_t)len);
+            s->json_keys[k].len = (int)len;
+            s->json_keys[k].role = role;
+            s->json_keys[k].var = var;
+        }
+        s->n_json_keys = (int)n;
+        Py_DECREF(seq);
+        timing = JSON;
+    }
     if (apache) timing = TAIL_MICROS;
     if (haproxy) timing = HAPROXY;
     s->has_since = since != Py_None;
@@ -1630,6 +2035,7 @@ static void Scanner_dealloc(Scanner *s) {
     if (s->whole_routes) drop_routes(s);
     PyMem_Free(s->routes);
     PyMem_Free(s->route_slots);
+    PyMem_Free(s->json_keys);
     Py_XDECREF(s->segment_template);
     Py_XDECREF(s->route_template);
     Py_XDECREF(s->hold_key);

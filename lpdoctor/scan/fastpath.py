@@ -1,16 +1,20 @@
-"""The compiled fast path for the commonest logs: nginx ``combined``, alone, with the positional timing tail, or with
-the samples' ``key=value`` tail (``rt= uct="" uht="" urt="" us="" ua=""``).
+"""The compiled fast path for the commonest logs: nginx ``combined`` (alone, with the positional timing tail, or
+with the samples' ``key=value`` tail ``rt= uct="" uht="" urt="" us="" ua=""``), nginx JSON lines, Apache
+combined + ``%D`` and HAProxy ``option httplog``.
 
-Reading a line in Python costs about 11 µs; a big log has millions. For the formats whose :class:`LogFormat`
+Reading a line in Python costs 11-50 µs; a big log has millions. For the formats whose :class:`LogFormat`
 names a ``fast`` shape, the C scanner (``lpdoctor/scan/_combined_fast.c``) reads the blocks instead. It
 decides nothing itself: it groups the lines that the Python code would treat alike — same route (it asks
 :func:`~lpdoctor.scan.routes.segment_template` once per distinct segment shape), method, status, upstream
-status (and, for the ``key=value`` tail, whether the upstream sent its header) and requested hold (it asks
+status (and, for the ``key=value`` tail, whether the upstream sent its header), requested hold (it asks
 :class:`~lpdoctor.catalog.holds.HoldMatcher`, once per route and distinct value of the parameters the hold
-depends on) — and counts each group's request and upstream times. Here, the first line of each group goes through the format's own Python parser and the
-aggregate's own :meth:`~lpdoctor.scan.aggregate.ScanAggregate.add_request`, once for the whole group.
-Lines of any other shape go through the Python parser one by one, in their place. The aggregate is the one
-the Python path gives (tests/test_fastpath.py compares them on the same logs).
+depends on) and, for HAProxy and JSON, the other fields the reader reads (the termination state, captured
+headers; the host and upstream fields, as their bytes) — and counts each group's request and upstream times
+and what :class:`~lpdoctor.scan.aggregate.RouteStats` keeps of their lines' times (:class:`GroupTimes`). The
+first line of each group goes through the format's own Python parser and the aggregate's own
+:meth:`~lpdoctor.scan.aggregate.ScanAggregate.add_request`, once for the whole group. Lines of any other
+shape go through the Python parser one by one, in their place. The aggregate is the one the Python path gives
+(tests/test_fastpath.py compares them on the same logs, for every shape).
 
 Without the compiled module (a platform without a C compiler at install time), or with ``LPDOCTOR_NO_FAST=1``
 in the environment, every line takes the Python path.
@@ -25,6 +29,7 @@ from typing import cast
 from lpdoctor.catalog.holds import HoldMatcher, RequestedHold
 from lpdoctor.logformats.base import LogFormat
 from lpdoctor.logformats.logs import parse_line, read_line
+from lpdoctor.logformats.nginx_access import ALIASES, FAST_ROLES
 from lpdoctor.model import ErrorEvent, InputSummary, RequestRecord
 from lpdoctor.scan.aggregate import GroupTimes, ScanAggregate, Times
 from lpdoctor.scan.partial_values import MAX_TIME
@@ -39,9 +44,37 @@ except ImportError:  # pragma: no cover - only where the extension could not be 
 # Hand the groups to the aggregate when this many are waiting: bounds the memory between two hand-overs
 # (about 0.5 kB a waiting group). A group whose key was handed over before costs no parse the next time.
 _TAKE_EVERY = 8_192
+_ALIKE_KEPT = 2_048  # group keys whose first record is kept (for a key that comes back after a hand-over)
 # The formats' shapes the scanner reads (LogFormat.fast).
-_SHAPES = ("combined", "timing", "kv", "apache", "haproxy")
-_ALIKE_KEPT = 2_048
+_SHAPES = ("combined", "timing", "kv", "apache", "haproxy", "json")
+# The scanner's values are whole units of these (milliseconds, microseconds, nanoseconds) a second.
+_PER_SECOND = {"apache": 1_000_000, "json": 1_000_000_000}
+# The C scanner's J_* roles (_combined_fast.c), by the names nginx_access.FAST_ROLES uses.
+_JSON_ROLES = {
+    "skip": 0,
+    "key": 1,
+    "request": 2,
+    "status": 3,
+    "duration": 4,
+    "response": 5,
+    "presence": 6,
+    "upstream": 7,
+    "time": 8,
+    "python": 9,
+}
+
+
+def json_keys() -> list[tuple[bytes, int, int]]:
+    """What the scanner does with each JSON key nginx_access reads (``ALIASES``): ``(lower-case name, role,
+    variable)``, the variable being the one the key sets (the times share one: the reader prefers one to
+    another, so a line with two goes to Python). Any other key is not read."""
+    variables: dict[str, int] = {}
+    out = []
+    for name, var in sorted(ALIASES.items()):
+        role = FAST_ROLES[var]
+        slot = "time" if role == "time" else var
+        out.append((name.encode("ascii"), _JSON_ROLES[role], variables.setdefault(slot, len(variables))))
+    return out
 
 
 def available(fmt: LogFormat | None) -> bool:
@@ -88,11 +121,12 @@ def aggregate_blocks(
         kv=fmt.fast == "kv",
         apache=fmt.fast == "apache",
         haproxy=fmt.fast == "haproxy",
+        json_keys=json_keys() if fmt.fast == "json" else None,
         since=agg.since,
         until=agg.until,
         max_time=MAX_TIME,
     )
-    per_second = 1e6 if fmt.fast == "apache" else 1000  # the scanner counts microseconds or milliseconds
+    per_second = _PER_SECOND.get(fmt.fast or "", 1000)  # int / int: the double nearest the value, as float() reads it
     timed = 0
     alike: dict[_combined_fast.GroupKey, RequestRecord] = {}
 
@@ -123,7 +157,7 @@ def aggregate_blocks(
                 [(v / per_second if v >= 0 else None, k) for v, k, _, _ in request_ms] if request_ms else [(None, n)]
             )
             timed += sum(k for v, k, _, _ in request_ms if v >= 0)
-            responses = [(ms / 1000 if ms >= 0 else None, k) for ms, k in upstream_ms] if upstream_ms else None
+            responses = [(v / per_second if v >= 0 else None, k) for v, k in upstream_ms] if upstream_ms else None
             at: GroupTimes | None = None
             if when is not None:
                 lo_t, hi_t, width, lo, hi, buckets = when
