@@ -46,7 +46,8 @@ def test_the_fast_path_is_built_where_ci_runs() -> None:
     assert fastpath._combined_fast is not None, "lpdoctor/scan/_combined_fast.c was not compiled"
     assert fastpath.available(TIMING) and fastpath.available(COMBINED)
     assert all(fastpath.available(FORMATS[name]) for name in ("nginx-kv", "nginx-json", "apache-combined-D"))
-    assert fastpath.available(FORMATS["haproxy-httplog"]) and not fastpath.available(FORMATS["caddy-json"])
+    assert fastpath.available(FORMATS["haproxy-httplog"]) and fastpath.available(FORMATS["caddy-json"])
+    assert not fastpath.available(FORMATS["aws-alb"])
 
 
 def _without_totals(d: Any, totals: list[float]) -> Any:
@@ -735,3 +736,130 @@ def test_every_json_variable_has_a_compiled_role() -> None:
 
     assert set(ALIASES.values()) <= set(FAST_ROLES)
     assert set(FAST_ROLES.values()) <= set(fastpath._JSON_ROLES)
+
+
+# ------------------------------------------------------------------------------------------ Caddy JSON
+
+CADDY = FORMATS["caddy-json"]
+
+
+def _c(r: Any = None, **fields: Any) -> str:
+    req: dict[str, Any] = {
+        "remote_ip": "198.51.100.7",
+        "remote_port": "36834",
+        "client_ip": "198.51.100.7",
+        "proto": "HTTP/1.1",
+        "method": "GET",
+        "host": "api.example.com",
+        "uri": "/api/poll?timeout=55",
+        "headers": {"User-Agent": ["curl/8"]},
+    }
+    req.update(r or {})
+    base: dict[str, Any] = {
+        "level": "info",
+        "ts": 1795132800.075,
+        "logger": "http.log.access.log0",
+        "msg": "handled request",
+        "request": {k: v for k, v in req.items() if v is not _DROP},
+        "bytes_read": 0,
+        "user_id": "",
+        "duration": 0.040000,
+        "size": 5,
+        "status": 200,
+        "resp_headers": {"Server": ["Caddy"]},
+    }
+    base.update(fields)
+    return json.dumps({k: v for k, v in base.items() if v is not _DROP}, separators=(",", ":"))
+
+
+ODD_CADDY_LINES = [
+    _c(),
+    _c(status=504, duration=55.001234567),
+    _c(status=502, duration=50),
+    _c(status=0, duration=40.0),  # the client went away
+    _c(status="504"),
+    _c(status=504.0),
+    _c(status=None),
+    _c(status=_DROP),
+    _c(Status=504),
+    _c(status=_DROP, Status=504),  # keys are matched as they are
+    _c(duration=1500),
+    _c(duration=999),
+    _c(duration="1.5s"),
+    _c(duration=-1),
+    _c(duration=1e-3),
+    _c(duration=_DROP),
+    _c(duration=0.0000000001),
+    _c(duration=None),
+    _c(ts="2026-11-21T10:00:00.5Z"),
+    _c(ts=-5),
+    _c(ts=1e11),
+    _c(ts=_DROP),
+    _c(ts=1795132800),
+    _c(ts=0.5),
+    _c(msg="handled request "),
+    _c(msg="Handled request"),
+    _c(msg=_DROP),
+    _c(logger="http.log.error.log0"),
+    _c(logger=_DROP),
+    _c(logger=7),
+    _c(logger="http.log.access"),
+    _c({"uri": "/caf\u00e9"}),
+    _c({"uri": "https://h.example/a/1"}),
+    _c({"uri": ""}),
+    _c({"uri": _DROP}),
+    _c({"uri": "/a\\b"}),
+    _c({"uri": "/a?timeout=30#x"}),
+    _c({"uri": 5}),
+    _c({"host": "API.Example.com:8443"}),
+    _c({"host": ""}),
+    _c({"host": _DROP}),
+    _c({"host": "h" * 301}),
+    _c({"method": "M" * 40}),
+    _c({"method": _DROP}),
+    _c({"Method": "POST"}),
+    _c(request="GET /a"),
+    _c(request=None),
+    '{"msg":"handled request","request":{"uri":"/a"},"status":200,"duration":0.5,"status":504}',
+    '{"msg":"handled request","request":{"uri":"/a","uri":"/b"},"status":200,"duration":0.5}',
+    '{"msg":"handled request","request":{"uri":"/a"},"status":200,"duration":0.5,"request":{"uri":"/b"}}',
+    "Jul  4 23:37:51 app2 caddy[2140]: " + _c(),
+    _c() + " ",
+]
+
+
+@built
+def test_caddy_traffic_odd_lines_and_mutations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Caddy's JSON access log (the compiled path reads it too): bench traffic, every odd shape in its place,
+    seeded mutations, times spread over days, and a window."""
+    assert fastpath.available(CADDY)
+    rnd = random.Random(47)
+    common = list(bench_traffic.lines("caddy-json", "ids", 20_000, seed=53))
+    lines = common + ODD_CADDY_LINES * 4
+    rnd.shuffle(lines)
+    fast, slow = both(monkeypatch, _write(tmp_path / "caddy.log", lines), CADDY)
+    assert fast.inputs[0].skipped > 0
+    assert_same(fast, slow)
+    assert fast.inputs[0].to_dict() == slow.inputs[0].to_dict()
+    seeds = common[:2000] + ODD_CADDY_LINES
+    picked = [rnd.choice(seeds) for _ in range(20_000)]
+    mutated = [line if i % 3 == 0 else mutate(line, rnd, seeds).replace("\n", " ") for i, line in enumerate(picked)]
+    fast, slow = both(monkeypatch, _write(tmp_path / "caddy-mutated.log", mutated), CADDY)
+    assert_same(fast, slow)
+    timed = [
+        re.sub(
+            r'"ts":[0-9.e+-]+',
+            f'"ts":{1_795_132_800 + rnd.randrange(130_000) + rnd.random():.{rnd.choice((0, 3, 6, 9))}f}',
+            line,
+            count=1,
+        )
+        for line in lines
+    ]
+    fast, slow = both(monkeypatch, _write(tmp_path / "caddy-times.log", timed), CADDY)
+    assert any(rs.timeline.width > 256 for rs in fast.routes.values())
+    assert_same(fast, slow)
+    fast, slow = both(
+        monkeypatch, _write(tmp_path / "caddy-times.log", timed), CADDY, window=(1_795_132_800.0 + 40_000, None)
+    )
+    assert fast.outside == slow.outside > 0
+    assert_same(fast, slow)

@@ -75,6 +75,24 @@ def _str(value: object, limit: int = 65536) -> str | None:
     return value if isinstance(value, str) and value and len(value) <= limit else None
 
 
+# What parse_line reads of each key, for the compiled path (lpdoctor/scan/fastpath.py; roles as
+# nginx_access.FAST_ROLES, plus "object" (a nested object, its keys named "request.uri"), "target" (a request
+# target alone), "equals"/"prefix" (a string parse_line checks: the expected text), "seconds" (a number of
+# seconds; an integer of 1000 or more, nanoseconds, or a string, a Go duration, go to Python) and "epoch" (epoch
+# seconds, a number)): (key, role, required, expected text). Keys are matched as they are (obj.get).
+FAST_KEYS: tuple[tuple[str, str, bool, str], ...] = (
+    ("msg", "equals", True, "handled request"),
+    ("logger", "prefix", False, "http.log.access"),
+    ("request", "object", True, ""),
+    ("request.uri", "target", True, ""),
+    ("request.host", "key", False, ""),
+    ("request.method", "key", False, ""),
+    ("status", "status", True, ""),
+    ("duration", "seconds", True, ""),
+    ("ts", "epoch", False, ""),
+)
+
+
 def parse_line(line: str, line_no: int, source: str) -> Parsed | None:
     """One Caddy access-log JSON line → :class:`RequestRecord`, or None when it is not one."""
     if len(line) > MAX_LINE or "handled request" not in line:
@@ -186,6 +204,7 @@ FORMATS: list[LogFormat] = [
         kind="access",
         has_timing=True,
         make_parser=_parser,
+        fast="caddy",
         priority=5,
         description='Caddy v2 JSON access log ("handled request"); duration in seconds',
         aliases=("caddy",),

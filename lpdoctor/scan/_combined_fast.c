@@ -450,7 +450,7 @@ typedef struct {
     long long outside, outside_timed; /* lines the window left out; those of them with a duration */
     double seen_lo, seen_hi;          /* the first and last time of every line read (the inputs' time range) */
     struct JsonKeyS *json_keys;       /* JSON: what the reader does with each key */
-    int n_json_keys;
+    int n_json_keys, json_fold_case;
     unsigned char stamp[64];          /* the last $time_local read, and its time */
     Py_ssize_t stamp_len;
     double stamp_time;
@@ -912,6 +912,7 @@ typedef struct {
     Py_ssize_t stamp_len;
     const unsigned char *tsc, *capture; /* HAProxy: the termination state (4 bytes), the request headers captured */
     Py_ssize_t capture_len;             /* -1: none */
+    double epoch;                       /* JSON: a time given as epoch seconds (stamp_len -1) */
 } Fields;
 
 /* '<key>="' at p[*i..end): advances past it, 0 if it is not there. */
@@ -1365,6 +1366,13 @@ enum {
     J_UPSTREAM = 7, /* $upstream_addr, $upstream_status: one try (no ',', no ' : '), in the key */
     J_TIME = 8,     /* an ISO 8601 time */
     J_PYTHON = 9,   /* a key this path does not read (several times, $request_uri ...): the line goes to Python */
+    J_OBJECT = 10,  /* an object whose keys are looked up as "<this key>.<its key>" */
+    J_TARGET = 11,  /* a request target alone (an origin-form path and query) */
+    J_EQUALS = 12,  /* a string that must be exactly `expect` (else the reader refuses the line: Python) */
+    J_PREFIX = 13,  /* a string that must start with `expect` */
+    J_SECONDS = 14, /* a number of seconds, a number token only (Caddy: an integer of 1000 or more is
+                     * nanoseconds, a string a Go duration: Python) */
+    J_EPOCH = 15,   /* a time as epoch seconds, a number token (0 <= t < 1e11) */
 };
 #define MAX_JSON_KEYS 128
 #define MAX_JSON_VARS 62
@@ -1372,7 +1380,9 @@ enum {
 
 typedef struct JsonKeyS {
     unsigned char name[64];
-    int len, role, var;
+    int len, role, var, required;
+    unsigned char expect[64];
+    int expect_len;
 } JsonKey;
 
 static inline void skip_ws(const unsigned char *p, Py_ssize_t *i, Py_ssize_t end) {
@@ -1579,84 +1589,106 @@ static int split_json_request(const unsigned char *p, Py_ssize_t a, Py_ssize_t b
     return 1;
 }
 
-/* 1: a JSON line the reader reads (narrowed: see J_*), fields filled and the rest of the key in extra[0..*len);
- * 0: anything else, for Python. */
-static int parse_json_line(const JsonKey *keys, int n_keys, const unsigned char *p, Py_ssize_t end, Fields *f,
-                           unsigned char *extra, int32_t *extra_len) {
-    Py_ssize_t i = 0;
-    uint64_t seen = 0;
+typedef struct {
+    const JsonKey *keys;
+    int n_keys;
+    int fold_case; /* nginx_access looks keys up lower-cased; caddy_log as they are */
+    Fields *f;
+    unsigned char *extra;
+    int32_t *extra_len;
+    uint64_t seen;
+} JsonLine;
+
+/* The object at p[*i] (its '{'), its keys named prefix + key: 1, or 0 for Python (see J_*). */
+static int json_object(JsonLine *c, const unsigned char *p, Py_ssize_t *i, Py_ssize_t end, const unsigned char *prefix,
+                       int plen) {
     int escaped;
-    int have_request = 0, have_status = 0;
-    *extra_len = 0;
-    f->request_ms = f->upstream_ms = -1;
-    f->upstream_status = -1;
-    f->no_header = 0;
-    f->stamp = NULL;
-    f->stamp_len = 0;
-    if (end < 2 || p[0] != '{' || p[end - 1] != '}') return 0; /* (the reader strips the line: Python) */
-    i = 1;
-    skip_ws(p, &i, end);
-    if (i < end && p[i] == '}') return 0;
+    if (*i >= end || p[*i] != '{') return 0;
+    (*i)++;
+    skip_ws(p, i, end);
+    if (*i < end && p[*i] == '}') return (*i)++, 1;
     for (;;) {
-        Py_ssize_t ka = i + 1;
-        Py_ssize_t kb = json_string(p, &i, end, &escaped);
-        if (kb < 0 || escaped || kb - ka > 63) return 0;
+        Py_ssize_t ka = *i + 1;
+        Py_ssize_t kb = json_string(p, i, end, &escaped);
+        if (kb < 0 || escaped || plen + (kb - ka) > 63) return 0;
         unsigned char name[64];
-        for (Py_ssize_t c = ka; c < kb; c++) {
-            unsigned char x = p[c];
-            if (x >= 0x80) return 0; /* str.lower() of a non-ASCII name may be an alias */
-            name[c - ka] = (x >= 'A' && x <= 'Z') ? (unsigned char)(x + 32) : x;
+        memcpy(name, prefix, (size_t)plen);
+        for (Py_ssize_t x = ka; x < kb; x++) {
+            unsigned char b = p[x];
+            if (b >= 0x80) return 0; /* str.lower() of a non-ASCII name may be an alias */
+            name[plen + x - ka] = (c->fold_case && b >= 'A' && b <= 'Z') ? (unsigned char)(b + 32) : b;
         }
-        int n = (int)(kb - ka), role = J_SKIP, var = 0;
-        for (int k = 0; k < n_keys; k++)
-            if (keys[k].len == n && memcmp(keys[k].name, name, (size_t)n) == 0) {
-                role = keys[k].role;
-                var = keys[k].var;
+        int n = plen + (int)(kb - ka);
+        const JsonKey *key = NULL;
+        for (int k = 0; k < c->n_keys; k++)
+            if (c->keys[k].len == n && memcmp(c->keys[k].name, name, (size_t)n) == 0) {
+                key = &c->keys[k];
                 break;
             }
-        skip_ws(p, &i, end);
-        if (i >= end || p[i] != ':') return 0;
-        i++;
-        skip_ws(p, &i, end);
+        int role = key ? key->role : J_SKIP, var = key ? key->var : 0;
+        skip_ws(p, i, end);
+        if (*i >= end || p[*i] != ':') return 0;
+        (*i)++;
+        skip_ws(p, i, end);
         if (role == J_PYTHON) return 0;
+        if (role != J_SKIP) {
+            if (var < 0 || var >= MAX_JSON_VARS || (c->seen >> var) & 1) return 0; /* a key twice: the last wins */
+            c->seen |= 1ULL << var;
+        }
         if (role == J_SKIP) {
-            if (!json_skip(p, &i, end, 0)) return 0;
+            if (!json_skip(p, i, end, 0)) return 0;
+        } else if (role == J_OBJECT) {
+            name[n] = '.';
+            if (n + 1 > 63 || !json_object(c, p, i, end, name, n + 1)) return 0;
         } else {
             /* a string without escapes, or a number: what the reader makes a str of */
             Py_ssize_t va, vb;
-            if (i < end && p[i] == '"') {
-                va = i + 1;
-                vb = json_string(p, &i, end, &escaped);
+            int number = !(*i < end && p[*i] == '"');
+            if (!number) {
+                va = *i + 1;
+                vb = json_string(p, i, end, &escaped);
                 if (vb < 0 || (escaped && role != J_KEY)) return 0;
             } else {
-                va = i;
-                if (!json_number(p, &i, end)) return 0; /* true, false, null: the reader drops the key */
-                vb = i;
+                va = *i;
+                if (!json_number(p, i, end)) return 0; /* true, false, null: the reader drops the key */
+                vb = *i;
                 if (role == J_KEY && (p[va] == '-' || memchr(p + va, '.', (size_t)(vb - va)) ||
                                       memchr(p + va, 'e', (size_t)(vb - va)) || memchr(p + va, 'E', (size_t)(vb - va))))
                     return 0; /* str() of a float is not its text: Python */
             }
-            if (var < 0 || var >= MAX_JSON_VARS || (seen >> var) & 1) return 0; /* a key twice: the last wins */
-            seen |= 1ULL << var;
             Py_ssize_t vn = vb - va;
             int cls = vn == 0 ? 0 : (vn == 1 && p[va] == '-') ? 1 : 2; /* "", "-", a value */
+            Fields *f = c->f;
             switch (role) {
             case J_KEY:
-                if (!append_extra(extra, extra_len, var, 0, p + va, vn)) return 0;
+                if (!append_extra(c->extra, c->extra_len, var, number, p + va, vn)) return 0;
                 break;
             case J_UPSTREAM:
-                for (Py_ssize_t c = va; c < vb; c++)
-                    if (p[c] == ',' || !is_graph(p[c])) return 0; /* several tries, or spaces: Python */
-                if (!append_extra(extra, extra_len, var, 0, p + va, vn)) return 0;
+                for (Py_ssize_t x = va; x < vb; x++)
+                    if (p[x] == ',' || !is_graph(p[x])) return 0; /* several tries, or spaces: Python */
+                if (!append_extra(c->extra, c->extra_len, var, number, p + va, vn)) return 0;
                 break;
             case J_REQUEST:
-                if (!split_json_request(p, va, vb, f)) return 0;
-                have_request = 1;
+                if (number || !split_json_request(p, va, vb, f)) return 0;
                 break;
+            case J_TARGET: {
+                if (number || vn == 0 || p[va] != '/') return 0;
+                Py_ssize_t x = va;
+                while (x < vb && is_graph(p[x])) x++;
+                if (x != vb) return 0;
+                Py_ssize_t cut = va;
+                while (cut < vb && p[cut] != '#') cut++;
+                Py_ssize_t q = va;
+                while (q < cut && p[q] != '?') q++;
+                f->path = p + va;
+                f->path_len = q - va;
+                f->query = q < cut ? p + q + 1 : p + cut;
+                f->query_len = q < cut ? cut - q - 1 : 0;
+                break;
+            }
             case J_STATUS:
                 if (vn != 3 || !is_digit(p[va]) || !is_digit(p[va + 1]) || !is_digit(p[va + 2])) return 0;
                 f->status = (p[va] - '0') * 100 + (p[va + 1] - '0') * 10 + (p[va + 2] - '0');
-                have_status = 1;
                 break;
             case J_DURATION:
             case J_RESPONSE:
@@ -1667,32 +1699,77 @@ static int parse_json_line(const JsonKey *keys, int n_keys, const unsigned char 
                     f->request_ms = ns;
                 } else {
                     if (role == J_RESPONSE) f->upstream_ms = ns;
-                    if (!append_extra(extra, extra_len, var, cls, p, 0)) return 0;
+                    if (!append_extra(c->extra, c->extra_len, var, cls, p, 0)) return 0;
                 }
                 break;
             }
+            case J_SECONDS: {
+                long long ns;
+                if (!number || (ns = decimal_ns(p, va, vb)) < 0) return 0;
+                if (!memchr(p + va, '.', (size_t)vn) && ns >= 1000LL * 1000000000LL) return 0;
+                f->request_ms = ns;
+                break;
+            }
             case J_TIME:
+                if (number) return 0;
                 f->stamp = p + va;
                 f->stamp_len = vn;
+                break;
+            case J_EPOCH: {
+                if (!number || vn > 40 || p[va] == '-') return 0;
+                char text[48];
+                memcpy(text, p + va, (size_t)vn);
+                text[vn] = 0;
+                double v = PyOS_string_to_double(text, NULL, NULL); /* what float() gives */
+                if (v == -1.0 && PyErr_Occurred()) {
+                    PyErr_Clear();
+                    return 0;
+                }
+                if (!(v >= 0 && v < 1e11)) return 0;
+                f->epoch = v;
+                f->stamp = p + va; /* (a time is there) */
+                f->stamp_len = -1;
+                break;
+            }
+            case J_EQUALS:
+            case J_PREFIX:
+                if (number || escaped || vn < key->expect_len || (role == J_EQUALS && vn != key->expect_len) ||
+                    memcmp(p + va, key->expect, (size_t)key->expect_len) != 0)
+                    return 0;
                 break;
             default:
                 return 0;
             }
         }
-        skip_ws(p, &i, end);
-        if (i >= end) return 0;
-        if (p[i] == '}') {
-            i++;
-            break;
-        }
-        if (p[i] != ',') return 0;
-        i++;
-        skip_ws(p, &i, end);
+        skip_ws(p, i, end);
+        if (*i >= end) return 0;
+        if (p[*i] == '}') return (*i)++, 1;
+        if (p[*i] != ',') return 0;
+        (*i)++;
+        skip_ws(p, i, end);
     }
-    if (i != end || !have_request || !have_status) return 0;
+}
+
+/* 1: a JSON line the reader reads (narrowed: see J_*), fields filled and the rest of the key in extra[0..*len);
+ * 0: anything else, for Python. */
+static int parse_json_line(const JsonKey *keys, int n_keys, int fold_case, const unsigned char *p, Py_ssize_t end,
+                           Fields *f, unsigned char *extra, int32_t *extra_len) {
+    JsonLine c = {keys, n_keys, fold_case, f, extra, extra_len, 0};
+    Py_ssize_t i = 0;
+    *extra_len = 0;
+    f->request_ms = f->upstream_ms = -1;
+    f->upstream_status = -1;
+    f->no_header = 0;
+    f->stamp = NULL;
+    f->stamp_len = 0;
+    f->path = NULL;
+    if (end < 2 || p[0] != '{' || p[end - 1] != '}') return 0; /* (the reader strips the line: Python) */
+    if (!json_object(&c, p, &i, end, (const unsigned char *)"", 0) || i != end || !f->path) return 0;
+    for (int k = 0; k < n_keys; k++)
+        if (keys[k].required && !((c.seen >> keys[k].var) & 1)) return 0;
     /* which keys were there (a key missing and one with "" may read alike; the key says which) */
     if (*extra_len + 8 > MAX_EXTRA) return 0;
-    memcpy(extra + *extra_len, &seen, 8);
+    memcpy(extra + *extra_len, &c.seen, 8);
     *extra_len += 8;
     return 1;
 }
@@ -1744,8 +1821,8 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
         int32_t extra_len = 0;
         int parsed = text_len <= MAX_FAST_LINE &&
                      (s->timing == HAPROXY ? parse_haproxy_line(line, text_len, &f)
-                      : s->timing == JSON  ? parse_json_line(s->json_keys, s->n_json_keys, line, text_len, &f, extra,
-                                                             &extra_len)
+                      : s->timing == JSON  ? parse_json_line(s->json_keys, s->n_json_keys, s->json_fold_case, line,
+                                                             text_len, &f, extra, &extra_len)
                                            : parse_line(line, text_len, s->timing, &f));
         if (!parsed) {
             stop = SCAN_PYTHON;
@@ -1756,6 +1833,8 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
             /* no time, "" or "-": none; an ISO time read exactly as the reader reads it; anything else: Python */
             if (!f.stamp || f.stamp_len == 0 || (f.stamp_len == 1 && f.stamp[0] == '-')) {
                 t = NAN;
+            } else if (f.stamp_len == -1) {
+                t = f.epoch;
             } else if (!iso_time(f.stamp, f.stamp_len, &t)) {
                 stop = SCAN_PYTHON;
                 break;
@@ -1940,13 +2019,14 @@ static PyObject *Scanner_window(Scanner *s, PyObject *Py_UNUSED(ignored)) {
 
 static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
     static char *kwlist[] = {"segment_template", "route_template", "hold_key", "hold_names", "timing", "kv",
-                             "since", "until", "max_time", "apache", "haproxy", "json_keys", NULL};
+                             "since", "until", "max_time", "apache", "haproxy", "json_keys", "fold_case", NULL};
     PyObject *seg, *route, *hold, *names, *since = Py_None, *until = Py_None, *json_keys = Py_None;
-    int timing, kv = 0, apache = 0, haproxy = 0;
+    int timing, kv = 0, apache = 0, haproxy = 0, fold_case = 0;
     double max_time = 1e13;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOp|pOOdppO", kwlist, &seg, &route, &hold, &names, &timing, &kv,
-                                     &since, &until, &max_time, &apache, &haproxy, &json_keys))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOp|pOOdppOp", kwlist, &seg, &route, &hold, &names, &timing, &kv,
+                                     &since, &until, &max_time, &apache, &haproxy, &json_keys, &fold_case))
         return -1;
+    s->json_fold_case = fold_case;
     if (json_keys != Py_None) { /* [(name bytes, lower case, role, var), ...] */
         PyObject *seq = PySequence_Fast(json_keys, "json_keys must be a sequence");
         if (!seq) return -1;
@@ -1963,14 +2043,15 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
             return -1;
         }
         for (Py_ssize_t k = 0; k < n; k++) {
-            const char *name;
-            Py_ssize_t len;
-            int role, var;
-            if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq, k), "y#ii", &name, &len, &role, &var)) {
+            const char *name, *expect = "";
+            Py_ssize_t len, expect_len = 0;
+            int role, var, required = 0;
+            if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq, k), "y#ii|py#", &name, &len, &role, &var, &required,
+                                  &expect, &expect_len)) {
                 Py_DECREF(seq);
                 return -1;
             }
-            if (len > 63 || var < 0 || var >= MAX_JSON_VARS || role < J_SKIP || role > J_PYTHON) {
+            if (len > 63 || expect_len > 63 || var < 0 || var >= MAX_JSON_VARS || role < J_SKIP || role > J_EPOCH) {
                 Py_DECREF(seq);
                 PyErr_SetString(PyExc_ValueError, "bad json_keys entry");
                 return -1;
@@ -1979,6 +2060,9 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
             s->json_keys[k].len = (int)len;
             s->json_keys[k].role = role;
             s->json_keys[k].var = var;
+            s->json_keys[k].required = required;
+            memcpy(s->json_keys[k].expect, expect, (size_t)expect_len);
+            s->json_keys[k].expect_len = (int)expect_len;
         }
         s->n_json_keys = (int)n;
         Py_DECREF(seq);

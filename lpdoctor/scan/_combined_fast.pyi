@@ -30,7 +30,8 @@ class Scanner:
         max_time: float = 1e13,
         apache: bool = False,
         haproxy: bool = False,
-        json_keys: list[tuple[bytes, int, int]] | None = None,
+        json_keys: list[tuple[bytes, int, int, bool, bytes]] | None = None,
+        fold_case: bool = False,
     ) -> None: ...
     def scan(self, buffer: bytes, pos: int, line_no: int, /) -> tuple[int, int, int]: ...
     def add_record(self, record: object, /) -> None: ...

@@ -28,6 +28,7 @@ from typing import cast
 
 from lpdoctor.catalog.holds import HoldMatcher, RequestedHold
 from lpdoctor.logformats.base import LogFormat
+from lpdoctor.logformats.caddy_log import FAST_KEYS as CADDY_FAST_KEYS
 from lpdoctor.logformats.logs import parse_line, read_line
 from lpdoctor.logformats.nginx_access import ALIASES, FAST_ROLES
 from lpdoctor.model import ErrorEvent, InputSummary, RequestRecord
@@ -46,9 +47,9 @@ except ImportError:  # pragma: no cover - only where the extension could not be 
 _TAKE_EVERY = 8_192
 _ALIKE_KEPT = 2_048  # group keys whose first record is kept (for a key that comes back after a hand-over)
 # The formats' shapes the scanner reads (LogFormat.fast).
-_SHAPES = ("combined", "timing", "kv", "apache", "haproxy", "json")
+_SHAPES = ("combined", "timing", "kv", "apache", "haproxy", "json", "caddy")
 # The scanner's values are whole units of these (milliseconds, microseconds, nanoseconds) a second.
-_PER_SECOND = {"apache": 1_000_000, "json": 1_000_000_000}
+_PER_SECOND = {"apache": 1_000_000, "json": 1_000_000_000, "caddy": 1_000_000_000}
 # The C scanner's J_* roles (_combined_fast.c), by the names nginx_access.FAST_ROLES uses.
 _JSON_ROLES = {
     "skip": 0,
@@ -61,19 +62,33 @@ _JSON_ROLES = {
     "upstream": 7,
     "time": 8,
     "python": 9,
+    "object": 10,
+    "target": 11,
+    "equals": 12,
+    "prefix": 13,
+    "seconds": 14,
+    "epoch": 15,
 }
 
 
-def json_keys() -> list[tuple[bytes, int, int]]:
-    """What the scanner does with each JSON key nginx_access reads (``ALIASES``): ``(lower-case name, role,
-    variable)``, the variable being the one the key sets (the times share one: the reader prefers one to
-    another, so a line with two goes to Python). Any other key is not read."""
+def json_keys(shape: str) -> list[tuple[bytes, int, int, bool, bytes]]:
+    """What the scanner does with each JSON key the reader reads: ``(name, role, variable, required, expected
+    text)``. nginx JSON (``json``): every key ``nginx_access.ALIASES`` names, lower case (the reader looks keys
+    up lower-cased), the variable being the one it sets (the times share one: the reader prefers one to
+    another, so a line with two goes to Python); ``$request`` and ``$status`` are required. Caddy (``caddy``):
+    ``caddy_log.FAST_KEYS``, nested keys named ``request.uri``. Any other key is not read."""
+    if shape == "caddy":
+        return [
+            (name.encode("ascii"), _JSON_ROLES[role], n, required, expect.encode("ascii"))
+            for n, (name, role, required, expect) in enumerate(CADDY_FAST_KEYS)
+        ]
     variables: dict[str, int] = {}
     out = []
     for name, var in sorted(ALIASES.items()):
         role = FAST_ROLES[var]
         slot = "time" if role == "time" else var
-        out.append((name.encode("ascii"), _JSON_ROLES[role], variables.setdefault(slot, len(variables))))
+        required = var in ("request", "status")
+        out.append((name.encode("ascii"), _JSON_ROLES[role], variables.setdefault(slot, len(variables)), required, b""))
     return out
 
 
@@ -121,7 +136,8 @@ def aggregate_blocks(
         kv=fmt.fast == "kv",
         apache=fmt.fast == "apache",
         haproxy=fmt.fast == "haproxy",
-        json_keys=json_keys() if fmt.fast == "json" else None,
+        json_keys=json_keys(fmt.fast) if fmt.fast in ("json", "caddy") else None,
+        fold_case=fmt.fast == "json",
         since=agg.since,
         until=agg.until,
         max_time=MAX_TIME,
