@@ -47,7 +47,7 @@ def test_the_fast_path_is_built_where_ci_runs() -> None:
     assert fastpath.available(TIMING) and fastpath.available(COMBINED)
     assert all(fastpath.available(FORMATS[name]) for name in ("nginx-kv", "nginx-json", "apache-combined-D"))
     assert fastpath.available(FORMATS["haproxy-httplog"]) and fastpath.available(FORMATS["caddy-json"])
-    assert not fastpath.available(FORMATS["aws-alb"])
+    assert fastpath.available(FORMATS["aws-alb"]) and not fastpath.available(FORMATS["sozune"])
 
 
 def _without_totals(d: Any, totals: list[float]) -> Any:
@@ -860,6 +860,117 @@ def test_caddy_traffic_odd_lines_and_mutations(tmp_path: Path, monkeypatch: pyte
     assert_same(fast, slow)
     fast, slow = both(
         monkeypatch, _write(tmp_path / "caddy-times.log", timed), CADDY, window=(1_795_132_800.0 + 40_000, None)
+    )
+    assert fast.outside == slow.outside > 0
+    assert_same(fast, slow)
+
+
+# --------------------------------------------------------------------------------------------- AWS ALB
+
+ALB = FORMATS["aws-alb"]
+_ALB_TAIL = (
+    "ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/api/73e2 "
+    '"Root=1-6a27e740-0001" "{domain}" "arn:aws:acm:us-east-1:1:certificate/1" 0 {created} "forward" "-" "{reason}" '
+    '"10.0.1.23:8000" "200" "-" "-"'
+)
+
+
+def _alb(
+    time: str = "2026-11-21T10:00:30.500000Z",
+    created: str = "2026-11-21T10:00:00.250000Z",
+    status: str = "200",
+    request: str = "GET https://api.example.com:443/api/poll?timeout=55 HTTP/1.1",
+    domain: str = "api.example.com",
+    reason: str = "-",
+    times: str = "0.000 30.000 0.000",
+    kind: str = "https",
+    tail: str | None = None,
+) -> str:
+    rest = tail if tail is not None else _ALB_TAIL.format(domain=domain, created=created, reason=reason)
+    head = f"{kind} " if kind else ""
+    return (
+        f"{head}{time} app/my-alb/50dc 198.51.100.7:36834 10.0.1.23:8000 {times} {status} 200 0 57828 "
+        f'"{request}" "curl/8" {rest}'
+    )
+
+
+ODD_ALB_LINES = [
+    _alb(),
+    _alb(status="504", times="0.000 -1 -1", reason="-"),
+    _alb(status="460", reason="-"),
+    _alb(status="502", reason="Target.ResponseCodeMismatch"),
+    _alb(kind=""),
+    _alb(kind="h2"),
+    _alb(kind="wss"),
+    _alb(kind="tcp"),
+    _alb(time="2026-11-21T10:00:30.5Z"),
+    _alb(time="2026-11-21T10:00:30Z"),
+    _alb(time="2026-11-21T10:00:30.123456789Z"),
+    _alb(created="2026-11-21T10:00:30.500001Z"),  # created after the time
+    _alb(created="2026-11-21T10:00:30.500000Z"),
+    _alb(created="-"),
+    _alb(created="2026-11-21T10:00:00.25+00:00"),
+    _alb(created="2026-11-21t10:00:00.250000Z"),
+    _alb(created="2026-02-30T10:00:00.250000Z"),
+    _alb(time="2039-01-01T00:00:01.000000Z", created="2039-01-01T00:00:00.000000Z"),
+    _alb(time="1969-12-31T23:59:59.000000Z", created="1969-12-31T23:59:58.000000Z"),
+    _alb(status="-"),
+    _alb(times="0.001 0.002 0.003", created="-"),
+    _alb(times="-1 -1 -1", created="-"),
+    _alb(request="GET http://api.example.com/a/1 HTTP/1.1"),
+    _alb(request="GET https://API.example.com:443/a HTTP/1.1"),
+    _alb(request="GET https://u:p@api.example.com/a HTTP/1.1"),
+    _alb(request="GET https://api.example.com HTTP/1.1"),
+    _alb(request="GET https://api.example.com?x=1 HTTP/1.1"),
+    _alb(request="GET /a HTTP/1.1"),
+    _alb(request="GET HTTPS://api.example.com/a HTTP/1.1"),
+    _alb(request="- - - "),
+    _alb(request="GET https://h/a"),
+    _alb(request="GET https://h/caf\u00e9 HTTP/1.1"),
+    _alb(request="GET https://h/a#x?y HTTP/1.1"),
+    _alb(domain="-"),
+    _alb(domain=""),
+    _alb(domain="API.example.com"),
+    _alb(reason="Target.Timeout"),
+    _alb(tail=""),
+    _alb(tail="x y z"),
+    _alb(tail='a b c d "dom" f g 2026-11-21T10:00:00.250000Z'),
+    _alb(tail='a b c d "unclosed f g h'),
+    _alb(tail='a  b   c d "d" f g 2026-11-21T10:00:00.250000Z i j "r"'),
+    _alb() + " extra fields",
+    _alb() + "\t",
+]
+
+
+@built
+def test_alb_traffic_odd_lines_and_mutations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """AWS ALB logs (the compiled path reads them too): bench traffic, every odd shape in its place, seeded
+    mutations, times spread over days, and a window."""
+    assert fastpath.available(ALB)
+    rnd = random.Random(59)
+    common = list(bench_traffic.lines("aws-alb", "ids", 20_000, seed=61))
+    lines = common + ODD_ALB_LINES * 4
+    rnd.shuffle(lines)
+    fast, slow = both(monkeypatch, _write(tmp_path / "alb.log", lines), ALB)
+    assert fast.inputs[0].skipped > 0
+    assert_same(fast, slow)
+    assert fast.inputs[0].to_dict() == slow.inputs[0].to_dict()
+    seeds = common[:2000] + ODD_ALB_LINES
+    picked = [rnd.choice(seeds) for _ in range(20_000)]
+    mutated = [line if i % 3 == 0 else mutate(line, rnd, seeds).replace("\n", " ") for i, line in enumerate(picked)]
+    fast, slow = both(monkeypatch, _write(tmp_path / "alb-mutated.log", mutated), ALB)
+    assert_same(fast, slow)
+    timed = []
+    for line in lines:
+        end = 1_795_132_800 + rnd.randrange(130_000)
+        frac = rnd.randrange(1_000_000)
+        stamp = f"2026-11-{20 + (end - 1_795_132_800) // 86_400:02d}T{(end // 3600) % 24:02d}:{end // 60 % 60:02d}:{end % 60:02d}"
+        timed.append(re.sub(r"^(\w+ )?\S+Z ", lambda m, s=stamp, f=frac: f"{m[1] or ''}{s}.{f:06d}Z ", line, count=1))
+    fast, slow = both(monkeypatch, _write(tmp_path / "alb-times.log", timed), ALB)
+    assert any(rs.timeline.width > 256 for rs in fast.routes.values())
+    assert_same(fast, slow)
+    fast, slow = both(
+        monkeypatch, _write(tmp_path / "alb-times.log", timed), ALB, window=(1_795_132_800.0 + 40_000, None)
     )
     assert fast.outside == slow.outside > 0
     assert_same(fast, slow)

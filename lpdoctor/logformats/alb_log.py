@@ -120,5 +120,6 @@ FORMATS: list[LogFormat] = [
         priority=5,
         description="AWS ALB / Classic ELB access log (processing times in seconds, -1 on failure)",
         aliases=("alb", "aws-elb", "elb"),
+        fast="alb",
     ),
 ]

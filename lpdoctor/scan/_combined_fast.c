@@ -37,7 +37,8 @@ enum { SCAN_END = 0, SCAN_PYTHON = 1, SCAN_FULL = 2 };
  * $upstream_status" (nginx-timing), or the samples' key=value tail (nginx-kv):
  * ' rt=$request_time uct="$upstream_connect_time" uht="$upstream_header_time" urt="$upstream_response_time"
  * us="$upstream_status" ua="$upstream_addr"', every value one upstream try. */
-enum { TAIL_NONE = 0, TAIL_POSITIONAL = 1, TAIL_KV = 2, TAIL_MICROS = 3, HAPROXY = 4, JSON = 5 };
+enum { TAIL_NONE = 0, TAIL_POSITIONAL = 1, TAIL_KV = 2, TAIL_MICROS = 3, HAPROXY = 4, JSON = 5, ALB = 6 };
+/* ALB: an AWS ALB access-log line (format aws-alb, logformats/alb_log.py), read by parse_alb_line. */
 /* JSON: one flat JSON object a line (format nginx-json, logformats/nginx_access.py _json_parser), read by
  * parse_json_line with a table of what the reader does with each key (json_keys; any other key is skipped,
  * its value still checked to be JSON). */
@@ -1774,6 +1775,210 @@ static int parse_json_line(const JsonKey *keys, int n_keys, int fold_case, const
     return 1;
 }
 
+/* ------------------------------------------------------------------------------------------ AWS ALB */
+
+/* "YYYY-MM-DDThh:mm:ss[.f{1,max}]Z" exactly, as traefik_log.parse_iso_time reads it (_epoch's checks): the
+ * whole seconds and the fraction in units of 10^-max (for the exact difference of two times), and the time as
+ * _epoch makes it (timegm, then + int(frac) / 10 ** len(frac)). 0 for anything else. */
+static int alb_time(const unsigned char *p, Py_ssize_t n, int max, int64_t *whole, int64_t *frac, double *t) {
+    static const double scale[10] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+    int64_t y = 0, mo = 0, d = 0, hh = 0, mi = 0, ss = 0, f = 0;
+    if (n < 20 || p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' || p[16] != ':' || p[n - 1] != 'Z' ||
+        !digits(p, 4, &y) || !digits(p + 5, 2, &mo) || !digits(p + 8, 2, &d) || !digits(p + 11, 2, &hh) ||
+        !digits(p + 14, 2, &mi) || !digits(p + 17, 2, &ss))
+        return 0;
+    if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || hh > 23 || mi > 59 ||
+        ss > 60)
+        return 0;
+    int places = 0;
+    if (n > 20) {
+        places = (int)(n - 21);
+        if (p[19] != '.' || places < 1 || places > max || !digits(p + 20, places, &f)) return 0;
+    } else if (n != 20) {
+        return 0;
+    }
+    *whole = ((days_from_civil(y, mo, 1) + d - 1) * 24 + hh) * 3600 + mi * 60 + ss;
+    *t = (double)*whole;
+    if (places) *t += (double)f / scale[places];
+    for (int z = places; z < max; z++) f *= 10;
+    *frac = f;
+    return 1;
+}
+
+/* A field of alb_log._LINE: 1..max bytes, none of them a space or a quote, then a space. Its end, or -1. */
+static Py_ssize_t alb_field(const unsigned char *p, Py_ssize_t i, Py_ssize_t end, Py_ssize_t max) {
+    Py_ssize_t k = i;
+    while (k < end && p[k] != ' ' && p[k] != '"') k++;
+    if (k == i || k - i > max || k >= end || p[k] != ' ') return -1;
+    return k;
+}
+
+/* _NUM: "-?[0-9]{1,10}(.[0-9]{1,9})?" then a space: 1 with *i past the space. */
+static int alb_number(const unsigned char *p, Py_ssize_t *i, Py_ssize_t end) {
+    Py_ssize_t k = *i;
+    if (k < end && p[k] == '-') k++;
+    Py_ssize_t d = k;
+    while (k < end && is_digit(p[k])) k++;
+    if (k == d || k - d > 10) return 0;
+    if (k < end && p[k] == '.') {
+        d = ++k;
+        while (k < end && is_digit(p[k])) k++;
+        if (k == d || k - d > 9) return 0;
+    }
+    if (k >= end || p[k] != ' ') return 0;
+    *i = k + 1;
+    return 1;
+}
+
+/* 1: an ALB line as alb_log.parse_line reads it, narrowed (printable ASCII; an absolute http(s) target whose
+ * path starts with "/"; a request_creation_time, both times with at most 6 digits of fraction, the duration
+ * their exact difference in microseconds), with fields filled and the rest of the key (the target's
+ * authority, domain_name, error_reason) in extra; 0: anything else, for Python. */
+static int parse_alb_line(const unsigned char *p, Py_ssize_t end, Fields *f, unsigned char *extra,
+                          int32_t *extra_len, double *t) {
+    Py_ssize_t i = 0, k;
+    *extra_len = 0;
+    for (Py_ssize_t c = 0; c < end; c++)
+        if (p[c] < 0x20 || p[c] >= 0x7f) return 0;
+    /* type */
+    if (end > 0 && !is_digit(p[0])) {
+        static const char *types[] = {"http ", "https ", "h2 ", "grpc ", "grpcs ", "ws ", "wss "};
+        int found = 0;
+        for (int c = 0; c < 7 && !found; c++) {
+            size_t n = strlen(types[c]);
+            if ((Py_ssize_t)n <= end && memcmp(p, types[c], n) == 0) {
+                i = (Py_ssize_t)n;
+                found = 1;
+            }
+        }
+        if (!found) return 0;
+    }
+    /* time */
+    if ((k = alb_field(p, i, end, 40)) < 0) return 0;
+    int64_t end_whole, end_frac, made_whole, made_frac;
+    if (!alb_time(p + i, k - i, 6, &end_whole, &end_frac, t)) return 0;
+    i = k + 1;
+    /* elb client:port target:port */
+    if ((k = alb_field(p, i, end, 256)) < 0) return 0;
+    i = k + 1;
+    if ((k = alb_field(p, i, end, 64)) < 0) return 0;
+    i = k + 1;
+    if ((k = alb_field(p, i, end, 300)) < 0) return 0;
+    i = k + 1;
+    /* three processing times */
+    for (int c = 0; c < 3; c++)
+        if (!alb_number(p, &i, end)) return 0;
+    /* elb_status_code target_status_code received_bytes sent_bytes */
+    if (i + 4 > end || !is_digit(p[i]) || !is_digit(p[i + 1]) || !is_digit(p[i + 2]) || p[i + 3] != ' ') return 0;
+    f->status = (p[i] - '0') * 100 + (p[i + 1] - '0') * 10 + (p[i + 2] - '0');
+    i += 4;
+    if (i + 2 <= end && p[i] == '-' && p[i + 1] == ' ') {
+        i += 2;
+    } else if (i + 4 <= end && is_digit(p[i]) && is_digit(p[i + 1]) && is_digit(p[i + 2]) && p[i + 3] == ' ') {
+        i += 4;
+    } else {
+        return 0;
+    }
+    for (int c = 0; c < 2; c++) {
+        if ((k = alb_field(p, i, end, 20)) < 0) return 0;
+        if (!(k - i == 1 && p[i] == '-'))
+            for (Py_ssize_t x = i; x < k; x++)
+                if (!is_digit(p[x])) return 0;
+        i = k + 1;
+    }
+    /* "request": METHOD scheme://authority/path PROTOCOL, as traefik_log.split_request and split_target cut it */
+    if (i >= end || p[i] != '"') return 0;
+    Py_ssize_t ra = ++i;
+    const unsigned char *q = memchr(p + i, '"', (size_t)(end - i));
+    if (!q || q - (p + ra) > 16384) return 0;
+    Py_ssize_t rb = q - p;
+    k = ra;
+    if (k >= rb || p[k] < 'A' || p[k] > 'Z') return 0;
+    while (k < rb && ((p[k] >= 'A' && p[k] <= 'Z') || is_digit(p[k]) || p[k] == '_' || p[k] == '-')) k++;
+    if (k - ra > 20 || k >= rb || p[k] != ' ') return 0;
+    f->method = p + ra;
+    f->method_len = (int)(k - ra);
+    Py_ssize_t ta = ++k;
+    if (rb - ta >= 8 && memcmp(p + ta, "https://", 8) == 0) {
+        k = ta + 8;
+    } else if (rb - ta >= 7 && memcmp(p + ta, "http://", 7) == 0) {
+        k = ta + 7;
+    } else {
+        return 0;
+    }
+    Py_ssize_t aa = k;
+    while (k < rb && p[k] != '/' && p[k] != '?' && p[k] != '#' && p[k] != ' ') k++;
+    if (k == aa || k - aa > 300 || k >= rb || p[k] != '/') return 0;
+    if (!append_extra(extra, extra_len, 0, 0, p + aa, k - aa)) return 0;
+    Py_ssize_t t0 = k;
+    while (k < rb && p[k] != ' ') k++;
+    Py_ssize_t target_end = k;
+    if (k >= rb || p[k] != ' ') return 0;
+    k++;
+    Py_ssize_t proto = k;
+    if (k >= rb || !((p[k] >= 'A' && p[k] <= 'Z') || (p[k] >= 'a' && p[k] <= 'z'))) return 0;
+    while (k < rb && ((p[k] >= 'A' && p[k] <= 'Z') || (p[k] >= 'a' && p[k] <= 'z') || is_digit(p[k]) || p[k] == '/' ||
+                      p[k] == '.' || p[k] == '_' || p[k] == '-'))
+        k++;
+    if (k != rb || k - proto > 16) return 0;
+    Py_ssize_t cut = t0;
+    while (cut < target_end && p[cut] != '#') cut++;
+    Py_ssize_t qm = t0;
+    while (qm < cut && p[qm] != '?') qm++;
+    f->path = p + t0;
+    f->path_len = qm - t0;
+    f->query = qm < cut ? p + qm + 1 : p + cut;
+    f->query_len = qm < cut ? cut - qm - 1 : 0;
+    /* ' "user_agent"', then the rest: tokens as alb_log._TOKEN finds them */
+    i = rb + 1;
+    if (i + 2 > end || p[i] != ' ' || p[i + 1] != '"') return 0;
+    i += 2;
+    q = memchr(p + i, '"', (size_t)(end - i));
+    if (!q || q - (p + i) > 8192) return 0;
+    i = q - p + 1;
+    if (i >= end || p[i] != ' ' || end - i - 1 > 16384) return 0;
+    Py_ssize_t tok_a[11], tok_b[11];
+    int ntok = 0;
+    k = i + 1;
+    while (k < end && ntok < 11) {
+        if (p[k] == ' ') {
+            k++;
+        } else if (p[k] == '"') {
+            const unsigned char *close = memchr(p + k + 1, '"', (size_t)(end - k - 1));
+            if (!close || close - (p + k + 1) > 8192) return 0;
+            tok_a[ntok] = k + 1;
+            tok_b[ntok++] = close - p;
+            k = close - p + 1;
+        } else {
+            Py_ssize_t a = k;
+            while (k < end && p[k] != ' ' && p[k] != '"') k++;
+            if (k - a > 8192) return 0;
+            tok_a[ntok] = a;
+            tok_b[ntok++] = k;
+        }
+    }
+    /* field(i): the token, or none when it is missing, "" or "-" */
+    for (int c = 4; c <= 10; c += 6) { /* domain_name (4), error_reason (10) */
+        int there = c < ntok && tok_b[c] > tok_a[c] && !(tok_b[c] - tok_a[c] == 1 && p[tok_a[c]] == '-');
+        if (!append_extra(extra, extra_len, c, there, there ? p + tok_a[c] : p, there ? tok_b[c] - tok_a[c] : 0))
+            return 0;
+    }
+    /* request_creation_time (7): the duration is the time minus it (round(end - created, 6): exact for
+     * microseconds); without it, or before the time, Python */
+    double made;
+    if (ntok <= 7 || !alb_time(p + tok_a[7], tok_b[7] - tok_a[7], 6, &made_whole, &made_frac, &made)) return 0;
+    /* Below 2^31 s (2038) each time is within 1.2e-7 s of its exact value and their difference within 3.6e-7:
+     * round(end - created, 6) is then the exact microseconds (the reader divides them by 10**6). Later: Python. */
+    if (end_whole >= 2147483647LL || made_whole >= 2147483647LL) return 0;
+    long long us = (end_whole - made_whole) * 1000000LL + (end_frac - made_frac);
+    if (us < 0) return 0;
+    f->request_ms = us;
+    f->upstream_ms = -1;
+    f->upstream_status = -1;
+    f->no_header = 0;
+    return 1;
+}
+
 /* --------------------------------------------------------------------------------- Python methods */
 
 static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
@@ -1819,8 +2024,10 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
         }
         unsigned char extra[8192 + 64];
         int32_t extra_len = 0;
+        double alb_t = NAN;
         int parsed = text_len <= MAX_FAST_LINE &&
                      (s->timing == HAPROXY ? parse_haproxy_line(line, text_len, &f)
+                      : s->timing == ALB   ? parse_alb_line(line, text_len, &f, extra, &extra_len, &alb_t)
                       : s->timing == JSON  ? parse_json_line(s->json_keys, s->n_json_keys, s->json_fold_case, line,
                                                              text_len, &f, extra, &extra_len)
                                            : parse_line(line, text_len, s->timing, &f));
@@ -1829,7 +2036,9 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
             break;
         }
         double t;
-        if (s->timing == JSON) {
+        if (s->timing == ALB) {
+            t = alb_t; /* the time the load balancer answered */
+        } else if (s->timing == JSON) {
             /* no time, "" or "-": none; an ISO time read exactly as the reader reads it; anything else: Python */
             if (!f.stamp || f.stamp_len == 0 || (f.stamp_len == 1 && f.stamp[0] == '-')) {
                 t = NAN;
@@ -1895,7 +2104,7 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
         key.upstream_status = f.upstream_status;
         key.no_header = f.no_header;
         key.timed = timed;
-        if (s->timing == JSON) {
+        if (s->timing == JSON || s->timing == ALB) {
             key.extra_len = extra_len;
             key.extra_hash = hash_bytes(extra, extra_len);
         } else if (s->timing == HAPROXY) { /* the termination state, and the captured request headers if any */
@@ -1922,7 +2131,7 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
             int added = countmap_add(&g->request_ms, f.request_ms, when);
             if (added < 0) goto done;
             s->values += added;
-            if (s->timing != TAIL_MICROS && s->timing != HAPROXY) { /* (JSON: the last try's response time) */
+            if (s->timing != TAIL_MICROS && s->timing != HAPROXY && s->timing != ALB) { /* (JSON: the last try's) */
                 added = countmap_add(&g->upstream_ms, f.upstream_ms, NAN);
                 if (added < 0) goto done;
                 s->values += added;
@@ -2019,13 +2228,15 @@ static PyObject *Scanner_window(Scanner *s, PyObject *Py_UNUSED(ignored)) {
 
 static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
     static char *kwlist[] = {"segment_template", "route_template", "hold_key", "hold_names", "timing", "kv",
-                             "since", "until", "max_time", "apache", "haproxy", "json_keys", "fold_case", NULL};
+                             "since", "until", "max_time", "apache", "haproxy", "json_keys", "fold_case", "alb",
+                             NULL};
     PyObject *seg, *route, *hold, *names, *since = Py_None, *until = Py_None, *json_keys = Py_None;
-    int timing, kv = 0, apache = 0, haproxy = 0, fold_case = 0;
+    int timing, kv = 0, apache = 0, haproxy = 0, fold_case = 0, alb = 0;
     double max_time = 1e13;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOp|pOOdppOp", kwlist, &seg, &route, &hold, &names, &timing, &kv,
-                                     &since, &until, &max_time, &apache, &haproxy, &json_keys, &fold_case))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOp|pOOdppOpp", kwlist, &seg, &route, &hold, &names, &timing,
+                                     &kv, &since, &until, &max_time, &apache, &haproxy, &json_keys, &fold_case, &alb))
         return -1;
+    if (alb) timing = ALB;
     s->json_fold_case = fold_case;
     if (json_keys != Py_None) { /* [(name bytes, lower case, role, var), ...] */
         PyObject *seq = PySequence_Fast(json_keys, "json_keys must be a sequence");
