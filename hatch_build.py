@@ -23,7 +23,9 @@ def _compile(root: Path, out_dir: Path) -> Path:
     """Compile the extension with setuptools' build_ext (the compiler and flags Python was built with)."""
     from setuptools import Distribution, Extension
 
-    dist = Distribution({"name": "lpdoctor", "ext_modules": [Extension(MODULE, [SOURCE], extra_compile_args=["-O2"], libraries=["m"])]})
+    dist = Distribution(
+        {"name": "lpdoctor", "ext_modules": [Extension(MODULE, [SOURCE], extra_compile_args=["-O2"], libraries=["m"])]}
+    )
     dist.script_name = "hatch_build.py"
     dist.src_root = None
     cmd = dist.get_command_obj("build_ext")

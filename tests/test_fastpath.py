@@ -47,7 +47,8 @@ def test_the_fast_path_is_built_where_ci_runs() -> None:
     assert fastpath.available(TIMING) and fastpath.available(COMBINED)
     assert all(fastpath.available(FORMATS[name]) for name in ("nginx-kv", "nginx-json", "apache-combined-D"))
     assert fastpath.available(FORMATS["haproxy-httplog"]) and fastpath.available(FORMATS["caddy-json"])
-    assert fastpath.available(FORMATS["aws-alb"]) and not fastpath.available(FORMATS["sozune"])
+    assert fastpath.available(FORMATS["aws-alb"]) and fastpath.available(FORMATS["sozune"])
+    assert not fastpath.available(FORMATS["traefik-json"])
 
 
 def _without_totals(d: Any, totals: list[float]) -> Any:
@@ -971,6 +972,106 @@ def test_alb_traffic_odd_lines_and_mutations(tmp_path: Path, monkeypatch: pytest
     assert_same(fast, slow)
     fast, slow = both(
         monkeypatch, _write(tmp_path / "alb-times.log", timed), ALB, window=(1_795_132_800.0 + 40_000, None)
+    )
+    assert fast.outside == slow.outside > 0
+    assert_same(fast, slow)
+
+
+# ---------------------------------------------------------------------------------------------- Sōzune
+
+SOZUNE = FORMATS["sozune"]
+_SZ_SPAN = (
+    "proxy.request{otel.name=GET matrix.example.com http.request.method=GET server.address=matrix.example.com "
+    "url.path=/a http.response.status_code=200}: "
+)
+
+
+def _sz(
+    msg: str = "198.51.100.7 GET matrix.example.com /api/poll 200 40ms (backend) trace=-",
+    ts: str = "2026-11-21T10:00:00.075469Z",
+    level: str = " INFO",
+    span: str = _SZ_SPAN,
+    tail: str = ' client_ip="198.51.100.7" method="GET" status=200 duration_ms=40 phase="backend" trace_id=-',
+) -> str:
+    return f"{ts} {level} {span}access: {msg}{tail}"
+
+
+ODD_SOZUNE_LINES = [
+    _sz(),
+    _sz("198.51.100.7 GET matrix.example.com /_matrix/client/v3/sync 504 30001ms (backend) trace=ab-12"),
+    _sz("198.51.100.7 GET matrix.example.com /api/poll 200 40ms"),
+    _sz("198.51.100.7 GET matrix.example.com /api/poll 200 40ms (backend)"),
+    _sz("198.51.100.7 GET matrix.example.com /api/poll 200 40ms trace=x", tail=""),
+    _sz("198.51.100.7 GET matrix.example.com /api/poll 200 40ms (Backend) trace=-"),
+    _sz("198.51.100.7 GET matrix.example.com /api/poll 200 40ms (backend) trace=a!b"),
+    _sz("198.51.100.7 GET matrix.example.com /api/poll 200 40ms (backend)x"),
+    _sz("198.51.100.7 GET matrix.example.com /api/poll 200 40msx"),
+    _sz("198.51.100.7 GET matrix.example.com /api/poll 099 40ms (backend)"),
+    _sz("198.51.100.7 GET matrix.example.com /api/poll 200 1234567890123456ms (backend)"),
+    _sz("198.51.100.7 GET matrix.example.com /api/poll?timeout=30000 200 40ms (backend)"),
+    _sz("198.51.100.7 GET matrix.example.com api/poll 200 40ms (backend)"),
+    _sz("198.51.100.7 G_T matrix.example.com /a 200 40ms"),
+    _sz("198.51.100.7 _GET matrix.example.com /a 200 40ms"),
+    _sz("198.51.100.7 GET MATRIX.example.com /a 200 40ms"),
+    _sz("- GET h /a 200 0ms"),
+    _sz("198.51.100.7 GET matrix.example.com /caf\u00e9 200 40ms"),
+    _sz(span=""),
+    _sz(span="access: x: "),
+    _sz(span="x{a=access: b}: "),
+    _sz(span="sozune::middleware::proxy: "),
+    _sz(span="proxy.request{" + "access: " * 9 + "}: "),
+    _sz(span="proxy.request{" + "-access: " * 8 + "}: "),  # the real one is the 9th: the reader stops at 8
+    _sz(level="INFO"),
+    _sz(level=" WARN"),
+    _sz(level="ERROR"),
+    _sz(level=" info"),
+    _sz(ts="2026-11-21T10:00:00Z"),
+    _sz(ts="2026-11-21T10:00:00.123456789+02:00"),
+    _sz(ts="2026-11-21T10:00:00-05:30"),
+    _sz(ts="2026-02-31T10:00:00Z"),
+    _sz(ts="0000-11-21T10:00:00Z"),
+    _sz(ts="2026-11-21 10:00:00Z"),
+    _sz(ts="2026-11-21T10:00:00.0000000001Z"),
+    _sz(ts="2026-11-21T24:00:00Z"),
+    "\x1b[2m" + _sz() + "\x1b[0m",
+    " " + _sz(),
+    _sz() + " ",
+    "\x00" + _sz(),
+    "2026-11-21T10:00:00.075469Z 123 0 ERROR-ACCESS UNINITIALIZED\t[a b c] x y 1/2/3/4 0 0 [x]",
+    '{"level":"INFO","target":"access","client_ip":"1.2.3.4","status":200,"duration_ms":12}',
+    _sz().replace("access: ", "sozune::middleware::proxy: "),
+]
+
+
+@built
+def test_sozune_traffic_odd_lines_and_mutations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sōzune's text access lines (the compiled path reads them too): bench traffic, every odd shape in its
+    place, seeded mutations, times spread over days, and a window."""
+    assert fastpath.available(SOZUNE)
+    rnd = random.Random(67)
+    common = list(bench_traffic.lines("sozune", "ids", 20_000, seed=71))
+    lines = common + ODD_SOZUNE_LINES * 4
+    rnd.shuffle(lines)
+    fast, slow = both(monkeypatch, _write(tmp_path / "sozune.log", lines), SOZUNE)
+    assert fast.inputs[0].skipped > 0
+    assert_same(fast, slow)
+    assert fast.inputs[0].to_dict() == slow.inputs[0].to_dict()
+    seeds = common[:2000] + ODD_SOZUNE_LINES
+    picked = [rnd.choice(seeds) for _ in range(20_000)]
+    mutated = [line if i % 3 == 0 else mutate(line, rnd, seeds).replace("\n", " ") for i, line in enumerate(picked)]
+    fast, slow = both(monkeypatch, _write(tmp_path / "sozune-mutated.log", mutated), SOZUNE)
+    assert_same(fast, slow)
+    timed = []
+    for line in lines:
+        w = rnd.randrange(130_000)
+        stamp = f"2026-11-{20 + w // 86_400:02d}T{w % 86_400 // 3600:02d}:{w % 3600 // 60:02d}:{w % 60:02d}"
+        zone = rnd.choice(("Z", ".5Z", f".{rnd.randrange(10**6):06d}Z", "+02:00", ".123-05:30"))
+        timed.append(re.sub(r"^\S+Z ", f"{stamp}{zone} ", line, count=1))
+    fast, slow = both(monkeypatch, _write(tmp_path / "sozune-times.log", timed), SOZUNE)
+    assert any(rs.timeline.width > 256 for rs in fast.routes.values())
+    assert_same(fast, slow)
+    fast, slow = both(
+        monkeypatch, _write(tmp_path / "sozune-times.log", timed), SOZUNE, window=(1_795_132_800.0 + 40_000, None)
     )
     assert fast.outside == slow.outside > 0
     assert_same(fast, slow)

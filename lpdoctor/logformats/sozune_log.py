@@ -407,5 +407,6 @@ FORMATS: list[LogFormat] = [
         priority=20,
         description="Sōzune stdout: Sōzune access/error lines (text or JSON) and the embedded Sōzu's lines",
         aliases=("sozune-stdout",),
+        fast="sozune",
     ),
 ]

@@ -37,7 +37,8 @@ enum { SCAN_END = 0, SCAN_PYTHON = 1, SCAN_FULL = 2 };
  * $upstream_status" (nginx-timing), or the samples' key=value tail (nginx-kv):
  * ' rt=$request_time uct="$upstream_connect_time" uht="$upstream_header_time" urt="$upstream_response_time"
  * us="$upstream_status" ua="$upstream_addr"', every value one upstream try. */
-enum { TAIL_NONE = 0, TAIL_POSITIONAL = 1, TAIL_KV = 2, TAIL_MICROS = 3, HAPROXY = 4, JSON = 5, ALB = 6 };
+enum { TAIL_NONE = 0, TAIL_POSITIONAL = 1, TAIL_KV = 2, TAIL_MICROS = 3, HAPROXY = 4, JSON = 5, ALB = 6, SOZUNE = 7 };
+/* SOZUNE: Sōzune's text access line (format sozune, logformats/sozune_log.py), read by parse_sozune_line. */
 /* ALB: an AWS ALB access-log line (format aws-alb, logformats/alb_log.py), read by parse_alb_line. */
 /* JSON: one flat JSON object a line (format nginx-json, logformats/nginx_access.py _json_parser), read by
  * parse_json_line with a table of what the reader does with each key (json_keys; any other key is skipped,
@@ -1979,6 +1980,136 @@ static int parse_alb_line(const unsigned char *p, Py_ssize_t end, Fields *f, uns
     return 1;
 }
 
+/* ------------------------------------------------------------------------------------------ Sōzune */
+
+/* sozu_log.rfc3339_epoch of "YYYY-MM-DDThh:mm:ss[.f{1,9}](Z|+hh:mm)": its checks (month, day up to 31, hour,
+ * minute, second up to 60; timegm refuses year 0), float(epoch) + int(frac) / 10 ** len(frac), the offset
+ * taken off. 0 for anything else. */
+static int rfc3339_time(const unsigned char *p, Py_ssize_t n, double *t) {
+    static const double scale[10] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+    int64_t y = 0, mo = 0, d = 0, hh = 0, mi = 0, ss = 0, f = 0;
+    if (n < 20 || p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' || p[16] != ':' || !digits(p, 4, &y) ||
+        !digits(p + 5, 2, &mo) || !digits(p + 8, 2, &d) || !digits(p + 11, 2, &hh) || !digits(p + 14, 2, &mi) ||
+        !digits(p + 17, 2, &ss))
+        return 0;
+    if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > 31 || hh > 23 || mi > 59 || ss > 60) return 0;
+    double v = (double)(((days_from_civil(y, mo, 1) + d - 1) * 24 + hh) * 3600 + mi * 60 + ss);
+    Py_ssize_t k = 19;
+    if (p[k] == '.') {
+        Py_ssize_t a = ++k;
+        while (k < n && is_digit(p[k]) && k - a < 9) f = f * 10 + (p[k++] - '0');
+        if (k == a || k >= n || is_digit(p[k])) return 0;
+        v += (double)f / scale[k - a];
+    }
+    if (p[k] == 'Z' && k + 1 == n) {
+        *t = v;
+        return 1;
+    }
+    int64_t oh = 0, om = 0;
+    if (n - k != 6 || (p[k] != '+' && p[k] != '-') || !digits(p + k + 1, 2, &oh) || p[k + 3] != ':' ||
+        !digits(p + k + 4, 2, &om))
+        return 0;
+    int64_t offset = oh * 3600 + om * 60;
+    *t = p[k] == '+' ? v - (double)offset : v + (double)offset;
+    return 1;
+}
+
+/* 1: a Sōzune text access line as sozune_log._parse_text reads it, narrowed (printable ASCII, INFO, the
+ * first "access: " after ": " among the first 8 being the one, an origin-form path), fields filled, the host
+ * and the phase in extra, its time in *t; 0: anything else, for Python. */
+static int parse_sozune_line(const unsigned char *p, Py_ssize_t end, Fields *f, unsigned char *extra,
+                             int32_t *extra_len, double *t) {
+    *extra_len = 0;
+    if (end < 1 || p[0] == ' ' || p[end - 1] == ' ') return 0; /* (the reader strips the line) */
+    for (Py_ssize_t c = 0; c < end; c++)
+        if (p[c] < 0x20 || p[c] >= 0x7f) return 0;
+    /* _TEXT_HEAD: the time, one or two spaces, INFO, a space */
+    Py_ssize_t k = 0;
+    while (k < end && k < 40 && p[k] != ' ') k++;
+    if (k >= end || !rfc3339_time(p, k, t)) return 0;
+    Py_ssize_t i = k + 1;
+    if (i < end && p[i] == ' ') i++;
+    if (end - i < 5 || memcmp(p + i, "INFO ", 5) != 0) return 0;
+    const unsigned char *rest = p + i + 5;
+    Py_ssize_t n = end - (i + 5), at = -1, start = 0;
+    for (int c = 0; c < 8; c++) { /* the loop of _parse_text: occurrences of "access: " */
+        const unsigned char *hit = NULL;
+        for (Py_ssize_t x = start; x + 8 <= n; x++)
+            if (rest[x] == 'a' && memcmp(rest + x, "access: ", 8) == 0) {
+                hit = rest + x;
+                break;
+            }
+        if (!hit) return 0;
+        Py_ssize_t h = hit - rest;
+        start = h + 1;
+        if (h != 0 && !(h >= 2 && rest[h - 2] == ':' && rest[h - 1] == ' ')) continue;
+        at = h + 8;
+        break;
+    }
+    if (at < 0) return 0;
+    /* _ACCESS_MSG: client method host path status msms[ (phase)][ trace=id], then a space or the end */
+    Py_ssize_t a = at, b;
+    for (b = a; b < n && rest[b] != ' '; b++) {}
+    if (b == a || b - a > 64 || b >= n) return 0; /* client */
+    a = b + 1;
+    for (b = a; b < n && ((rest[b] >= 'A' && rest[b] <= 'Z') || (rest[b] >= 'a' && rest[b] <= 'z') ||
+                          (b > a && (rest[b] == '_' || rest[b] == '-')));
+         b++) {}
+    if (b == a || b - a > 20 || b >= n || rest[b] != ' ') return 0;
+    f->method = rest + a;
+    f->method_len = (int)(b - a);
+    a = b + 1;
+    for (b = a; b < n && rest[b] != ' '; b++) {}
+    if (b == a || b - a > 255 || b >= n) return 0; /* host */
+    if (!append_extra(extra, extra_len, 0, 0, rest + a, b - a)) return 0;
+    a = b + 1;
+    for (b = a; b < n && rest[b] != ' '; b++) {}
+    if (b == a || b - a > 16384 || b >= n || rest[a] != '/') return 0; /* path */
+    Py_ssize_t cut = a;
+    while (cut < b && rest[cut] != '#') cut++;
+    Py_ssize_t qm = a;
+    while (qm < cut && rest[qm] != '?') qm++;
+    f->path = rest + a;
+    f->path_len = qm - a;
+    f->query = qm < cut ? rest + qm + 1 : rest + cut;
+    f->query_len = qm < cut ? cut - qm - 1 : 0;
+    a = b + 1;
+    if (n - a < 4 || rest[a] < '1' || rest[a] > '9' || !is_digit(rest[a + 1]) || !is_digit(rest[a + 2]) ||
+        rest[a + 3] != ' ')
+        return 0;
+    f->status = (rest[a] - '0') * 100 + (rest[a + 1] - '0') * 10 + (rest[a + 2] - '0');
+    a += 4;
+    long long ms = 0;
+    for (b = a; b < n && is_digit(rest[b]) && b - a < 15; b++) ms = ms * 10 + (rest[b] - '0');
+    if (b == a || b + 2 > n || rest[b] != 'm' || rest[b + 1] != 's') return 0;
+    b += 2;
+    Py_ssize_t phase_a = 0, phase_n = -1;
+    if (n - b >= 2 && rest[b] == ' ' && rest[b + 1] == '(') {
+        Py_ssize_t x = b + 2;
+        while (x < n && ((rest[x] >= 'a' && rest[x] <= 'z') || rest[x] == '-') && x - b - 2 < 32) x++;
+        if (x == b + 2 || x >= n || rest[x] != ')') return 0;
+        phase_a = b + 2;
+        phase_n = x - b - 2;
+        b = x + 1;
+    }
+    if (n - b >= 7 && memcmp(rest + b, " trace=", 7) == 0) {
+        Py_ssize_t x = b + 7;
+        while (x < n && (is_digit(rest[x]) || (rest[x] >= 'A' && rest[x] <= 'Z') || (rest[x] >= 'a' && rest[x] <= 'z') ||
+                         rest[x] == '-') && x - b - 7 < 64)
+            x++;
+        if (x == b + 7) return 0;
+        b = x;
+    }
+    if (b < n && rest[b] != ' ') return 0;
+    if (!append_extra(extra, extra_len, 1, phase_n >= 0, phase_n >= 0 ? rest + phase_a : rest, phase_n >= 0 ? phase_n : 0))
+        return 0;
+    f->request_ms = ms;
+    f->upstream_ms = -1;
+    f->upstream_status = -1;
+    f->no_header = 0;
+    return 1;
+}
+
 /* --------------------------------------------------------------------------------- Python methods */
 
 static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
@@ -2028,6 +2159,7 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
         int parsed = text_len <= MAX_FAST_LINE &&
                      (s->timing == HAPROXY ? parse_haproxy_line(line, text_len, &f)
                       : s->timing == ALB   ? parse_alb_line(line, text_len, &f, extra, &extra_len, &alb_t)
+                      : s->timing == SOZUNE ? parse_sozune_line(line, text_len, &f, extra, &extra_len, &alb_t)
                       : s->timing == JSON  ? parse_json_line(s->json_keys, s->n_json_keys, s->json_fold_case, line,
                                                              text_len, &f, extra, &extra_len)
                                            : parse_line(line, text_len, s->timing, &f));
@@ -2036,8 +2168,8 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
             break;
         }
         double t;
-        if (s->timing == ALB) {
-            t = alb_t; /* the time the load balancer answered */
+        if (s->timing == ALB || s->timing == SOZUNE) {
+            t = alb_t; /* the time the parser read */
         } else if (s->timing == JSON) {
             /* no time, "" or "-": none; an ISO time read exactly as the reader reads it; anything else: Python */
             if (!f.stamp || f.stamp_len == 0 || (f.stamp_len == 1 && f.stamp[0] == '-')) {
@@ -2104,7 +2236,7 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
         key.upstream_status = f.upstream_status;
         key.no_header = f.no_header;
         key.timed = timed;
-        if (s->timing == JSON || s->timing == ALB) {
+        if (s->timing == JSON || s->timing == ALB || s->timing == SOZUNE) {
             key.extra_len = extra_len;
             key.extra_hash = hash_bytes(extra, extra_len);
         } else if (s->timing == HAPROXY) { /* the termination state, and the captured request headers if any */
@@ -2131,7 +2263,7 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
             int added = countmap_add(&g->request_ms, f.request_ms, when);
             if (added < 0) goto done;
             s->values += added;
-            if (s->timing != TAIL_MICROS && s->timing != HAPROXY && s->timing != ALB) { /* (JSON: the last try's) */
+            if (s->timing == TAIL_POSITIONAL || s->timing == TAIL_KV || s->timing == JSON) { /* the last try's */
                 added = countmap_add(&g->upstream_ms, f.upstream_ms, NAN);
                 if (added < 0) goto done;
                 s->values += added;
@@ -2229,14 +2361,16 @@ static PyObject *Scanner_window(Scanner *s, PyObject *Py_UNUSED(ignored)) {
 static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
     static char *kwlist[] = {"segment_template", "route_template", "hold_key", "hold_names", "timing", "kv",
                              "since", "until", "max_time", "apache", "haproxy", "json_keys", "fold_case", "alb",
-                             NULL};
+                             "sozune", NULL};
     PyObject *seg, *route, *hold, *names, *since = Py_None, *until = Py_None, *json_keys = Py_None;
-    int timing, kv = 0, apache = 0, haproxy = 0, fold_case = 0, alb = 0;
+    int timing, kv = 0, apache = 0, haproxy = 0, fold_case = 0, alb = 0, sozune = 0;
     double max_time = 1e13;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOp|pOOdppOpp", kwlist, &seg, &route, &hold, &names, &timing,
-                                     &kv, &since, &until, &max_time, &apache, &haproxy, &json_keys, &fold_case, &alb))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOp|pOOdppOppp", kwlist, &seg, &route, &hold, &names, &timing,
+                                     &kv, &since, &until, &max_time, &apache, &haproxy, &json_keys, &fold_case, &alb,
+                                     &sozune))
         return -1;
     if (alb) timing = ALB;
+    if (sozune) timing = SOZUNE;
     s->json_fold_case = fold_case;
     if (json_keys != Py_None) { /* [(name bytes, lower case, role, var), ...] */
         PyObject *seq = PySequence_Fast(json_keys, "json_keys must be a sequence");

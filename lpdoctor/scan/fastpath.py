@@ -47,7 +47,7 @@ except ImportError:  # pragma: no cover - only where the extension could not be 
 _TAKE_EVERY = 8_192
 _ALIKE_KEPT = 2_048  # group keys whose first record is kept (for a key that comes back after a hand-over)
 # The formats' shapes the scanner reads (LogFormat.fast).
-_SHAPES = ("combined", "timing", "kv", "apache", "haproxy", "json", "caddy", "alb")
+_SHAPES = ("combined", "timing", "kv", "apache", "haproxy", "json", "caddy", "alb", "sozune")
 # The scanner's values are whole units of these (milliseconds, microseconds, nanoseconds) a second.
 _PER_SECOND = {"apache": 1_000_000, "json": 1_000_000_000, "caddy": 1_000_000_000, "alb": 1_000_000}
 # The C scanner's J_* roles (_combined_fast.c), by the names nginx_access.FAST_ROLES uses.
@@ -139,6 +139,7 @@ def aggregate_blocks(
         json_keys=json_keys(fmt.fast) if fmt.fast in ("json", "caddy") else None,
         fold_case=fmt.fast == "json",
         alb=fmt.fast == "alb",
+        sozune=fmt.fast == "sozune",
         since=agg.since,
         until=agg.until,
         max_time=MAX_TIME,
