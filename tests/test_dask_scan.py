@@ -103,7 +103,9 @@ def test_a_file_no_worker_can_read_is_one_line_and_exit_2(cluster: str, tmp_path
     code, out, err = run("scan", "-f", "json", "--dask", cluster, str(SAMPLES / "healthy-20s/access.log"), str(missing))
     assert code == 2
     lines = err.strip().splitlines()
-    assert len(lines) == 1 and "gone.log" in lines[0] and "on dask worker tcp://127.0.0.1:" in lines[0]
+    assert len(lines) == 1 and lines[0].startswith(
+        f"lpdoctor: {missing}: no such file (on dask worker tcp://127.0.0.1:"
+    )
     assert "Traceback" not in err
     assert out  # the report of the file that could be read
 
@@ -116,6 +118,14 @@ def test_an_unreachable_scheduler_is_one_line_and_exit_2(cluster: str) -> None:
     code, out, err = run("scan", "--dask", f"tcp://127.0.0.1:{port}", "--dask-timeout", "1", log)
     assert (code, out) == (2, "")
     assert err.startswith(f"lpdoctor: --dask tcp://127.0.0.1:{port}: cannot reach the dask scheduler")
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("address", ["nonsense", "foo://x:1", "tcp://127.0.0.1:abc"])
+def test_a_malformed_address_is_one_line_and_exit_2(cluster: str, address: str) -> None:
+    code, out, err = run("scan", "--dask", address, str(SAMPLES / "healthy-20s/access.log"))
+    assert (code, out) == (2, "")
+    assert err.startswith(f"lpdoctor: --dask {address}: cannot reach the dask scheduler: ")
     assert len(err.strip().splitlines()) == 1
 
 

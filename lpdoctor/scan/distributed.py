@@ -130,6 +130,7 @@ def scan_on_dask(
     forced = _forced(input_format, log_format)
     client_class = _client_class()
     try:
+        _check_address(address)  # before Client: one that fails on a malformed address hangs at exit closing
         client = client_class(address, timeout=connect_timeout, set_as_default=False)
     except (OSError, TimeoutError, ValueError, TypeError) as exc:
         raise DaskScanError(f"--dask {address}: cannot reach the dask scheduler: {_one_line(exc)}") from None
@@ -140,6 +141,17 @@ def scan_on_dask(
         raise
     except Exception as exc:  # a worker without lpdoctor, a lost connection…: one line, not a remote traceback
         raise DaskScanError(f"--dask {address}: {type(exc).__name__}: {_one_line(exc)}") from None
+
+
+def _check_address(address: str) -> None:
+    """Raise ValueError for an address dask cannot connect to whatever the network: unknown scheme, no port."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+    from distributed.comm.registry import get_backend
+
+    scheme, location = parse_address(address)
+    get_backend(scheme)
+    if scheme in ("tcp", "tls"):
+        parse_host_port(location)
 
 
 def _forced(input_format: str | None, log_format: str | None) -> LogFormat | None:
