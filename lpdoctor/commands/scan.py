@@ -97,6 +97,22 @@ def _forced_format(input_format: str | None, log_format: str | None) -> LogForma
     help="Only lines logged at or after WHEN: 2h, 30m, 1d (ago), 2026-11-21T14:02:11Z, 21/Nov/2026:14:02:11 +0000.",
 )
 @click.option("--until", metavar="WHEN", help="Only lines logged at or before WHEN (same forms as --since).")
+@click.option(
+    "--dask",
+    "dask_address",
+    metavar="ADDR",
+    help="Scan on the dask.distributed scheduler at ADDR (tcp://host:8786): every worker must read the LOG paths"
+    " (shared filesystem). --jobs then says how many pieces a big log is cut into (default: the workers' threads)."
+    " Needs: pip install 'lpdoctor[dask]'.",
+)
+@click.option(
+    "--dask-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=10.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long --dask waits to reach the scheduler.",
+)
 @output_options
 def scan_command(
     logs: tuple[str, ...],
@@ -109,6 +125,8 @@ def scan_command(
     save_partial: str | None,
     since: str | None,
     until: str | None,
+    dask_address: str | None,
+    dask_timeout: float,
     output_format: str,
     fail_on: str,
     output: str | None,
@@ -119,6 +137,10 @@ def scan_command(
     on every core, in pieces; the report is the same as from one process.
     """
     guard_outputs([*logs, *([nginx_conf] if nginx_conf else [])], output=output, save_partial=save_partial)
+    if dask_address and nginx_conf:
+        fail(
+            "--dask and --nginx-conf cannot be combined: scan the logs with --dask, check the config with check-config"
+        )
     forced = _forced_format(input_format, log_format)
     window = _window(since, until)
     config = None
@@ -134,6 +156,10 @@ def scan_command(
             )
         except ConfigCheckError as exc:
             fail(str(exc))
+    elif dask_address:
+        agg, errors = _scan_on_dask(
+            dask_address, dask_timeout, logs, input_format, log_format, max_routes, jobs, window
+        )
     else:
         unusable: list[str] = []
         with ScanProgress(_total_bytes(logs)) as progress:
@@ -145,6 +171,35 @@ def scan_command(
     if save_partial:
         _save_partial(agg, errors, save_partial)
     report_scan(agg, errors, margin, output_format, fail_on, output, config)
+
+
+def _scan_on_dask(
+    address: str,
+    timeout: float,
+    logs: tuple[str, ...],
+    input_format: str | None,
+    log_format: str | None,
+    max_routes: int,
+    pieces: int | None,
+    window: tuple[float | None, float | None],
+) -> tuple[ScanAggregate, list[str]]:
+    from lpdoctor.scan.distributed import DaskScanError, scan_on_dask  # dask itself only when it is asked for
+
+    try:
+        return scan_on_dask(
+            address,
+            list(logs),
+            input_format=input_format,
+            log_format=log_format,
+            max_routes=max_routes,
+            on_input_error=warn,
+            pieces=pieces,
+            window=window,
+            connect_timeout=timeout,
+        )
+    except DaskScanError as exc:
+        fail(str(exc))
+        raise  # not reached: fail() exits
 
 
 def _window(since: str | None, until: str | None) -> tuple[float | None, float | None]:
