@@ -453,6 +453,7 @@ typedef struct {
     double seen_lo, seen_hi;          /* the first and last time of every line read (the inputs' time range) */
     struct JsonKeyS *json_keys;       /* JSON: what the reader does with each key */
     int n_json_keys, json_fold_case;
+    int16_t json_bucket[128];
     unsigned char stamp[64];          /* the last $time_local read, and its time */
     Py_ssize_t stamp_len;
     double stamp_time;
@@ -1382,7 +1383,7 @@ enum {
 
 typedef struct JsonKeyS {
     unsigned char name[64];
-    int len, role, var, required;
+    int len, role, var, required, next;
     unsigned char expect[64];
     int expect_len;
 } JsonKey;
@@ -1400,6 +1401,18 @@ static Py_ssize_t json_string(const unsigned char *p, Py_ssize_t *i, Py_ssize_t 
     k++;
     *escaped = 0;
     while (k < end) {
+        /* the plain bytes, 8 at a time while none of them is '"', '\\' or a control character */
+        while (k + 8 <= end) {
+            uint64_t w;
+            memcpy(&w, p + k, 8);
+            uint64_t quote = w ^ 0x2222222222222222ULL, slash = w ^ 0x5c5c5c5c5c5c5c5cULL;
+            uint64_t low = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+            /* a byte of w is 0x22, 0x5c or below 0x20 (the haszero and hasless tricks; bytes >= 0x80 are plain) */
+            uint64_t hit = ((quote - low) & ~quote) | ((slash - low) & ~slash) | ((w - 0x2020202020202020ULL) & ~w);
+            if (hit & high) break;
+            k += 8;
+        }
+        if (k >= end) break;
         unsigned char c = p[k];
         if (c == '"') {
             *i = k + 1;
@@ -1591,9 +1604,14 @@ static int split_json_request(const unsigned char *p, Py_ssize_t a, Py_ssize_t b
     return 1;
 }
 
+static inline int json_bucket(const unsigned char *name, int n) {
+    return n ? (int)((n * 31u + name[0] * 7u + name[n - 1]) & 127u) : 0;
+}
+
 typedef struct {
     const JsonKey *keys;
     int n_keys;
+    const int16_t *bucket; /* json_bucket(name) -> the first key there, -1: none; JsonKey.next chains them */
     int fold_case; /* nginx_access looks keys up lower-cased; caddy_log as they are */
     Fields *f;
     unsigned char *extra;
@@ -1622,7 +1640,7 @@ static int json_object(JsonLine *c, const unsigned char *p, Py_ssize_t *i, Py_ss
         }
         int n = plen + (int)(kb - ka);
         const JsonKey *key = NULL;
-        for (int k = 0; k < c->n_keys; k++)
+        for (int k = c->bucket[json_bucket(name, n)]; k >= 0; k = c->keys[k].next)
             if (c->keys[k].len == n && memcmp(c->keys[k].name, name, (size_t)n) == 0) {
                 key = &c->keys[k];
                 break;
@@ -1754,9 +1772,10 @@ static int json_object(JsonLine *c, const unsigned char *p, Py_ssize_t *i, Py_ss
 
 /* 1: a JSON line the reader reads (narrowed: see J_*), fields filled and the rest of the key in extra[0..*len);
  * 0: anything else, for Python. */
-static int parse_json_line(const JsonKey *keys, int n_keys, int fold_case, const unsigned char *p, Py_ssize_t end,
-                           Fields *f, unsigned char *extra, int32_t *extra_len) {
-    JsonLine c = {keys, n_keys, fold_case, f, extra, extra_len, 0};
+static int parse_json_line(const JsonKey *keys, int n_keys, const int16_t *bucket, int fold_case,
+                           const unsigned char *p, Py_ssize_t end, Fields *f, unsigned char *extra,
+                           int32_t *extra_len) {
+    JsonLine c = {keys, n_keys, bucket, fold_case, f, extra, extra_len, 0};
     Py_ssize_t i = 0;
     *extra_len = 0;
     f->request_ms = f->upstream_ms = -1;
@@ -2160,7 +2179,7 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
                      (s->timing == HAPROXY ? parse_haproxy_line(line, text_len, &f)
                       : s->timing == ALB   ? parse_alb_line(line, text_len, &f, extra, &extra_len, &alb_t)
                       : s->timing == SOZUNE ? parse_sozune_line(line, text_len, &f, extra, &extra_len, &alb_t)
-                      : s->timing == JSON  ? parse_json_line(s->json_keys, s->n_json_keys, s->json_fold_case, line,
+                      : s->timing == JSON  ? parse_json_line(s->json_keys, s->n_json_keys, s->json_bucket, s->json_fold_case, line,
                                                              text_len, &f, extra, &extra_len)
                                            : parse_line(line, text_len, s->timing, &f));
         if (!parsed) {
@@ -2405,11 +2424,18 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
             s->json_keys[k].len = (int)len;
             s->json_keys[k].role = role;
             s->json_keys[k].var = var;
+            s->json_keys[k].next = -1;
             s->json_keys[k].required = required;
             memcpy(s->json_keys[k].expect, expect, (size_t)expect_len);
             s->json_keys[k].expect_len = (int)expect_len;
         }
         s->n_json_keys = (int)n;
+        for (int b = 0; b < 128; b++) s->json_bucket[b] = -1;
+        for (int k = (int)n - 1; k >= 0; k--) { /* (chained in table order) */
+            int b = json_bucket(s->json_keys[k].name, s->json_keys[k].len);
+            s->json_keys[k].next = s->json_bucket[b];
+            s->json_bucket[b] = (int16_t)k;
+        }
         Py_DECREF(seq);
         timing = JSON;
     }
