@@ -432,6 +432,7 @@ typedef struct {
     PyObject *templates;   /* dict: template str -> id */
     PyObject *template_list; /* list: id -> template str */
     int32_t id_template; /* id of "{id}" */
+    int32_t uuid_template, hash_template, token_template; /* ids of "{uuid}", "{hash}", "{token}"; -1: not yet */
     int32_t empty_template;
     PyObject *whole_routes; /* dict: route str -> route id, for routes from route_template */
     RouteSlot *route_slots;
@@ -488,6 +489,59 @@ static int has_ascii_digit(PyObject *text) {
  * not on their values (but through a %-escape): so a template without digits, got for one segment, is also
  * that of every segment with the same "shape" (digits made "0"): /img/61141.png and /img/88812.png cost one
  * call to segment_template. A template holding digits (v2, jquery-3.6.0.min.js) is cached for its exact bytes. */
+static int32_t named_template(Scanner *s, int32_t *cached, const char *text) {
+    if (*cached >= 0) return *cached;
+    PyObject *t = PyUnicode_FromString(text);
+    if (!t) return -1;
+    *cached = template_id(s, t);
+    Py_DECREF(t);
+    return *cached;
+}
+
+/* What routes._segment says, without asking it, of the commonest generated segments; -2: ask it. Each rule
+ * holds only where none of _segment's earlier rules can apply (the comments say why), and
+ * tests/test_fastpath_shapes.py compares it with routes.segment_template over random segments of every kind:
+ * - "!room:example.org" (a sigil, a colon, no '%'): {id} (_MATRIX_ID; not a bot, number or UUID: the sigil);
+ * - 32 hex digits, or 8-4-4-4-12 with dashes, with a letter: {uuid} (_UUID; no letter would be a _NUMBER);
+ * - 12 to 128 hex digits, not 32, with a digit and a letter: {hash} (_HEX; not a UUID, not a _NUMBER);
+ * - 20 to 512 of [A-Za-z0-9_-] with a digit, a letter and a character that is neither hex nor '-': {token}
+ *   (_TOKENISH; no ':' for _BOT, '@' for _EMAIL or '.' for a file name, not all hex, not a _NUMBER). */
+static int32_t known_template(Scanner *s, const unsigned char *p, Py_ssize_t n) {
+    unsigned char c0 = p[0];
+    if (c0 == '!' || c0 == '@' || c0 == '$' || c0 == '#' || c0 == '+') {
+        if (n < 2 || n > 256 || memchr(p, '%', (size_t)n) || !memchr(p + 1, ':', (size_t)(n - 1))) return -2;
+        return s->id_template;
+    }
+    if (n < 12 || n > 512) return -2;
+    int digit = 0, hex_letter = 0, other_letter = 0, under = 0, dash = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned char c = p[i];
+        if (c >= '0' && c <= '9') {
+            digit = 1;
+        } else if ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) {
+            hex_letter = 1;
+        } else if ((c >= 'g' && c <= 'z') || (c >= 'G' && c <= 'Z')) {
+            other_letter = 1;
+        } else if (c == '_') {
+            under = 1;
+        } else if (c == '-') {
+            dash++;
+        } else {
+            return -2;
+        }
+    }
+    if (!other_letter && !under) { /* hex digits and dashes */
+        if (!hex_letter) return -2;
+        if (dash == 0 && n == 32) return named_template(s, &s->uuid_template, "{uuid}");
+        if (dash == 4 && n == 36 && p[8] == '-' && p[13] == '-' && p[18] == '-' && p[23] == '-')
+            return named_template(s, &s->uuid_template, "{uuid}");
+        if (dash == 0 && n <= 128 && digit) return named_template(s, &s->hash_template, "{hash}");
+        return -2;
+    }
+    if (n >= 20 && digit && (hex_letter || other_letter)) return named_template(s, &s->token_template, "{token}");
+    return -2;
+}
+
 static int32_t segment_id(Scanner *s, const unsigned char *p, Py_ssize_t n) {
     if (n == 0) return s->empty_template;
     if (n <= MAX_DIGIT_ID) {
@@ -495,6 +549,8 @@ static int32_t segment_id(Scanner *s, const unsigned char *p, Py_ssize_t n) {
         while (i < n && p[i] >= '0' && p[i] <= '9') i++;
         if (i == n) return s->id_template;
     }
+    int32_t known = known_template(s, p, n);
+    if (known != -2) return known;
     unsigned char shape[MAX_SHAPE];
     int by_shape = 0;
     if (n <= MAX_SHAPE) {
@@ -844,6 +900,7 @@ static int drop_templates(Scanner *s) {
     if (PyList_SetSlice(s->template_list, 0, PyList_GET_SIZE(s->template_list), NULL) < 0) return -1;
     PyObject *empty = PyUnicode_FromString("");
     PyObject *id = PyUnicode_FromString("{id}");
+    s->uuid_template = s->hash_template = s->token_template = -1;
     if (empty && id) {
         s->empty_template = template_id(s, empty);
         s->id_template = template_id(s, id);
@@ -2297,6 +2354,23 @@ done:
     return result;
 }
 
+/* The template the scanner puts in a route for one segment (tests compare it with routes.segment_template). */
+static PyObject *Scanner_template(Scanner *s, PyObject *arg) {
+    char *p;
+    Py_ssize_t n;
+    if (PyBytes_AsStringAndSize(arg, &p, &n) < 0) return NULL;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if ((unsigned char)p[i] >= 0x80 || p[i] == '/') {
+            PyErr_SetString(PyExc_ValueError, "a segment is ASCII without '/'");
+            return NULL;
+        }
+    int32_t id = segment_id(s, (const unsigned char *)p, n);
+    if (id < 0) return NULL;
+    PyObject *t = PyList_GET_ITEM(s->template_list, id);
+    Py_INCREF(t);
+    return t;
+}
+
 static PyObject *Scanner_add_record(Scanner *s, PyObject *record) {
     Group *g = append_entry(s);
     if (!g) return NULL;
@@ -2476,6 +2550,7 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
     }
     s->empty_template = template_id(s, empty);
     s->id_template = template_id(s, id);
+    s->uuid_template = s->hash_template = s->token_template = -1;
     Py_DECREF(empty);
     Py_DECREF(id);
     return (s->empty_template < 0 || s->id_template < 0) ? -1 : 0;
@@ -2507,6 +2582,7 @@ static PyMethodDef Scanner_methods[] = {
      "line_no). stop 0: end of the buffer; 1: the line "
      "at pos is for the Python parser; 2: take() the groups, then scan on."},
     {"add_record", (PyCFunction)Scanner_add_record, METH_O, "Keep a record the Python parser made, in line order."},
+    {"template", (PyCFunction)Scanner_template, METH_O, "template(segment bytes) -> the segment's template."},
     {"take", (PyCFunction)Scanner_take, METH_NOARGS, "Every group and record since the last take(), in order."},
     {"window", (PyCFunction)Scanner_window, METH_NOARGS,
      "(left out, left out with a duration, first time or None, last time or None) since the last window()."},
