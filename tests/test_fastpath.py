@@ -15,6 +15,7 @@ import random
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FORMATS = {f.name: f for f in all_formats()}
 TIMING = FORMATS["nginx-timing"]
 COMBINED = FORMATS["nginx-combined"]
+DAY = 1_795_132_800.0  # 2026-11-20 00:00 UTC: the tests spread times over the days after it
 
 built = pytest.mark.skipif(
     fastpath._combined_fast is None, reason="the C fast path is not built here (no compiler at install time)"
@@ -340,7 +342,7 @@ def test_times_timelines_and_windows(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert any(rs.timeline.width > 256 for rs in fast.routes.values())
     assert any(rs.failure_times for rs in fast.routes.values())
     assert_same(fast, slow)
-    day = 1_795_132_800.0  # 2026-11-20 00:00 UTC
+    day = DAY
     for window in ((day + 40_000, day + 90_000), (day + 50_000, None), (None, day + 30_000), (day, day)):
         fast, slow = both(monkeypatch, log, None, window=window)
         assert fast.outside == slow.outside > 0
@@ -411,6 +413,40 @@ def test_reports_are_byte_identical(tmp_path: Path, output: str) -> None:
         assert report["inputs"][0]["format"] == "nginx-timing" and report["findings"]
 
 
+def _compare_everywhere(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fmt: Any,
+    common: list[str],
+    odd: list[str],
+    restamp: Callable[[list[str], random.Random], list[str]],
+    rnd: random.Random,
+    detect: bool = False,
+) -> None:
+    """The compiled path of ``fmt`` gives the Python reader's aggregate on: ``common`` traffic with every ``odd``
+    line in its place (auto-detected first when ``detect``), 20 000 seeded mutations of both, the lines restamped
+    over days (``restamp``: timelines coarsened past 240 buckets), and that log through a window."""
+    assert fastpath.available(fmt)
+    lines = common + odd * 4
+    rnd.shuffle(lines)
+    fast, slow = both(monkeypatch, _write(tmp_path / "traffic.log", lines), None if detect else fmt)
+    assert fast.inputs[0].format == fmt.name and fast.inputs[0].skipped > 0
+    assert_same(fast, slow)
+    assert fast.inputs[0].to_dict() == slow.inputs[0].to_dict()
+    seeds = common[:2000] + odd
+    picked = [rnd.choice(seeds) for _ in range(20_000)]
+    mutated = [line if i % 3 == 0 else mutate(line, rnd, seeds).replace("\n", " ") for i, line in enumerate(picked)]
+    fast, slow = both(monkeypatch, _write(tmp_path / "mutated.log", mutated), fmt)
+    assert_same(fast, slow)
+    log = _write(tmp_path / "times.log", restamp(lines, rnd))
+    fast, slow = both(monkeypatch, log, fmt)
+    assert any(rs.timeline.width > 256 for rs in fast.routes.values())
+    assert_same(fast, slow)
+    fast, slow = both(monkeypatch, log, fmt, window=(DAY + 40_000, None))
+    assert fast.outside == slow.outside > 0
+    assert_same(fast, slow)
+
+
 # ----------------------------------------------------------------------------------- Apache combined + %D
 
 APACHE = FORMATS["apache-combined-D"]
@@ -455,31 +491,9 @@ def _apache(n: int, seed: int) -> list[str]:
 def test_apache_traffic_odd_lines_and_mutations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Apache's %D log (the compiled path reads it too): bench traffic, every odd shape in its place, seeded
     mutations, lines spread over a day and a half, and a window."""
-    assert fastpath.available(APACHE)
-    rnd = random.Random(23)
-    common = _apache(20_000, seed=29)
-    lines = common + ODD_APACHE_LINES * 4
-    rnd.shuffle(lines)
-    log = _write(tmp_path / "apache.log", lines)
-    fast, slow = both(monkeypatch, log, None)
-    assert fast.inputs[0].format == "apache-combined-D" and fast.inputs[0].skipped > 0
-    assert_same(fast, slow)
-    assert fast.inputs[0].to_dict() == slow.inputs[0].to_dict()
-    seeds = common[:2000] + ODD_APACHE_LINES
-    mutated = [
-        line if i % 3 == 0 else mutate(line, rnd, seeds).replace("\n", " ")
-        for i, line in enumerate(rnd.choice(seeds) for _ in range(20_000))
-    ]
-    log = _write(tmp_path / "apache-mutated.log", mutated)
-    fast, slow = both(monkeypatch, log, APACHE)
-    assert_same(fast, slow)
-    log = _write(tmp_path / "apache-times.log", _restamped(lines, rnd))
-    fast, slow = both(monkeypatch, log, APACHE)
-    assert any(rs.timeline.width > 256 for rs in fast.routes.values())
-    assert_same(fast, slow)
-    fast, slow = both(monkeypatch, log, APACHE, window=(1_795_132_800.0 + 40_000, None))
-    assert fast.outside == slow.outside > 0
-    assert_same(fast, slow)
+    _compare_everywhere(
+        tmp_path, monkeypatch, APACHE, _apache(20_000, seed=29), ODD_APACHE_LINES, _restamped, random.Random(23), True
+    )
 
 
 # ------------------------------------------------------------------------------------ HAProxy httplog
@@ -535,28 +549,12 @@ ODD_HAPROXY_LINES = [
 def test_haproxy_traffic_odd_lines_and_mutations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """HAProxy's httplog (the compiled path reads it too): bench traffic, every odd shape in its place, seeded
     mutations, lines spread over days, and a window."""
-    assert fastpath.available(HAPROXY)
-    rnd = random.Random(31)
     common = list(bench_traffic.lines("haproxy-httplog", "ids", 20_000, seed=37))
-    lines = common + ODD_HAPROXY_LINES * 4
-    rnd.shuffle(lines)
-    log = _write(tmp_path / "haproxy.log", lines)
-    fast, slow = both(monkeypatch, log, HAPROXY)
-    assert fast.inputs[0].skipped > 0
-    assert_same(fast, slow)
-    assert fast.inputs[0].to_dict() == slow.inputs[0].to_dict()
-    seeds = common[:2000] + ODD_HAPROXY_LINES
-    picked = [rnd.choice(seeds) for _ in range(20_000)]
-    mutated = [line if i % 3 == 0 else mutate(line, rnd, seeds).replace("\n", " ") for i, line in enumerate(picked)]
-    fast, slow = both(monkeypatch, _write(tmp_path / "haproxy-mutated.log", mutated), HAPROXY)
-    assert_same(fast, slow)
-    log = _write(tmp_path / "haproxy-times.log", _restamped(lines, rnd, haproxy=True))
-    fast, slow = both(monkeypatch, log, HAPROXY)
-    assert any(rs.timeline.width > 256 for rs in fast.routes.values())
-    assert_same(fast, slow)
-    fast, slow = both(monkeypatch, log, HAPROXY, window=(1_795_132_800.0 + 40_000, None))
-    assert fast.outside == slow.outside > 0
-    assert_same(fast, slow)
+
+    def restamp(lines: list[str], rnd: random.Random) -> list[str]:
+        return _restamped(lines, rnd, haproxy=True)
+
+    _compare_everywhere(tmp_path, monkeypatch, HAPROXY, common, ODD_HAPROXY_LINES, restamp, random.Random(31))
 
 
 # ------------------------------------------------------------------------------------------ nginx JSON
@@ -691,6 +689,19 @@ ODD_JSON_LINES = [
 ]
 
 
+def _json_restamped(lines: list[str], rnd: random.Random) -> list[str]:
+    """nginx JSON lines with their ISO "time" spread over days, in seven zone forms."""
+    stamps = [
+        f"2026-11-{20 + w // 86_400:02d}T{w % 86_400 // 3600:02d}:{w % 3600 // 60:02d}:{w % 60:02d}"
+        for w in (rnd.randrange(130_000) for _ in lines)
+    ]
+    zones = ["Z", "+00:00", "+02:00", "-0530", ".5Z", ".123456+01:00", ""]
+    return [
+        re.sub(r'"time":"[^"]*"', f'"time":"{s}{rnd.choice(zones)}"', line, count=1)
+        for s, line in zip(stamps, lines, strict=True)
+    ]
+
+
 @built
 @pytest.mark.parametrize("shape", ["ids", "spa"])
 def test_nginx_json_traffic_odd_lines_and_mutations(
@@ -698,37 +709,8 @@ def test_nginx_json_traffic_odd_lines_and_mutations(
 ) -> None:
     """nginx JSON lines (the compiled path reads them too): bench traffic, every odd shape in its place, seeded
     mutations, times spread over days (the ISO stamps rewritten), and a window."""
-    assert fastpath.available(NGINX_JSON)
-    rnd = random.Random(41)
     common = list(bench_traffic.lines("nginx-json", shape, 20_000, seed=43))
-    lines = common + ODD_JSON_LINES * 4
-    rnd.shuffle(lines)
-    fast, slow = both(monkeypatch, _write(tmp_path / "json.log", lines), NGINX_JSON)
-    assert fast.inputs[0].skipped > 0
-    assert_same(fast, slow)
-    assert fast.inputs[0].to_dict() == slow.inputs[0].to_dict()
-    seeds = common[:2000] + ODD_JSON_LINES
-    picked = [rnd.choice(seeds) for _ in range(20_000)]
-    mutated = [line if i % 3 == 0 else mutate(line, rnd, seeds).replace("\n", " ") for i, line in enumerate(picked)]
-    fast, slow = both(monkeypatch, _write(tmp_path / "json-mutated.log", mutated), NGINX_JSON)
-    assert_same(fast, slow)
-    stamps = [
-        f"2026-11-{20 + w // 86_400:02d}T{w % 86_400 // 3600:02d}:{w % 3600 // 60:02d}:{w % 60:02d}"
-        for w in (rnd.randrange(130_000) for _ in lines)
-    ]
-    zones = ["Z", "+00:00", "+02:00", "-0530", ".5Z", ".123456+01:00", ""]
-    timed = [
-        re.sub(r'"time":"[^"]*"', f'"time":"{s}{rnd.choice(zones)}"', line, count=1)
-        for s, line in zip(stamps, lines, strict=True)
-    ]
-    fast, slow = both(monkeypatch, _write(tmp_path / "json-times.log", timed), NGINX_JSON)
-    assert any(rs.timeline.width > 256 for rs in fast.routes.values())
-    assert_same(fast, slow)
-    fast, slow = both(
-        monkeypatch, _write(tmp_path / "json-times.log", timed), NGINX_JSON, window=(1_795_132_800.0 + 40_000, None)
-    )
-    assert fast.outside == slow.outside > 0
-    assert_same(fast, slow)
+    _compare_everywhere(tmp_path, monkeypatch, NGINX_JSON, common, ODD_JSON_LINES, _json_restamped, random.Random(41))
 
 
 def test_every_json_variable_has_a_compiled_role() -> None:
@@ -829,41 +811,25 @@ ODD_CADDY_LINES = [
 ]
 
 
-@built
-def test_caddy_traffic_odd_lines_and_mutations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Caddy's JSON access log (the compiled path reads it too): bench traffic, every odd shape in its place,
-    seeded mutations, times spread over days, and a window."""
-    assert fastpath.available(CADDY)
-    rnd = random.Random(47)
-    common = list(bench_traffic.lines("caddy-json", "ids", 20_000, seed=53))
-    lines = common + ODD_CADDY_LINES * 4
-    rnd.shuffle(lines)
-    fast, slow = both(monkeypatch, _write(tmp_path / "caddy.log", lines), CADDY)
-    assert fast.inputs[0].skipped > 0
-    assert_same(fast, slow)
-    assert fast.inputs[0].to_dict() == slow.inputs[0].to_dict()
-    seeds = common[:2000] + ODD_CADDY_LINES
-    picked = [rnd.choice(seeds) for _ in range(20_000)]
-    mutated = [line if i % 3 == 0 else mutate(line, rnd, seeds).replace("\n", " ") for i, line in enumerate(picked)]
-    fast, slow = both(monkeypatch, _write(tmp_path / "caddy-mutated.log", mutated), CADDY)
-    assert_same(fast, slow)
-    timed = [
+def _caddy_restamped(lines: list[str], rnd: random.Random) -> list[str]:
+    """Caddy lines with their epoch "ts" spread over days, with 0 to 9 decimals."""
+    return [
         re.sub(
             r'"ts":[0-9.e+-]+',
-            f'"ts":{1_795_132_800 + rnd.randrange(130_000) + rnd.random():.{rnd.choice((0, 3, 6, 9))}f}',
+            f'"ts":{int(DAY) + rnd.randrange(130_000) + rnd.random():.{rnd.choice((0, 3, 6, 9))}f}',
             line,
             count=1,
         )
         for line in lines
     ]
-    fast, slow = both(monkeypatch, _write(tmp_path / "caddy-times.log", timed), CADDY)
-    assert any(rs.timeline.width > 256 for rs in fast.routes.values())
-    assert_same(fast, slow)
-    fast, slow = both(
-        monkeypatch, _write(tmp_path / "caddy-times.log", timed), CADDY, window=(1_795_132_800.0 + 40_000, None)
-    )
-    assert fast.outside == slow.outside > 0
-    assert_same(fast, slow)
+
+
+@built
+def test_caddy_traffic_odd_lines_and_mutations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Caddy's JSON access log (the compiled path reads it too): bench traffic, every odd shape in its place,
+    seeded mutations, times spread over days, and a window."""
+    common = list(bench_traffic.lines("caddy-json", "ids", 20_000, seed=53))
+    _compare_everywhere(tmp_path, monkeypatch, CADDY, common, ODD_CADDY_LINES, _caddy_restamped, random.Random(47))
 
 
 # --------------------------------------------------------------------------------------------- AWS ALB
@@ -943,38 +909,24 @@ ODD_ALB_LINES = [
 ]
 
 
+def _alb_restamped(lines: list[str], rnd: random.Random) -> list[str]:
+    """ALB lines with the time they were answered spread over days, with microseconds."""
+    out = []
+    for line in lines:
+        end = int(DAY) + rnd.randrange(130_000)
+        frac = rnd.randrange(1_000_000)
+        day, hms = 20 + (end - int(DAY)) // 86_400, f"{(end // 3600) % 24:02d}:{end // 60 % 60:02d}:{end % 60:02d}"
+        stamp = f"2026-11-{day:02d}T{hms}"
+        out.append(re.sub(r"^(\w+ )?\S+Z ", lambda m, s=stamp, f=frac: f"{m[1] or ''}{s}.{f:06d}Z ", line, count=1))
+    return out
+
+
 @built
 def test_alb_traffic_odd_lines_and_mutations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """AWS ALB logs (the compiled path reads them too): bench traffic, every odd shape in its place, seeded
     mutations, times spread over days, and a window."""
-    assert fastpath.available(ALB)
-    rnd = random.Random(59)
     common = list(bench_traffic.lines("aws-alb", "ids", 20_000, seed=61))
-    lines = common + ODD_ALB_LINES * 4
-    rnd.shuffle(lines)
-    fast, slow = both(monkeypatch, _write(tmp_path / "alb.log", lines), ALB)
-    assert fast.inputs[0].skipped > 0
-    assert_same(fast, slow)
-    assert fast.inputs[0].to_dict() == slow.inputs[0].to_dict()
-    seeds = common[:2000] + ODD_ALB_LINES
-    picked = [rnd.choice(seeds) for _ in range(20_000)]
-    mutated = [line if i % 3 == 0 else mutate(line, rnd, seeds).replace("\n", " ") for i, line in enumerate(picked)]
-    fast, slow = both(monkeypatch, _write(tmp_path / "alb-mutated.log", mutated), ALB)
-    assert_same(fast, slow)
-    timed = []
-    for line in lines:
-        end = 1_795_132_800 + rnd.randrange(130_000)
-        frac = rnd.randrange(1_000_000)
-        stamp = f"2026-11-{20 + (end - 1_795_132_800) // 86_400:02d}T{(end // 3600) % 24:02d}:{end // 60 % 60:02d}:{end % 60:02d}"
-        timed.append(re.sub(r"^(\w+ )?\S+Z ", lambda m, s=stamp, f=frac: f"{m[1] or ''}{s}.{f:06d}Z ", line, count=1))
-    fast, slow = both(monkeypatch, _write(tmp_path / "alb-times.log", timed), ALB)
-    assert any(rs.timeline.width > 256 for rs in fast.routes.values())
-    assert_same(fast, slow)
-    fast, slow = both(
-        monkeypatch, _write(tmp_path / "alb-times.log", timed), ALB, window=(1_795_132_800.0 + 40_000, None)
-    )
-    assert fast.outside == slow.outside > 0
-    assert_same(fast, slow)
+    _compare_everywhere(tmp_path, monkeypatch, ALB, common, ODD_ALB_LINES, _alb_restamped, random.Random(59))
 
 
 # ---------------------------------------------------------------------------------------------- Sōzune
@@ -1043,35 +995,20 @@ ODD_SOZUNE_LINES = [
 ]
 
 
-@built
-def test_sozune_traffic_odd_lines_and_mutations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Sōzune's text access lines (the compiled path reads them too): bench traffic, every odd shape in its
-    place, seeded mutations, times spread over days, and a window."""
-    assert fastpath.available(SOZUNE)
-    rnd = random.Random(67)
-    common = list(bench_traffic.lines("sozune", "ids", 20_000, seed=71))
-    lines = common + ODD_SOZUNE_LINES * 4
-    rnd.shuffle(lines)
-    fast, slow = both(monkeypatch, _write(tmp_path / "sozune.log", lines), SOZUNE)
-    assert fast.inputs[0].skipped > 0
-    assert_same(fast, slow)
-    assert fast.inputs[0].to_dict() == slow.inputs[0].to_dict()
-    seeds = common[:2000] + ODD_SOZUNE_LINES
-    picked = [rnd.choice(seeds) for _ in range(20_000)]
-    mutated = [line if i % 3 == 0 else mutate(line, rnd, seeds).replace("\n", " ") for i, line in enumerate(picked)]
-    fast, slow = both(monkeypatch, _write(tmp_path / "sozune-mutated.log", mutated), SOZUNE)
-    assert_same(fast, slow)
-    timed = []
+def _sozune_restamped(lines: list[str], rnd: random.Random) -> list[str]:
+    """Sōzune lines with their time spread over days, in five forms."""
+    out = []
     for line in lines:
         w = rnd.randrange(130_000)
         stamp = f"2026-11-{20 + w // 86_400:02d}T{w % 86_400 // 3600:02d}:{w % 3600 // 60:02d}:{w % 60:02d}"
         zone = rnd.choice(("Z", ".5Z", f".{rnd.randrange(10**6):06d}Z", "+02:00", ".123-05:30"))
-        timed.append(re.sub(r"^\S+Z ", f"{stamp}{zone} ", line, count=1))
-    fast, slow = both(monkeypatch, _write(tmp_path / "sozune-times.log", timed), SOZUNE)
-    assert any(rs.timeline.width > 256 for rs in fast.routes.values())
-    assert_same(fast, slow)
-    fast, slow = both(
-        monkeypatch, _write(tmp_path / "sozune-times.log", timed), SOZUNE, window=(1_795_132_800.0 + 40_000, None)
-    )
-    assert fast.outside == slow.outside > 0
-    assert_same(fast, slow)
+        out.append(re.sub(r"^\S+Z ", f"{stamp}{zone} ", line, count=1))
+    return out
+
+
+@built
+def test_sozune_traffic_odd_lines_and_mutations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sōzune's text access lines (the compiled path reads them too): bench traffic, every odd shape in its
+    place, seeded mutations, times spread over days, and a window."""
+    common = list(bench_traffic.lines("sozune", "ids", 20_000, seed=71))
+    _compare_everywhere(tmp_path, monkeypatch, SOZUNE, common, ODD_SOZUNE_LINES, _sozune_restamped, random.Random(67))

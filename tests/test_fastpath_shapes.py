@@ -102,7 +102,7 @@ def test_the_scanner_templates_generated_segments_as_routes_does() -> None:
         route_template=routes.normalize_path,
         hold_key=holds.key,
         hold_names=holds.names,
-        timing=True,
+        shape="timing",
     )
     r = random.Random(73)
     seen: set[str] = set()

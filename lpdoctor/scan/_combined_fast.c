@@ -975,6 +975,21 @@ typedef struct {
     double epoch;                       /* JSON: a time given as epoch seconds (stamp_len -1) */
 } Fields;
 
+/* routes.split_target of the target p[t..end): drop "#...", then cut at the first "?" into path and query. */
+static void set_target(Fields *f, const unsigned char *p, Py_ssize_t t, Py_ssize_t end) {
+    Py_ssize_t cut = t;
+    while (cut < end && p[cut] != '#') cut++;
+    Py_ssize_t q = t;
+    while (q < cut && p[q] != '?') q++;
+    f->path = p + t;
+    f->path_len = q - t;
+    f->query = q < cut ? p + q + 1 : p + cut;
+    f->query_len = q < cut ? cut - q - 1 : 0;
+}
+
+/* 10 ** n as a double, n in 0..9: a fraction's digits divided by it, as Python's int(frac) / 10 ** len(frac). */
+static const double POW10[10] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+
 /* '<key>="' at p[*i..end): advances past it, 0 if it is not there. */
 static int expect(const unsigned char *p, Py_ssize_t *i, Py_ssize_t end, const char *text) {
     size_t n = strlen(text);
@@ -1058,15 +1073,7 @@ static int parse_line(const unsigned char *p, Py_ssize_t end, int timing, Fields
         for (Py_ssize_t v = k + 6; v < req_end; v++)
             if (!is_digit(p[v]) && p[v] != '.') return 0;
     }
-    /* split_target: drop "#...", then cut at the first "?" */
-    Py_ssize_t cut = t;
-    while (cut < target_end && p[cut] != '#') cut++;
-    Py_ssize_t q = t;
-    while (q < cut && p[q] != '?') q++;
-    f->path = p + t;
-    f->path_len = q - t;
-    f->query = q < cut ? p + q + 1 : p + cut;
-    f->query_len = q < cut ? cut - q - 1 : 0;
+    set_target(f, p, t, target_end);
     /* " $status $body_bytes_sent" */
     i = req_end + 1;
     if (i + 5 > end || p[i] != ' ' || !is_digit(p[i + 1]) || !is_digit(p[i + 2]) || !is_digit(p[i + 3]) ||
@@ -1304,14 +1311,7 @@ static int parse_haproxy_line(const unsigned char *p, Py_ssize_t end, Fields *f)
             k++;
         if (k != req_end || k - proto > 16) return 0;
     }
-    Py_ssize_t cut = t;
-    while (cut < target_end && p[cut] != '#') cut++;
-    Py_ssize_t qm = t;
-    while (qm < cut && p[qm] != '?') qm++;
-    f->path = p + t;
-    f->path_len = qm - t;
-    f->query = qm < cut ? p + qm + 1 : p + cut;
-    f->query_len = qm < cut ? cut - qm - 1 : 0;
+    set_target(f, p, t, target_end);
     f->upstream_ms = -1;
     f->upstream_status = -1;
     f->no_header = 0;
@@ -1398,7 +1398,6 @@ static int checked_clf_time(const unsigned char *p, Py_ssize_t n, double *t) {
 /* HAProxy's %tr, "dd/Mon/yyyy:hh:mm:ss[.ffffff]", as parse_clf_time reads it with no offset: _epoch's checks,
  * then the fraction added (int(frac) / 10 ** len(frac)). 0 for anything else. */
 static int haproxy_time(const unsigned char *p, Py_ssize_t n, double *t) {
-    static const double scale[7] = {1, 10, 100, 1000, 10000, 100000, 1000000};
     unsigned char clf[26];
     if (n < 20) return 0;
     memcpy(clf, p, 20);
@@ -1407,7 +1406,7 @@ static int haproxy_time(const unsigned char *p, Py_ssize_t n, double *t) {
     if (n > 20) {
         int64_t frac;
         if (p[20] != '.' || n - 21 < 1 || n - 21 > 6 || !digits(p + 21, (int)(n - 21), &frac)) return 0;
-        *t += (double)frac / scale[n - 21];
+        *t += (double)frac / POW10[n - 21];
     }
     return 1;
 }
@@ -1596,8 +1595,7 @@ static int iso_time(const unsigned char *p, Py_ssize_t n, double *t) {
         Py_ssize_t a = ++k;
         while (k < n && is_digit(p[k]) && k - a < 9) frac = frac * 10 + (p[k++] - '0');
         if (k == a || (k < n && is_digit(p[k]))) return 0;
-        static const double scale[10] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
-        v += (double)frac / scale[k - a]; /* float("0." + frac) */
+        v += (double)frac / POW10[k - a]; /* float("0." + frac) */
     }
     if (k < n) {
         if (p[k] == 'Z') {
@@ -1650,14 +1648,7 @@ static int split_json_request(const unsigned char *p, Py_ssize_t a, Py_ssize_t b
         for (Py_ssize_t v = k + 6; v < b; v++)
             if (!is_digit(p[v]) && p[v] != '.') return 0;
     }
-    Py_ssize_t cut = t;
-    while (cut < target_end && p[cut] != '#') cut++;
-    Py_ssize_t q = t;
-    while (q < cut && p[q] != '?') q++;
-    f->path = p + t;
-    f->path_len = q - t;
-    f->query = q < cut ? p + q + 1 : p + cut;
-    f->query_len = q < cut ? cut - q - 1 : 0;
+    set_target(f, p, t, target_end);
     return 1;
 }
 
@@ -1753,14 +1744,7 @@ static int json_object(JsonLine *c, const unsigned char *p, Py_ssize_t *i, Py_ss
                 Py_ssize_t x = va;
                 while (x < vb && is_graph(p[x])) x++;
                 if (x != vb) return 0;
-                Py_ssize_t cut = va;
-                while (cut < vb && p[cut] != '#') cut++;
-                Py_ssize_t q = va;
-                while (q < cut && p[q] != '?') q++;
-                f->path = p + va;
-                f->path_len = q - va;
-                f->query = q < cut ? p + q + 1 : p + cut;
-                f->query_len = q < cut ? cut - q - 1 : 0;
+                set_target(f, p, va, vb);
                 break;
             }
             case J_STATUS:
@@ -1858,7 +1842,6 @@ static int parse_json_line(const JsonKey *keys, int n_keys, const int16_t *bucke
  * whole seconds and the fraction in units of 10^-max (for the exact difference of two times), and the time as
  * _epoch makes it (timegm, then + int(frac) / 10 ** len(frac)). 0 for anything else. */
 static int alb_time(const unsigned char *p, Py_ssize_t n, int max, int64_t *whole, int64_t *frac, double *t) {
-    static const double scale[10] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
     int64_t y = 0, mo = 0, d = 0, hh = 0, mi = 0, ss = 0, f = 0;
     if (n < 20 || p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' || p[16] != ':' || p[n - 1] != 'Z' ||
         !digits(p, 4, &y) || !digits(p + 5, 2, &mo) || !digits(p + 8, 2, &d) || !digits(p + 11, 2, &hh) ||
@@ -1876,7 +1859,7 @@ static int alb_time(const unsigned char *p, Py_ssize_t n, int max, int64_t *whol
     }
     *whole = ((days_from_civil(y, mo, 1) + d - 1) * 24 + hh) * 3600 + mi * 60 + ss;
     *t = (double)*whole;
-    if (places) *t += (double)f / scale[places];
+    if (places) *t += (double)f / POW10[places];
     for (int z = places; z < max; z++) f *= 10;
     *frac = f;
     return 1;
@@ -1998,14 +1981,7 @@ static int parse_alb_line(const unsigned char *p, Py_ssize_t end, Fields *f, uns
                       p[k] == '.' || p[k] == '_' || p[k] == '-'))
         k++;
     if (k != rb || k - proto > 16) return 0;
-    Py_ssize_t cut = t0;
-    while (cut < target_end && p[cut] != '#') cut++;
-    Py_ssize_t qm = t0;
-    while (qm < cut && p[qm] != '?') qm++;
-    f->path = p + t0;
-    f->path_len = qm - t0;
-    f->query = qm < cut ? p + qm + 1 : p + cut;
-    f->query_len = qm < cut ? cut - qm - 1 : 0;
+    set_target(f, p, t0, target_end);
     /* ' "user_agent"', then the rest: tokens as alb_log._TOKEN finds them */
     i = rb + 1;
     if (i + 2 > end || p[i] != ' ' || p[i + 1] != '"') return 0;
@@ -2062,7 +2038,6 @@ static int parse_alb_line(const unsigned char *p, Py_ssize_t end, Fields *f, uns
  * minute, second up to 60; timegm refuses year 0), float(epoch) + int(frac) / 10 ** len(frac), the offset
  * taken off. 0 for anything else. */
 static int rfc3339_time(const unsigned char *p, Py_ssize_t n, double *t) {
-    static const double scale[10] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
     int64_t y = 0, mo = 0, d = 0, hh = 0, mi = 0, ss = 0, f = 0;
     if (n < 20 || p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' || p[16] != ':' || !digits(p, 4, &y) ||
         !digits(p + 5, 2, &mo) || !digits(p + 8, 2, &d) || !digits(p + 11, 2, &hh) || !digits(p + 14, 2, &mi) ||
@@ -2075,7 +2050,7 @@ static int rfc3339_time(const unsigned char *p, Py_ssize_t n, double *t) {
         Py_ssize_t a = ++k;
         while (k < n && is_digit(p[k]) && k - a < 9) f = f * 10 + (p[k++] - '0');
         if (k == a || k >= n || is_digit(p[k])) return 0;
-        v += (double)f / scale[k - a];
+        v += (double)f / POW10[k - a];
     }
     if (p[k] == 'Z' && k + 1 == n) {
         *t = v;
@@ -2141,14 +2116,7 @@ static int parse_sozune_line(const unsigned char *p, Py_ssize_t end, Fields *f, 
     a = b + 1;
     for (b = a; b < n && rest[b] != ' '; b++) {}
     if (b == a || b - a > 16384 || b >= n || rest[a] != '/') return 0; /* path */
-    Py_ssize_t cut = a;
-    while (cut < b && rest[cut] != '#') cut++;
-    Py_ssize_t qm = a;
-    while (qm < cut && rest[qm] != '?') qm++;
-    f->path = rest + a;
-    f->path_len = qm - a;
-    f->query = qm < cut ? rest + qm + 1 : rest + cut;
-    f->query_len = qm < cut ? cut - qm - 1 : 0;
+    set_target(f, rest, a, b);
     a = b + 1;
     if (n - a < 4 || rest[a] < '1' || rest[a] > '9' || !is_digit(rest[a + 1]) || !is_digit(rest[a + 2]) ||
         rest[a + 3] != ' ')
@@ -2452,18 +2420,32 @@ static PyObject *Scanner_window(Scanner *s, PyObject *Py_UNUSED(ignored)) {
 }
 
 static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
-    static char *kwlist[] = {"segment_template", "route_template", "hold_key", "hold_names", "timing", "kv",
-                             "since", "until", "max_time", "apache", "haproxy", "json_keys", "fold_case", "alb",
-                             "sozune", NULL};
+    static char *kwlist[] = {"segment_template", "route_template", "hold_key", "hold_names", "shape", "since",
+                             "until", "max_time", "json_keys", "fold_case", NULL};
+    /* LogFormat.fast -> how the scanner reads a line ("json" and "caddy" both walk JSON with json_keys) */
+    static const struct {
+        const char *name;
+        int timing;
+    } shapes[] = {{"combined", TAIL_NONE}, {"timing", TAIL_POSITIONAL}, {"kv", TAIL_KV}, {"apache", TAIL_MICROS},
+                  {"haproxy", HAPROXY},     {"json", JSON},              {"caddy", JSON},  {"alb", ALB},
+                  {"sozune", SOZUNE}};
     PyObject *seg, *route, *hold, *names, *since = Py_None, *until = Py_None, *json_keys = Py_None;
-    int timing, kv = 0, apache = 0, haproxy = 0, fold_case = 0, alb = 0, sozune = 0;
+    const char *shape;
+    int timing = -1, fold_case = 0;
     double max_time = 1e13;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOp|pOOdppOppp", kwlist, &seg, &route, &hold, &names, &timing,
-                                     &kv, &since, &until, &max_time, &apache, &haproxy, &json_keys, &fold_case, &alb,
-                                     &sozune))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOs|OOdOp", kwlist, &seg, &route, &hold, &names, &shape, &since,
+                                     &until, &max_time, &json_keys, &fold_case))
         return -1;
-    if (alb) timing = ALB;
-    if (sozune) timing = SOZUNE;
+    if (s->templates) {
+        PyErr_SetString(PyExc_RuntimeError, "Scanner is already initialised");
+        return -1;
+    }
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++)
+        if (strcmp(shapes[k].name, shape) == 0) timing = shapes[k].timing;
+    if (timing < 0 || (timing == JSON) != (json_keys != Py_None)) {
+        PyErr_SetString(PyExc_ValueError, "unknown shape, or json_keys given with a shape that is not JSON (or not)");
+        return -1;
+    }
     s->json_fold_case = fold_case;
     if (json_keys != Py_None) { /* [(name bytes, lower case, role, var), ...] */
         PyObject *seq = PySequence_Fast(json_keys, "json_keys must be a sequence");
@@ -2511,10 +2493,7 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
             s->json_bucket[b] = (int16_t)k;
         }
         Py_DECREF(seq);
-        timing = JSON;
     }
-    if (apache) timing = TAIL_MICROS;
-    if (haproxy) timing = HAPROXY;
     s->has_since = since != Py_None;
     s->has_until = until != Py_None;
     if (s->has_since && (s->since = PyFloat_AsDouble(since)) == -1.0 && PyErr_Occurred()) return -1;
@@ -2523,11 +2502,6 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
     s->seen_lo = INFINITY;
     s->seen_hi = -INFINITY;
     s->stamp_len = -1;
-    if (kv) timing = TAIL_KV;
-    if (s->templates) {
-        PyErr_SetString(PyExc_RuntimeError, "Scanner is already initialised");
-        return -1;
-    }
     Py_INCREF(seg);
     Py_INCREF(route);
     Py_INCREF(hold);

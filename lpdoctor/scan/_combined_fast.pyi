@@ -23,17 +23,12 @@ class Scanner:
         route_template: Callable[[str], str],
         hold_key: Callable[[str, str], int],
         hold_names: Callable[[str], Iterable[str]],
-        timing: bool,
-        kv: bool = False,
+        shape: str,  # LogFormat.fast: combined, timing, kv, apache, haproxy, json, caddy, alb, sozune
         since: float | None = None,
         until: float | None = None,
         max_time: float = 1e13,
-        apache: bool = False,
-        haproxy: bool = False,
-        json_keys: list[tuple[bytes, int, int, bool, bytes]] | None = None,
+        json_keys: list[tuple[bytes, int, int, bool, bytes]] | None = None,  # json and caddy only
         fold_case: bool = False,
-        alb: bool = False,
-        sozune: bool = False,
     ) -> None: ...
     def scan(self, buffer: bytes, pos: int, line_no: int, /) -> tuple[int, int, int]: ...
     def add_record(self, record: object, /) -> None: ...

@@ -123,7 +123,8 @@ def aggregate_blocks(
 ) -> int:
     """Read ``blocks`` (see :func:`~lpdoctor.text.inputs.iter_blocks`) of a ``fmt`` log into ``agg``,
     counting parsed and skipped lines on ``summary``. Returns how many requests had a duration."""
-    assert _combined_fast is not None and fmt.fast in _SHAPES
+    shape = fmt.fast
+    assert _combined_fast is not None and shape in _SHAPES
     parse = fmt.parser()
     templates: dict[str, str] = {}
     holds = _Holds()
@@ -132,19 +133,14 @@ def aggregate_blocks(
         route_template=lambda path: normalize_path(path, templates),
         hold_key=holds.key,
         hold_names=holds.names,
-        timing=fmt.fast in ("timing", "kv"),
-        kv=fmt.fast == "kv",
-        apache=fmt.fast == "apache",
-        haproxy=fmt.fast == "haproxy",
-        json_keys=json_keys(fmt.fast) if fmt.fast in ("json", "caddy") else None,
-        fold_case=fmt.fast == "json",
-        alb=fmt.fast == "alb",
-        sozune=fmt.fast == "sozune",
+        shape=shape,
         since=agg.since,
         until=agg.until,
         max_time=MAX_TIME,
+        json_keys=json_keys(shape) if shape in ("json", "caddy") else None,
+        fold_case=shape == "json",
     )
-    per_second = _PER_SECOND.get(fmt.fast or "", 1000)  # int / int: the double nearest the value, as float() reads it
+    per_second = _PER_SECOND.get(shape, 1000)  # int / int: the double nearest the value, as float() reads it
     timed = 0
     alike: dict[_combined_fast.GroupKey, RequestRecord] = {}
 
