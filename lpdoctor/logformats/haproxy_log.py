@@ -116,23 +116,30 @@ def _host_from_capture(capture: str | None) -> str | None:
     return m[1].lower() if m else None
 
 
+def _match(line: str, layout: re.Pattern[str]) -> tuple[re.Match[str] | None, float]:
+    """``layout`` matched on the raw line, or after a syslog header; with the UTC offset that header states
+    (``%tr`` carries none; 0 when nothing says)."""
+    if len(line) > MAX_LINE or "[" not in line:
+        return None, 0.0
+    m = layout.match(line)
+    if m is not None:
+        return m, 0.0
+    p = _PREFIX.match(line)
+    if p is None:
+        return None, 0.0
+    m = layout.match(line, p.end())
+    if m is None:
+        return None, 0.0
+    stamp = p["ts5424"] or p["tsiso"]
+    tz = re.search(r"(Z|[+-]\d{2}:?\d{2})\Z", stamp) if stamp else None
+    return m, (parse_offset(tz[1]) if tz else 0.0)
+
+
 def parse_line(line: str, line_no: int, source: str) -> Parsed | None:
     """One HAProxy httplog line → :class:`RequestRecord`, or None when it is not one."""
-    if len(line) > MAX_LINE or "[" not in line:
-        return None
-    m = _HTTPLOG.match(line)
-    offset = 0.0
+    m, offset = _match(line, _HTTPLOG)
     if m is None:
-        p = _PREFIX.match(line)
-        if p is None:
-            return None
-        m = _HTTPLOG.match(line, p.end())
-        if m is None:
-            return None
-        stamp = p["ts5424"] or p["tsiso"]
-        if stamp:
-            tz = re.search(r"(Z|[+-]\d{2}:?\d{2})\Z", stamp)
-            offset = parse_offset(tz[1]) if tz else 0.0
+        return None
     tsc = m["tsc"]
     status = to_status(m["status"])
     total_ms = _ms(m["t_total"])
@@ -170,21 +177,9 @@ def tcp_outcome(ts: str) -> Outcome:
 
 def parse_tcp_line(line: str, line_no: int, source: str) -> Parsed | None:
     """One HAProxy tcplog line → :class:`RequestRecord` (no target; ``stream`` frontend/backend), else None."""
-    if len(line) > MAX_LINE or "[" not in line:
-        return None
-    m = _TCPLOG.match(line)
-    offset = 0.0
+    m, offset = _match(line, _TCPLOG)
     if m is None:
-        p = _PREFIX.match(line)
-        if p is None:
-            return None
-        m = _TCPLOG.match(line, p.end())
-        if m is None:
-            return None
-        stamp = p["ts5424"] or p["tsiso"]
-        if stamp:
-            tz = re.search(r"(Z|[+-]\d{2}:?\d{2})\Z", stamp)
-            offset = parse_offset(tz[1]) if tz else 0.0
+        return None
     duration = nonneg_seconds(float(_ms(m["t_total"])), 1000)
     start = parse_clf_time(m["date"], default_offset_s=offset)
     ts = m["ts"]
