@@ -387,7 +387,13 @@ typedef struct {
     PyObject *text; /* the route, as normalize_path writes it */
     int32_t empty_query_hold; /* hold id for a request with no query; -2: not asked yet */
     PyObject *names; /* tuple of bytes: the query parameters the hold depends on; NULL: not asked yet */
+    int refused;     /* the aggregate keeps no stats of its own for it (close_routes): its lines go to OVERFLOW */
+    int reported;    /* ... and its text went to the refused list */
 } Route;
+
+/* The route of a group whose lines' routes the aggregate turned away at its cap: ScanAggregate puts them in
+ * its overflow bucket, without a hold, whatever their route, so they group by everything else. */
+#define OVERFLOW_ROUTE (-1)
 
 /* ------------------------------------------------------------------------------------------ groups */
 
@@ -435,6 +441,8 @@ typedef struct {
     int32_t uuid_template, hash_template, token_template; /* ids of "{uuid}", "{hash}", "{token}"; -1: not yet */
     int32_t empty_template;
     PyObject *whole_routes; /* dict: route str -> route id, for routes from route_template */
+    PyObject *admitted;     /* NULL until close_routes(): then route str -> whether the aggregate keeps it */
+    PyObject *refused_list; /* list of the refused routes' texts since the last refused() call, or NULL */
     RouteSlot *route_slots;
     Py_ssize_t route_cap, route_slot_len;
     Route *routes;
@@ -601,7 +609,19 @@ static int32_t segment_id(Scanner *s, const unsigned char *p, Py_ssize_t n) {
     return id;
 }
 
+/* Whether the aggregate turns `text` away (1), once close_routes() said which routes it keeps; -1: error. */
+static int route_refused(Scanner *s, PyObject *text) {
+    if (!s->admitted) return 0;
+    PyObject *res = PyObject_CallOneArg(s->admitted, text);
+    if (!res) return -1;
+    int kept = PyObject_IsTrue(res);
+    Py_DECREF(res);
+    return kept < 0 ? -1 : !kept;
+}
+
 static int32_t new_route(Scanner *s, PyObject *text) {
+    int refused = route_refused(s, text);
+    if (refused < 0) return -1;
     if (s->routes_len == s->routes_cap) {
         Py_ssize_t cap = s->routes_cap ? s->routes_cap * 2 : 256;
         Route *r = PyMem_Realloc(s->routes, sizeof(Route) * (size_t)cap);
@@ -616,6 +636,8 @@ static int32_t new_route(Scanner *s, PyObject *text) {
     s->routes[s->routes_len].text = text;
     s->routes[s->routes_len].empty_query_hold = -2;
     s->routes[s->routes_len].names = NULL;
+    s->routes[s->routes_len].refused = refused;
+    s->routes[s->routes_len].reported = 0;
     return (int32_t)s->routes_len++;
 }
 
@@ -2273,8 +2295,18 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
         memset(&key, 0, sizeof key);
         key.route = route_id(s, f.path, f.path_len);
         if (key.route < 0) goto done;
-        key.hold = hold_id(s, key.route, f.query, f.query_len);
-        if (key.hold < 0) goto done;
+        Route *r = &s->routes[key.route];
+        if (r->refused) { /* the aggregate's overflow bucket: no hold, whatever the route */
+            if (s->refused_list && !r->reported) {
+                if (PyList_Append(s->refused_list, r->text) < 0) goto done;
+                r->reported = 1;
+            }
+            key.route = OVERFLOW_ROUTE;
+            key.hold = 0;
+        } else {
+            key.hold = hold_id(s, key.route, f.query, f.query_len);
+            if (key.hold < 0) goto done;
+        }
         key.method = method;
         key.status = f.status;
         key.upstream_status = f.upstream_status;
@@ -2365,7 +2397,8 @@ static PyObject *Scanner_take(Scanner *s, PyObject *Py_UNUSED(ignored)) {
         } else {
             PyObject *req = countmap_items(&g->request_ms, 1);
             PyObject *up = req ? countmap_items(&g->upstream_ms, 0) : NULL;
-            PyObject *key = up ? Py_BuildValue("(OiiiiiO)", s->routes[g->key.route].text, g->key.method,
+            PyObject *route = g->key.route == OVERFLOW_ROUTE ? Py_None : s->routes[g->key.route].text;
+            PyObject *key = up ? Py_BuildValue("(OiiiiiO)", route, g->key.method,
                                                g->key.status, g->key.upstream_status, g->key.hold, g->key.no_header,
                                                g->extra)
                                : NULL;
@@ -2400,6 +2433,40 @@ static PyObject *Scanner_take(Scanner *s, PyObject *Py_UNUSED(ignored)) {
         }
     } else if (s->routes_len > ROUTE_LIMIT) {
         drop_routes(s);
+    }
+    return out;
+}
+
+/* close_routes(admitted, track): from now on the aggregate gives no route it does not have yet its own stats;
+ * admitted(route str) says which it keeps (asked once per route the scanner makes, and now for those it has).
+ * The lines of the others group as the overflow bucket's (key route None); with track, refused() lists them. */
+static PyObject *Scanner_close_routes(Scanner *s, PyObject *args) {
+    PyObject *admitted;
+    int track = 0;
+    if (!PyArg_ParseTuple(args, "O|p", &admitted, &track)) return NULL;
+    if (!PyCallable_Check(admitted)) {
+        PyErr_SetString(PyExc_TypeError, "admitted must be callable");
+        return NULL;
+    }
+    Py_INCREF(admitted);
+    Py_XSETREF(s->admitted, admitted);
+    if (track && !s->refused_list && !(s->refused_list = PyList_New(0))) return NULL;
+    for (Py_ssize_t i = 0; i < s->routes_len; i++) {
+        int refused = route_refused(s, s->routes[i].text);
+        if (refused < 0) return NULL;
+        s->routes[i].refused = refused;
+    }
+    Py_RETURN_NONE;
+}
+
+/* The texts of the refused routes whose lines were grouped since the last call (each once a route). */
+static PyObject *Scanner_refused(Scanner *s, PyObject *Py_UNUSED(ignored)) {
+    if (!s->refused_list) return PyList_New(0);
+    PyObject *out = s->refused_list;
+    s->refused_list = PyList_New(0);
+    if (!s->refused_list) {
+        s->refused_list = out;
+        return NULL;
     }
     return out;
 }
@@ -2547,6 +2614,8 @@ static void Scanner_dealloc(Scanner *s) {
     Py_XDECREF(s->templates);
     Py_XDECREF(s->template_list);
     Py_XDECREF(s->whole_routes);
+    Py_XDECREF(s->admitted);
+    Py_XDECREF(s->refused_list);
     Py_TYPE(s)->tp_free((PyObject *)s);
 }
 
@@ -2558,6 +2627,9 @@ static PyMethodDef Scanner_methods[] = {
     {"add_record", (PyCFunction)Scanner_add_record, METH_O, "Keep a record the Python parser made, in line order."},
     {"template", (PyCFunction)Scanner_template, METH_O, "template(segment bytes) -> the segment's template."},
     {"take", (PyCFunction)Scanner_take, METH_NOARGS, "Every group and record since the last take(), in order."},
+    {"close_routes", (PyCFunction)Scanner_close_routes, METH_VARARGS,
+     "close_routes(admitted, track=False): routes admitted(route) is false for group as the overflow bucket."},
+    {"refused", (PyCFunction)Scanner_refused, METH_NOARGS, "The refused routes met since the last call."},
     {"window", (PyCFunction)Scanner_window, METH_NOARGS,
      "(left out, left out with a duration, first time or None, last time or None) since the last window()."},
     {NULL, NULL, 0, NULL},

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
@@ -177,14 +177,18 @@ class RouteStats:
             self.hold_jitter = max(self.hold_jitter, hold.jitter)
             if hold.max_s is not None:
                 self.hold_max_s = hold.max_s
-        for seconds, count in durations if durations is not None else ((rec.duration_s, 1),):
-            if seconds is None or not 0.0 <= seconds <= MAX_REQUEST_S:
-                continue  # no duration, or one no request can have (plausible_request_s)
-            self.timed += count
+        # no duration, or one no request can have (plausible_request_s), is left out
+        timed = [
+            (seconds, count)
+            for seconds, count in (durations if durations is not None else ((rec.duration_s, 1),))
+            if seconds is not None and 0.0 <= seconds <= MAX_REQUEST_S
+        ]
+        if timed:
+            self.timed += sum(count for _, count in timed)
             h = self.durations.get(outcome)
             if h is None:
                 h = self.durations[outcome] = Histogram()
-            h.add(seconds, count)
+            h.add_all(timed)
         if rec.upstream:
             tries = len(rec.upstream)
             if tries > 1:
@@ -229,10 +233,7 @@ class RouteStats:
             self.first_time = at.first
         if self.last_time is None or at.last > self.last_time:
             self.last_time = at.last
-        theirs = Timeline()
-        theirs.width, theirs.lo, theirs.hi = at.width, at.lo, at.hi
-        theirs.counts[outcome] = dict(at.buckets)
-        self.timeline.merge(theirs)
+        self.timeline.merge_buckets(at.width, at.lo, at.hi, outcome, at.buckets)
         if failed:
             for seconds, first, last, count in at.spans:
                 add_failure_time(self.failure_times, failure_bin(seconds), first, last, count)
@@ -399,6 +400,8 @@ class RouteStats:
 
 
 _ROUTE_FIELDS = tuple(f.name for f in fields(RouteStats))
+_UNKNOWN = object()
+_HOLDS_KEPT = 16_384  # (route, query) -> requested hold, remembered by ScanAggregate._hold
 
 
 def _interim(status: int | None) -> bool:
@@ -461,22 +464,48 @@ class ScanAggregate:
         self._admit = admit
         self._route_cache = RouteCache()
         self._holds = HoldMatcher()
+        self._hold_of: dict[tuple[str, str], RequestedHold | None] = {}
+
+    @property
+    def hold_matcher(self) -> HoldMatcher:
+        """The matcher this aggregate finds requested holds with (the fast path shares its per-route work)."""
+        return self._holds
+
+    def _hold(self, route: str, query: str) -> RequestedHold | None:
+        """The requested hold of a (route, query), remembered: groups of the fast path ask again and again."""
+        key = (route, query)
+        hold = self._hold_of.get(key, _UNKNOWN)
+        if hold is _UNKNOWN:
+            if len(self._hold_of) >= _HOLDS_KEPT:
+                self._hold_of.clear()
+            hold = self._hold_of[key] = self._holds.match(route, query)
+        return hold  # type: ignore[return-value]
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickled (to and from worker processes) without its caches, which fill again by themselves."""
         state = self.__dict__.copy()
-        del state["_route_cache"], state["_holds"]
+        del state["_route_cache"], state["_holds"], state["_hold_of"]
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._route_cache = RouteCache()
         self._holds = HoldMatcher()
+        self._hold_of = {}
 
     @property
     def full(self) -> bool:
         """Whether the route cap is reached: a route not seen yet would go to the overflow bucket."""
         return len(self.routes) - (OVERFLOW_ROUTE in self.routes) >= self.max_routes
+
+    def kept_routes(self) -> Callable[[str], bool] | None:
+        """None while a route not seen yet can still get stats of its own; from then on (the cap is reached, or
+        ``admit`` fixed the routes from the start), whether a route has or gets them: the fast path groups the
+        lines of the others as the overflow bucket's."""
+        if self._admit is not None:
+            routes, admit = self.routes, self._admit
+            return lambda route: route in routes or route in admit
+        return self.routes.__contains__ if self.full else None
 
     def _stats_for(self, route: str) -> RouteStats | None:
         rs = self.routes.get(route)
@@ -535,7 +564,7 @@ class ScanAggregate:
                 rs = self.routes[OVERFLOW_ROUTE] = RouteStats(route=OVERFLOW_ROUTE)
             rs.add_request(rec, None, n, durations, responses, at)
             return
-        hold = self._holds.match(route, query) if rec.target else None
+        hold = self._hold(route, query) if rec.target else None
         rs.add_request(rec, hold, n, durations, responses, at)
 
     def add_parsed(self, rec: RequestRecord | ErrorEvent) -> bool:

@@ -105,8 +105,8 @@ def available(fmt: LogFormat | None) -> bool:
 class _Holds:
     """The requested hold of a (route, query) as a small number: requests asking for the same hold group."""
 
-    def __init__(self) -> None:
-        self._matcher = HoldMatcher()
+    def __init__(self, matcher: HoldMatcher | None = None) -> None:
+        self._matcher = matcher if matcher is not None else HoldMatcher()
         self.names = self._matcher.names
         self._ids: dict[RequestedHold | None, int] = {None: 0}
 
@@ -127,7 +127,7 @@ def aggregate_blocks(
     assert _combined_fast is not None and shape in _SHAPES
     parse = fmt.parser()
     templates: dict[str, str] = {}
-    holds = _Holds()
+    holds = _Holds(agg.hold_matcher)
     scanner = _combined_fast.Scanner(
         segment_template=segment_template,
         route_template=lambda path: normalize_path(path, templates),
@@ -143,6 +143,16 @@ def aggregate_blocks(
     per_second = _PER_SECOND.get(shape, 1000)  # int / int: the double nearest the value, as float() reads it
     timed = 0
     alike: dict[_combined_fast.GroupKey, RequestRecord] = {}
+    closed = False
+
+    def close_routes() -> None:
+        """Once the aggregate takes no new route (its cap is reached), the scanner groups the lines of the routes
+        it turns away as the overflow bucket's: no parse, stats or hold lookup a refused route."""
+        nonlocal closed
+        kept = agg.kept_routes()
+        if kept is not None:
+            scanner.close_routes(kept, agg.refused is not None)
+            closed = True
 
     def hand_over() -> None:
         """Take the scanner's groups, and the records of the lines it left to the parser, in their order."""
@@ -186,6 +196,11 @@ def aggregate_blocks(
                 )
                 at = GroupTimes(lo_t, hi_t, width, lo, hi, buckets, spans)
             agg.add_request(rec, n, durations, responses, at)
+        if agg.refused is not None:
+            for route in scanner.refused():
+                agg.refused.add(route)
+        if not closed:
+            close_routes()
         outside, outside_timed, seen_lo, seen_hi = scanner.window()
         summary.parsed += outside
         timed += outside_timed
@@ -193,6 +208,7 @@ def aggregate_blocks(
         agg.outside_window(seen_lo, 0)  # the inputs' time range
         agg.outside_window(seen_hi, 0)
 
+    close_routes()
     for line_no, block in blocks:
         pos = 0
         while True:

@@ -3,6 +3,7 @@ memory stays bounded and any two timelines merge), and when failures of each dur
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from lpdoctor.model import Outcome
@@ -89,6 +90,23 @@ class Timeline:
                 per[k] = per.get(k, 0) + n
         assert other.lo is not None and other.hi is not None
         lo, hi = other.lo // factor, other.hi // factor
+        self.lo = lo if self.lo is None else min(self.lo, lo)
+        self.hi = hi if self.hi is None else max(self.hi, hi)
+        self._fit()
+
+    def merge_buckets(self, width: int, lo: int, hi: int, outcome: str, buckets: Iterable[tuple[int, int]]) -> None:
+        """:meth:`merge` a timeline of one outcome given as its width, first and last bucket and ``(bucket,
+        requests)`` pairs (what the fast path's scanner counts of a group), without making it a Timeline."""
+        if width > self.width:
+            self._coarsen(width // self.width)
+        factor = self.width // width
+        per = self.counts.get(outcome)
+        if per is None:
+            per = self.counts[outcome] = {}
+        for idx, n in buckets:
+            k = idx // factor
+            per[k] = per.get(k, 0) + n
+        lo, hi = lo // factor, hi // factor
         self.lo = lo if self.lo is None else min(self.lo, lo)
         self.hi = hi if self.hi is None else max(self.hi, hi)
         self._fit()
