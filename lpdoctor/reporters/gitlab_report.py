@@ -13,11 +13,11 @@ input, a probe) points at ``-`` line 1, which GitLab lists without a link.
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any, TextIO
 
 from lpdoctor.app.baseline import fingerprint as stable_fingerprint
 from lpdoctor.model import Finding, Report, Severity
+from lpdoctor.reporters import json_text
 from lpdoctor.reporters.sarif_report import _where, workspace_relative
 
 SEVERITIES = {Severity.ERROR: "major", Severity.WARNING: "minor", Severity.INFO: "info"}
@@ -56,5 +56,5 @@ def issues(report: Report) -> list[dict[str, Any]]:
 
 
 def render(report: Report, out: TextIO) -> None:
-    out.write(json.dumps(issues(report), indent=2, ensure_ascii=True, allow_nan=False))
+    out.write(json_text.dumps(issues(report)))
     out.write("\n")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, TextIO
 
 from lpdoctor import __version__
 from lpdoctor.model import Endpoint, Finding, Report
+from lpdoctor.reporters import json_text
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:
@@ -85,6 +85,6 @@ def suppressed_dict(f: Finding) -> dict[str, Any]:
 
 
 def render(report: Report, out: TextIO) -> None:
-    # One string, one write: json.dump would write each of the hundreds of thousands of pieces on its own.
-    out.write(json.dumps(report_dict(report), indent=2, ensure_ascii=True, allow_nan=False))
+    # One string, one write (json_text: json.dumps's text, faster).
+    out.write(json_text.dumps(report_dict(report)))
     out.write("\n")

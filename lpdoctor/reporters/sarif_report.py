@@ -23,7 +23,6 @@ scanning"; github/codeql-action issues #1738 and #2459; microsoft/sarif-sdk #269
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from pathlib import Path, PurePosixPath
 from typing import Any, TextIO
@@ -32,6 +31,7 @@ from urllib.parse import quote
 from lpdoctor import __version__
 from lpdoctor.catalog import RuleDoc, rule_docs
 from lpdoctor.model import Finding, InputSummary, Report, Severity
+from lpdoctor.reporters import json_text
 from lpdoctor.reporters.sarif_fixes import sarif_fix
 
 SARIF_VERSION = "2.1.0"
@@ -272,5 +272,5 @@ def sarif_dict(report: Report) -> dict[str, Any]:
 
 
 def render(report: Report, out: TextIO) -> None:
-    json.dump(sarif_dict(report), out, indent=2, ensure_ascii=True, allow_nan=False)
+    out.write(json_text.dumps(sarif_dict(report)))
     out.write("\n")
