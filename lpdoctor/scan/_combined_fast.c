@@ -30,7 +30,7 @@
 #define ROUTE_LIMIT 8192          /* routes and templates remembered, checked when the groups are taken */
 #define MAX_METHODS 64
 #define GROUP_LIMIT 65536          /* groups (and Python records) before the caller must take() them */
-#define VALUE_LIMIT 65536         /* distinct (group, time) counts before the caller must take() them */
+#define VALUE_LIMIT 262144        /* distinct (group, time) counts before the caller must take() them (~8 MB) */
 
 enum { SCAN_END = 0, SCAN_PYTHON = 1, SCAN_FULL = 2 };
 /* What follows "$http_user_agent": nothing (nginx-combined), " $request_time $upstream_response_time
