@@ -64,7 +64,7 @@ class _Sanitizer:
         if isinstance(value, str):
             return safe(value, self.limit)
         if isinstance(value, dict):
-            return {self.key(k): self.walk(v) for k, v in value.items()}
+            return self._dict(value)
         if isinstance(value, list):
             return [self.walk(v) for v in value]
         if isinstance(value, tuple):
@@ -79,6 +79,28 @@ class _Sanitizer:
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
             return self._dataclass(value)
         return copy.deepcopy(value)
+
+    def _dict(self, value: dict[Any, Any]) -> dict[Any, Any]:
+        """:meth:`key` and :meth:`walk` of each item, with the commonest items (a string key, a number or a
+        string value: counters of statuses, methods, hosts) done here."""
+        keys, texts, atoms = self._keys, self._values, _ATOMS
+        out = {}
+        for k, v in value.items():
+            if type(k) is str:
+                done = keys.get(k)
+                if done is None:
+                    done = self.key(k)
+            else:
+                done = self.key(k)
+            kind = type(v)
+            if kind in atoms:
+                out[done] = v
+            elif kind is str:
+                text = texts.get(v)
+                out[done] = text if text is not None else self.text(v)
+            else:
+                out[done] = self._other(v)
+        return out
 
     def _dataclass(self, value: Any) -> Any:
         names, frozen = self._fields_of(type(value))

@@ -82,12 +82,13 @@ class Histogram:
             return None
         target = q * self.count
         seen = 0
-        last = 0.0
-        for value, n in self.items():
-            seen += n
-            last = value
+        bins = self.bins
+        key = 0
+        for key in sorted(bins):  # (items() would make a pair of every bin: 3 quantiles a route)
+            seen += bins[key]
             if seen >= target:
                 break
+        last = bin_value(key)
         if self.max is not None:
             last = min(last, self.max)
         if self.min is not None:
