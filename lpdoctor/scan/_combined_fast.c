@@ -495,8 +495,9 @@ static int has_ascii_digit(PyObject *text) {
 
 /* The template id of a segment. routes.py promises that a template depends on where a segment's digits are,
  * not on their values (but through a %-escape): so a template without digits, got for one segment, is also
- * that of every segment with the same "shape" (digits made "0"): /img/61141.png and /img/88812.png cost one
- * call to segment_template. A template holding digits (v2, jquery-3.6.0.min.js) is cached for its exact bytes. */
+ * that of every segment with the same "shape" (digits made "0"): /img/61141.png and /img/88812.png are templated
+ * once (by file_template here; other segments by a call to segment_template). A template holding digits (v2,
+ * jquery-3.6.0.min.js) is cached for its exact bytes: a template file_template builds is cached the same way. */
 static int32_t named_template(Scanner *s, int32_t *cached, const char *text) {
     if (*cached >= 0) return *cached;
     PyObject *t = PyUnicode_FromString(text);
@@ -506,20 +507,106 @@ static int32_t named_template(Scanner *s, int32_t *cached, const char *text) {
     return *cached;
 }
 
+/* ASCII only, as str.isdigit()/isalpha()/isupper() are on the segments these rules see (a byte outside
+ * ASCII never reaches them: every rule below checks its character set first). */
+static inline int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+static inline int is_upper(unsigned char c) { return c >= 'A' && c <= 'Z'; }
+static inline int is_lower(unsigned char c) { return c >= 'a' && c <= 'z'; }
+static inline int is_alpha(unsigned char c) { return is_upper(c) || is_lower(c); }
+static inline int is_alnum(unsigned char c) { return is_alpha(c) || is_digit(c); }
+static inline int is_b64url(unsigned char c) { return is_alnum(c) || c == '_' || c == '-'; }
+
+/* routes._case_changes: neighbours that are both letters, one upper and one lower case. */
+static int case_changes(const unsigned char *p, Py_ssize_t n) {
+    int k = 0;
+    for (Py_ssize_t i = 1; i < n; i++)
+        k += is_alpha(p[i - 1]) && is_alpha(p[i]) && is_upper(p[i - 1]) != is_upper(p[i]);
+    return k;
+}
+
+/* routes._transitions: neighbours of which one is a digit and the other not. */
+static int transitions(const unsigned char *p, Py_ssize_t n) {
+    int k = 0;
+    for (Py_ssize_t i = 1; i < n; i++) k += is_digit(p[i - 1]) != is_digit(p[i]);
+    return k;
+}
+
+/* routes._few_vowels: letters of both cases, and vowels / letters < 0.28. As integers, 25 * vowels < 7 * letters
+ * (7/25 = 0.28): when vowels/letters is 7/25 exactly, Python's quotient is the double nearest 0.28, the same
+ * double as the literal, so not below it; otherwise the two differ by at least 1/(25 * letters), far more than
+ * the rounding of either double for the lengths here (at most 128), so the float and the integer comparison agree. */
+static int few_vowels(const unsigned char *p, Py_ssize_t n) {
+    int letters = 0, vowels = 0, upper = 0, lower = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned char c = p[i];
+        if (!is_alpha(c)) continue;
+        letters++;
+        upper |= is_upper(c);
+        lower |= is_lower(c);
+        c |= 0x20;
+        vowels += c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u';
+    }
+    return letters && upper && lower && 25 * vowels < 7 * letters;
+}
+
+/* The _SIGIL_ID rule, "$" or "!" then 16 to 255 of [A-Za-z0-9_+=-] (p, n: what follows the sigil): none of
+ * _segment's earlier rules can apply to such a segment. Not _BOT, _NUMBER, _UUID or _HEX (its first character
+ * is the sigil); not _MATRIX_ID (no ':'), _EMAIL (no '@'), a file name (no '.'); not _TOKENISH or _MIXED_CASE
+ * (neither accepts the sigil); _LONG_DIGITS would say {id} as well. */
+static int sigil_id(const unsigned char *p, Py_ssize_t n) {
+    if (n < 16 || n > 255) return 0;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (!is_b64url(p[i]) && p[i] != '+' && p[i] != '=') return 0;
+    return 1;
+}
+
+/* The _UPPER_ID rule for 8 to 19 of [A-Z0-9] with a letter and a digit (20 or more are _TOKENISH: a {token}).
+ * Not _BOT, _MATRIX_ID or _EMAIL (no 'b', sigil or '@'), not _NUMBER (a letter), not _UUID (too short), not
+ * _HEX unless it is 12 or more of [0-9A-F] (left to the _HEX rule: {hash}), not a file name (no '.'), not
+ * _TOKENISH (too short), not _MIXED_CASE (no case change, no lower case letter for _few_vowels). Six digits in
+ * a row are _LONG_DIGITS, {id} as well; else routes._upper_id: two letter/digit transitions, or vowels / letters
+ * < 0.25, as integers 4 * vowels < letters (exact: 0.25 is a double, and a quotient below it by at least 1/76
+ * does not round up to it). */
+static int upper_id(const unsigned char *p, Py_ssize_t n) {
+    if (n < 8 || n >= 20) return 0;
+    int letters = 0, vowels = 0, beyond_hex = 0, run = 0, long_digits = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned char c = p[i];
+        if (is_digit(c)) {
+            run++;
+            long_digits |= run >= 6;
+            continue;
+        }
+        if (!is_upper(c)) return 0;
+        run = 0;
+        letters++;
+        beyond_hex |= c > 'F';
+        vowels += c == 'A' || c == 'E' || c == 'I' || c == 'O' || c == 'U';
+    }
+    if (!letters || letters == n || (n >= 12 && !beyond_hex)) return 0;
+    return long_digits || transitions(p, n) >= 2 || 4 * vowels < letters;
+}
+
 /* What routes._segment says, without asking it, of the commonest generated segments; -2: ask it. Each rule
  * holds only where none of _segment's earlier rules can apply (the comments say why), and
  * tests/test_fastpath_shapes.py compares it with routes.segment_template over random segments of every kind:
  * - "!room:example.org" (a sigil, a colon, no '%'): {id} (_MATRIX_ID; not a bot, number or UUID: the sigil);
+ * - "$" or "!" and 16 to 255 of [A-Za-z0-9_+=-], a Matrix event id without a server name: {id} (_SIGIL_ID,
+ *   sigil_id says why no earlier rule applies);
+ * - 8 to 19 capitals and digits as routes._upper_id wants them (C024BE91L): {id} (_UPPER_ID, see upper_id);
  * - 32 hex digits, or 8-4-4-4-12 with dashes, with a letter: {uuid} (_UUID; no letter would be a _NUMBER);
  * - 12 to 128 hex digits, not 32, with a digit and a letter: {hash} (_HEX; not a UUID, not a _NUMBER);
  * - 20 to 512 of [A-Za-z0-9_-] with a digit, a letter and a character that is neither hex nor '-': {token}
- *   (_TOKENISH; no ':' for _BOT, '@' for _EMAIL or '.' for a file name, not all hex, not a _NUMBER). */
+ *   (_TOKENISH; no ':' for _BOT, '@' for _EMAIL or '.' for a file name, not all hex, not a _NUMBER).
+ * File names (app.{id}.js, index-{hash}.js) are templated by file_template, after the caches. */
 static int32_t known_template(Scanner *s, const unsigned char *p, Py_ssize_t n) {
     unsigned char c0 = p[0];
     if (c0 == '!' || c0 == '@' || c0 == '$' || c0 == '#' || c0 == '+') {
-        if (n < 2 || n > 256 || memchr(p, '%', (size_t)n) || !memchr(p + 1, ':', (size_t)(n - 1))) return -2;
-        return s->id_template;
+        if (n < 2 || n > 256 || memchr(p, '%', (size_t)n)) return -2;
+        if (memchr(p + 1, ':', (size_t)(n - 1))) return s->id_template;
+        return (c0 == '$' || c0 == '!') && sigil_id(p + 1, n - 1) ? s->id_template : -2;
     }
+    if (upper_id(p, n)) return s->id_template;
     if (n < 12 || n > 512) return -2;
     int digit = 0, hex_letter = 0, other_letter = 0, under = 0, dash = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -548,6 +635,132 @@ static int32_t known_template(Scanner *s, const unsigned char *p, Py_ssize_t n) 
     }
     if (n >= 20 && digit && (hex_letter || other_letter)) return named_template(s, &s->token_template, "{token}");
     return -2;
+}
+
+#define MAX_SEGMENT_LEN 80 /* routes.MAX_SEGMENT_LEN: the longest segment the file name rule reads */
+#define MAX_FILE_TEMPLATE (4 * MAX_SEGMENT_LEN) /* "{id}" for each one-digit piece, at most */
+
+/* routes._random_piece: a hex piece (7 to 128 of [0-9a-f], or of [0-9A-F]) with a digit and a letter; else 8 to
+ * 128 letters and digits, with both and two letter/digit transitions, or only letters, 16 or more, with case
+ * changes >= len // 3 (C's division is Python's // for these positive numbers) or _few_vowels. */
+static int random_piece(const unsigned char *p, Py_ssize_t n) {
+    int digit = 0, alpha = 0, lower_hex = 1, upper_hex = 1, alnum = 1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned char c = p[i];
+        digit |= is_digit(c);
+        alpha |= is_alpha(c);
+        lower_hex &= is_digit(c) || (c >= 'a' && c <= 'f');
+        upper_hex &= is_digit(c) || (c >= 'A' && c <= 'F');
+        alnum &= is_alnum(c);
+    }
+    if (n >= 7 && n <= 128 && (lower_hex || upper_hex)) return digit && alpha;
+    if (n < 8 || n > 128 || !alnum) return 0;
+    if (digit) return alpha && transitions(p, n) >= 2;
+    return n >= 16 && (case_changes(p, n) >= n / 3 || few_vowels(p, n));
+}
+
+/* routes._random_tail, for the 8 characters after a stem's last '-' (all of [A-Za-z0-9_-]). */
+static int random_tail(const unsigned char *t) {
+    int alpha = 0, digit = 0, upper_after = 0, sep = 0;
+    for (int i = 0; i < 8; i++) {
+        alpha |= is_alpha(t[i]);
+        digit |= is_digit(t[i]);
+        upper_after |= i > 0 && is_upper(t[i]);
+        sep |= t[i] == '_' || t[i] == '-';
+    }
+    if (!alpha) return 0;
+    if (digit) return 1;
+    if (!upper_after) return 0;
+    return sep || case_changes(t, 8) >= 3 || few_vowels(t, 8);
+}
+
+static inline int is_piece_sep(unsigned char c) { return c == '.' || c == '_' || c == '~' || c == '-'; }
+
+/* routes._pieces' loop, p[0..n) cut as _PIECES.split cuts it (n <= MAX_SEGMENT_LEN): a number of three digits
+ * or more becomes {id} (in a file name any number that is not part of a dotted version), a _random_piece
+ * {hash}; a file name's last piece, its extension, stays. Writes the template to out, returns its length.
+ * _in_version looks at the piece before as the loop left it (an {id} is no number any more): so does this. */
+static Py_ssize_t template_pieces(const unsigned char *p, Py_ssize_t n, int is_file, char *out) {
+    Py_ssize_t start[MAX_SEGMENT_LEN + 1], len[MAX_SEGMENT_LEN + 1];
+    int number[MAX_SEGMENT_LEN + 1]; /* the piece is (still) digits: "".isdigit() is False */
+    int np = 0;
+    Py_ssize_t a = 0;
+    for (Py_ssize_t i = 0; i <= n; i++) {
+        if (i < n && !is_piece_sep(p[i])) continue;
+        start[np] = a;
+        len[np] = i - a;
+        int digits = i > a;
+        for (Py_ssize_t k = a; k < i && digits; k++) digits = is_digit(p[k]);
+        number[np++] = digits;
+        a = i + 1;
+    }
+    Py_ssize_t o = 0;
+    for (int k = 0; k < np; k++) {
+        const unsigned char *piece = p + start[k];
+        const char *put = NULL;
+        if (len[k] && !(is_file && k == np - 1)) {
+            if (number[k]) {
+                int version = 0;
+                if (is_file && len[k] < 3) {
+                    version = (k >= 1 && piece[-1] == '.' && number[k - 1] && len[k - 1] <= 4) ||
+                              (k + 1 < np && p[start[k + 1] - 1] == '.' && number[k + 1] && len[k + 1] <= 4);
+                }
+                if (len[k] >= 3 || (is_file && !version)) put = "{id}";
+            } else if (random_piece(piece, len[k])) {
+                put = "{hash}";
+            }
+        }
+        if (put) {
+            number[k] = 0;
+            size_t m = strlen(put);
+            memcpy(out + o, put, m);
+            o += (Py_ssize_t)m;
+        } else {
+            memcpy(out + o, piece, (size_t)len[k]);
+            o += len[k];
+        }
+        if (k + 1 < np) out[o++] = (char)p[start[k + 1] - 1];
+    }
+    return o;
+}
+
+/* What routes._segment says of a file name, built here (out, its length), or -2: ask it. The segment must be
+ * printable ASCII without '%' (unquote would change it), ':' or '@', not start with '.', and be at most
+ * MAX_SEGMENT_LEN long: then _BOT (no ':'), _NUMBER (a file name's extension starts with a letter), _UUID, _HEX
+ * (a '.'), _MATRIX_ID (no ':') and _EMAIL (no '@') cannot apply, and the file name rule does when _FILE_NAME
+ * matches: parts between dots that are not empty, the last a letter then at most 5 letters or digits. Its
+ * template is routes._pieces': a Vite/Rollup stem ("name-" and 8 of [A-Za-z0-9_-], _random_tail) becomes
+ * "name-{hash}" followed by the rest as it is; otherwise every piece as template_pieces says. */
+static Py_ssize_t file_template(const unsigned char *p, Py_ssize_t n, char *out) {
+    if (n < 3 || n > MAX_SEGMENT_LEN || p[0] == '.') return -2;
+    Py_ssize_t dot = -1, last_dot = -1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned char c = p[i];
+        if (c <= 0x20 || c >= 0x7f || c == '%' || c == ':' || c == '@' || c == '/') return -2;
+        if (c == '.') {
+            if (p[i - 1] == '.') return -2; /* an empty part */
+            if (dot < 0) dot = i;
+            last_dot = i;
+        }
+    }
+    Py_ssize_t ext = n - last_dot - 1;
+    if (dot < 0 || ext < 1 || ext > 6 || !is_alpha(p[last_dot + 1])) return -2;
+    for (Py_ssize_t i = last_dot + 2; i < n; i++)
+        if (!is_alnum(p[i])) return -2;
+    /* _VITE_STEM: the 8 characters are the stem's last (a fullmatch), a '-' before them, something before it. */
+    if (dot >= 10 && p[dot - 9] == '-') {
+        const unsigned char *tail = p + dot - 8;
+        int b64 = 1;
+        for (int i = 0; i < 8; i++) b64 &= is_b64url(tail[i]);
+        if (b64 && random_tail(tail)) { /* random_tail wants a letter: not tail.isdigit() */
+            Py_ssize_t o = template_pieces(p, dot - 9, 0, out);
+            memcpy(out + o, "-{hash}", 7);
+            o += 7;
+            memcpy(out + o, p + dot, (size_t)(n - dot));
+            return o + (n - dot);
+        }
+    }
+    return template_pieces(p, n, 1, out);
 }
 
 static int32_t segment_id(Scanner *s, const unsigned char *p, Py_ssize_t n) {
@@ -587,10 +800,17 @@ static int32_t segment_id(Scanner *s, const unsigned char *p, Py_ssize_t n) {
     Py_ssize_t j = segcache_slot(&s->segs, p, n, &h, &found);
     if (j < 0) return -1;
     if (found) return s->segs.slots[j].id;
-    PyObject *seg = PyUnicode_DecodeASCII((const char *)p, n, "strict");
-    if (!seg) return -1;
-    PyObject *template = PyObject_CallOneArg(s->segment_template, seg);
-    Py_DECREF(seg);
+    char built[MAX_FILE_TEMPLATE];
+    Py_ssize_t built_len = file_template(p, n, built);
+    PyObject *template;
+    if (built_len >= 0) {
+        template = PyUnicode_DecodeASCII(built, built_len, "strict");
+    } else {
+        PyObject *seg = PyUnicode_DecodeASCII((const char *)p, n, "strict");
+        if (!seg) return -1;
+        template = PyObject_CallOneArg(s->segment_template, seg);
+        Py_DECREF(seg);
+    }
     if (!template) return -1;
     if (!PyUnicode_Check(template)) {
         Py_DECREF(template);
@@ -951,7 +1171,6 @@ static void drop_groups(Scanner *s) {
 static inline int is_space(unsigned char c) { /* str.isspace() for ASCII */
     return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f);
 }
-static inline int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
 
 /* "[0-9]{1,9}\.[0-9]{3}" at p[*i..end) -> milliseconds, or -1 if it is not there. */
 static long long read_ms(const unsigned char *p, Py_ssize_t *i, Py_ssize_t end) {
