@@ -65,11 +65,38 @@ def _read_value(raw: str, unit: str) -> tuple[float, str] | None:
         return None
 
 
+_GLOBAL_FLAGS = re.compile(r"\(\?([ims]+)\)")
+_FLAG_OF = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL}
+
+
+def any_of(patterns: list[re.Pattern[str]]) -> re.Pattern[str] | None:
+    """One regular expression that finds a match (``search``) in a text exactly when one of ``patterns`` does:
+    each is an alternative of its own, its leading global flags (``(?i)``) made the group's. None when one of
+    them cannot be put in a group so (flags given to re.compile, ``(?x)``, a flag elsewhere): then each is
+    tried on its own."""
+    parts = []
+    for p in patterns:
+        text, flags = p.pattern, p.flags & ~re.UNICODE
+        lead = _GLOBAL_FLAGS.match(text)
+        if lead is None and flags == 0:
+            parts.append(f"(?:{text})")
+        elif lead is not None and sum({_FLAG_OF[c] for c in lead.group(1)}) == flags:
+            parts.append(f"(?{lead.group(1)}:{text[lead.end() :]})")
+        else:
+            return None
+    try:
+        return re.compile("|".join(parts) or "(?!)")
+    except re.error:
+        return None
+
+
 class HoldMatcher:
     """Finds the requested hold of a request. Protocol candidates are computed once per route."""
 
     def __init__(self) -> None:
         self._protocols = catalog.protocols()
+        # Most routes are no protocol's: one search says so, instead of one a protocol.
+        self._any_path = any_of([p.path for p in self._protocols])
         self._generic = catalog.generic_params()
         self._by_route: dict[str, tuple[catalog.Protocol, ...]] = {}
         # Any generic parameter name, as a substring: most queries have none, and then need no parsing.
@@ -80,7 +107,10 @@ class HoldMatcher:
         if c is None:
             if len(self._by_route) > 16384:
                 self._by_route.clear()
-            c = tuple(p for p in self._protocols if p.path.search(route))
+            if self._any_path is not None and self._any_path.search(route) is None:
+                c = ()
+            else:
+                c = tuple(p for p in self._protocols if p.path.search(route))
             self._by_route[route] = c
         return c
 
