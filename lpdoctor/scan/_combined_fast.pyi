@@ -16,6 +16,8 @@ Group = tuple[
     bytes, int, int, list[tuple[int, int, float | None, float | None]], list[tuple[int, int]], GroupKey, When | None
 ]
 
+def count_newlines(buffer: bytes | bytearray | memoryview, /) -> int: ...
+
 class Scanner:
     pending: int
     def __init__(
