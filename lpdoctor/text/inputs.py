@@ -118,6 +118,35 @@ def _tell(fh: BinaryIO) -> Callable[[], int] | None:
     return fh.tell
 
 
+_heap_steadied = False
+
+
+def steady_heap() -> None:
+    """Let glibc's malloc keep the blocks' memory (once a process, on Linux with glibc; elsewhere nothing).
+
+    Each block read is a new bytes of about 1 MiB. glibc serves that size with fresh pages from the kernel
+    (mmap, or the heap top, which it gives back as soon as two blocks are freed), and touching fresh memory costs
+    a page fault every 4 KiB: 0.2 s of system time on a 440 MB log, a tenth of its scan. With the mmap threshold
+    at 32 MiB and the trim threshold at 64 MiB the same few MiB of heap are used again; what a scan keeps at
+    its peak is unchanged, and up to 64 MiB of freed heap may stay with the process until it exits."""
+    global _heap_steadied
+    if _heap_steadied:
+        return
+    _heap_steadied = True
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None)
+        if not hasattr(libc, "gnu_get_libc_version"):  # musl and others: their malloc works otherwise
+            return
+        libc.mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD
+        libc.mallopt(-1, 64 << 20)  # M_TRIM_THRESHOLD
+    except (OSError, AttributeError):
+        return
+
+
 def iter_blocks(
     path: str,
     summary: InputSummary,
@@ -134,6 +163,7 @@ def iter_blocks(
     uncompressed file is read. ``progress`` hears how far the reading got, in bytes of the file as stored
     (bytes decoded for a pipe), once a block.
     """
+    steady_heap()
     fh = raw if raw is not None else open_input(path)
     if span is not None:
         fh.seek(span.start)
