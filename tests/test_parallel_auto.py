@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from bench.generate import generate as bench_generate
 from bench.traffic import generate
 from lpdoctor.scan import fastpath, parallel
+from tests.test_fastpath import assert_same
 
 
 @pytest.mark.skipif(fastpath._combined_fast is None, reason="the C fast path is not built here")
@@ -41,3 +43,35 @@ def test_compiled_formats_go_parallel_only_when_much_bigger(tmp_path: Path, monk
         assert [(r["route"], r["requests"]) for r in auto["routes"]] == [
             (r["route"], r["requests"]) for r in single["routes"]
         ]
+
+
+def test_a_file_whose_routes_outgrow_the_cap_is_read_in_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bench's own log (blog slugs and scanner junk: new routes all along) under a cap of 300 would make a
+    second process turn away routes the first keeps and read its half again: the head shows the routes
+    outgrowing the cap, and one process reads it. The same traffic with few routes still gets two."""
+    crowded, few = tmp_path / "crowded.log", tmp_path / "few.log"
+    bench_generate(str(crowded), 40_000, seed=4)
+    generate(str(few), "nginx-timing", "few", 40_000, seed=4)
+    started: list[tuple[str, int]] = []
+    real_run = parallel._run
+
+    def spy(pool, inputs, *args, **kwargs):  # type: ignore[no-untyped-def]
+        started.append((Path(inputs[0].path).name, 0 if isinstance(pool, parallel._Inline) else 1))
+        return real_run(pool, inputs, *args, **kwargs)
+
+    monkeypatch.setattr(parallel, "_run", spy)
+    monkeypatch.setattr(parallel, "available_cores", lambda: 2)
+    monkeypatch.setattr(parallel, "AUTO_PARALLEL_BYTES", 1 << 10)
+    monkeypatch.setattr(parallel, "MIN_PIECE_BYTES", 1 << 14)
+    monkeypatch.setattr(parallel, "CAP_SAMPLE_BYTES", 1 << 19)
+    assert parallel._outgrows_cap(str(crowded), crowded.stat().st_size, None, 300)
+    assert not parallel._outgrows_cap(str(crowded), crowded.stat().st_size, None, 50_000)
+    assert not parallel._outgrows_cap(str(few), few.stat().st_size, None, 300)
+    for log in (crowded, few):
+        auto, errors = parallel.scan_inputs([str(log)], max_routes=300)
+        one, _ = parallel.scan_inputs([str(log)], max_routes=300, jobs=1)
+        assert not errors
+        assert_same(auto, one)  # (float sums of durations added in another order: equal to 1e-9)
+    assert started == [("crowded.log", 0), ("crowded.log", 0), ("few.log", 1), ("few.log", 0)]
