@@ -689,6 +689,38 @@ ODD_JSON_LINES = [
 ]
 
 
+def _at_every_offset(texts: list[str]) -> list[str]:
+    """Each of ``texts`` after 0 to 33 plain bytes and before 20 more: in every place of the walker's 16- and
+    8-byte string scans."""
+    return ["a" * k + text + "b" * 20 for text in texts for k in range(34)]
+
+
+# Raw string contents (put between quotes as they are): escapes, control characters, bytes above 0x7f, a lone
+# surrogate (invalid UTF-8 in the file: the reader reads U+FFFD), the end of the string.
+_RAW_STRINGS = _at_every_offset(['\\"', "\\\\", "\\u00e9", "\\q", "\x01", "\x1f", "\x7f", "\u00e9", "\udc80", ""])
+_NGINX_BASE = _j(http_user_agent="UA", host="HOST")
+ODD_JSON_LINES += [_NGINX_BASE.replace('"UA"', f'"{raw}"') for raw in _RAW_STRINGS]
+ODD_JSON_LINES += [_NGINX_BASE.replace('"HOST"', f'"{raw}"') for raw in _RAW_STRINGS]
+ODD_JSON_LINES += [_NGINX_BASE.replace("/api/poll", "/" + raw) for raw in _RAW_STRINGS[::7]]
+# a line that ends inside a string, at every alignment
+ODD_JSON_LINES += [
+    '{"status":200,"request":"GET /a HTTP/1.1","x":"' + "a" * k + end
+    for k in range(34)
+    for end in ("}", "\\}", "\\u12}")
+]
+# keys: another case, one byte longer or shorter than a key the reader reads, 63 and 64 bytes, escaped, a line
+# that ends after a key, more keys than the walker remembers
+ODD_JSON_LINES += [
+    '{"Request":"GET /a HTTP/1.1","STATUS":504,"Host":"h.example"}',
+    '{"statu":1,"status":200,"request":"GET /a HTTP/1.1","status_":2,"hosts":"x"}',
+    '{"st\\u0061tus":504,"status":200,"request":"GET /a HTTP/1.1"}',
+    '{"status":200,"request":"GET /a HTTP/1.1","host"}',
+    _j(**{"x" * 63: 1}),
+    _j(**{"x" * 64: 1}),
+    "{" + ",".join(f'"k{n}":{n}' for n in range(70)) + ',"status":504,"request":"GET /b HTTP/1.1","host":"h"}',
+]
+
+
 def _json_restamped(lines: list[str], rnd: random.Random) -> list[str]:
     """nginx JSON lines with their ISO "time" spread over days, in seven zone forms."""
     stamps = [
@@ -808,7 +840,75 @@ ODD_CADDY_LINES = [
     '{"msg":"handled request","request":{"uri":"/a"},"status":200,"duration":0.5,"request":{"uri":"/b"}}',
     "Jul  4 23:37:51 app2 caddy[2140]: " + _c(),
     _c() + " ",
+    # epoch times: up to 2**53 as digits and 9 decimals (read in C), more (read by float()), forms float() reads
+    # alike; digits past 2**53 whose double is not their integer's double divided by 10**places
+    _c(ts=1795132800.12345),
+    _c(ts=179513280.0123456),
+    _c(ts=1795132800.123456789),
+    *(
+        '{"level":"info","ts":' + ts + ',"msg":"handled request","request":{"uri":"/ts"},"status":200,"duration":0.5}'
+        for ts in (
+            "1794341134.8892593",
+            "1791887986.0869953",
+            "1795570097.4136805",
+            "9007199254.740992",
+            "9007199254.740993",
+            "900719925.4740993",
+        )
+    ),
+    '{"level":"info","ts":1795132800.1234567890,"msg":"handled request","request":{"uri":"/a"},"status":200,"duration":0.5}',
+    '{"level":"info","ts":1795132800.000,"msg":"handled request","request":{"uri":"/a"},"status":200,"duration":0.5}',
+    '{"level":"info","ts":99999999999.99,"msg":"handled request","request":{"uri":"/a"},"status":200,"duration":0.5}',
+    '{"level":"info","ts":100000000000,"msg":"handled request","request":{"uri":"/a"},"status":200,"duration":0.5}',
+    '{"level":"info","ts":1.7951328e9,"msg":"handled request","request":{"uri":"/a"},"status":200,"duration":0.5}',
+    '{"level":"info","ts":0,"msg":"handled request","request":{"uri":"/a"},"status":200,"duration":0.5}',
+    # keys: another case (Caddy's are read as they are), a nested name of 63 and 64 bytes, an escaped one
+    _c({"URI": "/x"}),
+    _c({"k" * 55: 1}),
+    _c({"k" * 56: 1}),
+    '{"msg":"handled request","request":{"ur\\u0069":"/a","uri":"/b"},"status":200,"duration":0.5}',
 ]
+_CADDY_BASE = _c({"uri": "/URI", "headers": {"User-Agent": ["UA"]}})
+ODD_CADDY_LINES += [_CADDY_BASE.replace('"UA"', f'"{raw}"') for raw in _RAW_STRINGS]
+ODD_CADDY_LINES += [_CADDY_BASE.replace('"/URI"', f'"/{raw}"') for raw in _RAW_STRINGS[::3]]
+
+
+@built
+def test_json_keys_remembered_by_place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The walker remembers the keys of the lines before by their place in the line: a key with the same bytes
+    in that place but in another object, or another case of it, or a longer or shorter name, reads as the
+    reader reads it, whichever line comes first (a misread would put a line in the group of another)."""
+    cases = [
+        (
+            CADDY,
+            [
+                '{"msg":"handled request","request":{"uri":"/a","host":"h"},"status":200,"duration":0.5}',
+                '{"msg":"handled request","request":{"uri":"/b","host":"h2"},"status":200,"duration":0.5}',
+                '{"msg":"handled request","request":{},"uri":"/b","host":"h2","status":200,"duration":0.5}',
+            ],
+        ),
+        (
+            CADDY,
+            [
+                '{"msg":"handled request","request":{"uri":"/a"},"status":200,"duration":0.5}',
+                '{"msg":"handled request","request":{"Uri":"/b","uri":"/c"},"status":200,"duration":0.5}',
+            ],
+        ),
+        (
+            NGINX_JSON,
+            [
+                '{"status":200,"request":"GET /a HTTP/1.1","host":"h"}',
+                '{"Status":504,"request":"GET /b HTTP/1.1","hos":"h2","host":"h3"}',
+                '{"statuss":504,"status":201,"request":"GET /c HTTP/1.1","host_":"h2"}',
+            ],
+        ),
+    ]
+    for n, (fmt, lines) in enumerate(cases):
+        for order in (lines * 20, lines[::-1] * 20, [line for line in lines for _ in range(5)]):
+            log = _write(tmp_path / f"places-{n}.log", order)
+            fast, slow = both(monkeypatch, log, fmt)
+            assert_same(fast, slow)
+            assert fast.inputs[0].to_dict() == slow.inputs[0].to_dict()
 
 
 def _caddy_restamped(lines: list[str], rnd: random.Random) -> list[str]:
