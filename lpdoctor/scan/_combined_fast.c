@@ -457,6 +457,7 @@ typedef struct {
     long long outside, outside_timed; /* lines the window left out; those of them with a duration */
     double seen_lo, seen_hi;          /* the first and last time of every line read (the inputs' time range) */
     struct JsonKeyS *json_keys;       /* JSON: what the reader does with each key */
+    struct JsonMemoS *json_memo;      /* JSON: the keys of the last lines, by their place (json_key) */
     int n_json_keys, json_fold_case;
     int16_t json_bucket[128];
     unsigned char stamp[64];          /* the last $time_local read, and its time */
@@ -1448,6 +1449,15 @@ typedef struct JsonKeyS {
     int expect_len;
 } JsonKey;
 
+#define JSON_MEMO 64 /* the keys of a line remembered, by their place (json_key) */
+
+typedef struct JsonMemoS {
+    int parent;             /* the key whose object held it (-1: the line's own); -2: nothing yet */
+    int key;                /* its entry in the key table, -1: not read */
+    int len;                /* the name's length */
+    unsigned char raw[64];  /* the name's bytes as they were in the line, then its closing quote */
+} JsonMemo;
+
 static inline void skip_ws(const unsigned char *p, Py_ssize_t *i, Py_ssize_t end) {
     while (*i < end && (p[*i] == ' ' || p[*i] == '\t' || p[*i] == '\n' || p[*i] == '\r')) (*i)++;
 }
@@ -1686,34 +1696,65 @@ typedef struct {
     unsigned char *extra;
     int32_t *extra_len;
     uint64_t seen;
+    JsonMemo *memo; /* the keys of the last lines, by their place in the line */
+    int place;      /* keys read so far on this line */
 } JsonLine;
 
-/* The object at p[*i] (its '{'), its keys named prefix + key: 1, or 0 for Python (see J_*). */
-static int json_object(JsonLine *c, const unsigned char *p, Py_ssize_t *i, Py_ssize_t end, const unsigned char *prefix,
-                       int plen) {
+/* The key (its opening quote at p[*i]) of the object that the key `parent` holds (-1: the line's own object),
+ * whose keys are named prefix + key: *key its entry in the table (NULL: a key the reader does not read) and *i
+ * past its closing quote. 0: a key this path does not read (escapes, bytes above 0x7f, too long): Python. */
+static int json_key(JsonLine *c, const unsigned char *p, Py_ssize_t *i, Py_ssize_t end, int parent,
+                    const unsigned char *prefix, int plen, const JsonKey **key) {
+    JsonMemo *m = c->place < JSON_MEMO ? &c->memo[c->place] : NULL;
+    c->place++;
+    /* The same bytes, closing quote included, as the key in this place on an earlier line, in an object of the
+     * same key: json_string reads them alike (they hold no '"', no backslash, no control character) and the
+     * lookup below finds the same entry (it reads nothing but the prefix, which the parent key fixes, and them). */
+    if (m && m->parent == parent && end - *i > m->len + 1 && p[*i] == '"' &&
+        memcmp(p + *i + 1, m->raw, (size_t)m->len + 1) == 0) {
+        *key = m->key >= 0 ? &c->keys[m->key] : NULL;
+        *i += m->len + 2;
+        return 1;
+    }
+    int escaped;
+    Py_ssize_t ka = *i + 1;
+    Py_ssize_t kb = json_string(p, i, end, &escaped);
+    if (kb < 0 || escaped || plen + (kb - ka) > 63) return 0;
+    unsigned char name[64];
+    memcpy(name, prefix, (size_t)plen);
+    for (Py_ssize_t x = ka; x < kb; x++) {
+        unsigned char b = p[x];
+        if (b >= 0x80) return 0; /* str.lower() of a non-ASCII name may be an alias */
+        name[plen + x - ka] = (c->fold_case && b >= 'A' && b <= 'Z') ? (unsigned char)(b + 32) : b;
+    }
+    int n = plen + (int)(kb - ka);
+    *key = NULL;
+    for (int k = c->bucket[json_bucket(name, n)]; k >= 0; k = c->keys[k].next)
+        if (c->keys[k].len == n && memcmp(c->keys[k].name, name, (size_t)n) == 0) {
+            *key = &c->keys[k];
+            break;
+        }
+    if (m) {
+        m->parent = parent;
+        m->key = *key ? (int)(*key - c->keys) : -1;
+        m->len = (int)(kb - ka);
+        memcpy(m->raw, p + ka, (size_t)m->len + 1); /* (the closing quote too) */
+    }
+    return 1;
+}
+
+/* The object at p[*i] (its '{'), held by the key `parent` (-1: the line's own), its keys named prefix + key: 1,
+ * or 0 for Python (see J_*). */
+static int json_object(JsonLine *c, const unsigned char *p, Py_ssize_t *i, Py_ssize_t end, int parent,
+                       const unsigned char *prefix, int plen) {
     int escaped;
     if (*i >= end || p[*i] != '{') return 0;
     (*i)++;
     skip_ws(p, i, end);
     if (*i < end && p[*i] == '}') return (*i)++, 1;
     for (;;) {
-        Py_ssize_t ka = *i + 1;
-        Py_ssize_t kb = json_string(p, i, end, &escaped);
-        if (kb < 0 || escaped || plen + (kb - ka) > 63) return 0;
-        unsigned char name[64];
-        memcpy(name, prefix, (size_t)plen);
-        for (Py_ssize_t x = ka; x < kb; x++) {
-            unsigned char b = p[x];
-            if (b >= 0x80) return 0; /* str.lower() of a non-ASCII name may be an alias */
-            name[plen + x - ka] = (c->fold_case && b >= 'A' && b <= 'Z') ? (unsigned char)(b + 32) : b;
-        }
-        int n = plen + (int)(kb - ka);
-        const JsonKey *key = NULL;
-        for (int k = c->bucket[json_bucket(name, n)]; k >= 0; k = c->keys[k].next)
-            if (c->keys[k].len == n && memcmp(c->keys[k].name, name, (size_t)n) == 0) {
-                key = &c->keys[k];
-                break;
-            }
+        const JsonKey *key;
+        if (!json_key(c, p, i, end, parent, prefix, plen, &key)) return 0;
         int role = key ? key->role : J_SKIP, var = key ? key->var : 0;
         skip_ws(p, i, end);
         if (*i >= end || p[*i] != ':') return 0;
@@ -1727,8 +1768,11 @@ static int json_object(JsonLine *c, const unsigned char *p, Py_ssize_t *i, Py_ss
         if (role == J_SKIP) {
             if (!json_skip(p, i, end, 0)) return 0;
         } else if (role == J_OBJECT) {
+            unsigned char name[64];
+            int n = key->len;
+            memcpy(name, key->name, (size_t)n);
             name[n] = '.';
-            if (n + 1 > 63 || !json_object(c, p, i, end, name, n + 1)) return 0;
+            if (n + 1 > 63 || !json_object(c, p, i, end, (int)(key - c->keys), name, n + 1)) return 0;
         } else {
             /* a string without escapes, or a number: what the reader makes a str of */
             Py_ssize_t va, vb;
@@ -1834,10 +1878,10 @@ static int json_object(JsonLine *c, const unsigned char *p, Py_ssize_t *i, Py_ss
 
 /* 1: a JSON line the reader reads (narrowed: see J_*), fields filled and the rest of the key in extra[0..*len);
  * 0: anything else, for Python. */
-static int parse_json_line(const JsonKey *keys, int n_keys, const int16_t *bucket, int fold_case,
+static int parse_json_line(const JsonKey *keys, int n_keys, const int16_t *bucket, int fold_case, JsonMemo *memo,
                            const unsigned char *p, Py_ssize_t end, Fields *f, unsigned char *extra,
                            int32_t *extra_len) {
-    JsonLine c = {keys, n_keys, bucket, fold_case, f, extra, extra_len, 0};
+    JsonLine c = {keys, n_keys, bucket, fold_case, f, extra, extra_len, 0, memo, 0};
     Py_ssize_t i = 0;
     *extra_len = 0;
     f->request_ms = f->upstream_ms = -1;
@@ -1847,7 +1891,7 @@ static int parse_json_line(const JsonKey *keys, int n_keys, const int16_t *bucke
     f->stamp_len = 0;
     f->path = NULL;
     if (end < 2 || p[0] != '{' || p[end - 1] != '}') return 0; /* (the reader strips the line: Python) */
-    if (!json_object(&c, p, &i, end, (const unsigned char *)"", 0) || i != end || !f->path) return 0;
+    if (!json_object(&c, p, &i, end, -1, (const unsigned char *)"", 0) || i != end || !f->path) return 0;
     for (int k = 0; k < n_keys; k++)
         if (keys[k].required && !((c.seen >> keys[k].var) & 1)) return 0;
     /* which keys were there (a key missing and one with "" may read alike; the key says which) */
@@ -2225,7 +2269,7 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
                      (s->timing == HAPROXY ? parse_haproxy_line(line, text_len, &f)
                       : s->timing == ALB   ? parse_alb_line(line, text_len, &f, extra, &extra_len, &alb_t)
                       : s->timing == SOZUNE ? parse_sozune_line(line, text_len, &f, extra, &extra_len, &alb_t)
-                      : s->timing == JSON  ? parse_json_line(s->json_keys, s->n_json_keys, s->json_bucket, s->json_fold_case, line,
+                      : s->timing == JSON  ? parse_json_line(s->json_keys, s->n_json_keys, s->json_bucket, s->json_fold_case, s->json_memo, line,
                                                              text_len, &f, extra, &extra_len)
                                            : parse_line(line, text_len, s->timing, &f));
         if (!parsed) {
@@ -2478,7 +2522,8 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
             return -1;
         }
         s->json_keys = PyMem_Calloc((size_t)(n ? n : 1), sizeof(JsonKey));
-        if (!s->json_keys) {
+        s->json_memo = PyMem_Calloc(JSON_MEMO, sizeof(JsonMemo));
+        if (!s->json_keys || !s->json_memo) {
             Py_DECREF(seq);
             PyErr_NoMemory();
             return -1;
@@ -2507,6 +2552,7 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
             s->json_keys[k].expect_len = (int)expect_len;
         }
         s->n_json_keys = (int)n;
+        for (int m = 0; m < JSON_MEMO; m++) s->json_memo[m].parent = -2;
         for (int b = 0; b < 128; b++) s->json_bucket[b] = -1;
         for (int k = (int)n - 1; k >= 0; k--) { /* (chained in table order) */
             int b = json_bucket(s->json_keys[k].name, s->json_keys[k].len);
@@ -2561,6 +2607,7 @@ static void Scanner_dealloc(Scanner *s) {
     PyMem_Free(s->routes);
     PyMem_Free(s->route_slots);
     PyMem_Free(s->json_keys);
+    PyMem_Free(s->json_memo);
     Py_XDECREF(s->segment_template);
     Py_XDECREF(s->route_template);
     Py_XDECREF(s->hold_key);
