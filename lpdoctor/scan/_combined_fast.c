@@ -2285,7 +2285,15 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
                 t = NAN;
             } else if (f.stamp_len == -1) {
                 t = f.epoch;
-            } else if (!iso_time(f.stamp, f.stamp_len, &t)) {
+            } else if (f.stamp_len == s->stamp_len && memcmp(f.stamp, s->stamp, (size_t)f.stamp_len) == 0) {
+                t = s->stamp_time; /* the same text as the last time read: the same time */
+            } else if (iso_time(f.stamp, f.stamp_len, &t)) {
+                if (f.stamp_len <= (Py_ssize_t)sizeof s->stamp) {
+                    memcpy(s->stamp, f.stamp, (size_t)f.stamp_len);
+                    s->stamp_len = f.stamp_len;
+                    s->stamp_time = t;
+                }
+            } else {
                 stop = SCAN_PYTHON;
                 break;
             }
