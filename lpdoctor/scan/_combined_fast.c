@@ -1843,6 +1843,31 @@ static int json_object(JsonLine *c, const unsigned char *p, Py_ssize_t *i, Py_ss
                 break;
             case J_EPOCH: {
                 if (!number || vn > 40 || p[va] == '-') return 0;
+                /* digits[.digits], at most 9 after the point, whose digits make an integer of at most 2**53: it
+                 * and 10**places are doubles exactly, so their quotient is the double nearest the decimal, which is
+                 * what float() gives (an IEEE division rounds to nearest; Clinger's fast path) */
+                int64_t mant = 0;
+                int all = 0, places = -1;
+                for (Py_ssize_t x = va; x < vb; x++) {
+                    if (p[x] == '.' && places < 0) {
+                        places = 0;
+                        continue;
+                    }
+                    if (!is_digit(p[x]) || ++all > 18) { /* (an exponent; or past int64's 18 digits) */
+                        all = 99;
+                        break;
+                    }
+                    mant = mant * 10 + (p[x] - '0');
+                    if (places >= 0) places++;
+                }
+                if (all <= 18 && mant <= (1LL << 53) && places <= 9) {
+                    double v = (double)mant / POW10[places < 0 ? 0 : places];
+                    if (!(v < 1e11)) return 0;
+                    f->epoch = v;
+                    f->stamp = p + va;
+                    f->stamp_len = -1;
+                    break;
+                }
                 char text[48];
                 memcpy(text, p + va, (size_t)vn);
                 text[vn] = 0;
