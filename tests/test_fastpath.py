@@ -53,6 +53,20 @@ def test_the_fast_path_is_built_where_ci_runs() -> None:
     assert not fastpath.available(FORMATS["traefik-json"])
 
 
+@built
+def test_newlines_counts_what_bytes_count_counts() -> None:
+    """iter_blocks counts a block's lines with the compiled newlines(): every length and place of a newline
+    around its 16-byte steps, runs past its 255-step counters, and any bytes-like buffer."""
+    newlines = fastpath._combined_fast.newlines
+    rnd = random.Random(3)
+    texts = [b"", b"\n", b"\n" * 5000, b"x" * 5000, bytes(rnd.choice(b"\na\xff\x0a\x8a") for _ in range(9000))]
+    texts += [b"a" * k + b"\n" + b"b" * j for k in range(40) for j in (0, 1, 15, 16, 17)]
+    for text in texts:
+        assert newlines(text) == text.count(b"\n")
+        assert newlines(bytearray(text)) == newlines(memoryview(text)) == text.count(b"\n")
+    assert newlines(memoryview(texts[4])[7:5001]) == texts[4][7:5001].count(b"\n")
+
+
 def _without_totals(d: Any, totals: list[float]) -> Any:
     """``d`` with every histogram's float ``total`` taken out (into ``totals``): a sum of the same numbers
     added in another order may differ in its last bit, and nothing reads it but a merge."""

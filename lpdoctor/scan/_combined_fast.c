@@ -2681,8 +2681,37 @@ static PyTypeObject ScannerType = {
     .tp_getset = Scanner_getset,
 };
 
+/* newlines(buffer): how many b"\n" it holds, what bytes.count(b"\n") gives (which reads a byte at a time):
+ * text/inputs.py counts every block's lines with it. */
+static PyObject *newlines(PyObject *Py_UNUSED(module), PyObject *arg) {
+    Py_buffer buf;
+    if (PyObject_GetBuffer(arg, &buf, PyBUF_SIMPLE) < 0) return NULL;
+    const unsigned char *p = buf.buf;
+    Py_ssize_t n = buf.len, k = 0, count = 0;
+#ifdef JSON_SSE2
+    /* 16 bytes at a time: 16 byte-wide counters, each adding 1 (subtracting the compare's -1) for a newline in
+     * its column, summed (psadbw) before any can pass 255 */
+    while (k + 16 <= n) {
+        __m128i acc = _mm_setzero_si128();
+        for (int r = 0; r < 255 && k + 16 <= n; r++, k += 16)
+            acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + k)),
+                                                   _mm_set1_epi8('\n')));
+        __m128i sums = _mm_sad_epu8(acc, _mm_setzero_si128());
+        count += _mm_cvtsi128_si32(sums) + _mm_extract_epi16(sums, 4);
+    }
+#endif
+    for (; k < n; k++) count += p[k] == '\n';
+    PyBuffer_Release(&buf);
+    return PyLong_FromSsize_t(count);
+}
+
+static PyMethodDef module_methods[] = {
+    {"newlines", newlines, METH_O, "How many newline bytes the buffer holds."},
+    {NULL, NULL, 0, NULL},
+};
+
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_combined_fast", "Fast path for nginx combined(+timing) access logs.", -1, NULL,
+    PyModuleDef_HEAD_INIT, "_combined_fast", "Fast path for nginx combined(+timing) access logs.", -1, module_methods,
 };
 
 PyMODINIT_FUNC PyInit__combined_fast(void) {
