@@ -23,6 +23,7 @@ import pytest
 
 from bench import traffic as bench_traffic
 from bench.generate import lines as bench_lines
+from lpdoctor.catalog.holds import HoldMatcher
 from lpdoctor.logformats.registry import all_formats
 from lpdoctor.scan import fastpath
 from lpdoctor.scan.aggregate import ScanAggregate
@@ -51,6 +52,26 @@ def test_the_fast_path_is_built_where_ci_runs() -> None:
     assert fastpath.available(FORMATS["haproxy-httplog"]) and fastpath.available(FORMATS["caddy-json"])
     assert fastpath.available(FORMATS["aws-alb"]) and fastpath.available(FORMATS["sozune"])
     assert not fastpath.available(FORMATS["traefik-json"])
+
+
+def test_hold_values_read_only_as_empty_or_not() -> None:
+    """HoldMatcher.present: giving such a parameter the value "1" in place of any other non-empty one (the
+    scanner's cut query does) never changes what match() finds, in any order, repeated, empty or bare."""
+    matcher = HoldMatcher()
+    rnd = random.Random(9)
+    values = ["", "1", "0", "7", "abc", "\r", "-5", "5m", "30000", "x" * 300, "+", "a+b", "true"]
+    some = False
+    for route in ["/v1/kv/a", "/v1/health/service/web", "/v1/jobs", "/apis/x", "/_matrix/client/v3/sync", "/api/p"]:
+        present = matcher.present(route)
+        assert present <= matcher.names(route)
+        names = [*sorted(matcher.names(route)), "other", "index"]
+        for _ in range(3000):
+            parts = [(rnd.choice(names), rnd.choice([None, *values])) for _ in range(rnd.randrange(5))]
+            query = "&".join(n if v is None else f"{n}={v}" for n, v in parts)
+            cut = "&".join(n if v is None else f"{n}={'1' if n in present and v else v}" for n, v in parts)
+            some = some or cut != query
+            assert matcher.match(route, cut) == matcher.match(route, query), (route, query)
+    assert some
 
 
 @built
@@ -117,6 +138,13 @@ ODD_TIMING_LINES = [
     f'{_PREFIX}GET /_matrix/client/v3/sync HTTP/1.1" 200 512 {_UA} 0.010 0.010 200',
     f'{_PREFIX}GET /v1/kv/a?index=7&wait=5m HTTP/1.1" 504 160 {_UA} 60.002 60.002 504',
     f'{_PREFIX}GET /v1/kv/a?wait=5m&index=8 HTTP/1.1" 504 160 {_UA} 60.001 60.001 504',
+    # a Consul index is read only as empty or not (HoldMatcher.present): these ask for other holds
+    f'{_PREFIX}GET /v1/kv/a?index=&wait=5m HTTP/1.1" 504 160 {_UA} 60.001 60.001 504',
+    f'{_PREFIX}GET /v1/kv/a?index&wait=5m HTTP/1.1" 504 160 {_UA} 60.001 60.001 504',
+    f'{_PREFIX}GET /v1/kv/a?index=&index=9&wait=5m HTTP/1.1" 504 160 {_UA} 60.001 60.001 504',
+    f'{_PREFIX}GET /v1/kv/a?index=9&index=&wait=1m HTTP/1.1" 504 160 {_UA} 60.001 60.001 504',
+    f'{_PREFIX}GET /v1/kv/a?wait=5m HTTP/1.1" 504 160 {_UA} 60.001 60.001 504',
+    f'{_PREFIX}GET /v1/kv/a?index=1&wait=5m HTTP/1.1" 504 160 {_UA} 60.001 60.001 504',
     f'{_PREFIX}GET /api/poll?timeout=55&x=1 HTTP/1.1" 502 150 {_UA} 50.003 50.003 502',
     f'{_PREFIX}GET /api/poll?x=1&timeout=55 HTTP/1.1" 499 0 {_UA} 40.000 - -',
     f'{_PREFIX}GET /api/poll?timeout=55&timeout=5 HTTP/1.1" 499 0 {_UA} 40.000 40.000 -',

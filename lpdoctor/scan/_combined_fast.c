@@ -391,6 +391,7 @@ typedef struct {
     PyObject *text; /* the route, as normalize_path writes it */
     int32_t empty_query_hold; /* hold id for a request with no query; -2: not asked yet */
     PyObject *names; /* tuple of bytes: the query parameters the hold depends on; NULL: not asked yet */
+    uint64_t present; /* bit k: only whether names[k]'s value is empty matters (hold_present) */
 } Route;
 
 /* ------------------------------------------------------------------------------------------ groups */
@@ -429,6 +430,7 @@ typedef struct {
     PyObject *route_template;   /* str -> str, for paths not cut here */
     PyObject *hold_key;         /* (route str, query str) -> int */
     PyObject *hold_names;       /* route str -> the parameter names hold_key reads (iterable of str) */
+    PyObject *hold_present;     /* route str -> those of them whose value it reads only as empty or not; or None */
     SegCache holds;             /* route id + the query cut to those parameters -> hold id */
     int timing; /* TAIL_NONE, TAIL_POSITIONAL or TAIL_KV */
     SegCache segs;
@@ -621,6 +623,7 @@ static int32_t new_route(Scanner *s, PyObject *text) {
     s->routes[s->routes_len].text = text;
     s->routes[s->routes_len].empty_query_hold = -2;
     s->routes[s->routes_len].names = NULL;
+    s->routes[s->routes_len].present = 0;
     return (int32_t)s->routes_len++;
 }
 
@@ -753,6 +756,24 @@ static int load_names(Scanner *s, Route *r) {
     Py_DECREF(seq);
     if (!out) return -1;
     r->names = out;
+    r->present = 0;
+    if (s->hold_present == Py_None) return 0;
+    PyObject *present = PyObject_CallOneArg(s->hold_present, r->text);
+    if (!present) return -1;
+    seq = PySequence_Fast(present, "hold_present must return an iterable");
+    Py_DECREF(present);
+    if (!seq) return -1;
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
+        PyObject *b = PyUnicode_AsASCIIString(PySequence_Fast_GET_ITEM(seq, i));
+        if (!b) {
+            Py_DECREF(seq);
+            return -1;
+        }
+        for (Py_ssize_t k = 0; k < n && k < 64; k++)
+            if (PyObject_RichCompareBool(PyTuple_GET_ITEM(out, k), b, Py_EQ) == 1) r->present |= 1ULL << k;
+        Py_DECREF(b);
+    }
+    Py_DECREF(seq);
     return 0;
 }
 
@@ -787,8 +808,12 @@ static int32_t hold_id(Scanner *s, int32_t route, const unsigned char *q, Py_ssi
             if (PyBytes_GET_SIZE(name) == name_len && memcmp(PyBytes_AS_STRING(name), part, (size_t)name_len) == 0) {
                 if (len + part_len + 1 > (Py_ssize_t)sizeof(cut)) return call_hold_key(s, r, q, n);
                 if (len > (Py_ssize_t)sizeof(int32_t)) cut[len++] = '&';
-                memcpy(cut + len, part, (size_t)part_len);
-                len += part_len;
+                /* a value hold_key reads only as empty or not (a Consul index): "1" stands for any but "" (every
+                 * such value gets one cut query, not one each) */
+                int any = k < 64 && ((r->present >> k) & 1) && part_len > name_len + 1;
+                memcpy(cut + len, part, (size_t)(any ? name_len + 1 : part_len));
+                len += any ? name_len + 1 : part_len;
+                if (any) cut[len++] = '1';
                 break;
             }
         }
@@ -2519,7 +2544,7 @@ static PyObject *Scanner_window(Scanner *s, PyObject *Py_UNUSED(ignored)) {
 
 static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
     static char *kwlist[] = {"segment_template", "route_template", "hold_key", "hold_names", "shape", "since",
-                             "until", "max_time", "json_keys", "fold_case", NULL};
+                             "until", "max_time", "json_keys", "fold_case", "hold_present", NULL};
     /* LogFormat.fast -> how the scanner reads a line ("json" and "caddy" both walk JSON with json_keys) */
     static const struct {
         const char *name;
@@ -2528,11 +2553,12 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
                   {"haproxy", HAPROXY},     {"json", JSON},              {"caddy", JSON},  {"alb", ALB},
                   {"sozune", SOZUNE}};
     PyObject *seg, *route, *hold, *names, *since = Py_None, *until = Py_None, *json_keys = Py_None;
+    PyObject *present = Py_None;
     const char *shape;
     int timing = -1, fold_case = 0;
     double max_time = 1e13;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOs|OOdOp", kwlist, &seg, &route, &hold, &names, &shape, &since,
-                                     &until, &max_time, &json_keys, &fold_case))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOs|OOdOpO", kwlist, &seg, &route, &hold, &names, &shape, &since,
+                                     &until, &max_time, &json_keys, &fold_case, &present))
         return -1;
     if (s->templates) {
         PyErr_SetString(PyExc_RuntimeError, "Scanner is already initialised");
@@ -2607,6 +2633,8 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
     Py_INCREF(hold);
     Py_INCREF(names);
     s->hold_names = names;
+    Py_INCREF(present);
+    s->hold_present = present;
     s->segment_template = seg;
     s->route_template = route;
     s->hold_key = hold;
@@ -2645,6 +2673,7 @@ static void Scanner_dealloc(Scanner *s) {
     Py_XDECREF(s->route_template);
     Py_XDECREF(s->hold_key);
     Py_XDECREF(s->hold_names);
+    Py_XDECREF(s->hold_present);
     Py_XDECREF(s->templates);
     Py_XDECREF(s->template_list);
     Py_XDECREF(s->whole_routes);

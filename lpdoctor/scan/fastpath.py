@@ -108,6 +108,7 @@ class _Holds:
     def __init__(self) -> None:
         self._matcher = HoldMatcher()
         self.names = self._matcher.names
+        self.present = self._matcher.present
         self._ids: dict[RequestedHold | None, int] = {None: 0}
 
     def key(self, route: str, query: str) -> int:
@@ -133,6 +134,7 @@ def aggregate_blocks(
         route_template=lambda path: normalize_path(path, templates),
         hold_key=holds.key,
         hold_names=holds.names,
+        hold_present=holds.present,
         shape=shape,
         since=agg.since,
         until=agg.until,
