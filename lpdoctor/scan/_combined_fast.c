@@ -1484,7 +1484,7 @@ typedef struct JsonMemoS {
 } JsonMemo;
 
 static inline void skip_ws(const unsigned char *p, Py_ssize_t *i, Py_ssize_t end) {
-    while (*i < end && (p[*i] == ' ' || p[*i] == '\t' || p[*i] == '\n' || p[*i] == '\r')) (*i)++;
+    while (*i < end && p[*i] <= ' ' && (p[*i] == ' ' || p[*i] == '\t' || p[*i] == '\n' || p[*i] == '\r')) (*i)++;
 }
 
 /* A JSON string at p[*i] (its opening quote): its contents' end (the closing quote's index), *i past the
@@ -1497,35 +1497,36 @@ static Py_ssize_t json_string(const unsigned char *p, Py_ssize_t *i, Py_ssize_t 
     *escaped = 0;
     while (k < end) {
 #ifdef JSON_SSE2
-        /* the plain bytes, 16 at a time: a byte is special if it is '"', '\\' or at most 0x1f (min(b, 0x1f) == b,
-         * unsigned); the scan stops at the first special byte, which the checks below read (bytes >= 0x80 are plain,
-         * as they are there) */
-        while (k + 16 <= end) {
+        if (k + 16 <= end) {
+            /* the plain bytes, 16 at a time: a byte is special if it is '"', '\\' or at most 0x1f (min(b, 0x1f) == b,
+             * unsigned); the scan goes to the first special byte, which the checks below read (bytes >= 0x80 are
+             * plain, as they are there) */
             __m128i w = _mm_loadu_si128((const __m128i *)(const void *)(p + k));
             __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(w, _mm_set1_epi8('"')),
                                                     _mm_cmpeq_epi8(w, _mm_set1_epi8('\\'))),
                                        _mm_cmpeq_epi8(_mm_min_epu8(w, _mm_set1_epi8(0x1f)), w));
             int m = _mm_movemask_epi8(hit);
-            if (m) {
-                k += __builtin_ctz((unsigned)m); /* (the 8-byte scan below stops at once) */
-                break;
+            if (!m) {
+                k += 16;
+                continue;
             }
-            k += 16;
-        }
+            k += __builtin_ctz((unsigned)m);
+        } else
 #endif
-        /* the plain bytes, 8 at a time while none of them is '"', '\\' or a control character */
-        while (k + 8 <= end) {
+        if (k + 8 <= end) {
+            /* the plain bytes, 8 at a time while none of them is '"', '\\' or a control character */
             uint64_t w;
             memcpy(&w, p + k, 8);
             uint64_t quote = w ^ 0x2222222222222222ULL, slash = w ^ 0x5c5c5c5c5c5c5c5cULL;
             uint64_t low = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
             /* a byte of w is 0x22, 0x5c or below 0x20 (the haszero and hasless tricks; bytes >= 0x80 are plain) */
             uint64_t hit = ((quote - low) & ~quote) | ((slash - low) & ~slash) | ((w - 0x2020202020202020ULL) & ~w);
-            if (hit & high) break;
-            k += 8;
+            if (!(hit & high)) {
+                k += 8;
+                continue;
+            }
         }
-        if (k >= end) break;
-        unsigned char c = p[k];
+        unsigned char c = p[k]; /* (plain, after the 8-byte scan's false alarm, or byte by byte at the end) */
         if (c == '"') {
             *i = k + 1;
             return k;
@@ -1674,8 +1675,8 @@ static int iso_time(const unsigned char *p, Py_ssize_t n, double *t) {
     return 1;
 }
 
-static int append_extra(unsigned char *extra, int32_t *len, int var, int cls, const unsigned char *p,
-                        Py_ssize_t n) {
+static inline int append_extra(unsigned char *extra, int32_t *len, int var, int cls, const unsigned char *p,
+                               Py_ssize_t n) {
     if (*len + 4 + n > MAX_EXTRA) return 0;
     extra[(*len)++] = (unsigned char)var;
     extra[(*len)++] = (unsigned char)cls;
