@@ -32,3 +32,13 @@ def test_every_span_counts_what_bytes_count_counts(
     for start, end in spans:
         assert parallel.count_newlines(str(log), start, end) == data[start:end].count(b"\n"), (start, end)
     assert parallel.count_newlines(str(log), 0, size + 100) == data.count(b"\n")  # a span past the end
+
+
+def test_blocks_are_counted_with_the_compiled_counter_once_the_scan_layer_is_loaded() -> None:
+    """text.inputs sits below the scan layer: lpdoctor.scan.fastpath gives it the compiled counter."""
+    from lpdoctor.scan import fastpath
+    from lpdoctor.text import inputs
+
+    if fastpath._combined_fast is None:
+        pytest.skip("the compiled module is not built here")
+    assert inputs._newlines is fastpath._combined_fast.newlines

@@ -23,6 +23,7 @@ import pytest
 
 from bench import traffic as bench_traffic
 from bench.generate import lines as bench_lines
+from lpdoctor.catalog.holds import HoldMatcher
 from lpdoctor.logformats.registry import all_formats
 from lpdoctor.scan import fastpath
 from lpdoctor.scan.aggregate import ScanAggregate
@@ -51,6 +52,40 @@ def test_the_fast_path_is_built_where_ci_runs() -> None:
     assert fastpath.available(FORMATS["haproxy-httplog"]) and fastpath.available(FORMATS["caddy-json"])
     assert fastpath.available(FORMATS["aws-alb"]) and fastpath.available(FORMATS["sozune"])
     assert not fastpath.available(FORMATS["traefik-json"])
+
+
+def test_hold_values_read_only_as_empty_or_not() -> None:
+    """HoldMatcher.present: giving such a parameter the value "1" in place of any other non-empty one (the
+    scanner's cut query does) never changes what match() finds, in any order, repeated, empty or bare."""
+    matcher = HoldMatcher()
+    rnd = random.Random(9)
+    values = ["", "1", "0", "7", "abc", "\r", "-5", "5m", "30000", "x" * 300, "+", "a+b", "true"]
+    some = False
+    for route in ["/v1/kv/a", "/v1/health/service/web", "/v1/jobs", "/apis/x", "/_matrix/client/v3/sync", "/api/p"]:
+        present = matcher.present(route)
+        assert present <= matcher.names(route)
+        names = [*sorted(matcher.names(route)), "other", "index"]
+        for _ in range(3000):
+            parts = [(rnd.choice(names), rnd.choice([None, *values])) for _ in range(rnd.randrange(5))]
+            query = "&".join(n if v is None else f"{n}={v}" for n, v in parts)
+            cut = "&".join(n if v is None else f"{n}={'1' if n in present and v else v}" for n, v in parts)
+            some = some or cut != query
+            assert matcher.match(route, cut) == matcher.match(route, query), (route, query)
+    assert some
+
+
+@built
+def test_newlines_counts_what_bytes_count_counts() -> None:
+    """iter_blocks counts a block's lines with the compiled newlines(): every length and place of a newline
+    around its 16-byte steps, runs past its 255-step counters, and any bytes-like buffer."""
+    newlines = fastpath._combined_fast.newlines
+    rnd = random.Random(3)
+    texts = [b"", b"\n", b"\n" * 5000, b"x" * 5000, bytes(rnd.choice(b"\na\xff\x0a\x8a") for _ in range(9000))]
+    texts += [b"a" * k + b"\n" + b"b" * j for k in range(40) for j in (0, 1, 15, 16, 17)]
+    for text in texts:
+        assert newlines(text) == text.count(b"\n")
+        assert newlines(bytearray(text)) == newlines(memoryview(text)) == text.count(b"\n")
+    assert newlines(memoryview(texts[4])[7:5001]) == texts[4][7:5001].count(b"\n")
 
 
 def _without_totals(d: Any, totals: list[float]) -> Any:
@@ -103,6 +138,13 @@ ODD_TIMING_LINES = [
     f'{_PREFIX}GET /_matrix/client/v3/sync HTTP/1.1" 200 512 {_UA} 0.010 0.010 200',
     f'{_PREFIX}GET /v1/kv/a?index=7&wait=5m HTTP/1.1" 504 160 {_UA} 60.002 60.002 504',
     f'{_PREFIX}GET /v1/kv/a?wait=5m&index=8 HTTP/1.1" 504 160 {_UA} 60.001 60.001 504',
+    # a Consul index is read only as empty or not (HoldMatcher.present): these ask for other holds
+    f'{_PREFIX}GET /v1/kv/a?index=&wait=5m HTTP/1.1" 504 160 {_UA} 60.001 60.001 504',
+    f'{_PREFIX}GET /v1/kv/a?index&wait=5m HTTP/1.1" 504 160 {_UA} 60.001 60.001 504',
+    f'{_PREFIX}GET /v1/kv/a?index=&index=9&wait=5m HTTP/1.1" 504 160 {_UA} 60.001 60.001 504',
+    f'{_PREFIX}GET /v1/kv/a?index=9&index=&wait=1m HTTP/1.1" 504 160 {_UA} 60.001 60.001 504',
+    f'{_PREFIX}GET /v1/kv/a?wait=5m HTTP/1.1" 504 160 {_UA} 60.001 60.001 504',
+    f'{_PREFIX}GET /v1/kv/a?index=1&wait=5m HTTP/1.1" 504 160 {_UA} 60.001 60.001 504',
     f'{_PREFIX}GET /api/poll?timeout=55&x=1 HTTP/1.1" 502 150 {_UA} 50.003 50.003 502',
     f'{_PREFIX}GET /api/poll?x=1&timeout=55 HTTP/1.1" 499 0 {_UA} 40.000 - -',
     f'{_PREFIX}GET /api/poll?timeout=55&timeout=5 HTTP/1.1" 499 0 {_UA} 40.000 40.000 -',
@@ -689,6 +731,38 @@ ODD_JSON_LINES = [
 ]
 
 
+def _at_every_offset(texts: list[str]) -> list[str]:
+    """Each of ``texts`` after 0 to 33 plain bytes and before 20 more: in every place of the walker's 16- and
+    8-byte string scans."""
+    return ["a" * k + text + "b" * 20 for text in texts for k in range(34)]
+
+
+# Raw string contents (put between quotes as they are): escapes, control characters, bytes above 0x7f, a lone
+# surrogate (invalid UTF-8 in the file: the reader reads U+FFFD), the end of the string.
+_RAW_STRINGS = _at_every_offset(['\\"', "\\\\", "\\u00e9", "\\q", "\x01", "\x1f", "\x7f", "\u00e9", "\udc80", ""])
+_NGINX_BASE = _j(http_user_agent="UA", host="HOST")
+ODD_JSON_LINES += [_NGINX_BASE.replace('"UA"', f'"{raw}"') for raw in _RAW_STRINGS]
+ODD_JSON_LINES += [_NGINX_BASE.replace('"HOST"', f'"{raw}"') for raw in _RAW_STRINGS]
+ODD_JSON_LINES += [_NGINX_BASE.replace("/api/poll", "/" + raw) for raw in _RAW_STRINGS[::7]]
+# a line that ends inside a string, at every alignment
+ODD_JSON_LINES += [
+    '{"status":200,"request":"GET /a HTTP/1.1","x":"' + "a" * k + end
+    for k in range(34)
+    for end in ("}", "\\}", "\\u12}")
+]
+# keys: another case, one byte longer or shorter than a key the reader reads, 63 and 64 bytes, escaped, a line
+# that ends after a key, more keys than the walker remembers
+ODD_JSON_LINES += [
+    '{"Request":"GET /a HTTP/1.1","STATUS":504,"Host":"h.example"}',
+    '{"statu":1,"status":200,"request":"GET /a HTTP/1.1","status_":2,"hosts":"x"}',
+    '{"st\\u0061tus":504,"status":200,"request":"GET /a HTTP/1.1"}',
+    '{"status":200,"request":"GET /a HTTP/1.1","host"}',
+    _j(**{"x" * 63: 1}),
+    _j(**{"x" * 64: 1}),
+    "{" + ",".join(f'"k{n}":{n}' for n in range(70)) + ',"status":504,"request":"GET /b HTTP/1.1","host":"h"}',
+]
+
+
 def _json_restamped(lines: list[str], rnd: random.Random) -> list[str]:
     """nginx JSON lines with their ISO "time" spread over days, in seven zone forms."""
     stamps = [
@@ -808,7 +882,75 @@ ODD_CADDY_LINES = [
     '{"msg":"handled request","request":{"uri":"/a"},"status":200,"duration":0.5,"request":{"uri":"/b"}}',
     "Jul  4 23:37:51 app2 caddy[2140]: " + _c(),
     _c() + " ",
+    # epoch times: up to 2**53 as digits and 9 decimals (read in C), more (read by float()), forms float() reads
+    # alike; digits past 2**53 whose double is not their integer's double divided by 10**places
+    _c(ts=1795132800.12345),
+    _c(ts=179513280.0123456),
+    _c(ts=1795132800.123456789),
+    *(
+        '{"level":"info","ts":' + ts + ',"msg":"handled request","request":{"uri":"/ts"},"status":200,"duration":0.5}'
+        for ts in (
+            "1794341134.8892593",
+            "1791887986.0869953",
+            "1795570097.4136805",
+            "9007199254.740992",
+            "9007199254.740993",
+            "900719925.4740993",
+        )
+    ),
+    '{"level":"info","ts":1795132800.1234567890,"msg":"handled request","request":{"uri":"/a"},"status":200,"duration":0.5}',
+    '{"level":"info","ts":1795132800.000,"msg":"handled request","request":{"uri":"/a"},"status":200,"duration":0.5}',
+    '{"level":"info","ts":99999999999.99,"msg":"handled request","request":{"uri":"/a"},"status":200,"duration":0.5}',
+    '{"level":"info","ts":100000000000,"msg":"handled request","request":{"uri":"/a"},"status":200,"duration":0.5}',
+    '{"level":"info","ts":1.7951328e9,"msg":"handled request","request":{"uri":"/a"},"status":200,"duration":0.5}',
+    '{"level":"info","ts":0,"msg":"handled request","request":{"uri":"/a"},"status":200,"duration":0.5}',
+    # keys: another case (Caddy's are read as they are), a nested name of 63 and 64 bytes, an escaped one
+    _c({"URI": "/x"}),
+    _c({"k" * 55: 1}),
+    _c({"k" * 56: 1}),
+    '{"msg":"handled request","request":{"ur\\u0069":"/a","uri":"/b"},"status":200,"duration":0.5}',
 ]
+_CADDY_BASE = _c({"uri": "/URI", "headers": {"User-Agent": ["UA"]}})
+ODD_CADDY_LINES += [_CADDY_BASE.replace('"UA"', f'"{raw}"') for raw in _RAW_STRINGS]
+ODD_CADDY_LINES += [_CADDY_BASE.replace('"/URI"', f'"/{raw}"') for raw in _RAW_STRINGS[::3]]
+
+
+@built
+def test_json_keys_remembered_by_place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The walker remembers the keys of the lines before by their place in the line: a key with the same bytes
+    in that place but in another object, or another case of it, or a longer or shorter name, reads as the
+    reader reads it, whichever line comes first (a misread would put a line in the group of another)."""
+    cases = [
+        (
+            CADDY,
+            [
+                '{"msg":"handled request","request":{"uri":"/a","host":"h"},"status":200,"duration":0.5}',
+                '{"msg":"handled request","request":{"uri":"/b","host":"h2"},"status":200,"duration":0.5}',
+                '{"msg":"handled request","request":{},"uri":"/b","host":"h2","status":200,"duration":0.5}',
+            ],
+        ),
+        (
+            CADDY,
+            [
+                '{"msg":"handled request","request":{"uri":"/a"},"status":200,"duration":0.5}',
+                '{"msg":"handled request","request":{"Uri":"/b","uri":"/c"},"status":200,"duration":0.5}',
+            ],
+        ),
+        (
+            NGINX_JSON,
+            [
+                '{"status":200,"request":"GET /a HTTP/1.1","host":"h"}',
+                '{"Status":504,"request":"GET /b HTTP/1.1","hos":"h2","host":"h3"}',
+                '{"statuss":504,"status":201,"request":"GET /c HTTP/1.1","host_":"h2"}',
+            ],
+        ),
+    ]
+    for n, (fmt, lines) in enumerate(cases):
+        for order in (lines * 20, lines[::-1] * 20, [line for line in lines for _ in range(5)]):
+            log = _write(tmp_path / f"places-{n}.log", order)
+            fast, slow = both(monkeypatch, log, fmt)
+            assert_same(fast, slow)
+            assert fast.inputs[0].to_dict() == slow.inputs[0].to_dict()
 
 
 def _caddy_restamped(lines: list[str], rnd: random.Random) -> list[str]:

@@ -125,6 +125,19 @@ class HoldMatcher:
                 names.add(proto.param)
         return frozenset(names)
 
+    def present(self, route: str) -> frozenset[str]:
+        """Those of :meth:`names` whose value :meth:`match` reads only as empty or not, in a query without a
+        line break: a protocol requires them with ``.+`` (a Consul ``index``) and nothing reads them otherwise (no
+        candidate's hold parameter, no generic parameter). The fast path groups their values as one."""
+        read = {g.name for g in self._generic}
+        only: set[str] = set()
+        for proto in self._candidates(route):
+            if proto.param:
+                read.add(proto.param)
+            for name, rx in proto.require.items():
+                (only if rx.pattern == ".+" else read).add(name)
+        return frozenset(only - read)
+
     def match(self, route: str, query: str) -> RequestedHold | None:
         candidates = self._candidates(route)
         params: dict[str, str] | None = None

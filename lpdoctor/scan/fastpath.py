@@ -35,12 +35,14 @@ from lpdoctor.model import ErrorEvent, InputSummary, RequestRecord
 from lpdoctor.scan.aggregate import GroupTimes, ScanAggregate, Times
 from lpdoctor.scan.partial_values import MAX_TIME
 from lpdoctor.scan.routes import normalize_path, segment_template
-from lpdoctor.text.inputs import decode_line
+from lpdoctor.text.inputs import decode_line, use_newline_counter
 
 try:
     from lpdoctor.scan import _combined_fast
 except ImportError:  # pragma: no cover - only where the extension could not be built
     _combined_fast = None  # type: ignore[assignment]
+else:
+    use_newline_counter(_combined_fast.newlines)
 
 # Hand the groups to the aggregate when this many are waiting: bounds the memory between two hand-overs
 # (about 0.5 kB a waiting group). A group whose key was handed over before costs no parse the next time.
@@ -108,6 +110,7 @@ class _Holds:
     def __init__(self, matcher: HoldMatcher | None = None) -> None:
         self._matcher = matcher if matcher is not None else HoldMatcher()
         self.names = self._matcher.names
+        self.present = self._matcher.present
         self._ids: dict[RequestedHold | None, int] = {None: 0}
 
     def key(self, route: str, query: str) -> int:
@@ -133,6 +136,7 @@ def aggregate_blocks(
         route_template=lambda path: normalize_path(path, templates),
         hold_key=holds.key,
         hold_names=holds.names,
+        hold_present=holds.present,
         shape=shape,
         since=agg.since,
         until=agg.until,

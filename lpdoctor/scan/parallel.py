@@ -121,7 +121,7 @@ def _count_py(block: memoryview) -> int:
 
 
 _count: Callable[[memoryview], int] = (
-    fastpath._combined_fast.count_newlines if fastpath._combined_fast is not None else _count_py
+    fastpath._combined_fast.newlines if fastpath._combined_fast is not None else _count_py
 )
 
 
@@ -169,7 +169,7 @@ def _fills_cap(path: str, size: int, fmt: LogFormat | None, max_routes: int) -> 
 
 def count_newlines(path: str, start: int, end: int) -> int:
     """The newlines in bytes ``start`` to ``end`` of ``path`` (before a piece of a file: its first line's
-    number), read into one buffer again and again and counted with memchr where the compiled module is
+    number), read into one buffer again and again and counted 16 bytes at a time where the compiled module is
     built: 220 MB in 0.13 s read a new bytes at a time and counted with bytes.count, 0.03 s so."""
     n = 0
     buf = bytearray(_READ_BLOCK)
