@@ -95,3 +95,38 @@ def test_refused_route_filter_and_admitted_routes(tmp_path: Path, monkeypatch: p
     assert fast.refused is not None and slow.refused is not None
     assert fast.refused.bits == slow.refused.bits
     assert_same(fast, slow)
+
+
+@built
+def test_groups_taken_in_batches_are_the_groups_taken_at_once(tmp_path: Path) -> None:
+    """take(limit) hands the groups over a few at a time (their Python values freed batch by batch): the same
+    entries, in the same order, as one take(); scanning on before the last batch is refused."""
+    block = ("\n".join(bench_lines(3_000, seed=8)) + "\n").encode()
+
+    def scanner() -> fastpath._combined_fast.Scanner:
+        holds = fastpath._Holds()
+        s = fastpath._combined_fast.Scanner(
+            segment_template=fastpath.segment_template,
+            route_template=fastpath.normalize_path,
+            hold_key=holds.key,
+            hold_names=holds.names,
+            shape="timing",
+        )
+        pos, _, stop = s.scan(block, 0, 1)
+        assert stop == fastpath._combined_fast.SCAN_END and pos == len(block)
+        return s
+
+    whole = scanner().take()
+    batched = scanner()
+    got: list[object] = []
+    first = batched.take(7)
+    assert len(first) == 7
+    with pytest.raises(RuntimeError):
+        batched.scan(block, 0, 1)
+    got += first
+    while part := batched.take(7):
+        got += part
+    assert len(whole) > 100 and got == whole
+    assert batched.pending == 0 and batched.take() == []
+    pos, _, _ = batched.scan(block, 0, 1)  # all taken: scanning goes on
+    assert pos == len(block)

@@ -34,7 +34,7 @@
 #define ROUTE_LIMIT 8192          /* routes and templates remembered, checked when the groups are taken */
 #define MAX_METHODS 64
 #define GROUP_LIMIT 65536          /* groups (and Python records) before the caller must take() them */
-#define VALUE_LIMIT 262144        /* distinct (group, time) counts before the caller must take() them (~8 MB) */
+#define VALUE_LIMIT 131072        /* distinct (group, time) counts before the caller must take() them */
 
 enum { SCAN_END = 0, SCAN_PYTHON = 1, SCAN_FULL = 2 };
 /* What follows "$http_user_agent": nothing (nginx-combined), " $request_time $upstream_response_time
@@ -458,6 +458,7 @@ typedef struct {
     int n_methods;
     Group *groups;
     Py_ssize_t groups_len, groups_cap;
+    Py_ssize_t taken; /* groups take(limit) has handed over so far; scanning waits until every one is */
     GroupSlot *group_slots;
     Py_ssize_t group_slot_cap;
     Py_ssize_t values; /* entries in all the groups' count maps */
@@ -2527,6 +2528,10 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "position outside the buffer");
         goto done;
     }
+    if (s->taken) {
+        PyErr_SetString(PyExc_RuntimeError, "take() every group before scanning on");
+        goto done;
+    }
     while (pos < size) {
         if (s->groups_len >= GROUP_LIMIT || s->values >= VALUE_LIMIT) {
             stop = SCAN_FULL;
@@ -2715,6 +2720,10 @@ static PyObject *Scanner_template(Scanner *s, PyObject *arg) {
 }
 
 static PyObject *Scanner_add_record(Scanner *s, PyObject *record) {
+    if (s->taken) {
+        PyErr_SetString(PyExc_RuntimeError, "take() every group before adding records");
+        return NULL;
+    }
     Group *g = append_entry(s);
     if (!g) return NULL;
     Py_INCREF(record);
@@ -2728,10 +2737,14 @@ static PyObject *Scanner_add_record(Scanner *s, PyObject *record) {
  * (first line bytes, its line number, lines, [(request ms, n)], [(upstream ms, n)], key): the key, (route,
  * method, status, upstream status, hold), says which lines were grouped: the same key in a later take groups
  * lines alike in the same way. */
-static PyObject *Scanner_take(Scanner *s, PyObject *Py_UNUSED(ignored)) {
-    PyObject *out = PyList_New(s->groups_len);
+static PyObject *Scanner_take(Scanner *s, PyObject *args) {
+    Py_ssize_t limit = -1;
+    if (!PyArg_ParseTuple(args, "|n", &limit)) return NULL;
+    Py_ssize_t start = s->taken, end = s->groups_len;
+    if (limit >= 0 && limit < end - start) end = start + limit;
+    PyObject *out = PyList_New(end - start);
     if (!out) return NULL;
-    for (Py_ssize_t i = 0; i < s->groups_len; i++) {
+    for (Py_ssize_t i = start; i < end; i++) {
         Group *g = &s->groups[i];
         PyObject *item;
         if (g->is_record) {
@@ -2766,8 +2779,17 @@ static PyObject *Scanner_take(Scanner *s, PyObject *Py_UNUSED(ignored)) {
             Py_DECREF(out);
             return NULL;
         }
-        PyList_SET_ITEM(out, i, item);
+        PyList_SET_ITEM(out, i - start, item);
+        /* handed over: what the item does not hold goes now, not when the last group is taken */
+        Py_CLEAR(g->first);
+        Py_CLEAR(g->extra);
+        countmap_free(&g->request_ms);
+        countmap_free(&g->upstream_ms);
+        countmap_free(&g->timeline.buckets);
     }
+    s->taken = end;
+    if (end < s->groups_len) return out;
+    s->taken = 0;
     drop_groups(s);
     if (PyList_GET_SIZE(s->template_list) > 2 * ROUTE_LIMIT) {
         if (drop_templates(s) < 0) {
@@ -2976,7 +2998,8 @@ static PyMethodDef Scanner_methods[] = {
      "at pos is for the Python parser; 2: take() the groups, then scan on."},
     {"add_record", (PyCFunction)Scanner_add_record, METH_O, "Keep a record the Python parser made, in line order."},
     {"template", (PyCFunction)Scanner_template, METH_O, "template(segment bytes) -> the segment's template."},
-    {"take", (PyCFunction)Scanner_take, METH_NOARGS, "Every group and record since the last take(), in order."},
+    {"take", (PyCFunction)Scanner_take, METH_VARARGS,
+     "take(limit=-1): the next groups and records (at most limit) of those since the last full take, in order."},
     {"close_routes", (PyCFunction)Scanner_close_routes, METH_VARARGS,
      "close_routes(admitted, track=False): routes admitted(route) is false for group as the overflow bucket."},
     {"refused", (PyCFunction)Scanner_refused, METH_NOARGS, "The refused routes met since the last call."},
