@@ -249,10 +249,22 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
+def compile_lpdoctor() -> None:
+    """Write the bytecode of every lpdoctor module first, as installing a package does: where the sources were
+    edited and Python may not write bytecode (PYTHONDONTWRITEBYTECODE, a read-only tree), every run would
+    compile them again (0.3 s instead of 0.23 s to start, measured on the project's VM)."""
+    import compileall
+
+    import lpdoctor
+
+    compileall.compile_dir(str(Path(lpdoctor.__file__).resolve().parent), quiet=1)
+
+
 def main(argv: list[str] | None = None) -> int:
     """The table of every format and shape (:mod:`bench.matrix`); with ``--detail``, the detailed run on the
     bench's own log (every grep, the pure-Python path, memory of one process and of the tree)."""
     args = sys.argv[1:] if argv is None else argv
+    compile_lpdoctor()
     if "--detail" not in args:
         from bench.matrix import main as matrix_main
 
