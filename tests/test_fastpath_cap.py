@@ -15,6 +15,7 @@ from lpdoctor.scan import fastpath
 from lpdoctor.scan.pipeline import aggregate_file
 from lpdoctor.scan.routes import RouteCache, split_target
 from tests.test_fastpath import assert_same, both, built
+from tests.test_fastpath_shapes import timing_scanner
 
 
 def _write(path: Path, lines: list[str]) -> Path:
@@ -104,14 +105,7 @@ def test_groups_taken_in_batches_are_the_groups_taken_at_once(tmp_path: Path) ->
     block = ("\n".join(bench_lines(3_000, seed=8)) + "\n").encode()
 
     def scanner() -> fastpath._combined_fast.Scanner:
-        holds = fastpath._Holds()
-        s = fastpath._combined_fast.Scanner(
-            segment_template=fastpath.segment_template,
-            route_template=fastpath.normalize_path,
-            hold_key=holds.key,
-            hold_names=holds.names,
-            shape="timing",
-        )
+        s = timing_scanner()
         pos, _, stop = s.scan(block, 0, 1)
         assert stop == fastpath._combined_fast.SCAN_END and pos == len(block)
         return s

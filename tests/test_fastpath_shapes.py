@@ -14,6 +14,32 @@ from lpdoctor.scan import fastpath, routes
 from tests.test_fastpath import assert_same, both, built
 
 
+def counted_templates(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The segments the fast path asks routes.segment_template about, from now on."""
+    calls: list[str] = []
+    real = routes.segment_template
+
+    def counting(seg: str) -> str:
+        calls.append(seg)
+        return real(seg)
+
+    monkeypatch.setattr(fastpath, "segment_template", counting)
+    return calls
+
+
+def timing_scanner() -> fastpath._combined_fast.Scanner:
+    """A scanner of nginx-timing lines with lpdoctor's own callbacks."""
+    assert fastpath._combined_fast is not None
+    holds = fastpath._Holds()
+    return fastpath._combined_fast.Scanner(
+        segment_template=routes.segment_template,
+        route_template=routes.normalize_path,
+        hold_key=holds.key,
+        hold_names=holds.names,
+        shape="timing",
+    )
+
+
 @built
 @pytest.mark.parametrize("shape", ["ids", "spa"])
 def test_high_cardinality_traffic_is_the_python_scan(
@@ -40,14 +66,7 @@ def test_a_segment_shape_is_templated_once_when_its_template_has_no_digit(
     r.shuffle(paths)
     log = tmp_path / "shapes.log"
     log.write_text("".join(f"{prefix}{p}{tail}\n" for p in paths))
-    calls: list[str] = []
-    real = routes.segment_template
-
-    def counting(seg: str) -> str:
-        calls.append(seg)
-        return real(seg)
-
-    monkeypatch.setattr(fastpath, "segment_template", counting)
+    calls = counted_templates(monkeypatch)
     fast, slow = both(monkeypatch, log, None)
     assert_same(fast, slow)
     assert {rs for rs in fast.routes} >= {"/img/item-{id}", "/img/{id}.png"} and len(fast.routes) == 11
@@ -67,14 +86,7 @@ def test_spa_traffic_templates_its_file_names_and_ids_without_python(
     file names and colon-less ids were templated in C."""
     log = tmp_path / "spa.log"
     log.write_text("\n".join(lines("nginx-timing", "spa", 20_000, seed=9)) + "\n")
-    calls: list[str] = []
-    real = routes.segment_template
-
-    def counting(seg: str) -> str:
-        calls.append(seg)
-        return real(seg)
-
-    monkeypatch.setattr(fastpath, "segment_template", counting)
+    calls = counted_templates(monkeypatch)
     fast, slow = both(monkeypatch, log, None)
     assert_same(fast, slow)
     assert len(calls) < 100, sorted(calls)[:20]
@@ -121,15 +133,7 @@ def _random_segments(r: random.Random, count: int) -> list[str]:
 def test_the_scanner_templates_generated_segments_as_routes_does() -> None:
     """The scanner templates UUIDs, hex hashes, tokens and Matrix ids itself (no Python call): over 60 000
     random segments of those kinds and their near misses, the same template as routes.segment_template."""
-    assert fastpath._combined_fast is not None
-    holds = fastpath._Holds()
-    scanner = fastpath._combined_fast.Scanner(
-        segment_template=routes.segment_template,
-        route_template=routes.normalize_path,
-        hold_key=holds.key,
-        hold_names=holds.names,
-        shape="timing",
-    )
+    scanner = timing_scanner()
     r = random.Random(73)
     seen: set[str] = set()
     for seg in _random_segments(r, 60_000):
@@ -299,19 +303,11 @@ def test_the_scanner_templates_file_names_and_sigil_and_upper_ids_as_routes_does
     event ids without a colon and C024BE91L-style ids itself: over 160 000 random segments of those kinds and their
     near misses, the same template as routes.segment_template (a fresh scanner now and then, so that its caches
     do not hide a rule)."""
-    assert fastpath._combined_fast is not None
-    holds = fastpath._Holds()
     r = random.Random(29)
     segments = _EXAMPLES + _random_segments_more(r, 160_000)
     seen: set[str] = set()
     for start in range(0, len(segments), 4000):
-        scanner = fastpath._combined_fast.Scanner(
-            segment_template=routes.segment_template,
-            route_template=routes.normalize_path,
-            hold_key=holds.key,
-            hold_names=holds.names,
-            shape="timing",
-        )
+        scanner = timing_scanner()
         for seg in segments[start : start + 4000]:
             want = routes.segment_template(seg)
             assert scanner.template(seg.encode("ascii")) == want, seg
