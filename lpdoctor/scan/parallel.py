@@ -40,12 +40,13 @@ from lpdoctor.scan.pipeline import aggregate_file
 from lpdoctor.text.inputs import InputError, Progress, Span
 
 AUTO_PARALLEL_BYTES = 32 << 20  # below this much work, worker processes cost more than they save
-# A byte of a format the compiled scanner reads costs about a tenth of a byte read in Python (measured with
-# bench.run: 0.4-0.5 CPU s against 9-12 s for 200 000 lines of the same traffic): so such a file goes to several
-# processes only from 8 x AUTO_PARALLEL_BYTES (256 MiB, about 1.5 M lines). Below that, one process reads it
-# in about a second, less than starting a worker, counting its newlines, pickling and merging its aggregate
-# gain back on a machine whose second core is not free.
-COMPILED_BYTE_WEIGHT = 1 / 8
+# A byte of a format the compiled scanner reads costs far less than a byte read in Python (session 3: 0.4-0.5
+# CPU s against 9-12 s for 200 000 lines of the same traffic); so such a file goes to several processes only
+# from 3 x AUTO_PARALLEL_BYTES (96 MiB, about 600 000 lines of nginx combined, half a second in one process).
+# What a second process costs is now about 0.1 s (its start, 0.04 s to count the newlines before its piece,
+# the merge): on 1 M lines (155-190 MB) two processes took 0.89-1.34 s against 1.08-1.72 s for one (session 5,
+# ids, SPA and Apache traffic); at 256 MiB, the limit before, those files were read in one process.
+COMPILED_BYTE_WEIGHT = 1 / 3
 MIN_PIECE_BYTES = 1 << 20
 # The head of a big file read to see how fast new routes come (see _fills_cap): two halves of this.
 CAP_SAMPLE_BYTES = 2 << 20
