@@ -740,6 +740,15 @@ def _at_every_offset(texts: list[str]) -> list[str]:
 # Raw string contents (put between quotes as they are): escapes, control characters, bytes above 0x7f, a lone
 # surrogate (invalid UTF-8 in the file: the reader reads U+FFFD), the end of the string.
 _RAW_STRINGS = _at_every_offset(['\\"', "\\\\", "\\u00e9", "\\q", "\x01", "\x1f", "\x7f", "\u00e9", "\udc80", ""])
+# Integers json.loads refuses (more digits than int() takes: sys.get_int_max_str_digits(), 4300 here) and takes,
+# and floats of as many digits, which it takes
+_LONG_NUMBERS = [
+    *("9" * n for n in (640, 641, 4300, 4301, 20_000)),
+    "-" + "9" * 4301,
+    "9" * 4301 + ".5",
+    "9" * 4301 + "e2",
+    "0." + "9" * 5000,
+]
 _NGINX_BASE = _j(http_user_agent="UA", host="HOST")
 ODD_JSON_LINES += [_NGINX_BASE.replace('"UA"', f'"{raw}"') for raw in _RAW_STRINGS]
 ODD_JSON_LINES += [_NGINX_BASE.replace('"HOST"', f'"{raw}"') for raw in _RAW_STRINGS]
@@ -761,6 +770,8 @@ ODD_JSON_LINES += [
     _j(**{"x" * 64: 1}),
     "{" + ",".join(f'"k{n}":{n}' for n in range(70)) + ',"status":504,"request":"GET /b HTTP/1.1","host":"h"}',
 ]
+
+ODD_JSON_LINES += [_j().replace('"status":200', f'"status":200,"n":{number}') for number in _LONG_NUMBERS]
 
 
 def _json_restamped(lines: list[str], rnd: random.Random) -> list[str]:
@@ -910,6 +921,7 @@ ODD_CADDY_LINES = [
     _c({"k" * 56: 1}),
     '{"msg":"handled request","request":{"ur\\u0069":"/a","uri":"/b"},"status":200,"duration":0.5}',
 ]
+ODD_CADDY_LINES += [_c().replace('"bytes_read":0', f'"bytes_read":{number}') for number in _LONG_NUMBERS]
 _CADDY_BASE = _c({"uri": "/URI", "headers": {"User-Agent": ["UA"]}})
 ODD_CADDY_LINES += [_CADDY_BASE.replace('"UA"', f'"{raw}"') for raw in _RAW_STRINGS]
 ODD_CADDY_LINES += [_CADDY_BASE.replace('"/URI"', f'"/{raw}"') for raw in _RAW_STRINGS[::3]]

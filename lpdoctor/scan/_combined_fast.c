@@ -1796,16 +1796,21 @@ static Py_ssize_t json_string(const unsigned char *p, Py_ssize_t *i, Py_ssize_t 
     return -1;
 }
 
-/* A JSON number token (RFC 8259 grammar) at p[*i]: 1 with *i past it, 0 if there is none. */
+/* A JSON number token (RFC 8259 grammar) at p[*i]: 1 with *i past it, 0 if there is none. An integer of more
+ * than 640 digits is 0 too: json.loads makes an int of it, and int() refuses more digits than
+ * sys.get_int_max_str_digits() (4300 by default, never under 640 unless 0: no limit), so the reader refuses the
+ * line (ValueError) where this walker would read it. */
 static int json_number(const unsigned char *p, Py_ssize_t *i, Py_ssize_t end) {
     Py_ssize_t k = *i;
     if (k < end && p[k] == '-') k++;
     if (k >= end || !is_digit(p[k])) return 0;
+    Py_ssize_t first = k;
     if (p[k] == '0') {
         k++;
     } else {
         while (k < end && is_digit(p[k])) k++;
     }
+    if (k - first > 640 && !(k < end && (p[k] == '.' || p[k] == 'e' || p[k] == 'E'))) return 0;
     if (k < end && p[k] == '.') {
         k++;
         Py_ssize_t d = k;
