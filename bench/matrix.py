@@ -51,6 +51,8 @@ ROWS = (
     Row("ids-caddy", "same traffic, Caddy JSON", "caddy-json", "ids"),
     Row("ids-alb", "same traffic, AWS ALB", "aws-alb", "ids"),
     Row("ids-sozune", "same traffic, Sōzune", "sozune", "ids"),
+    Row("ids-traefik", "same traffic, Traefik JSON (default fields)", "traefik-json", "ids"),
+    Row("ids-envoy", "same traffic, Envoy JSON (Envoy Gateway's default layout)", "envoy-json", "ids"),
     Row("spa", "SPA/CDN paths (hashed chunks, uuids, base64 cursors), combined+timing", "nginx-timing", "spa"),
     Row("spa-json", "SPA/CDN paths, nginx JSON", "nginx-json", "spa"),
     Row("few", "a few routes, combined+timing", "nginx-timing", "few"),
@@ -79,6 +81,15 @@ GOACCESS: dict[str, tuple[str, str, str]] = {
     "caddy-json": ("CADDY", "", ""),
     "aws-alb": ("AWSALB", "", ""),
     "sozune": ("%dT%t.%^Z %^}: access: %h %m %v %U %s %Lms %^", _ISO, _HMS),
+    # Envoy's response_code 0 (a client gone: flag DC) is not a status to GoAccess: it counts those lines failed.
+    "envoy-json": (
+        '{"start_time":"%dT%t.%^Z","method":"%m","x-envoy-origin-path":"%U","response_code":"%s","duration":"%L",'
+        '"x-forwarded-for":"%h","user-agent":"%u"}',
+        _ISO,
+        _HMS,
+    ),
+    # traefik-json: none. GoAccess 1.7 reads a request's time in seconds (%T), ms (%L) or µs (%D), not in Traefik's
+    # nanoseconds (Duration, OriginDuration): it would read every time 1000x too long, or none. Its cell stays empty.
 }
 
 _MAWK_END = r"""
@@ -108,6 +119,21 @@ MAWK: dict[str, tuple[list[str], str]] = {
     "haproxy-httplog": ([], '{ split($10, t, "/"); add($(NF - 1), $11, t[5] / 1000) }'),
     "aws-alb": ([], '{ u = $14; sub(/^[a-z]+:\\/\\/[^\\/]*/, "", u); add(u, $9, $7 < 0 ? 0 : $6 + $7 + $8) }'),
     "sozune": ([], "{ add($13, $14, ($15 + 0) / 1000) }"),
+    "traefik-json": (
+        [],
+        '{ match($0, /"RequestPath":"[^"]*"/); u = substr($0, RSTART + 15, RLENGTH - 16); '
+        'match($0, /"DownstreamStatus":[0-9]+/); s = substr($0, RSTART + 19, RLENGTH - 19); '
+        'match($0, /"Duration":[0-9]+/); add(u, s, substr($0, RSTART + 11, RLENGTH - 11) / 1e9) }',
+    ),
+    # Envoy: the flags say how a request ended (a client gone is code 0 "DC", an upstream reset 503 "UC")
+    "envoy-json": (
+        [],
+        '{ match($0, /"x-envoy-origin-path":"[^"]*"/); u = substr($0, RSTART + 23, RLENGTH - 24); '
+        'match($0, /"response_code":[0-9]+/); s = substr($0, RSTART + 16, RLENGTH - 16); '
+        'match($0, /"response_flags":"[^"]*"/); f = substr($0, RSTART + 18, RLENGTH - 19); '
+        "if (f ~ /UT/) s = 504; else if (f ~ /DC/) s = 499; else if (f ~ /UC/) s = 502; "
+        'match($0, /"duration":[0-9]+/); add(u, s, substr($0, RSTART + 11, RLENGTH - 11) / 1000) }',
+    ),
 }
 
 

@@ -5,7 +5,7 @@
 A *shape* is what the requests are (their URLs, statuses and times); a *format* is how a proxy writes them. The
 same seed and shape give the same requests in every format, so the rows of the table differ only by format.
 The line layouts are those real proxies wrote in tests/fixtures/logformats/*.log (nginx 1.22, HAProxy, Apache
-``%D``, Caddy, an ALB, Sōzune), with the fields of each request put in their place.
+``%D``, Caddy, an ALB, Sōzune, Traefik and Envoy Gateway JSON), with the fields of each request put in their place.
 
 Shapes:
 
@@ -56,6 +56,8 @@ FORMATS = (
     "caddy-json",
     "aws-alb",
     "sozune",
+    "traefik-json",
+    "envoy-json",
 )
 
 
@@ -347,6 +349,66 @@ def sozune(q: Request) -> str:
     )
 
 
+def _iso_ns(ns: int, places: int = 9) -> str:
+    """Epoch nanoseconds as Go's RFC3339Nano writes them in UTC (``places`` digits, trailing zeros dropped)."""
+    t = time.gmtime(ns // 1_000_000_000)
+    frac = f"{ns % 1_000_000_000:09d}"[:places].rstrip("0")
+    return (
+        f"{t.tm_year}-{t.tm_mon:02d}-{t.tm_mday:02d}T{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
+        f"{'.' + frac if frac else ''}Z"
+    )
+
+
+def traefik_json(q: Request) -> str:
+    # accessLog.format: json (Traefik 2/3, default fields; logrus sorts the keys): Duration in ns, StartUTC when
+    # the request came in, OriginStatus 0 when Traefik answered itself (timeout, upstream gone, client gone)
+    duration = round(q.rt * 1e9) + q.port * 7  # (Go's clock: nanoseconds, not whole milliseconds)
+    start = round(q.epoch * 1000) * 1_000_000 - duration
+    origin = 0 if q.status in (499, 502, 504) else q.status
+    origin_duration = max(duration - 350_000, 0)
+    t = time.gmtime(int(q.epoch))
+    end = f"{t.tm_year}-{t.tm_mon:02d}-{t.tm_mday:02d}T{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}Z"
+    return (
+        f'{{"ClientAddr":"{q.ip}:{q.port}","ClientHost":"{q.ip}","ClientPort":"{q.port}","ClientUsername":"-",'
+        f'"DownstreamContentSize":{q.size},"DownstreamStatus":{q.status},"Duration":{duration},'
+        f'"OriginContentSize":{q.size if origin else 0},"OriginDuration":{origin_duration},"OriginStatus":{origin},'
+        f'"Overhead":{duration - origin_duration},"RequestAddr":"api.example.com","RequestContentSize":0,'
+        f'"RequestCount":{q.port * 13 % 100_000},"RequestHost":"api.example.com","RequestMethod":"{q.method}",'
+        f'"RequestPath":"{q.target}","RequestPort":"-","RequestProtocol":"HTTP/1.1","RequestScheme":"https",'
+        f'"RetryAttempts":0,"RouterName":"api@docker","ServiceAddr":"10.0.0.5:8000","ServiceName":"api@docker",'
+        f'"ServiceURL":"http://10.0.0.5:8000","StartLocal":"{_iso_ns(start)}","StartUTC":"{_iso_ns(start)}",'
+        f'"entryPointName":"websecure","level":"info","msg":"","time":"{end}"}}'
+    )
+
+
+def envoy_json(q: Request) -> str:
+    # Envoy Gateway's default JSON access log (the keys and order of its EnvoyProxy default format): duration in
+    # ms, start_time in ms; a timeout is "UT" 504, an upstream reset before the headers "UC" 503, a client that
+    # went away "DC" with response_code 0
+    ms = round(q.rt * 1000)
+    start = _iso_ns(round(q.epoch * 1000) * 1_000_000 - ms * 1_000_000, 3)
+    code, flags, details = q.status, "-", "via_upstream"
+    if q.status == 504:
+        flags, details = "UT", "upstream_response_timeout"
+    elif q.status == 502:
+        code, flags, details = 503, "UC", "upstream_reset_before_response_started{connection_termination}"
+    elif q.status == 499:
+        code, flags, details = 0, "DC", "downstream_remote_disconnect"
+    service = f'"{round(q.upstream_rt * 1000)}"' if q.upstream_rt is not None and flags == "-" else "null"
+    return (
+        f'{{"start_time":"{start}","method":"{q.method}","x-envoy-origin-path":"{q.target}","protocol":"HTTP/1.1",'
+        f'"response_code":{code},"response_flags":"{flags}","response_code_details":"{details}",'
+        f'"connection_termination_details":null,"upstream_transport_failure_reason":null,"bytes_received":0,'
+        f'"bytes_sent":{q.size},"duration":{ms},"x-envoy-upstream-service-time":{service},'
+        f'"x-forwarded-for":"{q.ip}","user-agent":"{q.ua}","x-request-id":"{q.port:08x}-{int(q.epoch) % 65536:04x}-'
+        f'4b5c-9c8d-{int(q.epoch * 1000) % (1 << 48):012x}",":authority":"api.example.com",'
+        f'"upstream_host":"10.0.0.5:8000","upstream_cluster":"httproute/default/api/rule/0",'
+        f'"upstream_local_address":"10.0.0.9:{q.port}","downstream_local_address":"10.0.0.9:10080",'
+        f'"downstream_remote_address":"{q.ip}:{q.port}","requested_server_name":null,'
+        f'"route_name":"httproute/default/api/rule/0/match/0/api_example_com"}}'
+    )
+
+
 WRITERS: dict[str, Callable[[Request], str]] = {
     "nginx-timing": nginx_timing,
     "nginx-json": nginx_json,
@@ -356,6 +418,8 @@ WRITERS: dict[str, Callable[[Request], str]] = {
     "caddy-json": caddy_json,
     "aws-alb": aws_alb,
     "sozune": sozune,
+    "traefik-json": traefik_json,
+    "envoy-json": envoy_json,
 }
 
 

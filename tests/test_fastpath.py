@@ -51,7 +51,8 @@ def test_the_fast_path_is_built_where_ci_runs() -> None:
     assert all(fastpath.available(FORMATS[name]) for name in ("nginx-kv", "nginx-json", "apache-combined-D"))
     assert fastpath.available(FORMATS["haproxy-httplog"]) and fastpath.available(FORMATS["caddy-json"])
     assert fastpath.available(FORMATS["aws-alb"]) and fastpath.available(FORMATS["sozune"])
-    assert not fastpath.available(FORMATS["traefik-json"])
+    assert fastpath.available(FORMATS["traefik-json"]) and fastpath.available(FORMATS["envoy-json"])
+    assert not fastpath.available(FORMATS["traefik-clf"]) and not fastpath.available(FORMATS["envoy-default"])
 
 
 def test_hold_values_read_only_as_empty_or_not() -> None:
@@ -740,6 +741,15 @@ def _at_every_offset(texts: list[str]) -> list[str]:
 # Raw string contents (put between quotes as they are): escapes, control characters, bytes above 0x7f, a lone
 # surrogate (invalid UTF-8 in the file: the reader reads U+FFFD), the end of the string.
 _RAW_STRINGS = _at_every_offset(['\\"', "\\\\", "\\u00e9", "\\q", "\x01", "\x1f", "\x7f", "\u00e9", "\udc80", ""])
+# Integers json.loads refuses (more digits than int() takes: sys.get_int_max_str_digits(), 4300 here) and takes,
+# and floats of as many digits, which it takes
+_LONG_NUMBERS = [
+    *("9" * n for n in (640, 641, 4300, 4301, 20_000)),
+    "-" + "9" * 4301,
+    "9" * 4301 + ".5",
+    "9" * 4301 + "e2",
+    "0." + "9" * 5000,
+]
 _NGINX_BASE = _j(http_user_agent="UA", host="HOST")
 ODD_JSON_LINES += [_NGINX_BASE.replace('"UA"', f'"{raw}"') for raw in _RAW_STRINGS]
 ODD_JSON_LINES += [_NGINX_BASE.replace('"HOST"', f'"{raw}"') for raw in _RAW_STRINGS]
@@ -761,6 +771,9 @@ ODD_JSON_LINES += [
     _j(**{"x" * 64: 1}),
     "{" + ",".join(f'"k{n}":{n}' for n in range(70)) + ',"status":504,"request":"GET /b HTTP/1.1","host":"h"}',
 ]
+
+
+ODD_JSON_LINES += [_j().replace('"status":200', f'"status":200,"n":{number}') for number in _LONG_NUMBERS]
 
 
 def _json_restamped(lines: list[str], rnd: random.Random) -> list[str]:
@@ -910,6 +923,7 @@ ODD_CADDY_LINES = [
     _c({"k" * 56: 1}),
     '{"msg":"handled request","request":{"ur\\u0069":"/a","uri":"/b"},"status":200,"duration":0.5}',
 ]
+ODD_CADDY_LINES += [_c().replace('"bytes_read":0', f'"bytes_read":{number}') for number in _LONG_NUMBERS]
 _CADDY_BASE = _c({"uri": "/URI", "headers": {"User-Agent": ["UA"]}})
 ODD_CADDY_LINES += [_CADDY_BASE.replace('"UA"', f'"{raw}"') for raw in _RAW_STRINGS]
 ODD_CADDY_LINES += [_CADDY_BASE.replace('"/URI"', f'"/{raw}"') for raw in _RAW_STRINGS[::3]]
@@ -1154,3 +1168,427 @@ def test_sozune_traffic_odd_lines_and_mutations(tmp_path: Path, monkeypatch: pyt
     place, seeded mutations, times spread over days, and a window."""
     common = list(bench_traffic.lines("sozune", "ids", 20_000, seed=71))
     _compare_everywhere(tmp_path, monkeypatch, SOZUNE, common, ODD_SOZUNE_LINES, _sozune_restamped, random.Random(67))
+
+
+# ----------------------------------------------------------------------------------------- Traefik JSON
+
+TRAEFIK = FORMATS["traefik-json"]
+_TRAEFIK_FIXTURE = (ROOT / "tests/fixtures/logformats/traefik-json.log").read_text().splitlines()
+
+
+def _t(**fields: Any) -> str:
+    base: dict[str, Any] = {
+        "ClientAddr": "203.0.113.7:51544",
+        "ClientHost": "203.0.113.7",
+        "DownstreamContentSize": 15,
+        "DownstreamStatus": 200,
+        "Duration": 40001234,
+        "OriginContentSize": 2,
+        "OriginDuration": 40000000,
+        "OriginStatus": 200,
+        "RequestHost": "api.example.com",
+        "RequestMethod": "GET",
+        "RequestPath": "/api/poll?timeout=55",
+        "RequestProtocol": "HTTP/1.1",
+        "RouterName": "api@docker",
+        "StartUTC": "2026-11-21T10:00:00.301234567Z",
+        "entryPointName": "websecure",
+        "level": "info",
+        "msg": "",
+        "time": "2026-11-21T10:00:00Z",
+    }
+    base.update(fields)
+    return json.dumps({k: v for k, v in base.items() if v is not _DROP}, separators=(",", ":"))
+
+
+_T_CUT = {"DownstreamStatus": 504, "Duration": 55001234567, "OriginStatus": 0}
+ODD_TRAEFIK_LINES = [
+    *_TRAEFIK_FIXTURE,
+    _t(),
+    _t(**_T_CUT),
+    _t(DownstreamStatus=502, OriginStatus=0),
+    _t(DownstreamStatus=499, OriginStatus=0),
+    _t(DownstreamStatus=498, OriginStatus=0),  # below 499: no detail
+    _t(DownstreamStatus=504, OriginStatus="0"),
+    _t(DownstreamStatus=504, OriginStatus=0.0),
+    _t(DownstreamStatus=504, OriginStatus=-0.0),
+    _t(DownstreamStatus=504, OriginStatus="0.0"),
+    _t(DownstreamStatus=504, OriginStatus=" 0"),
+    _t(DownstreamStatus=504, OriginStatus=None),
+    _t(DownstreamStatus=504, OriginStatus=_DROP),
+    _t(DownstreamStatus=504, OriginStatus=False),
+    _t(DownstreamStatus=504, OriginStatus=504),
+    _t(DownstreamStatus=504, OriginStatus="x"),
+    _t(DownstreamStatus=504, OriginStatus="1e400"),
+    _t(DownstreamStatus="504"),
+    _t(DownstreamStatus=504.0),
+    _t(DownstreamStatus=None),
+    _t(DownstreamStatus=_DROP),
+    _t(DownstreamStatus=0),
+    _t(DownstreamStatus=99),
+    _t(DownstreamStatus=1000),
+    _t(DownstreamStatus="abc"),
+    _t(DownstreamStatus=True),
+    _t(Duration=0),
+    _t(Duration=-1),
+    _t(Duration=1.5e9),
+    _t(Duration=1500000000.0),
+    _t(Duration="30000000"),
+    _t(Duration="-"),
+    _t(Duration=None),
+    _t(Duration=_DROP),
+    _t(Duration=True),
+    _t(Duration=999_999_999_999_999),  # 15 digits
+    _t(Duration=1_000_000_000_000_000),  # 16 digits
+    _t(Duration=10**30),
+    _t(Duration=10**400),
+    _t(StartUTC="2026-11-21T10:00:00Z"),
+    _t(StartUTC="2026-11-21T10:00:00.3Z"),
+    _t(StartUTC="2026-11-21T10:00:00.999999999Z"),
+    _t(StartUTC="2026-11-21T10:00:00.1234567890Z"),
+    _t(StartUTC="2026-11-21T10:00:00.301+02:00"),
+    _t(StartUTC="2026-11-21t10:00:00.301Z"),
+    _t(StartUTC="2026-11-21 10:00:00.301Z"),
+    _t(StartUTC="2026-11-21T10:00:00,301Z"),
+    _t(StartUTC="2026-11-21T10:00:60Z"),
+    _t(StartUTC="2026-02-30T10:00:00Z"),
+    _t(StartUTC="1969-12-31T23:59:59Z"),
+    _t(StartUTC="2026-11-21T10:00:00.301z"),
+    _t(StartUTC=" 2026-11-21T10:00:00.301Z"),
+    _t(StartUTC="-"),
+    _t(StartUTC=""),
+    _t(StartUTC=None),
+    _t(StartUTC=1795132800),
+    _t(StartUTC=_DROP),  # the time is "time"
+    _t(StartUTC=_DROP, time="2026-11-21T12:00:00+02:00"),
+    _t(StartUTC=_DROP, time=_DROP),
+    _t(StartUTC="-", time="2026-11-21T10:00:09Z"),
+    _t(Duration=None, time="2026-11-21T10:00:09Z"),
+    _t(time="nonsense"),
+    _t(time=_DROP),
+    _t(RequestPath="http://h.example:8080/a/1?timeout=30"),
+    _t(RequestPath="/a?timeout=30#x"),
+    _t(RequestPath="/a b"),
+    _t(RequestPath="/caf\u00e9"),
+    _t(RequestPath="/a\\b"),
+    _t(RequestPath=""),
+    _t(RequestPath="-"),
+    _t(RequestPath="*"),
+    _t(RequestPath=None),
+    _t(RequestPath=5),
+    _t(RequestPath=_DROP),
+    _t(RequestPath="/" + "a" * 70_000),
+    _t(RequestHost="API.Example.com"),
+    _t(RequestHost="api.example.com:8443"),
+    _t(RequestHost=""),
+    _t(RequestHost=None),
+    _t(RequestHost=_DROP),
+    _t(RequestHost="h" * 301),
+    _t(RequestHost="caf\u00e9.example"),
+    _t(RequestHost=_DROP, RequestPath="https://from.target/a"),
+    _t(RequestMethod="M" * 40),
+    _t(RequestMethod="get"),
+    _t(RequestMethod=""),
+    _t(RequestMethod=None),
+    _t(RequestMethod=_DROP),
+    _t(ClientHost=None, ClientAddr=None),
+    _t(msg="a message", level="error"),
+    _t(downstreamstatus=504),
+    _t(DownstreamStatus=_DROP, downstreamstatus=504),  # keys are matched as they are
+    _t(Duration=_DROP, duration=5),
+    _t(request_headers={"X-Forwarded-For": ["1.2.3.4"], "nested": {"a": [1, 2, {"b": None}]}}),
+    _t(note='has "DownstreamStatus" in a value'),
+    '{"note":"\\"DownstreamStatus\\"","Duration":5,"RequestPath":"/a","StartUTC":"2026-11-21T10:00:00Z"}',
+    '{"Downstream\\u0053tatus":504,"Duration":5,"RequestPath":"/a","StartUTC":"2026-11-21T10:00:00Z"}',
+    '{"DownstreamStatus":200,"Duration":5,"RequestPath":"/a","StartUTC":"2026-11-21T10:00:00Z","DownstreamStatus":504}',
+    '{"DownstreamStatus":504,"Duration":5,"RequestPath":"/a","StartUTC":"2026-11-21T10:00:00Z","Duration":7}',
+    '{"DownstreamStatus":504,"Duration":5,"RequestPath":"/a","StartUTC":"2026-11-21T10:00:00Z","RequestPath":"/b"}',
+    '{"DownstreamStatus":504,"Duration":5,"RequestPath":"/a","StartUTC":"2026-11-21T10:00:00Z","StartUTC":"-"}',
+    '{"DownstreamStatus":504,"Duration":5,"RequestPath":"/a","StartUTC":"2026-11-21T10:00:00Z","OriginStatus":0,'
+    '"OriginStatus":200}',
+    '{"DownstreamStatus":504,"Duration":5,"RequestPath":"/a","StartUTC":"2026-11-21T10:00:00Z","time":1,"time":2}',
+    '{"DownstreamStatus":504,"Duration":05,"RequestPath":"/a","StartUTC":"2026-11-21T10:00:00Z"}',
+    '{"DownstreamStatus":504,"Duration":5e3,"RequestPath":"/a","StartUTC":"2026-11-21T10:00:00Z"}',
+    '{"DownstreamStatus":504,"Duration":NaN,"RequestPath":"/a","StartUTC":"2026-11-21T10:00:00Z"}',
+    '{"DownstreamStatus":504,"Duration":5,"RequestPath":"/a","StartUTC":"2026-11-21T10:00:00Z"',
+    '{"DownstreamStatus":504,"Duration":5,"RequestPath":"\\/a","StartUTC":"2026-11-21T10:00:00Z"}',
+    '{"DownstreamStatus":504,"Duration":5,"RequestPath":"/a","StartUTC":"2026-11-21T10:00:00\\u005a"}',
+    '[{"DownstreamStatus":504,"Duration":5,"RequestPath":"/a","StartUTC":"2026-11-21T10:00:00Z"}]',
+    "Jul  4 23:37:51 edge traefik[1]: " + _t(),
+    "traefik-1  | " + _t(**_T_CUT),
+    _t() + " ",
+    " " + _t(),
+    _t(**{"k" * 63: 1}),
+    _t(**{"k" * 64: 1}),
+    "{" + ",".join(f'"k{n}":{n}' for n in range(70)) + "," + _t(**_T_CUT)[1:],
+    *(_t(**_T_CUT).replace('"RouterName":"api@docker"', f'"RouterName":{number}') for number in _LONG_NUMBERS),
+]
+_TRAEFIK_BASE = _t(RequestHost="HOST", RouterName="UA")
+ODD_TRAEFIK_LINES += [_TRAEFIK_BASE.replace('"UA"', f'"{raw}"') for raw in _RAW_STRINGS]
+ODD_TRAEFIK_LINES += [_TRAEFIK_BASE.replace('"HOST"', f'"{raw}"') for raw in _RAW_STRINGS[::3]]
+ODD_TRAEFIK_LINES += [_TRAEFIK_BASE.replace("/api/poll", "/" + raw) for raw in _RAW_STRINGS[::7]]
+
+
+def _traefik_restamped(lines: list[str], rnd: random.Random) -> list[str]:
+    """Traefik lines with their StartUTC (and "time") spread over days, with 0 to 9 decimals."""
+    out = []
+    for line in lines:
+        w = rnd.randrange(130_000)
+        stamp = f"2026-11-{20 + w // 86_400:02d}T{w % 86_400 // 3600:02d}:{w % 3600 // 60:02d}:{w % 60:02d}"
+        places = rnd.choice((0, 1, 3, 6, 9))
+        frac = f".{rnd.randrange(10**places):0{places}d}" if places else ""
+        line = re.sub(r'"StartUTC":"[^"]*"', f'"StartUTC":"{stamp}{frac}Z"', line, count=1)
+        out.append(re.sub(r'"time":"[^"]*"', f'"time":"{stamp}Z"', line, count=1))
+    return out
+
+
+@built
+def test_traefik_traffic_odd_lines_and_mutations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Traefik's JSON access log (the compiled path reads it too): bench traffic, every odd shape in its place,
+    seeded mutations, times spread over days, and a window (auto-detected)."""
+    common = list(bench_traffic.lines("traefik-json", "ids", 20_000, seed=67))
+    _compare_everywhere(
+        tmp_path, monkeypatch, TRAEFIK, common, ODD_TRAEFIK_LINES, _traefik_restamped, random.Random(71), detect=True
+    )
+
+
+# ------------------------------------------------------------------------------------------- Envoy JSON
+
+ENVOY = FORMATS["envoy-json"]
+_ENVOY_FIXTURE = (ROOT / "tests/fixtures/logformats/envoy-json.log").read_text().splitlines()
+
+
+def _e(**fields: Any) -> str:
+    base: dict[str, Any] = {
+        "start_time": "2026-11-21T10:00:00.301Z",
+        "method": "GET",
+        "x-envoy-origin-path": "/api/poll?timeout=55",
+        "protocol": "HTTP/1.1",
+        "response_code": 200,
+        "response_flags": "-",
+        "response_code_details": "via_upstream",
+        "connection_termination_details": None,
+        "bytes_received": 0,
+        "bytes_sent": 24,
+        "duration": 40,
+        "x-envoy-upstream-service-time": "39",
+        "x-forwarded-for": "203.0.113.7",
+        "user-agent": "curl/8",
+        ":authority": "api.example.com",
+        "upstream_host": "10.0.0.5:8000",
+        "downstream_remote_address": "203.0.113.7:51544",
+        "route_name": "httproute/default/api/rule/0/match/0/api_example_com",
+    }
+    base.update(fields)
+    return json.dumps({k: v for k, v in base.items() if v is not _DROP}, separators=(",", ":"))
+
+
+_E_FLAGS = (
+    *("UT", "DC", "UC", "UR", "UC,URX", "URX", "UT,DC", "DC,UC", "SI", "UMSDR", "DT", "UF", "NR", "-", "", "ut"),
+    *("UpstreamRequestTimeout", "DownstreamConnectionTermination", "UpstreamConnectionTermination"),
+)
+_E_CUT = {"response_code": 504, "response_flags": "UT", "duration": 55001}
+_E_ISTIO = {"x-envoy-origin-path": _DROP, ":authority": _DROP, "path": "/api/poll?timeout=55", "authority": "h.io"}
+ODD_ENVOY_LINES = [
+    *_ENVOY_FIXTURE,
+    _e(),
+    _e(**_E_CUT),
+    _e(**_E_ISTIO),
+    _e(**_E_ISTIO, **_E_CUT),
+    *(_e(response_code=code, response_flags=flags) for code in (0, 200, 503, 504) for flags in _E_FLAGS),
+    _e(response_flags=None),
+    _e(response_flags=_DROP),
+    _e(response_flags=5),
+    _e(response_flags="U" * 300),
+    _e(response_flags="U\\u0054"),
+    _e(response_flags="UT, DC"),
+    _e(response_code="504", response_flags="UT"),
+    _e(response_code=504.0),
+    _e(response_code=None),
+    _e(response_code=_DROP),
+    _e(response_code=1000),
+    _e(response_code=-1),
+    _e(response_code="-"),
+    _e(response_code=True),
+    _e(duration=0),
+    _e(duration=-5),
+    _e(duration=12.5),
+    _e(duration=12.0),
+    _e(duration="15001"),
+    _e(duration="-"),
+    _e(duration=None),
+    _e(duration=_DROP),
+    _e(duration=999_999_999),  # 9 digits
+    _e(duration=1_000_000_000),  # 10 digits
+    _e(duration=10**30),
+    _e(duration=False),
+    _e(start_time="2026-11-21T10:00:00Z"),
+    _e(start_time="2026-11-21T10:00:00.3Z"),
+    _e(start_time="2026-11-21T10:00:00.123456789Z"),
+    _e(start_time="2026-11-21T10:00:00.301+00:00"),
+    _e(start_time="2026-11-21T10:00:00.301"),
+    _e(start_time="2026-02-29T10:00:00.301Z"),
+    _e(start_time="-"),
+    _e(start_time=""),
+    _e(start_time=None),
+    _e(start_time=1795132800),
+    _e(start_time=_DROP),
+    _e(start_time=_DROP, duration=_DROP),
+    _e(start_time=_DROP, **{"@timestamp": "2026-11-21T11:00:00.301Z"}),
+    _e(start_time=_DROP, timestamp="2026-11-21T12:00:00.301Z"),
+    _e(**{"@timestamp": "2026-11-21T11:00:00.301Z"}),
+    _e(start_time="-", **{"@timestamp": "2026-11-21T11:00:00.301Z"}),
+    _e(start_time=None, timestamp="2026-11-21T12:00:00.301Z"),
+    _e(start_time=_DROP, **{"@timestamp": "-", "timestamp": "2026-11-21T12:00:00.301Z"}),
+    _e(**{"x-envoy-origin-path": _DROP, "path": "/a/1"}),
+    _e(**{"x-envoy-origin-path": _DROP, "x-envoy-original-path": "/a/2"}),
+    _e(**{"x-envoy-origin-path": _DROP, "request_path": "/a/3"}),
+    _e(**{"x-envoy-origin-path": _DROP}),
+    _e(path="/a/4"),
+    _e(path="-"),
+    _e(path=None),
+    _e(path=""),
+    _e(**{"x-envoy-origin-path": "-"}),
+    _e(**{"x-envoy-origin-path": "-", "x-envoy-original-path": "/a/5"}),
+    _e(**{"x-envoy-origin-path": ""}),
+    _e(**{"x-envoy-origin-path": None}),
+    _e(**{"x-envoy-origin-path": 7}),
+    _e(**{"x-envoy-origin-path": "https://h.example/a/6?x=1"}),
+    _e(**{"x-envoy-origin-path": "/a?timeout=30#f"}),
+    _e(**{"x-envoy-origin-path": "/caf\u00e9"}),
+    _e(**{"x-envoy-origin-path": "/a\\/b"}),
+    _e(**{"x-envoy-origin-path": "/" + "p" * 16_383}),
+    _e(**{"x-envoy-origin-path": "/" + "p" * 16_384}),
+    _e(**{":authority": "API.Example.COM:8443"}),
+    _e(**{":authority": "[::1]:80"}),
+    _e(**{":authority": "user@h.example"}),
+    _e(**{":authority": "-"}),
+    _e(**{":authority": ""}),
+    _e(**{":authority": None}),
+    _e(**{":authority": _DROP}),
+    _e(**{":authority": "a" * 1025}),
+    _e(**{":authority": "bad host"}),
+    _e(**{":authority": _DROP, "host": "h.example"}),
+    _e(**{":authority": _DROP, "authority": "h2.example"}),
+    _e(**{"authority": "h2.example"}),
+    _e(**{":authority": "-", "host": "h3.example"}),
+    _e(**{":authority": _DROP, "x-envoy-origin-path": "http://from.target/a"}),
+    _e(method="-"),
+    _e(method=""),
+    _e(method=None),
+    _e(method=_DROP),
+    _e(method="M" * 40),
+    _e(**{"x-envoy-upstream-service-time": None}),
+    _e(**{"x-envoy-upstream-service-time": "-"}),
+    _e(**{"x-envoy-upstream-service-time": 39}),
+    _e(upstream_service_time="25000"),
+    _e(**{"x-forwarded-for": "1.2.3.4, 5.6.7.8"}),
+    _e(**{"x-forwarded-for": None, "downstream_remote_address": "[2001:db8::1]:443"}),
+    _e(Response_Code=504),
+    _e(response_code=_DROP, RESPONSE_CODE=504),  # keys are matched as they are
+    _e(metadata={"filter": {"a": [1, {"b": None}]}, "x": []}),
+    _e(note="has response_flags in a value"),
+    '{"response_code":504,"respons\\u0065_flags":"UT","path":"/a"}',
+    '{"response_code":504,"response_flags":"UT","path":"/a","response_flags":"-"}',
+    '{"response_code":504,"response_flags":"UT","path":"/a","response_code":200}',
+    '{"response_code":504,"response_flags":"UT","path":"/a","duration":5,"duration":6}',
+    '{"response_code":504,"response_flags":"UT","path":"/a","path":"/b"}',
+    '{"response_code":504,"response_flags":"UT","path":"/a","method":"GET","method":"POST"}',
+    '{"response_code":504,"response_flags":"UT","path":"/a","duration":05}',
+    '{"response_code":504,"response_flags":"UT","path":"/a","duration":1e3}',
+    '{"response_code":504,"response_flags":"UT","path":"/a","duration":-0}',
+    '{"response_code":504,"response_flags":"UT","path":"/a","duration":Infinity}',
+    '{"response_code":504,"response_flags":"UT","path":"/a"',
+    '{"response_code":504,"response_flags":"UT","path":"/a","start_time":"2026-11-21T10:00:00.301\\u005a"}',
+    '{"response_code":504,"response_flags":"UT"}',
+    '{"response_code":504,"response_flags":"UT","path":"/a"} trailing',
+    "2026-11-21T10:00:00.301Z stdout F " + _e(**_E_CUT),
+    "envoy-1  | " + _e(),
+    _e() + "\t",
+    _e(**{"k" * 63: 1}),
+    _e(**{"k" * 64: 1}),
+    "{" + ",".join(f'"k{n}":{n}' for n in range(70)) + "," + _e(**_E_CUT)[1:],
+    *(_e(**_E_CUT).replace('"bytes_received":0', f'"bytes_received":{number}') for number in _LONG_NUMBERS),
+]
+_ENVOY_BASE = _e(**{":authority": "HOST", "user-agent": "UA"})
+ODD_ENVOY_LINES += [_ENVOY_BASE.replace('"UA"', f'"{raw}"') for raw in _RAW_STRINGS]
+ODD_ENVOY_LINES += [_ENVOY_BASE.replace('"HOST"', f'"{raw}"') for raw in _RAW_STRINGS[::3]]
+ODD_ENVOY_LINES += [_ENVOY_BASE.replace("/api/poll", "/" + raw) for raw in _RAW_STRINGS[::7]]
+
+
+def _envoy_restamped(lines: list[str], rnd: random.Random) -> list[str]:
+    """Envoy lines with their start_time spread over days, in milliseconds (or none, or microseconds)."""
+    out = []
+    for line in lines:
+        w = rnd.randrange(130_000)
+        stamp = f"2026-11-{20 + w // 86_400:02d}T{w % 86_400 // 3600:02d}:{w % 3600 // 60:02d}:{w % 60:02d}"
+        places = rnd.choice((0, 3, 3, 3, 6))
+        frac = f".{rnd.randrange(10**places):0{places}d}" if places else ""
+        out.append(re.sub(r'"start_time":"[^"]*"', f'"start_time":"{stamp}{frac}Z"', line, count=1))
+    return out
+
+
+@built
+def test_envoy_traffic_odd_lines_and_mutations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Envoy's JSON access log (the compiled path reads it too): bench traffic, every odd shape in its place,
+    seeded mutations, times spread over days, and a window (auto-detected)."""
+    common = list(bench_traffic.lines("envoy-json", "ids", 20_000, seed=73))
+    _compare_everywhere(
+        tmp_path, monkeypatch, ENVOY, common, ODD_ENVOY_LINES, _envoy_restamped, random.Random(79), detect=True
+    )
+
+
+def test_every_key_the_traefik_and_envoy_readers_read_has_a_compiled_role() -> None:
+    """A key parse_json_line learns to read must be in the reader's compiled table (or be one the aggregate does
+    not read: the client, and Envoy's upstream service time, which only sets header_s; and Traefik's "time",
+    read only without a StartUTC, a line that goes to Python)."""
+    from lpdoctor.logformats import envoy_log, traefik_log
+
+    not_read = {
+        traefik_log: {"ClientHost", "ClientAddr", "time"},
+        envoy_log: {
+            "upstream_service_time",
+            "x-envoy-upstream-service-time",
+            "upstream-service-time",
+            "x_forwarded_for",
+            "x-forwarded-for",
+            "downstream_remote_address",
+        },
+    }
+    for module, skipped in not_read.items():
+        source = (ROOT / "lpdoctor/logformats" / f"{module.__name__.rsplit('.', 1)[1]}.py").read_text()
+        body = source.split("def parse_json_line", 1)[1].split("\ndef ", 1)[0]
+        read = set(re.findall(r'obj\.get\("([^"]+)"\)', body))
+        for picked in re.findall(r"_pick\(obj, ([^)]*)\)", body):
+            read |= set(re.findall(r'"([^"]+)"', picked))
+        table = {name for name, *_ in module.FAST_KEYS} | set(getattr(module, "FAST_ALIASES", {}))
+        assert read - skipped == table
+        assert {role for _, role, *_ in module.FAST_KEYS} <= set(fastpath._JSON_ROLES)
+
+
+@built
+@pytest.mark.parametrize("fmt_name", ["traefik-json", "envoy-json"])
+def test_real_traefik_and_envoy_lines_take_the_compiled_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt_name: str
+) -> None:
+    """The lines real proxies write (the fixtures: Traefik's default fields, Envoy Gateway's and Istio's layouts)
+    and the bench's are read in C: the parser reads one line a group, and no line alone."""
+    fixture = (ROOT / f"tests/fixtures/logformats/{fmt_name}.log").read_text().splitlines()
+    log = _write(tmp_path / "real.log", list(bench_traffic.lines(fmt_name, "ids", 6000, seed=3)) + fixture * 200)
+    calls = {"group": 0, "line": 0}
+    real_parse, real_read = fastpath.parse_line, fastpath.read_line
+
+    def parse(*args: Any) -> Any:
+        calls["group"] += 1
+        return real_parse(*args)
+
+    def read(*args: Any) -> Any:
+        calls["line"] += 1
+        return real_read(*args)
+
+    monkeypatch.setattr(fastpath, "parse_line", parse)
+    monkeypatch.setattr(fastpath, "read_line", read)
+    fast, slow = both(monkeypatch, log, FORMATS[fmt_name])
+    assert fast.inputs[0].parsed == 6000 + 200 * len(fixture) and fast.inputs[0].skipped == 0
+    assert calls["line"] == 0 and 0 < calls["group"] < 200
+    assert_same(fast, slow)

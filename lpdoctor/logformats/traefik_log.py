@@ -220,6 +220,24 @@ def _str(value: object, limit: int = 65536) -> str | None:
     return value if isinstance(value, str) and value and len(value) <= limit else None
 
 
+# What parse_json_line reads of each key, for the compiled path (lpdoctor/scan/fastpath.py; roles as
+# caddy_log.FAST_KEYS, plus "units" (a non-negative integer number: a duration in whole units of the expected
+# text, here nanoseconds) and "start" (an RFC 3339 UTC time, "...T...Z": the line's time is it plus the
+# duration)): (key, role, required, expected text). StartUTC is required there: without it the reader reads
+# ``time``, which that path leaves to Python. ``time`` is not read when StartUTC and Duration are valid, and
+# ClientHost/ClientAddr not at all (the aggregate does not read a request's client). OriginStatus decides the
+# detail ("OriginStatus 0"): its bytes go in the group key.
+FAST_KEYS: tuple[tuple[str, str, bool, str], ...] = (
+    ("DownstreamStatus", "status", True, ""),
+    ("Duration", "units", True, "ns"),
+    ("StartUTC", "start", True, ""),
+    ("RequestPath", "target", True, ""),
+    ("RequestHost", "key", False, ""),
+    ("RequestMethod", "key", False, ""),
+    ("OriginStatus", "key", False, ""),
+)
+
+
 def parse_json_line(line: str, line_no: int, source: str) -> Parsed | None:
     if '"DownstreamStatus"' not in line:
         return None
@@ -305,6 +323,7 @@ FORMATS: list[LogFormat] = [
         kind="access",
         has_timing=True,
         make_parser=_json_parser,
+        fast="traefik",
         priority=5,
         description="Traefik JSON access log (accessLog.format: json); Duration in ns",
         aliases=("traefik",),

@@ -2,7 +2,8 @@
  * lpdoctor.scan._combined_fast: the fast path for the commonest access logs: nginx `combined` alone, with
  * the ` $request_time $upstream_response_time $upstream_status` tail, or with the samples' key=value tail
  * (formats nginx-combined, nginx-timing and nginx-kv); Apache's combined + %D (apache-combined-D); HAProxy's
- * option httplog (haproxy-httplog); nginx JSON lines (nginx-json).
+ * option httplog (haproxy-httplog); JSON lines (nginx-json, caddy-json, traefik-json, envoy-json); AWS ALB;
+ * Sōzune.
  *
  * It decides nothing. It only checks that a line has exactly the common shape, and groups the lines that
  * lpdoctor's own Python code would treat alike: same route (segment templates come from
@@ -1244,7 +1245,7 @@ typedef struct {
     Py_ssize_t stamp_len;
     const unsigned char *tsc, *capture; /* HAProxy: the termination state (4 bytes), the request headers captured */
     Py_ssize_t capture_len;             /* -1: none */
-    double epoch;                       /* JSON: a time given as epoch seconds (stamp_len -1) */
+    double epoch; /* JSON: a time given as epoch seconds (stamp_len -1), or a start time (stamp_len -2: J_START) */
 } Fields;
 
 /* routes.split_target of the target p[t..end): drop "#...", then cut at the first "?" into path and query. */
@@ -1704,6 +1705,10 @@ enum {
     J_SECONDS = 14, /* a number of seconds, a number token only (Caddy: an integer of 1000 or more is
                      * nanoseconds, a string a Go duration: Python) */
     J_EPOCH = 15,   /* a time as epoch seconds, a number token (0 <= t < 1e11) */
+    J_UNITS = 16,   /* a duration as a non-negative integer token in whole units of `expect`: "ns" (Traefik's
+                     * Duration, up to 15 digits) or "ms" (Envoy's duration, up to 9 digits); kept in nanoseconds */
+    J_START = 17,   /* when the request started, "YYYY-MM-DDThh:mm:ss[.f{1,9}]Z" (Traefik's StartUTC, Envoy's
+                     * start_time): the line's time is it plus the line's duration, when it has one */
 };
 #define MAX_JSON_KEYS 128
 #define MAX_JSON_VARS 62
@@ -1797,16 +1802,21 @@ static Py_ssize_t json_string(const unsigned char *p, Py_ssize_t *i, Py_ssize_t 
     return -1;
 }
 
-/* A JSON number token (RFC 8259 grammar) at p[*i]: 1 with *i past it, 0 if there is none. */
+/* A JSON number token (RFC 8259 grammar) at p[*i]: 1 with *i past it, 0 if there is none. An integer of more
+ * than 640 digits is 0 too: json.loads makes an int of it, and int() refuses more digits than
+ * sys.get_int_max_str_digits() (4300 by default, never under 640 unless 0: no limit), so the reader refuses the
+ * line (ValueError) where this walker would read it. */
 static int json_number(const unsigned char *p, Py_ssize_t *i, Py_ssize_t end) {
     Py_ssize_t k = *i;
     if (k < end && p[k] == '-') k++;
     if (k >= end || !is_digit(p[k])) return 0;
+    Py_ssize_t first = k;
     if (p[k] == '0') {
         k++;
     } else {
         while (k < end && is_digit(p[k])) k++;
     }
+    if (k - first > 640 && !(k < end && (p[k] == '.' || p[k] == 'e' || p[k] == 'E'))) return 0;
     if (k < end && p[k] == '.') {
         k++;
         Py_ssize_t d = k;
@@ -2011,6 +2021,8 @@ static int json_key(JsonLine *c, const unsigned char *p, Py_ssize_t *i, Py_ssize
     return 1;
 }
 
+static int alb_time(const unsigned char *p, Py_ssize_t n, int max, int64_t *whole, int64_t *frac, double *t);
+
 /* The object at p[*i] (its '{'), held by the key `parent` (-1: the line's own), its keys named prefix + key: 1,
  * or 0 for Python (see J_*). */
 static int json_object(JsonLine *c, const unsigned char *p, Py_ssize_t *i, Py_ssize_t end, int parent,
@@ -2073,7 +2085,8 @@ static int json_object(JsonLine *c, const unsigned char *p, Py_ssize_t *i, Py_ss
                 if (number || !split_json_request(p, va, vb, f)) return 0;
                 break;
             case J_TARGET: {
-                if (number || vn == 0 || p[va] != '/') return 0;
+                /* (longer than 16384 bytes: envoy_log._text drops such a path; Python) */
+                if (number || vn == 0 || vn > 16384 || p[va] != '/') return 0;
                 Py_ssize_t x = va;
                 while (x < vb && is_graph(p[x])) x++;
                 if (x != vb) return 0;
@@ -2148,6 +2161,35 @@ static int json_object(JsonLine *c, const unsigned char *p, Py_ssize_t *i, Py_ss
                 f->epoch = v;
                 f->stamp = p + va; /* (a time is there) */
                 f->stamp_len = -1;
+                break;
+            }
+            case J_UNITS: {
+                /* traefik_log: nonneg_seconds(to_float(Duration), 1e9); envoy_log: nonneg_seconds(to_float(duration),
+                 * 1000). A JSON integer (no '-', '.' or exponent: json_number has checked the grammar, so no
+                 * leading zero either) of at most 15 digits is below 2**53: float() of it is exact, and so is it
+                 * in nanoseconds (ms: at most 9 digits, times 10**6, still below 2**53). fastpath.py divides the
+                 * nanoseconds by 10**9 (int / int, the correctly rounded quotient), which is the double the reader's
+                 * float(n) / 1e9, or float(n) / 1000, gives: the same rational number rounded once. Under 1e9 s,
+                 * so nonneg_seconds keeps it. Negative, fractional, a string, true/false/null: Python. */
+                int ms = key->expect_len == 2 && key->expect[0] == 'm';
+                if (!number || vn > (ms ? 9 : 15)) return 0;
+                long long n = 0;
+                for (Py_ssize_t x = va; x < vb; x++) {
+                    if (!is_digit(p[x])) return 0;
+                    n = n * 10 + (p[x] - '0');
+                }
+                f->request_ms = ms ? n * 1000000LL : n;
+                break;
+            }
+            case J_START: {
+                /* traefik_log.parse_iso_time of the text (alb_time: exactly its regex, narrowed to a 'T' and 'Z',
+                 * and _epoch's checks and arithmetic); the scan adds the duration as the readers do
+                 * (start + nonneg_seconds(...)). A string without escapes only (at most 30 bytes: _str's and
+                 * _text's limit of 64 holds). Anything else ("-", null, an offset, a number): Python. */
+                int64_t whole, frac;
+                if (number || escaped || !alb_time(p + va, vn, 9, &whole, &frac, &f->epoch)) return 0;
+                f->stamp = p + va;
+                f->stamp_len = -2;
                 break;
             }
             case J_EQUALS:
@@ -2582,6 +2624,12 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
                 t = NAN;
             } else if (f.stamp_len == -1) {
                 t = f.epoch;
+            } else if (f.stamp_len == -2) {
+                /* J_START: the start plus the duration (ns: the double of the reader's nonneg_seconds, see
+                 * J_UNITS), or the start alone when the line has none (Envoy: `start + duration if ... else start`;
+                 * Traefik's Duration is required and read only when valid, so it always has one) */
+                t = f.epoch;
+                if (f.request_ms >= 0) t = t + (double)f.request_ms / 1e9;
             } else if (f.stamp_len == s->stamp_len && memcmp(f.stamp, s->stamp, (size_t)f.stamp_len) == 0) {
                 t = s->stamp_time; /* the same text as the last time read: the same time */
             } else if (iso_time(f.stamp, f.stamp_len, &t)) {
@@ -2854,13 +2902,13 @@ static PyObject *Scanner_window(Scanner *s, PyObject *Py_UNUSED(ignored)) {
 static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
     static char *kwlist[] = {"segment_template", "route_template", "hold_key", "hold_names", "shape", "since",
                              "until", "max_time", "json_keys", "fold_case", "hold_present", NULL};
-    /* LogFormat.fast -> how the scanner reads a line ("json" and "caddy" both walk JSON with json_keys) */
+    /* LogFormat.fast -> how the scanner reads a line ("json", "caddy", "traefik" and "envoy" walk JSON with json_keys) */
     static const struct {
         const char *name;
         int timing;
     } shapes[] = {{"combined", TAIL_NONE}, {"timing", TAIL_POSITIONAL}, {"kv", TAIL_KV}, {"apache", TAIL_MICROS},
                   {"haproxy", HAPROXY},     {"json", JSON},              {"caddy", JSON},  {"alb", ALB},
-                  {"sozune", SOZUNE}};
+                  {"sozune", SOZUNE},       {"traefik", JSON},           {"envoy", JSON}};
     PyObject *seg, *route, *hold, *names, *since = Py_None, *until = Py_None, *json_keys = Py_None;
     PyObject *present = Py_None;
     const char *shape;
@@ -2905,7 +2953,8 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
                 Py_DECREF(seq);
                 return -1;
             }
-            if (len > 63 || expect_len > 63 || var < 0 || var >= MAX_JSON_VARS || role < J_SKIP || role > J_EPOCH) {
+            if (len > 63 || expect_len > 63 || var < 0 || var >= MAX_JSON_VARS || role < J_SKIP || role > J_START ||
+                (role == J_UNITS && !(expect_len == 2 && (memcmp(expect, "ns", 2) == 0 || memcmp(expect, "ms", 2) == 0)))) {
                 Py_DECREF(seq);
                 PyErr_SetString(PyExc_ValueError, "bad json_keys entry");
                 return -1;

@@ -1,6 +1,6 @@
 """The compiled fast path for the commonest logs: nginx ``combined`` (alone, with the positional timing tail, or
-with the samples' ``key=value`` tail ``rt= uct="" uht="" urt="" us="" ua=""``), nginx JSON lines, Apache
-combined + ``%D`` and HAProxy ``option httplog``.
+with the samples' ``key=value`` tail ``rt= uct="" uht="" urt="" us="" ua=""``), nginx, Caddy, Traefik and Envoy
+JSON lines, Apache combined + ``%D``, HAProxy ``option httplog``, AWS ALB and Sōzune.
 
 Reading a line in Python costs 11-50 µs; a big log has millions. For the formats whose :class:`LogFormat`
 names a ``fast`` shape, the C scanner (``lpdoctor/scan/_combined_fast.c``) reads the blocks instead. It
@@ -29,8 +29,11 @@ from typing import cast
 from lpdoctor.catalog.holds import HoldMatcher, RequestedHold
 from lpdoctor.logformats.base import LogFormat
 from lpdoctor.logformats.caddy_log import FAST_KEYS as CADDY_FAST_KEYS
+from lpdoctor.logformats.envoy_log import FAST_ALIASES as ENVOY_FAST_ALIASES
+from lpdoctor.logformats.envoy_log import FAST_KEYS as ENVOY_FAST_KEYS
 from lpdoctor.logformats.logs import parse_line, read_line
 from lpdoctor.logformats.nginx_access import ALIASES, FAST_ROLES
+from lpdoctor.logformats.traefik_log import FAST_KEYS as TRAEFIK_FAST_KEYS
 from lpdoctor.model import ErrorEvent, InputSummary, RequestRecord
 from lpdoctor.scan.aggregate import GroupTimes, ScanAggregate, Times
 from lpdoctor.scan.partial_values import MAX_TIME
@@ -50,9 +53,24 @@ _TAKE_EVERY = 8_192
 _TAKE_BATCH = 1_024  # groups made Python values at once by a hand-over
 _ALIKE_KEPT = 2_048  # group keys whose first record is kept (for a key that comes back after a hand-over)
 # The formats' shapes the scanner reads (LogFormat.fast).
-_SHAPES = ("combined", "timing", "kv", "apache", "haproxy", "json", "caddy", "alb", "sozune")
+_SHAPES = ("combined", "timing", "kv", "apache", "haproxy", "json", "caddy", "alb", "sozune", "traefik", "envoy")
 # The scanner's values are whole units of these (milliseconds, microseconds, nanoseconds) a second.
-_PER_SECOND = {"apache": 1_000_000, "json": 1_000_000_000, "caddy": 1_000_000_000, "alb": 1_000_000}
+_PER_SECOND = {
+    "apache": 1_000_000,
+    "json": 1_000_000_000,
+    "caddy": 1_000_000_000,
+    "alb": 1_000_000,
+    "traefik": 1_000_000_000,
+    "envoy": 1_000_000_000,
+}
+# The shapes the scanner walks as JSON with a key table (json_keys), other than nginx's: the reader's table, and
+# its aliases (a key the reader reads in place of another: it shares that key's variable, so a line with both
+# goes to Python, where the reader's order decides).
+_KEY_TABLES: dict[str, tuple[tuple[tuple[str, str, bool, str], ...], dict[str, str]]] = {
+    "caddy": (CADDY_FAST_KEYS, {}),
+    "traefik": (TRAEFIK_FAST_KEYS, {}),
+    "envoy": (ENVOY_FAST_KEYS, ENVOY_FAST_ALIASES),
+}
 # The C scanner's J_* roles (_combined_fast.c), by the names nginx_access.FAST_ROLES uses.
 _JSON_ROLES = {
     "skip": 0,
@@ -71,6 +89,8 @@ _JSON_ROLES = {
     "prefix": 13,
     "seconds": 14,
     "epoch": 15,
+    "units": 16,
+    "start": 17,
 }
 
 
@@ -79,12 +99,20 @@ def json_keys(shape: str) -> list[tuple[bytes, int, int, bool, bytes]]:
     text)``. nginx JSON (``json``): every key ``nginx_access.ALIASES`` names, lower case (the reader looks keys
     up lower-cased), the variable being the one it sets (the times share one: the reader prefers one to
     another, so a line with two goes to Python); ``$request`` and ``$status`` are required. Caddy (``caddy``):
-    ``caddy_log.FAST_KEYS``, nested keys named ``request.uri``. Any other key is not read."""
-    if shape == "caddy":
-        return [
+    ``caddy_log.FAST_KEYS``, nested keys named ``request.uri``. Traefik (``traefik``): ``traefik_log.FAST_KEYS``.
+    Envoy (``envoy``): ``envoy_log.FAST_KEYS``, and each of ``envoy_log.FAST_ALIASES`` with the role and
+    variable of the key it stands in for. Any other key is not read."""
+    if shape in _KEY_TABLES:
+        table, aliases = _KEY_TABLES[shape]
+        out = [
             (name.encode("ascii"), _JSON_ROLES[role], n, required, expect.encode("ascii"))
-            for n, (name, role, required, expect) in enumerate(CADDY_FAST_KEYS)
+            for n, (name, role, required, expect) in enumerate(table)
         ]
+        index = {name: n for n, (name, *_) in enumerate(table)}
+        for alias, name in aliases.items():
+            _, role, required, expect = table[index[name]]
+            out.append((alias.encode("ascii"), _JSON_ROLES[role], index[name], required, expect.encode("ascii")))
+        return out
     variables: dict[str, int] = {}
     out = []
     for name, var in sorted(ALIASES.items()):
@@ -149,7 +177,7 @@ def aggregate_blocks(
         since=agg.since,
         until=agg.until,
         max_time=MAX_TIME,
-        json_keys=json_keys(shape) if shape in ("json", "caddy") else None,
+        json_keys=json_keys(shape) if shape == "json" or shape in _KEY_TABLES else None,
         fold_case=shape == "json",
     )
     per_second = _PER_SECOND.get(shape, 1000)  # int / int: the double nearest the value, as float() reads it
