@@ -4,6 +4,8 @@ overflow bucket, refused-route filter, admitted routes of a parallel piece — i
 
 from __future__ import annotations
 
+import random
+import re
 from pathlib import Path
 
 import pytest
@@ -124,3 +126,73 @@ def test_groups_taken_in_batches_are_the_groups_taken_at_once(tmp_path: Path) ->
     assert batched.pending == 0 and batched.take() == []
     pos, _, _ = batched.scan(block, 0, 1)  # all taken: scanning goes on
     assert pos == len(block)
+
+
+@built
+@pytest.mark.parametrize("fmt", ["nginx-timing", "traefik-json", "apache-combined-D"])
+def test_many_distinct_durations_are_handed_over_folded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    """A group with more distinct durations than FOLD_MIN hands them over folded by (histogram bin, failure
+    bin): the histograms' bins, counts, minimum and maximum and the failure spans are the Python path's (the
+    totals to 1e-9). Durations straddle every bin width and the failure bins' half-second edges."""
+    r = random.Random(11)
+    edges = [
+        0.0,
+        0.0004,
+        0.0005,
+        0.9994,
+        0.9995,
+        0.9996,
+        9.994,
+        9.995,
+        9.996,
+        59.449,
+        59.45,
+        59.5,
+        59.55,
+        99.94,
+        99.95,
+        599.4,
+        599.5,
+        600.0,
+        3599.4,
+        3599.5,
+        3600.0,
+        7199.9,
+        7200.0,
+    ]
+    durations = edges + [r.uniform(0, 0.05) for _ in range(3000)] + [r.uniform(29.0, 31.0) for _ in range(800)]
+    durations += [round(r.uniform(59.0, 60.5), 3) for _ in range(800)] + [r.uniform(590, 610) for _ in range(200)]
+    durations += [r.uniform(0, 12) for _ in range(3000)] + [r.uniform(95, 105) for _ in range(300)]
+    durations += [r.uniform(3590, 3610) for _ in range(300)]
+    tmpl = next(iter(bench_traffic.lines(fmt, "few", 1, seed=1)))
+    lines = []
+    for i, d in enumerate(durations):
+        status = 504 if d > 20 else 200
+        lines.append(_with_duration(fmt, tmpl, d, status, i))
+    log = _write(tmp_path / f"{fmt}.log", lines)
+    fast, slow = both(monkeypatch, log, None)
+    assert_same(fast, slow)
+    for route, rs in slow.routes.items():
+        mine = fast.routes[route]
+        for outcome, h in rs.durations.items():
+            assert (mine.durations[outcome].min, mine.durations[outcome].max) == (h.min, h.max)
+            assert mine.durations[outcome].bins == h.bins
+        assert mine.failure_times == rs.failure_times
+    assert sum(len(h.bins) for rs in slow.routes.values() for h in rs.durations.values()) > 100
+
+
+def _with_duration(fmt: str, line: str, seconds: float, status: int, i: int) -> str:
+    """``line`` (bench traffic of ``fmt``) with the duration and status given (distinct in its last digits)."""
+    if fmt == "traefik-json":
+        ns = int(seconds * 1e9) + i
+        line = re.sub(r'"Duration":\d+', f'"Duration":{ns}', line)
+        return re.sub(r'"(Downstream|Origin)Status":\d+', rf'"\1Status":{status}', line)
+    head, _, _ = line.rpartition('" 200 ')
+    rest = line[len(head) + len('" 200 ') :]
+    line = f'{head}" {status} {rest}'
+    if fmt == "apache-combined-D":
+        return re.sub(r" \d+$", f" {int(seconds * 1e6) + i % 7}", line)
+    t = f"{seconds:.3f}"
+    return re.sub(r" [\d.]+ [\d.]+ \d+$", f" {t} {t} {status}", line)

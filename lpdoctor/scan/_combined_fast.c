@@ -243,6 +243,116 @@ static PyObject *countmap_items(const CountMap *m, int times) {
     return out;
 }
 
+/* ------------------------------------------------------ a group's many durations, folded for Python */
+
+/* A group whose lines have more distinct durations than this (nanosecond durations: nearly every line's) hands
+ * them over folded (fold_items): what Python does with each is the same for every value of one cell. */
+#define FOLD_MIN 48
+#define FOLD_MAX_VALUE (1LL << 50) /* values up to this (13 days in ns) are folded */
+
+/* histogram.bin_key, for 0 <= s (Python's int() truncates as the cast does for s >= 0) */
+static int64_t hist_bin(double s) {
+    if (s < 1.0) return (int64_t)(s * 1000.0 + 0.5);
+    if (s < 10.0) return (int64_t)(s * 100.0 + 0.5) * 10;
+    if (s < 100.0) return (int64_t)(s * 10.0 + 0.5) * 100;
+    if (s < 3600.0) return (int64_t)(s + 0.5) * 1000;
+    if (s < 10000000.0) return (int64_t)(s / 10.0 + 0.5) * 10000;
+    return 10000000000LL;
+}
+
+/* time_buckets.failure_bin, for 0 <= s <= max_s (MAX_REQUEST_S: k stays below 10) */
+static int64_t fail_bin(double s) {
+    if (s < 600.0) return (int64_t)(s + 0.5);
+    if (s < 3600.0) return (int64_t)(s / 10.0 + 0.5) * 10;
+    int k = 0;
+    while (k < 40 && s >= 7200.0 * (double)(1LL << k)) k++;
+    return 3600LL << k;
+}
+
+typedef struct {
+    int64_t v, n;
+    double lo, hi;
+} Entry;
+
+static int entry_cmp(const void *a, const void *b) {
+    int64_t x = ((const Entry *)a)->v, y = ((const Entry *)b)->v;
+    return (x > y) - (x < y);
+}
+
+static PyObject *entry_item(double v, int is_int, int64_t iv, int64_t n, double lo, double hi) {
+    PyObject *a = time_or_none(lo), *b = a ? time_or_none(hi) : NULL;
+    PyObject *item = NULL;
+    if (b) item = is_int ? Py_BuildValue("(LLOO)", (long long)iv, (long long)n, a, b)
+                         : Py_BuildValue("(dLOO)", v, (long long)n, a, b);
+    Py_XDECREF(a);
+    Py_XDECREF(b);
+    return item;
+}
+
+/* The durations of a group, as countmap_items(m, 1) gives them but folded: Python puts a duration (v /
+ * per_second seconds, when 0 <= it <= max_s) in the histogram bin bin_key(seconds) and the failure span of
+ * failure_bin(seconds), and keeps the smallest and the largest (Histogram.min, .max) and their sum (.total,
+ * which no report reads). Both bins are non-decreasing in v, so the values of one (bin, failure bin) cell are
+ * a run of the sorted values; a run of more than three is handed over as its smallest, its largest, and the
+ * rest as one entry: their count, first and last time, and their mean (a float, clamped to the rest's range,
+ * so in the same cell: the same bins, the same count, min and max; only the total's last bits differ).
+ * Values without a duration (v < 0), out of range or above FOLD_MAX_VALUE are handed over as they are. */
+static PyObject *fold_items(const CountMap *m, int64_t per_second, double max_s) {
+    Py_ssize_t len = m->len, n = m->cap ? m->cap : 1, k = 0;
+    Entry *e = PyMem_Malloc(sizeof(Entry) * (size_t)(len ? len : 1));
+    if (!e) return PyErr_NoMemory();
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (countmap_entry(m, i, &e[k].v, &e[k].n, &e[k].lo, &e[k].hi)) k++;
+    qsort(e, (size_t)k, sizeof(Entry), entry_cmp);
+    PyObject *out = PyList_New(0);
+    for (Py_ssize_t i = 0; out && i < k;) {
+        double si = (double)e[i].v / (double)per_second;
+        if (e[i].v < 0 || e[i].v > FOLD_MAX_VALUE || !(si >= 0.0 && si <= max_s)) {
+            PyObject *item = entry_item(0, 1, e[i].v, e[i].n, e[i].lo, e[i].hi);
+            if (!item || PyList_Append(out, item) < 0) Py_CLEAR(out);
+            Py_XDECREF(item);
+            i++;
+            continue;
+        }
+        int64_t hb = hist_bin(si), fb = fail_bin(si);
+        Py_ssize_t j = i + 1;
+        while (j < k && e[j].v <= FOLD_MAX_VALUE) {
+            double sj = (double)e[j].v / (double)per_second;
+            if (!(sj <= max_s) || hist_bin(sj) != hb || fail_bin(sj) != fb) break;
+            j++;
+        }
+        if (j - i <= 3) {
+            for (Py_ssize_t x = i; out && x < j; x++) {
+                PyObject *item = entry_item(0, 1, e[x].v, e[x].n, e[x].lo, e[x].hi);
+                if (!item || PyList_Append(out, item) < 0) Py_CLEAR(out);
+                Py_XDECREF(item);
+            }
+        } else {
+            int64_t count = 0;
+            double sum = 0.0, lo = INFINITY, hi = -INFINITY;
+            for (Py_ssize_t x = i + 1; x < j - 1; x++) {
+                count += e[x].n;
+                sum += (double)e[x].v * (double)e[x].n;
+                lo = e[x].lo < lo ? e[x].lo : lo;
+                hi = e[x].hi > hi ? e[x].hi : hi;
+            }
+            double mean = sum / (double)count, first = (double)e[i + 1].v, last = (double)e[j - 2].v;
+            mean = mean < first ? first : mean > last ? last : mean;
+            PyObject *a = entry_item(0, 1, e[i].v, e[i].n, e[i].lo, e[i].hi);
+            PyObject *b = a ? entry_item(mean, 0, 0, count, lo, hi) : NULL;
+            PyObject *c = b ? entry_item(0, 1, e[j - 1].v, e[j - 1].n, e[j - 1].lo, e[j - 1].hi) : NULL;
+            if (!c || PyList_Append(out, a) < 0 || PyList_Append(out, b) < 0 || PyList_Append(out, c) < 0)
+                Py_CLEAR(out);
+            Py_XDECREF(a);
+            Py_XDECREF(b);
+            Py_XDECREF(c);
+        }
+        i = j;
+    }
+    PyMem_Free(e);
+    return out;
+}
+
 /* ------------------------------------------------------------------ a group's requests over time */
 
 /* scan/time_buckets.py Timeline for one outcome, kept the same way (so Timeline.merge takes it exactly):
@@ -472,6 +582,8 @@ typedef struct {
     struct JsonMemoS *json_memo;      /* JSON: the keys of the last lines, by their place (json_key) */
     int n_json_keys, json_fold_case;
     int16_t json_bucket[128];
+    int64_t per_second;               /* the durations' units a second (0: never fold them, fold_items) */
+    double max_duration;              /* MAX_REQUEST_S: longer durations are not in the histogram */
     unsigned char stamp[64];          /* the last $time_local read, and its time */
     Py_ssize_t stamp_len;
     double stamp_time;
@@ -2799,7 +2911,9 @@ static PyObject *Scanner_take(Scanner *s, PyObject *args) {
             item = g->first;
             Py_INCREF(item);
         } else {
-            PyObject *req = countmap_items(&g->request_ms, 1);
+            PyObject *req = s->per_second > 0 && g->request_ms.len > FOLD_MIN
+                                ? fold_items(&g->request_ms, s->per_second, s->max_duration)
+                                : countmap_items(&g->request_ms, 1);
             PyObject *up = req ? countmap_items(&g->upstream_ms, 0) : NULL;
             PyObject *route = g->key.route == OVERFLOW_ROUTE ? Py_None : s->routes[g->key.route].text;
             PyObject *key = up ? Py_BuildValue("(OiiiiiO)", route, g->key.method,
@@ -2901,7 +3015,8 @@ static PyObject *Scanner_window(Scanner *s, PyObject *Py_UNUSED(ignored)) {
 
 static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
     static char *kwlist[] = {"segment_template", "route_template", "hold_key", "hold_names", "shape", "since",
-                             "until", "max_time", "json_keys", "fold_case", "hold_present", NULL};
+                             "until", "max_time", "json_keys", "fold_case", "hold_present", "per_second",
+                             "max_duration", NULL};
     /* LogFormat.fast -> how the scanner reads a line ("json", "caddy", "traefik" and "envoy" walk JSON with json_keys) */
     static const struct {
         const char *name;
@@ -2914,9 +3029,17 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
     const char *shape;
     int timing = -1, fold_case = 0;
     double max_time = 1e13;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOs|OOdOpO", kwlist, &seg, &route, &hold, &names, &shape, &since,
-                                     &until, &max_time, &json_keys, &fold_case, &present))
+    long long per_second = 0;
+    double max_duration = 30 * 86400.0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOs|OOdOpOLd", kwlist, &seg, &route, &hold, &names, &shape, &since,
+                                     &until, &max_time, &json_keys, &fold_case, &present, &per_second, &max_duration))
         return -1;
+    if (per_second < 0 || per_second > (1LL << 40) || !(max_duration >= 0.0 && max_duration < 1e9)) {
+        PyErr_SetString(PyExc_ValueError, "per_second or max_duration out of range");
+        return -1;
+    }
+    s->per_second = per_second;
+    s->max_duration = max_duration;
     if (s->templates) {
         PyErr_SetString(PyExc_RuntimeError, "Scanner is already initialised");
         return -1;

@@ -38,6 +38,7 @@ from lpdoctor.model import ErrorEvent, InputSummary, RequestRecord
 from lpdoctor.scan.aggregate import GroupTimes, ScanAggregate, Times
 from lpdoctor.scan.partial_values import MAX_TIME
 from lpdoctor.scan.routes import normalize_path, segment_template
+from lpdoctor.text.durations import MAX_REQUEST_S
 from lpdoctor.text.inputs import decode_line, use_newline_counter
 
 try:
@@ -179,6 +180,8 @@ def aggregate_blocks(
         max_time=MAX_TIME,
         json_keys=json_keys(shape) if shape == "json" or shape in _KEY_TABLES else None,
         fold_case=shape == "json",
+        per_second=_PER_SECOND.get(shape, 1000),
+        max_duration=MAX_REQUEST_S,
     )
     per_second = _PER_SECOND.get(shape, 1000)  # int / int: the double nearest the value, as float() reads it
     timed = 0
