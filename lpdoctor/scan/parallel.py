@@ -49,7 +49,7 @@ AUTO_PARALLEL_BYTES = 32 << 20  # below this much work, worker processes cost mo
 COMPILED_BYTE_WEIGHT = 1 / 3
 MIN_PIECE_BYTES = 1 << 20
 # The head of a big file read to see how fast new routes come (see _fills_cap): two halves of this.
-CAP_SAMPLE_BYTES = 2 << 20
+CAP_SAMPLE_BYTES = 1 << 20
 _READ_BLOCK = 1 << 20
 _POLL_S = 0.2
 
