@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from lpdoctor.scan import parallel
+from lpdoctor.text import inputs
 
 
 @pytest.mark.parametrize("compiled", [True, False])
@@ -18,7 +19,7 @@ def test_every_span_counts_what_bytes_count_counts(
     if compiled and parallel.fastpath._combined_fast is None:
         pytest.skip("the compiled module is not built here")
     if not compiled:
-        monkeypatch.setattr(parallel, "_count", parallel._count_py)
+        monkeypatch.setattr(inputs, "_newlines", inputs._count_newlines)
     r = random.Random(3)
     lines = [b"x" * r.choice([0, 1, 7, 300, 5000, 1 << 20]) for _ in range(60)]
     data = b"\n".join(lines) + b"\n\n" + b"\r\n" * 1000 + b"tail without newline"
@@ -37,7 +38,6 @@ def test_every_span_counts_what_bytes_count_counts(
 def test_blocks_are_counted_with_the_compiled_counter_once_the_scan_layer_is_loaded() -> None:
     """text.inputs sits below the scan layer: lpdoctor.scan.fastpath gives it the compiled counter."""
     from lpdoctor.scan import fastpath
-    from lpdoctor.text import inputs
 
     if fastpath._combined_fast is None:
         pytest.skip("the compiled module is not built here")

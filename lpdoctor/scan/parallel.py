@@ -37,7 +37,7 @@ from lpdoctor.model import InputSummary
 from lpdoctor.scan import fastpath
 from lpdoctor.scan.aggregate import DEFAULT_MAX_ROUTES, OVERFLOW_ROUTE, ScanAggregate
 from lpdoctor.scan.pipeline import aggregate_file
-from lpdoctor.text.inputs import InputError, Progress, Span
+from lpdoctor.text.inputs import InputError, Progress, Span, count_block_newlines
 
 AUTO_PARALLEL_BYTES = 32 << 20  # below this much work, worker processes cost more than they save
 # A byte of a format the compiled scanner reads costs far less than a byte read in Python (session 3: 0.4-0.5
@@ -97,33 +97,14 @@ def plain_file_size(path: str) -> int | None:
 def line_starts(path: str, size: int, count: int) -> list[int]:
     """At most ``count`` offsets, from 0, each at the start of a line, cutting ``path`` into near-equal parts."""
     starts = [0]
-    with open(path, "rb") as fh:
-        for i in range(1, count):
-            at = max(size * i // count, starts[-1])
-            fh.seek(at)
-            while True:  # on to the byte after the next newline (a line may be longer than a block)
-                block = fh.read(_READ_BLOCK)
-                if not block:
-                    return starts
-                nl = block.find(b"\n")
-                if nl >= 0:
-                    at += nl + 1
-                    break
-                at += len(block)
-            if at >= size:
-                break
-            if at > starts[-1]:
-                starts.append(at)
+    for i in range(1, count):
+        # on to the byte after the next newline from the cut (a line may be longer than a block)
+        at = _line_start_at(path, max(size * i // count, starts[-1]) + 1, size)
+        if at >= size:
+            break
+        if at > starts[-1]:
+            starts.append(at)
     return starts
-
-
-def _count_py(block: memoryview) -> int:
-    return bytes(block).count(b"\n")
-
-
-_count: Callable[[memoryview], int] = (
-    fastpath._combined_fast.newlines if fastpath._combined_fast is not None else _count_py
-)
 
 
 def _line_start_at(path: str, at: int, size: int) -> int:
@@ -182,45 +163,57 @@ def count_newlines(path: str, start: int, end: int) -> int:
             got = fh.readinto(view[: min(_READ_BLOCK, left)])
             if not got:
                 break
-            n += _count(view[:got])
+            n += count_block_newlines(view[:got])
             left -= got
     return n
 
 
-def _work(paths: list[str], sizes: list[int | None], forced: LogFormat | None) -> float:
+Known = dict[str, "LogFormat | None"]
+"""The formats detected on the inputs' heads so far, by path: each head is read once a scan."""
+
+
+def _format_of(path: str, forced: LogFormat | None, known: Known) -> LogFormat | None:
+    """``forced``, or the format detected on the head of ``path`` (None: none, or it cannot be read)."""
+    if forced is not None:
+        return forced
+    if path not in known:
+        try:
+            known[path] = detect_file_format(path)
+        except InputError:
+            known[path] = None  # the scan of the whole file says why
+    return known[path]
+
+
+def _work(paths: list[str], sizes: list[int | None], forced: LogFormat | None, known: Known | None = None) -> float:
     """How much reading the inputs takes, in bytes read by the Python parser: a file in a format the compiled
     scanner reads counts :data:`COMPILED_BYTE_WEIGHT` of its size (the format detected on its head)."""
+    known = {} if known is None else known
     total = 0.0
     for path, size in zip(paths, sizes, strict=True):
         if not size:
             continue
-        try:
-            fmt = forced or detect_file_format(path)
-        except InputError:
-            fmt = None
+        fmt = _format_of(path, forced, known)
         total += size * (COMPILED_BYTE_WEIGHT if fastpath.available(fmt) else 1.0)
     return total
 
 
-def _outgrows_cap(path: str, size: int | None, forced: LogFormat | None, max_routes: int) -> bool:
+def _outgrows_cap(
+    path: str, size: int | None, forced: LogFormat | None, max_routes: int, known: Known | None = None
+) -> bool:
     """Whether ``path`` would be cut in pieces (an access log of several MiB) and fill the route cap."""
     if size is None or size < 2 * MIN_PIECE_BYTES:
         return False
-    try:
-        fmt = forced or detect_file_format(path)
-    except InputError:
-        return False
+    fmt = _format_of(path, forced, {} if known is None else known)
     return fmt is not None and fmt.kind == "access" and _fills_cap(path, size, fmt, max_routes)
 
 
-def _plan(path: str, size: int | None, forced: LogFormat | None, count: int) -> tuple[LogFormat | None, list[int]]:
+def _plan(
+    path: str, size: int | None, forced: LogFormat | None, count: int, known: Known | None = None
+) -> tuple[LogFormat | None, list[int]]:
     """The format to read ``path`` with, and where its pieces start (``[0]``: read it whole)."""
     if size is None or count < 2 or size < 2 * MIN_PIECE_BYTES:
         return forced, [0]
-    try:
-        fmt = forced or detect_file_format(path)
-    except InputError:
-        return forced, [0]  # the scan of the whole file says why
+    fmt = _format_of(path, forced, {} if known is None else known)
     if fmt is None or fmt.kind != "access":
         return fmt, [0]  # unknown lines are only counted; error logs are read whole
     return fmt, line_starts(path, size, min(count, size // MIN_PIECE_BYTES))
@@ -469,16 +462,19 @@ def scan_inputs(
     ``--since``/``--until`` (see :meth:`~lpdoctor.scan.aggregate.ScanAggregate.set_window`).
     """
     sizes = [plain_file_size(p) for p in paths]
+    known: Known = {}
     if jobs is None:
-        jobs = available_cores() if _work(paths, sizes, forced) > AUTO_PARALLEL_BYTES else 1
-        if jobs > 1 and any(_outgrows_cap(p, size, forced, max_routes) for p, size in zip(paths, sizes, strict=True)):
+        jobs = available_cores() if _work(paths, sizes, forced, known) > AUTO_PARALLEL_BYTES else 1
+        if jobs > 1 and any(
+            _outgrows_cap(p, size, forced, max_routes, known) for p, size in zip(paths, sizes, strict=True)
+        ):
             jobs = 1
     if jobs > 1 and not _can_fork():
         jobs = 1  # workers get the formats by fork
     formats: list[LogFormat | None] = []
     inputs: list[_Input] = []
     for i, (path, size) in enumerate(zip(paths, sizes, strict=True)):
-        fmt, starts = _plan(path, size, forced, pieces or jobs)
+        fmt, starts = _plan(path, size, forced, pieces or jobs, known)
         formats.append(fmt)
         ends = [*starts[1:], size or 0]
         if len(starts) > 1:

@@ -35,6 +35,11 @@ def use_newline_counter(count: Callable[[bytes | bytearray | memoryview], int]) 
     _newlines = count
 
 
+def count_block_newlines(buffer: bytes | bytearray | memoryview) -> int:
+    """The newlines in ``buffer``, counted as every block's are (see :func:`use_newline_counter`)."""
+    return _newlines(buffer)
+
+
 MAX_LINE_BYTES = 1 << 20  # 1 MiB: longer lines are skipped (and counted), not loaded
 _GZIP_STEP = 64 << 10
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -246,7 +251,7 @@ def iter_blocks(
                 continue
             block = b"".join((carry, memoryview(data)[: last + 1])) if carry else data[: last + 1]
             carry = data[last + 1 :]
-            lines = _newlines(block)
+            lines = count_block_newlines(block)
             summary.lines += lines
             if progress is not None:
                 progress(0, lines)
