@@ -215,6 +215,17 @@ static PyObject *time_or_none(double t) {
     return PyFloat_FromDouble(t);
 }
 
+/* (v, n, first time or None, last time or None): v the int iv, or the float v when !is_int */
+static PyObject *entry_item(double v, int is_int, int64_t iv, int64_t n, double lo, double hi) {
+    PyObject *a = time_or_none(lo), *b = a ? time_or_none(hi) : NULL;
+    PyObject *item = NULL;
+    if (b) item = is_int ? Py_BuildValue("(LLOO)", (long long)iv, (long long)n, a, b)
+                         : Py_BuildValue("(dLOO)", v, (long long)n, a, b);
+    Py_XDECREF(a);
+    Py_XDECREF(b);
+    return item;
+}
+
 /* [(key, count), ...], or with `times` [(key, count, first time, last time), ...] (None: no line had a time).
  * In table order: Python sorts what it needs. */
 static PyObject *countmap_items(const CountMap *m, int times) {
@@ -225,15 +236,8 @@ static PyObject *countmap_items(const CountMap *m, int times) {
         int64_t key, count;
         double lo, hi;
         if (!countmap_entry(m, i, &key, &count, &lo, &hi)) continue;
-        PyObject *item;
-        if (times) {
-            PyObject *a = time_or_none(lo), *b = a ? time_or_none(hi) : NULL;
-            item = b ? Py_BuildValue("(LLOO)", (long long)key, (long long)count, a, b) : NULL;
-            Py_XDECREF(a);
-            Py_XDECREF(b);
-        } else {
-            item = Py_BuildValue("(LL)", (long long)key, (long long)count);
-        }
+        PyObject *item = times ? entry_item(0, 1, key, count, lo, hi)
+                               : Py_BuildValue("(LL)", (long long)key, (long long)count);
         if (!item) {
             Py_DECREF(out);
             return NULL;
@@ -279,15 +283,6 @@ static int entry_cmp(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-static PyObject *entry_item(double v, int is_int, int64_t iv, int64_t n, double lo, double hi) {
-    PyObject *a = time_or_none(lo), *b = a ? time_or_none(hi) : NULL;
-    PyObject *item = NULL;
-    if (b) item = is_int ? Py_BuildValue("(LLOO)", (long long)iv, (long long)n, a, b)
-                         : Py_BuildValue("(dLOO)", v, (long long)n, a, b);
-    Py_XDECREF(a);
-    Py_XDECREF(b);
-    return item;
-}
 
 /* The durations of a group, as countmap_items(m, 1) gives them but folded: Python puts a duration (v /
  * per_second seconds, when 0 <= it <= max_s) in the histogram bin bin_key(seconds) and the failure span of
@@ -297,6 +292,15 @@ static PyObject *entry_item(double v, int is_int, int64_t iv, int64_t n, double 
  * rest as one entry: their count, first and last time, and their mean (a float, clamped to the rest's range,
  * so in the same cell: the same bins, the same count, min and max; only the total's last bits differ).
  * Values without a duration (v < 0), out of range or above FOLD_MAX_VALUE are handed over as they are. */
+/* Append item (a new reference, or NULL after an error) to out: -1 on an error. */
+static int put_item(PyObject *out, PyObject *item) {
+    int bad = !item || PyList_Append(out, item) < 0;
+    Py_XDECREF(item);
+    return bad ? -1 : 0;
+}
+
+static int put_entry(PyObject *out, const Entry *x) { return put_item(out, entry_item(0, 1, x->v, x->n, x->lo, x->hi)); }
+
 static PyObject *fold_items(const CountMap *m, int64_t per_second, double max_s) {
     Py_ssize_t len = m->len, n = m->cap ? m->cap : 1, k = 0;
     Entry *e = PyMem_Malloc(sizeof(Entry) * (size_t)(len ? len : 1));
@@ -306,27 +310,19 @@ static PyObject *fold_items(const CountMap *m, int64_t per_second, double max_s)
     qsort(e, (size_t)k, sizeof(Entry), entry_cmp);
     PyObject *out = PyList_New(0);
     for (Py_ssize_t i = 0; out && i < k;) {
+        Py_ssize_t j = i + 1; /* e[i .. j): the run of e[i]'s cell (e[i] alone when it is not folded) */
         double si = (double)e[i].v / (double)per_second;
-        if (e[i].v < 0 || e[i].v > FOLD_MAX_VALUE || !(si >= 0.0 && si <= max_s)) {
-            PyObject *item = entry_item(0, 1, e[i].v, e[i].n, e[i].lo, e[i].hi);
-            if (!item || PyList_Append(out, item) < 0) Py_CLEAR(out);
-            Py_XDECREF(item);
-            i++;
-            continue;
-        }
-        int64_t hb = hist_bin(si), fb = fail_bin(si);
-        Py_ssize_t j = i + 1;
-        while (j < k && e[j].v <= FOLD_MAX_VALUE) {
-            double sj = (double)e[j].v / (double)per_second;
-            if (!(sj <= max_s) || hist_bin(sj) != hb || fail_bin(sj) != fb) break;
-            j++;
-        }
-        if (j - i <= 3) {
-            for (Py_ssize_t x = i; out && x < j; x++) {
-                PyObject *item = entry_item(0, 1, e[x].v, e[x].n, e[x].lo, e[x].hi);
-                if (!item || PyList_Append(out, item) < 0) Py_CLEAR(out);
-                Py_XDECREF(item);
+        if (e[i].v >= 0 && e[i].v <= FOLD_MAX_VALUE && si >= 0.0 && si <= max_s) {
+            int64_t hb = hist_bin(si), fb = fail_bin(si);
+            while (j < k && e[j].v <= FOLD_MAX_VALUE) {
+                double sj = (double)e[j].v / (double)per_second;
+                if (!(sj <= max_s) || hist_bin(sj) != hb || fail_bin(sj) != fb) break;
+                j++;
             }
+        }
+        int bad = 0;
+        if (j - i <= 3) {
+            for (Py_ssize_t x = i; !bad && x < j; x++) bad = put_entry(out, &e[x]) < 0;
         } else {
             int64_t count = 0;
             double sum = 0.0, lo = INFINITY, hi = -INFINITY;
@@ -338,15 +334,10 @@ static PyObject *fold_items(const CountMap *m, int64_t per_second, double max_s)
             }
             double mean = sum / (double)count, first = (double)e[i + 1].v, last = (double)e[j - 2].v;
             mean = mean < first ? first : mean > last ? last : mean;
-            PyObject *a = entry_item(0, 1, e[i].v, e[i].n, e[i].lo, e[i].hi);
-            PyObject *b = a ? entry_item(mean, 0, 0, count, lo, hi) : NULL;
-            PyObject *c = b ? entry_item(0, 1, e[j - 1].v, e[j - 1].n, e[j - 1].lo, e[j - 1].hi) : NULL;
-            if (!c || PyList_Append(out, a) < 0 || PyList_Append(out, b) < 0 || PyList_Append(out, c) < 0)
-                Py_CLEAR(out);
-            Py_XDECREF(a);
-            Py_XDECREF(b);
-            Py_XDECREF(c);
+            bad = put_entry(out, &e[i]) < 0 || put_item(out, entry_item(mean, 0, 0, count, lo, hi)) < 0 ||
+                  put_entry(out, &e[j - 1]) < 0;
         }
+        if (bad) Py_CLEAR(out);
         i = j;
     }
     PyMem_Free(e);

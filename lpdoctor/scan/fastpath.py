@@ -168,6 +168,7 @@ def aggregate_blocks(
     parse = fmt.parser()
     templates: dict[str, str] = {}
     holds = _Holds(agg.hold_matcher)
+    per_second = _PER_SECOND.get(shape, 1000)  # int / int: the double nearest the value, as float() reads it
     scanner = _combined_fast.Scanner(
         segment_template=segment_template,
         route_template=lambda path: normalize_path(path, templates),
@@ -180,10 +181,9 @@ def aggregate_blocks(
         max_time=MAX_TIME,
         json_keys=json_keys(shape) if shape == "json" or shape in _KEY_TABLES else None,
         fold_case=shape == "json",
-        per_second=_PER_SECOND.get(shape, 1000),
+        per_second=per_second,
         max_duration=MAX_REQUEST_S,
     )
-    per_second = _PER_SECOND.get(shape, 1000)  # int / int: the double nearest the value, as float() reads it
     timed = 0
     alike: dict[_combined_fast.GroupKey, RequestRecord] = {}
     closed = False

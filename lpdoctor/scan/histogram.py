@@ -3,6 +3,7 @@ hour, 10 s above): bounded, mergeable, exact percentiles at the bins' resolution
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from lpdoctor.scan.partial_values import as_count, as_duration_or_none, as_seconds, sized
@@ -41,16 +42,9 @@ class Histogram:
         self.max: float | None = None
 
     def add(self, seconds: float, n: int = 1) -> None:
-        k = bin_key(seconds)
-        self.bins[k] = self.bins.get(k, 0) + n
-        self.count += n
-        self.total += seconds * n
-        if self.min is None or seconds < self.min:
-            self.min = seconds
-        if self.max is None or seconds > self.max:
-            self.max = seconds
+        self.add_all(((seconds, n),))
 
-    def add_all(self, times: list[tuple[float, int]]) -> None:
+    def add_all(self, times: Iterable[tuple[float, int]]) -> None:
         """:meth:`add` each ``(seconds, requests)`` of ``times``, in order (the same sums, one call)."""
         bins, count, total, lo, hi = self.bins, self.count, self.total, self.min, self.max
         for seconds, n in times:
