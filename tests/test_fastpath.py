@@ -1151,12 +1151,23 @@ ODD_SOZUNE_LINES = [
 ]
 
 
+def _second_in_days(rnd: random.Random) -> str:
+    """An ISO time to the second, somewhere in 1.5 days from 2026-11-20."""
+    w = rnd.randrange(130_000)
+    return f"2026-11-{20 + w // 86_400:02d}T{w % 86_400 // 3600:02d}:{w % 3600 // 60:02d}:{w % 60:02d}"
+
+
+def _fraction(rnd: random.Random, places: tuple[int, ...]) -> str:
+    """A decimal fraction of a second with one of ``places`` digits ("" for none)."""
+    n = rnd.choice(places)
+    return f".{rnd.randrange(10**n):0{n}d}" if n else ""
+
+
 def _sozune_restamped(lines: list[str], rnd: random.Random) -> list[str]:
     """Sōzune lines with their time spread over days, in five forms."""
     out = []
     for line in lines:
-        w = rnd.randrange(130_000)
-        stamp = f"2026-11-{20 + w // 86_400:02d}T{w % 86_400 // 3600:02d}:{w % 3600 // 60:02d}:{w % 60:02d}"
+        stamp = _second_in_days(rnd)
         zone = rnd.choice(("Z", ".5Z", f".{rnd.randrange(10**6):06d}Z", "+02:00", ".123-05:30"))
         out.append(re.sub(r"^\S+Z ", f"{stamp}{zone} ", line, count=1))
     return out
@@ -1333,10 +1344,8 @@ def _traefik_restamped(lines: list[str], rnd: random.Random) -> list[str]:
     """Traefik lines with their StartUTC (and "time") spread over days, with 0 to 9 decimals."""
     out = []
     for line in lines:
-        w = rnd.randrange(130_000)
-        stamp = f"2026-11-{20 + w // 86_400:02d}T{w % 86_400 // 3600:02d}:{w % 3600 // 60:02d}:{w % 60:02d}"
-        places = rnd.choice((0, 1, 3, 6, 9))
-        frac = f".{rnd.randrange(10**places):0{places}d}" if places else ""
+        stamp = _second_in_days(rnd)
+        frac = _fraction(rnd, (0, 1, 3, 6, 9))
         line = re.sub(r'"StartUTC":"[^"]*"', f'"StartUTC":"{stamp}{frac}Z"', line, count=1)
         out.append(re.sub(r'"time":"[^"]*"', f'"time":"{stamp}Z"', line, count=1))
     return out
@@ -1520,10 +1529,8 @@ def _envoy_restamped(lines: list[str], rnd: random.Random) -> list[str]:
     """Envoy lines with their start_time spread over days, in milliseconds (or none, or microseconds)."""
     out = []
     for line in lines:
-        w = rnd.randrange(130_000)
-        stamp = f"2026-11-{20 + w // 86_400:02d}T{w % 86_400 // 3600:02d}:{w % 3600 // 60:02d}:{w % 60:02d}"
-        places = rnd.choice((0, 3, 3, 3, 6))
-        frac = f".{rnd.randrange(10**places):0{places}d}" if places else ""
+        stamp = _second_in_days(rnd)
+        frac = _fraction(rnd, (0, 3, 3, 3, 6))
         out.append(re.sub(r'"start_time":"[^"]*"', f'"start_time":"{stamp}{frac}Z"', line, count=1))
     return out
 

@@ -93,6 +93,14 @@ def test_spa_traffic_templates_its_file_names_and_ids_without_python(
     assert len(calls) == len(set(calls))  # each a word, asked once
 
 
+def _odd_in(r: random.Random, s: str, odd: str, chance: float) -> str:
+    """``s`` as a segment (no "/", not empty), ``chance`` of the time with a character of ``odd`` put in."""
+    if r.random() < chance:
+        at = r.randrange(len(s) + 1)
+        s = s[:at] + r.choice(odd) + s[at:]
+    return s.replace("/", "_") or "x"
+
+
 def _random_segments(r: random.Random, count: int) -> list[str]:
     """Segments of the kinds the scanner templates itself, and their near misses: UUIDs (dashed or not, with and
     without letters, dashes out of place), hex runs of every length, base64 and url-safe tokens, Matrix ids,
@@ -122,10 +130,7 @@ def _random_segments(r: random.Random, count: int) -> list[str]:
             )
         else:
             s = "".join(r.choice(b64 + ".~=+") for _ in range(r.randint(18, 90)))
-        if r.random() < 0.3:
-            at = r.randrange(len(s) + 1)
-            s = s[:at] + r.choice(odd) + s[at:]
-        out.append(s.replace("/", "_") or "x")
+        out.append(_odd_in(r, s, odd, 0.3))
     return out
 
 
@@ -290,10 +295,7 @@ def _random_segments_more(r: random.Random, count: int) -> list[str]:
             s = "".join(c if c != "-" else r.choice("._~-") for c in s)
         else:
             s = _file_name(r)
-        if r.random() < 0.2:
-            at = r.randrange(len(s) + 1)
-            s = s[:at] + r.choice(odd) + s[at:]
-        out.append(s.replace("/", "_") or "x")
+        out.append(_odd_in(r, s, odd, 0.2))
     return out
 
 
