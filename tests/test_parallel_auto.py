@@ -45,23 +45,36 @@ def test_compiled_formats_go_parallel_only_when_much_bigger(tmp_path: Path, monk
         ]
 
 
-def test_a_file_whose_routes_outgrow_the_cap_is_read_in_one_process(
+def test_a_file_whose_routes_outgrow_the_cap_is_read_in_seeded_pieces(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The bench's own log (blog slugs and scanner junk: new routes all along) under a cap of 300 would make a
-    second process turn away routes the first keeps and read its half again: the head shows the routes
-    outgrowing the cap, and one process reads it. The same traffic with few routes still gets two."""
+    """The bench's own log (blog slugs and scanner junk: new routes all along) under a cap of 300: cut in plain
+    pieces, the second would fill the cap with routes of its own, turn away routes the first keeps and be read
+    again. The head shows the routes outgrowing the cap, so the second piece first finds the routes before it
+    (the scanner alone) and keeps only those and what is left of the cap: two processes, no piece read twice,
+    the single-process aggregate. Without the compiled scanner such a file is read in one process; the same
+    traffic with few routes gets two plain pieces."""
     crowded, few = tmp_path / "crowded.log", tmp_path / "few.log"
     bench_generate(str(crowded), 40_000, seed=4)
     generate(str(few), "nginx-timing", "few", 40_000, seed=4)
-    started: list[tuple[str, int]] = []
+    started: list[tuple[str, int, list[bool]]] = []
     real_run = parallel._run
 
     def spy(pool, inputs, *args, **kwargs):  # type: ignore[no-untyped-def]
-        started.append((Path(inputs[0].path).name, 0 if isinstance(pool, parallel._Inline) else 1))
+        seeded = [p.seed_end is not None for p in inputs[0].pieces]
+        started.append((Path(inputs[0].path).name, 0 if isinstance(pool, parallel._Inline) else 1, seeded))
         return real_run(pool, inputs, *args, **kwargs)
 
+    sent: list[parallel.Piece] = []  # every piece handed to a worker process
+    real_submit = parallel._Workers.submit
+
+    def counting(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if args and isinstance(args[0], parallel.Piece) and fn is not parallel._count_lines_before:
+            sent.append(args[0])
+        return real_submit(self, fn, *args, **kwargs)
+
     monkeypatch.setattr(parallel, "_run", spy)
+    monkeypatch.setattr(parallel._Workers, "submit", counting)
     monkeypatch.setattr(parallel, "available_cores", lambda: 2)
     monkeypatch.setattr(parallel, "AUTO_PARALLEL_BYTES", 1 << 10)
     monkeypatch.setattr(parallel, "MIN_PIECE_BYTES", 1 << 14)
@@ -74,4 +87,16 @@ def test_a_file_whose_routes_outgrow_the_cap_is_read_in_one_process(
         one, _ = parallel.scan_inputs([str(log)], max_routes=300, jobs=1)
         assert not errors
         assert_same(auto, one)  # (float sums of durations added in another order: equal to 1e-9)
-    assert started == [("crowded.log", 0), ("crowded.log", 0), ("few.log", 1), ("few.log", 0)]
+        assert list(auto.routes) == list(one.routes)
+    assert started == [
+        ("crowded.log", 1, [False, True]),
+        ("crowded.log", 0, [False]),
+        ("few.log", 1, [False, False]),
+        ("few.log", 0, [False]),
+    ]
+    # The workers got the second piece of each file once: neither was read again.
+    assert [(Path(p.path).name, p.seed_end is not None) for p in sent] == [("crowded.log", True), ("few.log", False)]
+    started.clear()
+    monkeypatch.setenv("LPDOCTOR_NO_FAST", "1")
+    parallel.scan_inputs([str(crowded)], max_routes=300)
+    assert started == [("crowded.log", 0, [False])]

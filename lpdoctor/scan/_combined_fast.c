@@ -578,6 +578,7 @@ typedef struct {
     unsigned char stamp[64];          /* the last $time_local read, and its time */
     Py_ssize_t stamp_len;
     double stamp_time;
+    int discover;                     /* discover(): lines only make their routes; no groups, no holds */
 } Scanner;
 
 static int32_t template_id(Scanner *s, PyObject *template) {
@@ -2794,6 +2795,11 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
         memset(&key, 0, sizeof key);
         key.route = route_id(s, f.path, f.path_len);
         if (key.route < 0) goto done;
+        if (s->discover) { /* the route is made (routes() lists it, in order): nothing else */
+            lines++;
+            pos = next;
+            continue;
+        }
         Route *r = &s->routes[key.route];
         if (r->refused) { /* the aggregate's overflow bucket: no hold, whatever the route */
             if (s->refused_list && !r->reported) {
@@ -2991,6 +2997,33 @@ static PyObject *Scanner_refused(Scanner *s, PyObject *Py_UNUSED(ignored)) {
 
 static PyObject *Scanner_pending(Scanner *s, void *Py_UNUSED(closure)) { return PyLong_FromSsize_t(s->groups_len); }
 
+/* discover(): from now on a line's route is made, in line order, and the line is left at that (no group, no
+ * hold lookup): what routes() then lists is the order in which an aggregate reading the lines meets their
+ * routes (the lines left to the Python parser aside). */
+static PyObject *Scanner_discover(Scanner *s, PyObject *Py_UNUSED(ignored)) {
+    s->discover = 1;
+    Py_RETURN_NONE;
+}
+
+/* routes(start=0): the texts of the routes made so far, from the start-th on, in the order they were made. */
+static PyObject *Scanner_routes(Scanner *s, PyObject *args) {
+    Py_ssize_t start = 0;
+    if (!PyArg_ParseTuple(args, "|n", &start)) return NULL;
+    if (start < 0) start = 0;
+    if (start > s->routes_len) start = s->routes_len;
+    PyObject *out = PyList_New(s->routes_len - start);
+    if (!out) return NULL;
+    for (Py_ssize_t i = start; i < s->routes_len; i++) {
+        Py_INCREF(s->routes[i].text);
+        PyList_SET_ITEM(out, i - start, s->routes[i].text);
+    }
+    return out;
+}
+
+static PyObject *Scanner_route_count(Scanner *s, void *Py_UNUSED(closure)) {
+    return PyLong_FromSsize_t(s->routes_len);
+}
+
 /* What the lines since the last window() said of time: (lines the window left out, those of them with a
  * duration, the first time read or None, the last or None). Starts over. */
 static PyObject *Scanner_window(Scanner *s, PyObject *Py_UNUSED(ignored)) {
@@ -3166,6 +3199,10 @@ static PyMethodDef Scanner_methods[] = {
     {"close_routes", (PyCFunction)Scanner_close_routes, METH_VARARGS,
      "close_routes(admitted, track=False): routes admitted(route) is false for group as the overflow bucket."},
     {"refused", (PyCFunction)Scanner_refused, METH_NOARGS, "The refused routes met since the last call."},
+    {"discover", (PyCFunction)Scanner_discover, METH_NOARGS,
+     "From now on scan() only makes the lines' routes (routes() lists them, in order): no groups, no holds."},
+    {"routes", (PyCFunction)Scanner_routes, METH_VARARGS,
+     "routes(start=0): the texts of the routes made so far, from the start-th on, in the order they were made."},
     {"window", (PyCFunction)Scanner_window, METH_NOARGS,
      "(left out, left out with a duration, first time or None, last time or None) since the last window()."},
     {NULL, NULL, 0, NULL},
@@ -3173,6 +3210,7 @@ static PyMethodDef Scanner_methods[] = {
 
 static PyGetSetDef Scanner_getset[] = {
     {"pending", (getter)Scanner_pending, NULL, "groups and records waiting for take()", NULL},
+    {"route_count", (getter)Scanner_route_count, NULL, "how many distinct routes the lines made so far", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

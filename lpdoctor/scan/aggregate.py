@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
@@ -443,12 +443,23 @@ class ScanAggregate:
     """All routes of a scan, the inputs they came from, and what could not be placed."""
 
     def __init__(
-        self, max_routes: int = DEFAULT_MAX_ROUTES, admit: frozenset[str] | None = None, track_refused: bool = False
+        self,
+        max_routes: int = DEFAULT_MAX_ROUTES,
+        admit: frozenset[str] | None = None,
+        track_refused: bool = False,
+        seen: Collection[str] | None = None,
     ) -> None:
         """For pieces of a file scanned apart (see :mod:`~lpdoctor.scan.parallel`): ``track_refused`` keeps
-        the routes turned away at the cap in :attr:`refused`, and ``admit``, when given, is the exact set of
-        routes to keep instead of the first ``max_routes``."""
+        the routes turned away at the cap in :attr:`refused`; ``admit``, when given, is the exact set of
+        routes to keep instead of the first ``max_routes``; ``seen``, the distinct routes of the lines before
+        the piece (at most ``max_routes``): they count towards the cap from the start, and stay admitted.
+
+        A piece read with ``seen`` turns away only routes that reading the whole file turns away too, or that
+        the pieces before keep (:func:`~lpdoctor.scan.parallel.kept_routes` tells), provided every route of
+        ``seen`` is one the pieces before keep (:attr:`seen` is kept to check it)."""
         self.max_routes = max_routes
+        self.seen: frozenset[str] | None = None if seen is None else frozenset(seen)
+        self._new_routes = 0  # with seen: routes of its own not in seen
         self.routes: dict[str, RouteStats] = {}
         self.inputs: list[InputSummary] = []
         self.overflow_requests = 0
@@ -496,21 +507,32 @@ class ScanAggregate:
     @property
     def full(self) -> bool:
         """Whether the route cap is reached: a route not seen yet would go to the overflow bucket."""
+        if self.seen is not None:
+            return len(self.seen) + self._new_routes >= self.max_routes
         return len(self.routes) - (OVERFLOW_ROUTE in self.routes) >= self.max_routes
 
     def kept_routes(self) -> Callable[[str], bool] | None:
         """None while a route not seen yet can still get stats of its own; from then on (the cap is reached, or
         ``admit`` fixed the routes from the start), whether a route has or gets them: the fast path groups the
         lines of the others as the overflow bucket's."""
-        if self._admit is not None:
-            routes, admit = self.routes, self._admit
+        if self._admit is not None or (self.seen is not None and self.full):
+            routes, admit = self.routes, self._admit if self._admit is not None else self.seen
+            assert admit is not None
             return lambda route: route in routes or route in admit
         return self.routes.__contains__ if self.full else None
 
     def _stats_for(self, route: str) -> RouteStats | None:
         rs = self.routes.get(route)
         if rs is None:
-            if (route not in self._admit) if self._admit is not None else self.full:
+            if self._admit is not None:
+                refuse = route not in self._admit
+            elif self.seen is not None and route in self.seen:
+                refuse = False
+            else:
+                refuse = self.full
+                if self.seen is not None and not refuse and route != OVERFLOW_ROUTE:
+                    self._new_routes += 1
+            if refuse:
                 if self.refused is not None:
                     self.refused.add(route)
                 return None
@@ -544,20 +566,27 @@ class ScanAggregate:
         durations: Times | None = None,
         responses: Times | None = None,
         at: At = "record",
+        *,
+        routed: bool = False,
+        route: str | None = None,
     ) -> None:
         """Add ``rec`` (or ``n`` requests like it, logged at ``at``: see :meth:`RouteStats.add_request`; when
         ``at`` is a list or a :class:`GroupTimes`, the caller has already asked :meth:`outside_window` about each
-        of its times)."""
+        of its times). With ``routed``, ``route`` is the route of ``rec``'s target, made already (the fast path's
+        scanner makes it as :func:`~lpdoctor.scan.routes.normalize_path` does), or None: a route this aggregate
+        turns away (its :meth:`kept_routes` said so)."""
         if not isinstance(at, list | GroupTimes) and self.outside_window(rec.time if at == "record" else at, n):
             return
         if not rec.target:
             # A TCP session (HAProxy mode tcp) has no request: its route is the stream it went through.
             route, query = (f"(tcp {rec.stream})" if rec.stream else "{unknown}"), ""
-        else:
+        elif not routed:
             path, query = split_target(rec.target)
             route = self._route_cache.route(path)
-        rs = self._stats_for(route)
-        if rs is None:
+        elif route is not None:
+            query = split_target(rec.target)[1]
+        rs = None if route is None else self._stats_for(route)
+        if rs is None or route is None:
             self.overflow_requests += n
             rs = self.routes.get(OVERFLOW_ROUTE)
             if rs is None:

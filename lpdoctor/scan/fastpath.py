@@ -158,6 +158,54 @@ def _taken(scanner: _combined_fast.Scanner) -> Iterator[object]:
         yield from batch
 
 
+def _new_scanner(shape: str, holds: _Holds, since: float | None, until: float | None) -> _combined_fast.Scanner:
+    templates: dict[str, str] = {}
+    return _combined_fast.Scanner(
+        segment_template=segment_template,
+        route_template=lambda path: normalize_path(path, templates),
+        hold_key=holds.key,
+        hold_names=holds.names,
+        hold_present=holds.present,
+        shape=shape,
+        since=since,
+        until=until,
+        max_time=MAX_TIME,
+        json_keys=json_keys(shape) if shape == "json" or shape in _KEY_TABLES else None,
+        fold_case=shape == "json",
+        per_second=_PER_SECOND.get(shape, 1000),
+        max_duration=MAX_REQUEST_S,
+    )
+
+
+def discover_routes(
+    blocks: Iterator[tuple[int, bytes]], fmt: LogFormat, limit: int, window: tuple[float | None, float | None]
+) -> list[str]:
+    """The first ``limit`` distinct routes of the lines in ``blocks`` (within ``window``), in the order an aggregate
+    reading them meets them, or fewer when they hold fewer: the scanner only makes each line's route (no group, no
+    hold, no parse). Lines the scanner leaves to the Python parser are passed over, so the list may miss a route
+    of theirs (or, past it, hold one more the aggregate would not keep): see
+    :class:`~lpdoctor.scan.aggregate.ScanAggregate`'s ``seen``."""
+    assert _combined_fast is not None and fmt.fast in _SHAPES
+    scanner = _new_scanner(fmt.fast, _Holds(), *window)
+    scanner.discover()
+    for line_no, block in blocks:
+        pos = 0
+        while True:
+            pos, lines, stop = scanner.scan(block, pos, line_no)
+            line_no += lines
+            if stop == _combined_fast.SCAN_END:
+                break
+            if stop == _combined_fast.SCAN_FULL:  # (no groups are made: only records would fill it)
+                scanner.take()
+                continue
+            # a line of another shape: passed over
+            end = block.find(b"\n", pos)
+            pos, line_no = (len(block) if end < 0 else end + 1), line_no + 1
+        if scanner.route_count >= limit:
+            break
+    return scanner.routes()[:limit]
+
+
 def aggregate_blocks(
     blocks: Iterator[tuple[int, bytes]], fmt: LogFormat, agg: ScanAggregate, summary: InputSummary, source: str
 ) -> int:
@@ -166,24 +214,8 @@ def aggregate_blocks(
     shape = fmt.fast
     assert _combined_fast is not None and shape in _SHAPES
     parse = fmt.parser()
-    templates: dict[str, str] = {}
-    holds = _Holds(agg.hold_matcher)
     per_second = _PER_SECOND.get(shape, 1000)  # int / int: the double nearest the value, as float() reads it
-    scanner = _combined_fast.Scanner(
-        segment_template=segment_template,
-        route_template=lambda path: normalize_path(path, templates),
-        hold_key=holds.key,
-        hold_names=holds.names,
-        hold_present=holds.present,
-        shape=shape,
-        since=agg.since,
-        until=agg.until,
-        max_time=MAX_TIME,
-        json_keys=json_keys(shape) if shape == "json" or shape in _KEY_TABLES else None,
-        fold_case=shape == "json",
-        per_second=per_second,
-        max_duration=MAX_REQUEST_S,
-    )
+    scanner = _new_scanner(shape, _Holds(agg.hold_matcher), agg.since, agg.until)
     timed = 0
     alike: dict[_combined_fast.GroupKey, RequestRecord] = {}
     closed = False
@@ -238,7 +270,7 @@ def aggregate_blocks(
                     else [(None, lo_t, hi_t, n)]
                 )
                 at = GroupTimes(lo_t, hi_t, width, lo, hi, buckets, spans)
-            agg.add_request(rec, n, durations, responses, at)
+            agg.add_request(rec, n, durations, responses, at, routed=True, route=key[0])
         if agg.refused is not None:
             for route in scanner.refused():
                 agg.refused.add(route)

@@ -24,7 +24,7 @@ import signal
 import stat
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
@@ -36,7 +36,7 @@ from lpdoctor.logformats.logs import detect_file_format
 from lpdoctor.model import InputSummary
 from lpdoctor.scan import fastpath
 from lpdoctor.scan.aggregate import DEFAULT_MAX_ROUTES, OVERFLOW_ROUTE, ScanAggregate
-from lpdoctor.scan.pipeline import aggregate_file
+from lpdoctor.scan.pipeline import aggregate_file, discover_file
 from lpdoctor.text.inputs import InputError, Progress, Span, count_block_newlines
 
 AUTO_PARALLEL_BYTES = 32 << 20  # below this much work, worker processes cost more than they save
@@ -69,6 +69,11 @@ class Piece:
     path: str
     span: Span | None = None
     admit: frozenset[str] | None = None
+    # A piece of a file whose routes outgrow the cap: the routes of the file's bytes before this offset (its
+    # start) are discovered first, and the piece keeps stats only for those and what is left of the cap ...
+    seed_end: int | None = None
+    # ... or those routes, known already (ScanAggregate's seen)
+    seen: frozenset[str] | None = None
 
 
 # ------------------------------------------------------------------------------------------ planning
@@ -126,23 +131,30 @@ def _line_start_at(path: str, at: int, size: int) -> int:
 def _fills_cap(path: str, size: int, fmt: LogFormat | None, max_routes: int) -> bool:
     """Whether reading ``path`` would fill the route cap, judged from its head: the routes of its first
     :data:`CAP_SAMPLE_BYTES`, and as many more as the second half of that brought new ones per line, for every
-    line the rest of the file holds (at the head's bytes per line).
+    line the rest of the file holds (at the head's bytes per line). The compiled scanner finds the routes alone
+    (:func:`~lpdoctor.scan.pipeline.discover_file`, a few ms); other formats are read by their parser.
 
-    A file whose routes outgrow the cap is read in one process: cut in pieces, a later piece fills the cap
-    with routes of its own and turns away routes the whole file keeps, and is read again, alone, after all
-    pieces are done (the bench's own 10 M-line log: 18.3 s on two processes, 14.2 s on one)."""
+    Cut in plain pieces, such a file is read twice: a later piece fills the cap with routes of its own, turns
+    away routes the whole file keeps, and is read again, alone, after all pieces are done (the bench's own
+    10 M-line log: 18.3 s on two processes, 14.2 s on one). Its pieces are seeded instead (:class:`Piece`), or,
+    without the compiled scanner, it is read in one process."""
     half = _line_start_at(path, CAP_SAMPLE_BYTES // 2, size)
     cut = _line_start_at(path, CAP_SAMPLE_BYTES, size)
     if not 0 < half < cut < size:
         return False
     try:
-        head = aggregate_file(path, fmt, sys.maxsize, span=Span(0, half))
-        more = aggregate_file(path, fmt, sys.maxsize, span=Span(half, cut))
+        if fmt is not None and fastpath.available(fmt):
+            seen: Collection[str] = set(discover_file(path, fmt, sys.maxsize, span=Span(0, half)))
+            later = discover_file(path, fmt, sys.maxsize, span=Span(half, cut))
+            head_lines, more_lines = count_newlines(path, 0, half), count_newlines(path, half, cut)
+        else:
+            head = aggregate_file(path, fmt, sys.maxsize, span=Span(0, half))
+            more = aggregate_file(path, fmt, sys.maxsize, span=Span(half, cut))
+            seen, later = head.routes.keys(), list(more.routes)
+            head_lines, more_lines = head.inputs[0].lines, more.inputs[0].lines
     except InputError:
         return False  # the scan of the whole file says why
-    seen = head.routes.keys()
-    new = sum(1 for route in more.routes if route not in seen)
-    head_lines, more_lines = head.inputs[0].lines, more.inputs[0].lines
+    new = sum(1 for route in later if route not in seen)
     if not more_lines:
         return False
     rest = size / cut * (head_lines + more_lines) - head_lines - more_lines
@@ -307,15 +319,20 @@ class _Relay:
 
 
 def _scan_piece(piece: Piece, max_routes: int, report: bool = True) -> ScanAggregate:
+    fmt = _formats[piece.input]
+    seen: Collection[str] | None = piece.seen
+    if seen is None and piece.seed_end is not None and fmt is not None and fastpath.available(fmt):
+        seen = discover_file(piece.path, fmt, max_routes, span=Span(0, piece.seed_end), window=_window)
     return aggregate_file(
         piece.path,
-        _formats[piece.input],
+        fmt,
         max_routes,
         span=piece.span,
         progress=_progress if report else None,
         admit=piece.admit,
         track_refused=piece.span is not None,
         window=_window,
+        seen=seen,
     )
 
 
@@ -463,11 +480,23 @@ def scan_inputs(
     """
     sizes = [plain_file_size(p) for p in paths]
     known: Known = {}
+    seeded: set[int] = set()  # the inputs whose pieces discover the routes before them first
+    auto = jobs is None
     if jobs is None:
         jobs = available_cores() if _work(paths, sizes, forced, known) > AUTO_PARALLEL_BYTES else 1
-        if jobs > 1 and any(
-            _outgrows_cap(p, size, forced, max_routes, known) for p, size in zip(paths, sizes, strict=True)
-        ):
+    if jobs > 1 and pieces is None:
+        crowded = {
+            i
+            for i, (p, size) in enumerate(zip(paths, sizes, strict=True))
+            if _outgrows_cap(p, size, forced, max_routes, known)
+        }
+        # Cut in plain pieces, such a file is read twice: each piece after the first fills the cap with routes of
+        # its own, turns away routes the whole file keeps, and is read again once all are done. The compiled
+        # scanner finds the routes before a piece fast enough for the piece to keep only those and what is left
+        # of the cap; without it, such a file is read in one process (unless --jobs says otherwise).
+        if all(fastpath.available(_format_of(paths[i], forced, known)) for i in crowded):
+            seeded = crowded
+        elif auto:
             jobs = 1
     if jobs > 1 and not _can_fork():
         jobs = 1  # workers get the formats by fork
@@ -478,7 +507,11 @@ def scan_inputs(
         formats.append(fmt)
         ends = [*starts[1:], size or 0]
         if len(starts) > 1:
-            inputs.append(_Input(path, [Piece(i, path, Span(a, b)) for a, b in zip(starts, ends, strict=True)]))
+            cut = [
+                Piece(i, path, Span(a, b), seed_end=a if a > 0 and i in seeded else None)
+                for a, b in zip(starts, ends, strict=True)
+            ]
+            inputs.append(_Input(path, cut))
         else:
             inputs.append(_Input(path, [Piece(i, path)]))
 
@@ -587,10 +620,21 @@ def _finish(pool: Executor, inp: _Input, max_routes: int) -> ScanAggregate:
     scan = _scan_for(pool)
     if any(_saw_errors(p) for p in parts):
         return _received(pool.submit(scan, Piece(inp.pieces[0].input, inp.path), max_routes, False).result())
+    # A piece read with the routes found before it (Piece.seed_end) is right if all of them are routes the pieces
+    # before it keep (the discovery passes over the lines it leaves to the Python parser, and may go on past a
+    # route only they bring); else it is read again with exactly those routes.
+    for k in range(1, len(parts)):
+        seen = parts[k].seen
+        if seen is not None and not seen <= (before := kept_routes(parts[:k], max_routes)):
+            piece = replace(inp.pieces[k], seed_end=None, seen=before)
+            parts[k] = _received(pool.submit(scan, piece, max_routes, False).result())
     keep = kept_routes(parts, max_routes)
     crowded = [k for k, p in enumerate(parts) if k > 0 and _turned_away_any(p, keep)]
     if crowded:
-        again = {k: pool.submit(scan, replace(inp.pieces[k], admit=keep), max_routes, False) for k in crowded}
+        again = {
+            k: pool.submit(scan, replace(inp.pieces[k], admit=keep, seed_end=None, seen=None), max_routes, False)
+            for k in crowded
+        }
         for k, future in again.items():
             parts[k] = _received(future.result())
     return join_pieces(parts)

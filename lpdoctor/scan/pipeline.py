@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from lpdoctor.logformats.base import LogFormat
 from lpdoctor.logformats.logs import open_log, parse_blocks
@@ -22,12 +22,13 @@ def aggregate_file(
     admit: frozenset[str] | None = None,
     track_refused: bool = False,
     window: tuple[float | None, float | None] = (None, None),
+    seen: Collection[str] | None = None,
 ) -> ScanAggregate:
     """Scan one input (or the ``span`` of it) into a fresh aggregate. Raises InputError when the input cannot
-    be opened. ``progress``: see :func:`~lpdoctor.text.inputs.iter_lines`; ``admit`` and ``track_refused``
-    (for pieces of a file): see :class:`ScanAggregate`; ``window``: ``--since``/``--until``, see
+    be opened. ``progress``: see :func:`~lpdoctor.text.inputs.iter_lines`; ``admit``, ``track_refused`` and
+    ``seen`` (for pieces of a file): see :class:`ScanAggregate`; ``window``: ``--since``/``--until``, see
     :meth:`ScanAggregate.set_window`."""
-    agg = ScanAggregate(max_routes=max_routes, admit=admit, track_refused=track_refused)
+    agg = ScanAggregate(max_routes=max_routes, admit=admit, track_refused=track_refused, seen=seen)
     agg.set_window(*window)
     summary, fmt, blocks = open_log(path, forced, span=span, progress=progress)
     # No cyclic garbage collection while reading: records, groups and counters are freed by their reference
@@ -50,6 +51,21 @@ def aggregate_file(
         summary.warnings.append("the input is empty")
     agg.inputs.append(summary)
     return agg
+
+
+def discover_file(
+    path: str,
+    fmt: LogFormat,
+    limit: int,
+    *,
+    span: Span | None = None,
+    window: tuple[float | None, float | None] = (None, None),
+) -> list[str]:
+    """The first ``limit`` distinct routes of ``path`` (or of its ``span``), in the order an aggregate meets them
+    (see :func:`~lpdoctor.scan.fastpath.discover_routes`; ``fmt`` is one the fast path reads). Raises InputError
+    when the input cannot be opened."""
+    _, _, blocks = open_log(path, fmt, span=span)
+    return fastpath.discover_routes(blocks, fmt, limit, window)
 
 
 def aggregate_logs(
