@@ -45,6 +45,15 @@ DEFAULT_MAX_ROUTES = 5000
 PARTIAL_VERSION = 2
 OVERFLOW_ROUTE = "(other routes)"
 
+_new_dict = dict.__new__
+
+
+def _counter() -> Counter[str]:
+    """An empty Counter, made without ``Counter.__init__`` (which calls ``update``): :class:`RouteStats` makes
+    13 of them for every route (a RouteStats: 9.4 -> 2.9 µs)."""
+    return _new_dict(Counter)
+
+
 # Looked up once per request, so computed once here.
 _FAILURE_VALUES = frozenset(o.value for o in Outcome if o.is_failure)
 _STATUS_KEY: dict[int | None, str] = {None: "-", **{code: str(code) for code in range(100, 600)}}
@@ -102,29 +111,29 @@ class RouteStats:
     route: str
     requests: int = 0
     timed: int = 0
-    statuses: Counter[str] = field(default_factory=Counter)
-    outcomes: Counter[str] = field(default_factory=Counter)
-    methods: Counter[str] = field(default_factory=Counter)
-    hosts: Counter[str] = field(default_factory=Counter)
-    proxies: Counter[str] = field(default_factory=Counter)
-    details: Counter[str] = field(default_factory=Counter)  # "outcome|detail" -> count
+    statuses: Counter[str] = field(default_factory=_counter)
+    outcomes: Counter[str] = field(default_factory=_counter)
+    methods: Counter[str] = field(default_factory=_counter)
+    hosts: Counter[str] = field(default_factory=_counter)
+    proxies: Counter[str] = field(default_factory=_counter)
+    details: Counter[str] = field(default_factory=_counter)  # "outcome|detail" -> count
     durations: dict[str, Histogram] = field(default_factory=dict)  # outcome -> histogram
-    holds: Counter[str] = field(default_factory=Counter)  # requested hold seconds ("30.0") -> count
-    hold_source: Counter[str] = field(default_factory=Counter)  # "matrix-sync: timeout in ms" -> count
-    hold_protocol: Counter[str] = field(default_factory=Counter)
+    holds: Counter[str] = field(default_factory=_counter)  # requested hold seconds ("30.0") -> count
+    hold_source: Counter[str] = field(default_factory=_counter)  # "matrix-sync: timeout in ms" -> count
+    hold_protocol: Counter[str] = field(default_factory=_counter)
     hold_jitter: float = 0.0
     hold_max_s: float | None = None
     # nginx multi-value upstream fields
     retried: int = 0  # requests that tried more than one upstream server
     retried_timeouts: int = 0  # ... of which at least one try timed out (504)
     attempt_timeouts: dict[str, Histogram] = field(default_factory=dict)  # "504" -> per-try response time
-    attempts: Counter[str] = field(default_factory=Counter)  # number of tries -> count
+    attempts: Counter[str] = field(default_factory=_counter)  # number of tries -> count
     no_header_failures: int = 0  # failures whose upstream never sent headers
     no_live: int = 0  # 502s nginx made up with no server to try: $upstream_addr is the group's name
     interim_final: int = 0  # requests logged with a 1xx status (or a 1xx last upstream status): taken as final
-    errors: Counter[str] = field(default_factory=Counter)  # ErrorKind -> count, from error logs
-    error_timeouts: Counter[str] = field(default_factory=Counter)  # "30.0" -> count (Sōzune "after 30s")
-    error_actions: Counter[str] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=_counter)  # ErrorKind -> count, from error logs
+    error_timeouts: Counter[str] = field(default_factory=_counter)  # "30.0" -> count (Sōzune "after 30s")
+    error_actions: Counter[str] = field(default_factory=_counter)
     example: str | None = None  # one request target, for the report (redacted on output)
     timeline: Timeline = field(default_factory=Timeline)  # requests by outcome over time
     # failures by coarse duration (failure_bin) -> [first time, last time, count]: when each cut started and stopped
@@ -401,7 +410,7 @@ class RouteStats:
 
 _ROUTE_FIELDS = tuple(f.name for f in fields(RouteStats))
 _UNKNOWN = object()
-_HOLDS_KEPT = 16_384  # (route, query) -> requested hold, remembered by ScanAggregate._hold
+_HOLDS_KEPT = 16_384  # (route, query) -> requested hold, remembered by ScanAggregate.hold_of
 
 
 def _interim(status: int | None) -> bool:
@@ -482,8 +491,9 @@ class ScanAggregate:
         """The matcher this aggregate finds requested holds with (the fast path shares its per-route work)."""
         return self._holds
 
-    def _hold(self, route: str, query: str) -> RequestedHold | None:
-        """The requested hold of a (route, query), remembered: groups of the fast path ask again and again."""
+    def hold_of(self, route: str, query: str) -> RequestedHold | None:
+        """The requested hold of a (route, query), remembered: groups of the fast path ask again and again (and
+        its scanner asks first, for each new route and cut query)."""
         key = (route, query)
         hold = self._hold_of.get(key, _UNKNOWN)
         if hold is _UNKNOWN:
@@ -593,7 +603,7 @@ class ScanAggregate:
                 rs = self.routes[OVERFLOW_ROUTE] = RouteStats(route=OVERFLOW_ROUTE)
             rs.add_request(rec, None, n, durations, responses, at)
             return
-        hold = self._hold(route, query) if rec.target else None
+        hold = self.hold_of(route, query) if rec.target else None
         rs.add_request(rec, hold, n, durations, responses, at)
 
     def add_parsed(self, rec: RequestRecord | ErrorEvent) -> bool:

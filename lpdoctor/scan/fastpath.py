@@ -23,7 +23,7 @@ in the environment, every line takes the Python path.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import cast
 
 from lpdoctor.catalog.holds import HoldMatcher, RequestedHold
@@ -137,14 +137,22 @@ def available(fmt: LogFormat | None) -> bool:
 class _Holds:
     """The requested hold of a (route, query) as a small number: requests asking for the same hold group."""
 
-    def __init__(self, matcher: HoldMatcher | None = None) -> None:
+    def __init__(
+        self,
+        matcher: HoldMatcher | None = None,
+        match: Callable[[str, str], RequestedHold | None] | None = None,
+    ) -> None:
+        """``match``: what finds the hold (default ``matcher.match``): the aggregate's remembering
+        :meth:`~lpdoctor.scan.aggregate.ScanAggregate.hold_of`, which then knows the hold of a new route's
+        request without a query when its first group is handed over."""
         self._matcher = matcher if matcher is not None else HoldMatcher()
+        self._match = match if match is not None else self._matcher.match
         self.names = self._matcher.names
         self.present = self._matcher.present
         self._ids: dict[RequestedHold | None, int] = {None: 0}
 
     def key(self, route: str, query: str) -> int:
-        hold = self._matcher.match(route, query)
+        hold = self._match(route, query)
         n = self._ids.get(hold)
         if n is None:
             n = self._ids[hold] = len(self._ids)
@@ -215,7 +223,7 @@ def aggregate_blocks(
     assert _combined_fast is not None and shape in _SHAPES
     parse = fmt.parser()
     per_second = _PER_SECOND.get(shape, 1000)  # int / int: the double nearest the value, as float() reads it
-    scanner = _new_scanner(shape, _Holds(agg.hold_matcher), agg.since, agg.until)
+    scanner = _new_scanner(shape, _Holds(agg.hold_matcher, agg.hold_of), agg.since, agg.until)
     timed = 0
     alike: dict[_combined_fast.GroupKey, RequestRecord] = {}
     closed = False
