@@ -2,7 +2,8 @@
 
 A big file is cut into byte ranges that start right after a newline, so no line is split or dropped. Each
 piece is read by a worker process (one of them by this process, once it has handed out the others) with the format detected once on the head of the file (or the one the user
-forced), numbers its lines from the newline count of the pieces before it, and sends back its aggregate. The
+forced), numbers its lines from 1 (moved to their place in the file once the pieces before it are read), and
+sends back its aggregate. The
 aggregates are merged in file order, which keeps first-seen order, so examples, tie-breaks and the route cap
 come out as in a single process. Two cases need more than a merge, and get it:
 
@@ -353,11 +354,6 @@ def _scan_for(pool: Executor) -> Callable[..., Any]:
     return _scan_piece_sent if isinstance(pool, _Workers) else _scan_piece
 
 
-def _count_lines_before(piece: Piece) -> int:
-    assert piece.span is not None
-    return count_newlines(piece.path, piece.span.start, piece.span.end)
-
-
 class _Inline(Executor):
     """The single-process case: the same work, done at once in this process."""
 
@@ -558,24 +554,15 @@ def _run(
     here: int | None = None,
 ) -> tuple[ScanAggregate, list[str]]:
     """``here``: the input whose first piece this process reads, once every other piece is handed out."""
-    # The first piece of each input starts at line 1; the others wait for the newline count before them.
-    counts: dict[int, list[Future[Any]]] = {}
+    # Every piece is read at once, numbered from its own first line as line 1: the pieces after the first learn
+    # where they stand in the file's line numbers when the pieces before them are read (_number), instead of
+    # waiting for a count of the newlines before them (0.09 s for 408 MB, on the way of every worker).
     for n, inp in enumerate(inputs):
         if inp.path == "-":
             continue  # standard input belongs to this process: read below
-        if n != here:
-            inp.results.append(pool.submit(_scan_for(pool), inp.pieces[0], max_routes))
-        if len(inp.pieces) > 1:
-            counts[n] = [pool.submit(_count_lines_before, p) for p in inp.pieces[:-1]]
-    for n, inp in enumerate(inputs):
-        if n in counts:
-            first = 1
-            for k, lines_before in enumerate(counts[n], start=1):
-                first += lines_before.result()
-                piece = inp.pieces[k]
-                assert piece.span is not None
-                inp.pieces[k] = replace(piece, span=replace(piece.span, first_line=first))
-                inp.results.append(pool.submit(_scan_for(pool), inp.pieces[k], max_routes))
+        for k, piece in enumerate(inp.pieces):
+            if k > 0 or n != here:
+                inp.results.append(pool.submit(_scan_for(pool), piece, max_routes))
     for inp in inputs:
         if inp.path == "-":
             read = aggregate_file(
@@ -620,6 +607,7 @@ def _finish(pool: Executor, inp: _Input, max_routes: int) -> ScanAggregate:
     scan = _scan_for(pool)
     if any(_saw_errors(p) for p in parts):
         return _received(pool.submit(scan, Piece(inp.pieces[0].input, inp.path), max_routes, False).result())
+    _number(pool, inp, parts, max_routes)
     # A piece read with the routes found before it (Piece.seed_end) is right if all of them are routes the pieces
     # before it keep (the discovery passes over the lines it leaves to the Python parser, and may go on past a
     # route only they bring); else it is read again with exactly those routes.
@@ -638,6 +626,25 @@ def _finish(pool: Executor, inp: _Input, max_routes: int) -> ScanAggregate:
         for k, future in again.items():
             parts[k] = _received(future.result())
     return join_pieces(parts)
+
+
+def _number(pool: Executor, inp: _Input, parts: list[ScanAggregate], max_routes: int) -> None:
+    """Put the pieces after the first, read numbered from 1, at their place in the file's line numbers (from
+    the lines of the pieces before them): their skipped lines move; a piece with a warning, which names a line
+    in its text (an overlong line, a read error: rare), is read again, numbered. Its :class:`Piece` is numbered
+    too, for any later read."""
+    first = 1
+    for k, part in enumerate(parts):
+        summary = part.inputs[0]
+        if k > 0:
+            piece = inp.pieces[k]
+            assert piece.span is not None
+            inp.pieces[k] = piece = replace(piece, span=replace(piece.span, first_line=first))
+            if summary.warnings:
+                parts[k] = _received(pool.submit(_scan_for(pool), piece, max_routes, False).result())
+            elif first > 1:
+                summary.skipped_lines = [line + first - 1 for line in summary.skipped_lines]
+        first += summary.lines
 
 
 def _read_here(piece: Piece, max_routes: int, relay: _Relay | None) -> Future[ScanAggregate]:
