@@ -55,9 +55,7 @@ def observed_hold(success: Histogram) -> float | None:
     if success.count < 10:
         return None
     long = Histogram()
-    for v, n in success.items():
-        if v >= 2.0:
-            long.add(v, n)
+    long.add_all([(v, n) for v, n in success.items() if v >= 2.0])
     if long.count < 5:
         return None
     window = densest_window(long)
