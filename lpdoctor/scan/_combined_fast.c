@@ -91,7 +91,10 @@ typedef struct {
     Py_ssize_t len;
     int64_t one_key, one_count;
     double one_tmin, one_tmax;
+    struct CellMapS *cells; /* durations_add: once folding, the foldable values by cell (NULL: not folding) */
 } CountMap;
+
+static void cellmap_free(struct CellMapS *c);
 
 #define EMPTY_KEY INT64_MIN
 
@@ -136,22 +139,26 @@ static inline void span_note(double *lo, double *hi, double t) {
     if (t > *hi) *hi = t;
 }
 
-/* Add n lines with `key` logged at t (NAN: no time). Returns 1 when the key is new, 0 when it was there, -1 on
- * error. Most groups hold one value: no table. */
-static int countmap_add_n(CountMap *m, int64_t key, int64_t n, double t) {
+static inline void span_merge(double *lo, double *hi, double a, double b) {
+    if (a < *lo) *lo = a;
+    if (b > *hi) *hi = b;
+}
+
+/* Add n lines with `key`, the first and last of them logged at lo and hi (+inf and -inf: no time). Returns 1
+ * when the key is new, 0 when it was there, -1 on an error. Most groups hold one value: no table. */
+static int countmap_add_span(CountMap *m, int64_t key, int64_t n, double lo, double hi) {
     if (m->cap == 0) {
         if (m->len == 0) {
             m->one_key = key;
             m->one_count = n;
-            m->one_tmin = INFINITY;
-            m->one_tmax = -INFINITY;
-            if (t == t) span_note(&m->one_tmin, &m->one_tmax, t);
+            m->one_tmin = lo;
+            m->one_tmax = hi;
             m->len = 1;
             return 1;
         }
         if (m->one_key == key) {
             m->one_count += n;
-            if (t == t) span_note(&m->one_tmin, &m->one_tmax, t);
+            span_merge(&m->one_tmin, &m->one_tmax, lo, hi);
             return 0;
         }
         if (countmap_grow(m) < 0) return -1;
@@ -166,23 +173,29 @@ static int countmap_add_n(CountMap *m, int64_t key, int64_t n, double t) {
     while (m->keys[j] != EMPTY_KEY) {
         if (m->keys[j] == key) {
             m->counts[j] += n;
-            if (t == t) span_note(&m->tmin[j], &m->tmax[j], t);
+            span_merge(&m->tmin[j], &m->tmax[j], lo, hi);
             return 0;
         }
         j = (j + 1) & (m->cap - 1);
     }
     m->keys[j] = key;
     m->counts[j] = n;
-    m->tmin[j] = INFINITY;
-    m->tmax[j] = -INFINITY;
-    if (t == t) span_note(&m->tmin[j], &m->tmax[j], t);
+    m->tmin[j] = lo;
+    m->tmax[j] = hi;
     m->len++;
     return 1;
+}
+
+/* Add n lines with `key` logged at t (NAN: no time). */
+static inline int countmap_add_n(CountMap *m, int64_t key, int64_t n, double t) {
+    return t == t ? countmap_add_span(m, key, n, t, t) : countmap_add_span(m, key, n, INFINITY, -INFINITY);
 }
 
 static inline int countmap_add(CountMap *m, int64_t key, double t) { return countmap_add_n(m, key, 1, t); }
 
 static void countmap_free(CountMap *m) {
+    cellmap_free(m->cells);
+    m->cells = NULL;
     PyMem_Free(m->keys);
     PyMem_Free(m->counts);
     PyMem_Free(m->tmin);
@@ -249,8 +262,9 @@ static PyObject *countmap_items(const CountMap *m, int times) {
 
 /* ------------------------------------------------------ a group's many durations, folded for Python */
 
-/* A group whose lines have more distinct durations than this (nanosecond durations: nearly every line's) hands
- * them over folded (fold_items): what Python does with each is the same for every value of one cell. */
+/* A group whose lines have more distinct durations than this (nanosecond durations: nearly every line's) folds
+ * them as they come (durations_add) and hands them over folded (folded_items): what Python does with each is
+ * the same for every value of one cell. */
 #define FOLD_MIN 48
 #define FOLD_MAX_VALUE (1LL << 50) /* values up to this (13 days in ns) are folded */
 
@@ -273,25 +287,181 @@ static int64_t fail_bin(double s) {
     return 3600LL << k;
 }
 
+/* The contract (what Python gets of a group's durations, as countmap_items(m, 1) would give them but folded):
+ * Python puts a duration (v / per_second seconds, when 0 <= it <= max_s) in the histogram bin bin_key(seconds)
+ * and the failure span of failure_bin(seconds), and keeps the smallest and the largest (Histogram.min, .max)
+ * and their sum (.total, which no report reads). Both bins are non-decreasing in v, so the values of one
+ * (bin, failure bin) cell are a run of the sorted values; a run of more than three distinct values is handed
+ * over as its smallest, its largest (each with its count and first and last time), and the rest as one entry:
+ * their count, first and last time, and their mean (a float, clamped to the rest's range, so in the same cell:
+ * the same bins, the same count, min and max; only the total's last bits may differ, and not while the sum of
+ * the rest's values is below 2**53, where every double sum is exact). A run of up to three is handed over as it
+ * is. Values without a duration (v < 0), out of range or above FOLD_MAX_VALUE are handed over as they are (they
+ * stay in the CountMap). The items go sorted by value. */
 typedef struct {
     int64_t v, n;
     double lo, hi;
 } Entry;
 
-static int entry_cmp(const void *a, const void *b) {
-    int64_t x = ((const Entry *)a)->v, y = ((const Entry *)b)->v;
-    return (x > y) - (x < y);
+typedef struct {
+    int64_t hb, fb; /* the cell: (hist_bin, fail_bin); hb < 0: an empty slot */
+    Entry least, most; /* its smallest and largest value (most.n == 0: it has one value so far) */
+    int64_t rest_n, rest_lo, rest_hi; /* the others: how many lines, their smallest and largest value */
+    double rest_sum, rest_tlo, rest_thi; /* ... the sum of their values, their first and last time */
+} Cell;
+
+typedef struct CellMapS {
+    Cell *cells;
+    Py_ssize_t cap, len; /* cap a power of two */
+} CellMap;
+
+static void cellmap_free(CellMap *c) {
+    if (!c) return;
+    PyMem_Free(c->cells);
+    PyMem_Free(c);
 }
 
+static inline uint64_t cell_hash(int64_t hb, int64_t fb) {
+    return mix64((uint64_t)hb * 0x9e3779b97f4a7c15ULL ^ (uint64_t)fb);
+}
 
-/* The durations of a group, as countmap_items(m, 1) gives them but folded: Python puts a duration (v /
- * per_second seconds, when 0 <= it <= max_s) in the histogram bin bin_key(seconds) and the failure span of
- * failure_bin(seconds), and keeps the smallest and the largest (Histogram.min, .max) and their sum (.total,
- * which no report reads). Both bins are non-decreasing in v, so the values of one (bin, failure bin) cell are
- * a run of the sorted values; a run of more than three is handed over as its smallest, its largest, and the
- * rest as one entry: their count, first and last time, and their mean (a float, clamped to the rest's range,
- * so in the same cell: the same bins, the same count, min and max; only the total's last bits differ).
- * Values without a duration (v < 0), out of range or above FOLD_MAX_VALUE are handed over as they are. */
+static int cellmap_grow(CellMap *c) {
+    Py_ssize_t cap = c->cap ? c->cap * 2 : 64;
+    Cell *cells = PyMem_Malloc(sizeof(Cell) * (size_t)cap);
+    if (!cells) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < cap; i++) cells[i].hb = -1;
+    for (Py_ssize_t i = 0; i < c->cap; i++) {
+        if (c->cells[i].hb < 0) continue;
+        Py_ssize_t j = (Py_ssize_t)(cell_hash(c->cells[i].hb, c->cells[i].fb) & (uint64_t)(cap - 1));
+        while (cells[j].hb >= 0) j = (j + 1) & (cap - 1);
+        cells[j] = c->cells[i];
+    }
+    PyMem_Free(c->cells);
+    c->cells = cells;
+    c->cap = cap;
+    return 0;
+}
+
+static inline void entry_merge(Entry *e, int64_t n, double lo, double hi) {
+    e->n += n;
+    if (lo < e->lo) e->lo = lo;
+    if (hi > e->hi) e->hi = hi;
+}
+
+static inline void cell_rest(Cell *x, const Entry *e) {
+    if (x->rest_n == 0) {
+        x->rest_lo = x->rest_hi = e->v;
+        x->rest_tlo = INFINITY;
+        x->rest_thi = -INFINITY;
+    } else {
+        if (e->v < x->rest_lo) x->rest_lo = e->v;
+        if (e->v > x->rest_hi) x->rest_hi = e->v;
+    }
+    x->rest_n += e->n;
+    x->rest_sum += (double)e->v * (double)e->n;
+    if (e->lo < x->rest_tlo) x->rest_tlo = e->lo;
+    if (e->hi > x->rest_thi) x->rest_thi = e->hi;
+}
+
+/* Count n lines of value v (first and last time lo, hi; +inf, -inf: none) in the cell (hb, fb): 1 when the cell
+ * is new, 0 when it was there, -1 on an error. */
+static int cellmap_add(CellMap *c, int64_t hb, int64_t fb, int64_t v, int64_t n, double lo, double hi) {
+    if ((c->len + 1) * 4 > c->cap * 3 && cellmap_grow(c) < 0) return -1;
+    Py_ssize_t j = (Py_ssize_t)(cell_hash(hb, fb) & (uint64_t)(c->cap - 1));
+    Cell *x;
+    for (;; j = (j + 1) & (c->cap - 1)) {
+        x = &c->cells[j];
+        if (x->hb < 0) {
+            memset(x, 0, sizeof *x);
+            x->hb = hb;
+            x->fb = fb;
+            x->least = (Entry){v, n, lo, hi};
+            c->len++;
+            return 1;
+        }
+        if (x->hb == hb && x->fb == fb) break;
+    }
+    Entry e = {v, n, lo, hi};
+    if (v == x->least.v) {
+        entry_merge(&x->least, n, lo, hi);
+    } else if (x->most.n == 0) { /* a second value */
+        if (v > x->least.v) {
+            x->most = e;
+        } else {
+            x->most = x->least;
+            x->least = e;
+        }
+    } else if (v == x->most.v) {
+        entry_merge(&x->most, n, lo, hi);
+    } else if (v < x->least.v) {
+        cell_rest(x, &x->least);
+        x->least = e;
+    } else if (v > x->most.v) {
+        cell_rest(x, &x->most);
+        x->most = e;
+    } else {
+        cell_rest(x, &e);
+    }
+    return 0;
+}
+
+/* The cell of value v (per_second units a second), or 0 when it is not folded. */
+static inline int fold_cell(int64_t v, int64_t per_second, double max_s, int64_t *hb, int64_t *fb) {
+    if (v < 0 || v > FOLD_MAX_VALUE) return 0;
+    double sec = (double)v / (double)per_second;
+    if (!(sec >= 0.0 && sec <= max_s)) return 0;
+    *hb = hist_bin(sec);
+    *fb = fail_bin(sec);
+    return 1;
+}
+
+/* Start folding m: its foldable values go to cells, the others stay. 0, or -1 on an error. */
+static int countmap_fold(CountMap *m, int64_t per_second, double max_s) {
+    CellMap *c = PyMem_Calloc(1, sizeof(CellMap));
+    if (!c) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    CountMap kept;
+    memset(&kept, 0, sizeof kept);
+    Py_ssize_t n = m->cap ? m->cap : 1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int64_t key, count, hb, fb;
+        double lo, hi;
+        if (!countmap_entry(m, i, &key, &count, &lo, &hi)) continue;
+        int bad;
+        if (fold_cell(key, per_second, max_s, &hb, &fb)) {
+            bad = cellmap_add(c, hb, fb, key, count, lo, hi) < 0;
+        } else {
+            bad = countmap_add_span(&kept, key, count, lo, hi) < 0;
+        }
+        if (bad) {
+            countmap_free(&kept);
+            cellmap_free(c);
+            return -1;
+        }
+    }
+    countmap_free(m);
+    *m = kept;
+    m->cells = c;
+    return 0;
+}
+
+/* countmap_add(m, v, t) for a group's durations, folding them once there are more than FOLD_MIN distinct ones
+ * (per_second > 0). 1 when a new entry (value or cell) was made, 0 when not, -1 on an error. */
+static int durations_add(CountMap *m, int64_t v, double t, int64_t per_second, double max_s) {
+    int64_t hb, fb;
+    if (m->cells && fold_cell(v, per_second, max_s, &hb, &fb))
+        return cellmap_add(m->cells, hb, fb, v, 1, t == t ? t : INFINITY, t == t ? t : -INFINITY);
+    int added = countmap_add_n(m, v, 1, t);
+    if (added > 0 && !m->cells && per_second > 0 && m->len > FOLD_MIN && countmap_fold(m, per_second, max_s) < 0)
+        return -1;
+    return added;
+}
+
 /* Append item (a new reference, or NULL after an error) to out: -1 on an error. */
 static int put_item(PyObject *out, PyObject *item) {
     int bad = !item || PyList_Append(out, item) < 0;
@@ -299,48 +469,52 @@ static int put_item(PyObject *out, PyObject *item) {
     return bad ? -1 : 0;
 }
 
-static int put_entry(PyObject *out, const Entry *x) { return put_item(out, entry_item(0, 1, x->v, x->n, x->lo, x->hi)); }
+typedef struct {
+    Entry e;
+    double mean; /* a folded rest: its mean (e.v its smallest value, for the order); NAN: e as it is */
+} Item;
 
-static PyObject *fold_items(const CountMap *m, int64_t per_second, double max_s) {
-    Py_ssize_t len = m->len, n = m->cap ? m->cap : 1, k = 0;
-    Entry *e = PyMem_Malloc(sizeof(Entry) * (size_t)(len ? len : 1));
-    if (!e) return PyErr_NoMemory();
+static int item_cmp(const void *a, const void *b) {
+    int64_t x = ((const Item *)a)->e.v, y = ((const Item *)b)->e.v;
+    return (x > y) - (x < y);
+}
+
+/* The items of a group's durations (the contract above), m folding or not. */
+static PyObject *folded_items(const CountMap *m) {
+    if (!m->cells) return countmap_items(m, 1);
+    const CellMap *c = m->cells;
+    Item *items = PyMem_Malloc(sizeof(Item) * (size_t)(m->len + 3 * c->len + 1));
+    if (!items) return PyErr_NoMemory();
+    Py_ssize_t k = 0, n = m->cap ? m->cap : 1;
     for (Py_ssize_t i = 0; i < n; i++)
-        if (countmap_entry(m, i, &e[k].v, &e[k].n, &e[k].lo, &e[k].hi)) k++;
-    qsort(e, (size_t)k, sizeof(Entry), entry_cmp);
-    PyObject *out = PyList_New(0);
-    for (Py_ssize_t i = 0; out && i < k;) {
-        Py_ssize_t j = i + 1; /* e[i .. j): the run of e[i]'s cell (e[i] alone when it is not folded) */
-        double si = (double)e[i].v / (double)per_second;
-        if (e[i].v >= 0 && e[i].v <= FOLD_MAX_VALUE && si >= 0.0 && si <= max_s) {
-            int64_t hb = hist_bin(si), fb = fail_bin(si);
-            while (j < k && e[j].v <= FOLD_MAX_VALUE) {
-                double sj = (double)e[j].v / (double)per_second;
-                if (!(sj <= max_s) || hist_bin(sj) != hb || fail_bin(sj) != fb) break;
-                j++;
+        if (countmap_entry(m, i, &items[k].e.v, &items[k].e.n, &items[k].e.lo, &items[k].e.hi)) items[k++].mean = NAN;
+    for (Py_ssize_t i = 0; i < c->cap; i++) {
+        const Cell *x = &c->cells[i];
+        if (x->hb < 0) continue;
+        items[k].e = x->least;
+        items[k++].mean = NAN;
+        if (x->rest_n > 0) {
+            items[k].e = (Entry){x->rest_lo, x->rest_n, x->rest_tlo, x->rest_thi};
+            if (x->rest_lo == x->rest_hi) { /* a run of three: each value as it is */
+                items[k++].mean = NAN;
+            } else {
+                double mean = x->rest_sum / (double)x->rest_n, first = (double)x->rest_lo, last = (double)x->rest_hi;
+                items[k++].mean = mean < first ? first : mean > last ? last : mean;
             }
         }
-        int bad = 0;
-        if (j - i <= 3) {
-            for (Py_ssize_t x = i; !bad && x < j; x++) bad = put_entry(out, &e[x]) < 0;
-        } else {
-            int64_t count = 0;
-            double sum = 0.0, lo = INFINITY, hi = -INFINITY;
-            for (Py_ssize_t x = i + 1; x < j - 1; x++) {
-                count += e[x].n;
-                sum += (double)e[x].v * (double)e[x].n;
-                lo = e[x].lo < lo ? e[x].lo : lo;
-                hi = e[x].hi > hi ? e[x].hi : hi;
-            }
-            double mean = sum / (double)count, first = (double)e[i + 1].v, last = (double)e[j - 2].v;
-            mean = mean < first ? first : mean > last ? last : mean;
-            bad = put_entry(out, &e[i]) < 0 || put_item(out, entry_item(mean, 0, 0, count, lo, hi)) < 0 ||
-                  put_entry(out, &e[j - 1]) < 0;
+        if (x->most.n > 0) {
+            items[k].e = x->most;
+            items[k++].mean = NAN;
         }
-        if (bad) Py_CLEAR(out);
-        i = j;
     }
-    PyMem_Free(e);
+    qsort(items, (size_t)k, sizeof(Item), item_cmp);
+    PyObject *out = PyList_New(0);
+    for (Py_ssize_t i = 0; out && i < k; i++) {
+        const Item *x = &items[i];
+        int whole = x->mean != x->mean;
+        if (put_item(out, entry_item(x->mean, whole, x->e.v, x->e.n, x->e.lo, x->e.hi)) < 0) Py_CLEAR(out);
+    }
+    PyMem_Free(items);
     return out;
 }
 
@@ -573,7 +747,7 @@ typedef struct {
     struct JsonMemoS *json_memo;      /* JSON: the keys of the last lines, by their place (json_key) */
     int n_json_keys, json_fold_case;
     int16_t json_bucket[128];
-    int64_t per_second;               /* the durations' units a second (0: never fold them, fold_items) */
+    int64_t per_second;               /* the durations' units a second (0: never fold them, durations_add) */
     double max_duration;              /* MAX_REQUEST_S: longer durations are not in the histogram */
     unsigned char stamp[64];          /* the last $time_local read, and its time */
     Py_ssize_t stamp_len;
@@ -2835,7 +3009,7 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
             s->values += g->timeline.buckets.len - before;
         }
         if (s->timing) {
-            int added = countmap_add(&g->request_ms, f.request_ms, when);
+            int added = durations_add(&g->request_ms, f.request_ms, when, s->per_second, s->max_duration);
             if (added < 0) goto done;
             s->values += added;
             if (s->timing == TAIL_POSITIONAL || s->timing == TAIL_KV || s->timing == JSON) { /* the last try's */
@@ -2902,9 +3076,7 @@ static PyObject *Scanner_take(Scanner *s, PyObject *args) {
             item = g->first;
             Py_INCREF(item);
         } else {
-            PyObject *req = s->per_second > 0 && g->request_ms.len > FOLD_MIN
-                                ? fold_items(&g->request_ms, s->per_second, s->max_duration)
-                                : countmap_items(&g->request_ms, 1);
+            PyObject *req = folded_items(&g->request_ms);
             PyObject *up = req ? countmap_items(&g->upstream_ms, 0) : NULL;
             PyObject *route = g->key.route == OVERFLOW_ROUTE ? Py_None : s->routes[g->key.route].text;
             PyObject *key = up ? Py_BuildValue("(OiiiiiO)", route, g->key.method,
