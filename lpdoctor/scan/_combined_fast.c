@@ -2255,6 +2255,33 @@ typedef struct {
     int place;      /* keys read so far on this line */
 } JsonLine;
 
+/* memcmp(a, b, n) == 0 for the short names of JSON keys (1 <= n <= 64), without a call: 8 bytes at a time, the
+ * last 8 (or 4) overlapping the ones before. */
+static inline int same_bytes(const unsigned char *a, const unsigned char *b, size_t n) {
+    uint64_t x, y;
+    if (n >= 8) {
+        for (size_t k = 0; k + 8 < n; k += 8) {
+            memcpy(&x, a + k, 8);
+            memcpy(&y, b + k, 8);
+            if (x != y) return 0;
+        }
+        memcpy(&x, a + n - 8, 8);
+        memcpy(&y, b + n - 8, 8);
+        return x == y;
+    }
+    if (n >= 4) {
+        uint32_t u, v, w, z;
+        memcpy(&u, a, 4);
+        memcpy(&v, b, 4);
+        memcpy(&w, a + n - 4, 4);
+        memcpy(&z, b + n - 4, 4);
+        return u == v && w == z;
+    }
+    for (size_t k = 0; k < n; k++)
+        if (a[k] != b[k]) return 0;
+    return 1;
+}
+
 /* The key (its opening quote at p[*i]) of the object that the key `parent` holds (-1: the line's own object),
  * whose keys are named prefix + key: *key its entry in the table (NULL: a key the reader does not read) and *i
  * past its closing quote. 0: a key this path does not read (escapes, bytes above 0x7f, too long): Python. */
@@ -2266,7 +2293,7 @@ static int json_key(JsonLine *c, const unsigned char *p, Py_ssize_t *i, Py_ssize
      * same key: json_string reads them alike (they hold no '"', no backslash, no control character) and the
      * lookup below finds the same entry (it reads nothing but the prefix, which the parent key fixes, and them). */
     if (m && m->parent == parent && end - *i > m->len + 1 && p[*i] == '"' &&
-        memcmp(p + *i + 1, m->raw, (size_t)m->len + 1) == 0) {
+        same_bytes(p + *i + 1, m->raw, (size_t)m->len + 1)) {
         *key = m->key >= 0 ? &c->keys[m->key] : NULL;
         *i += m->len + 2;
         return 1;
@@ -2322,8 +2349,15 @@ static int json_object(JsonLine *c, const unsigned char *p, Py_ssize_t *i, Py_ss
             if (var < 0 || var >= MAX_JSON_VARS || (c->seen >> var) & 1) return 0; /* a key twice: the last wins */
             c->seen |= 1ULL << var;
         }
-        if (role == J_SKIP) {
-            if (!json_skip(p, i, end, 0)) return 0;
+        if (role == J_SKIP) { /* (json_skip, its two commonest cases first: no call for them) */
+            unsigned char v = *i < end ? p[*i] : 0;
+            if (v == '"') {
+                if (json_string(p, i, end, &escaped) < 0) return 0;
+            } else if (is_digit(v)) {
+                if (!json_number(p, i, end)) return 0;
+            } else if (!json_skip(p, i, end, 0)) {
+                return 0;
+            }
         } else if (role == J_OBJECT) {
             unsigned char name[64];
             int n = key->len;
