@@ -234,3 +234,39 @@ def test_online_fold_is_the_python_scan(tmp_path: Path, monkeypatch: pytest.Monk
             assert mine.durations[outcome].bins == h.bins
         assert mine.failure_times == rs.failure_times
     assert sum(len(h.bins) for rs in slow.routes.values() for h in rs.durations.values()) > 15
+
+
+@built
+@pytest.mark.parametrize("fmt", ["traefik-json", "nginx-json", "envoy-json"])
+def test_a_remembered_key_takes_its_colon_only_when_it_is_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    """The JSON walker remembers each place's key with the ':' right after it (json_key): after compact lines,
+    a line whose key is followed by anything else (spaces then ':', valid; ',' or ';' or nothing, which
+    json.loads refuses) is read as the Python path reads it: the same lines parsed and skipped, the same
+    aggregate."""
+    good = list(bench_traffic.lines(fmt, "few", 40, seed=3))
+    key = {"traefik-json": '"Duration":', "nginx-json": '"status":', "envoy-json": '"response_code":'}[fmt]
+    assert all(key in line for line in good)
+    odd = []
+    for k, line in enumerate(good[20:]):
+        bad = [key[:-1] + " :", key[:-1] + " : ", key[:-1] + ",", key[:-1] + ";", key[:-1] + " ", key[:-1]][k % 6]
+        odd.append(line.replace(key, bad, 1))
+    lines = [x for pair in zip(good[:20], odd, strict=True) for x in pair] + good[:5]
+    log = tmp_path / f"{fmt}.log"
+    log.write_text("\n".join(lines) + "\n")
+    read = fastpath.read_line
+    to_python: list[str] = []
+
+    def counting(parse: Any, text: str, *args: Any) -> Any:
+        to_python.append(text)
+        return read(parse, text, *args)
+
+    monkeypatch.setattr(fastpath, "read_line", counting)
+    fast, slow = both(monkeypatch, log, None)
+    assert fast.inputs[0].parsed == slow.inputs[0].parsed
+    assert fast.inputs[0].skipped == slow.inputs[0].skipped > 0
+    assert_same(fast, slow)
+    # the compiled path read every valid line (the compact ones, and those with spaces before the ':'); only
+    # the lines json.loads refuses went to the Python parser
+    assert sorted(to_python) == sorted(x for x in odd if key[:-1] + " :" not in x)

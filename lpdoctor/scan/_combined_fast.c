@@ -2004,7 +2004,8 @@ typedef struct JsonMemoS {
     int parent;             /* the key whose object held it (-1: the line's own); -2: nothing yet */
     int key;                /* its entry in the key table, -1: not read */
     int len;                /* the name's length */
-    unsigned char raw[64];  /* the name's bytes as they were in the line, then its closing quote */
+    int colon;              /* 1: the ':' came right after the closing quote, and raw holds it too */
+    unsigned char raw[66];  /* the name's bytes as they were in the line, then its closing quote (and ':') */
 } JsonMemo;
 
 static inline void skip_ws(const unsigned char *p, Py_ssize_t *i, Py_ssize_t end) {
@@ -2284,20 +2285,24 @@ static inline int same_bytes(const unsigned char *a, const unsigned char *b, siz
 
 /* The key (its opening quote at p[*i]) of the object that the key `parent` holds (-1: the line's own object),
  * whose keys are named prefix + key: *key its entry in the table (NULL: a key the reader does not read) and *i
- * past its closing quote. 0: a key this path does not read (escapes, bytes above 0x7f, too long): Python. */
+ * past its closing quote, or past the ':' right after it when *colon is 1. 0: a key this path does not read
+ * (escapes, bytes above 0x7f, too long): Python. */
 static int json_key(JsonLine *c, const unsigned char *p, Py_ssize_t *i, Py_ssize_t end, int parent,
-                    const unsigned char *prefix, int plen, const JsonKey **key) {
+                    const unsigned char *prefix, int plen, const JsonKey **key, int *colon) {
     JsonMemo *m = c->place < JSON_MEMO ? &c->memo[c->place] : NULL;
     c->place++;
     /* The same bytes, closing quote included, as the key in this place on an earlier line, in an object of the
      * same key: json_string reads them alike (they hold no '"', no backslash, no control character) and the
-     * lookup below finds the same entry (it reads nothing but the prefix, which the parent key fixes, and them). */
-    if (m && m->parent == parent && end - *i > m->len + 1 && p[*i] == '"' &&
-        same_bytes(p + *i + 1, m->raw, (size_t)m->len + 1)) {
+     * lookup below finds the same entry (it reads nothing but the prefix, which the parent key fixes, and them).
+     * With the ':' that followed it then, if it did (compact JSON, or "key": value), that ':' too. */
+    if (m && m->parent == parent && end - *i > m->len + 1 + m->colon && p[*i] == '"' &&
+        same_bytes(p + *i + 1, m->raw, (size_t)(m->len + 1 + m->colon))) {
         *key = m->key >= 0 ? &c->keys[m->key] : NULL;
-        *i += m->len + 2;
+        *i += m->len + 2 + m->colon;
+        *colon = m->colon;
         return 1;
     }
+    *colon = 0;
     int escaped;
     Py_ssize_t ka = *i + 1;
     Py_ssize_t kb = json_string(p, i, end, &escaped);
@@ -2320,7 +2325,8 @@ static int json_key(JsonLine *c, const unsigned char *p, Py_ssize_t *i, Py_ssize
         m->parent = parent;
         m->key = *key ? (int)(*key - c->keys) : -1;
         m->len = (int)(kb - ka);
-        memcpy(m->raw, p + ka, (size_t)m->len + 1); /* (the closing quote too) */
+        m->colon = kb + 1 < end && p[kb + 1] == ':';
+        memcpy(m->raw, p + ka, (size_t)(m->len + 1 + m->colon)); /* (the closing quote too, and the ':') */
     }
     return 1;
 }
@@ -2338,11 +2344,14 @@ static int json_object(JsonLine *c, const unsigned char *p, Py_ssize_t *i, Py_ss
     if (*i < end && p[*i] == '}') return (*i)++, 1;
     for (;;) {
         const JsonKey *key;
-        if (!json_key(c, p, i, end, parent, prefix, plen, &key)) return 0;
+        int colon;
+        if (!json_key(c, p, i, end, parent, prefix, plen, &key, &colon)) return 0;
         int role = key ? key->role : J_SKIP, var = key ? key->var : 0;
-        skip_ws(p, i, end);
-        if (*i >= end || p[*i] != ':') return 0;
-        (*i)++;
+        if (!colon) {
+            skip_ws(p, i, end);
+            if (*i >= end || p[*i] != ':') return 0;
+            (*i)++;
+        }
         skip_ws(p, i, end);
         if (role == J_PYTHON) return 0;
         if (role != J_SKIP) {
