@@ -270,3 +270,72 @@ def test_a_remembered_key_takes_its_colon_only_when_it_is_there(
     # the compiled path read every valid line (the compact ones, and those with spaces before the ':'); only
     # the lines json.loads refuses went to the Python parser
     assert sorted(to_python) == sorted(x for x in odd if key[:-1] + " :" not in x)
+
+
+@built
+@pytest.mark.parametrize("fmt", ["traefik-json", "envoy-json"])
+def test_a_start_time_read_again_from_its_date_and_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    """The walker reads a start time (Traefik's StartUTC, Envoy's start_time) whose first 19 bytes are the
+    previous line's from those bytes' whole seconds, and reads only the fraction and the 'Z' again: times a
+    second, a minute, a day, a month and a year apart, and after a valid one lines with the same date and time
+    but a bad fraction, no 'Z', an offset or too many digits, are read as the Python path reads them (the odd ones
+    by the Python parser)."""
+    key = {"traefik-json": "StartUTC", "envoy-json": "start_time"}[fmt]
+    tmpl = next(iter(bench_traffic.lines(fmt, "few", 1, seed=1)))
+    stamps = [
+        "2026-06-09T10:13:20.034742162Z",
+        "2026-06-09T10:13:20.5Z",
+        "2026-06-09T10:13:20Z",
+        "2026-06-09T10:13:21.034Z",
+        "2026-06-09T10:14:20.034Z",
+        "2026-06-10T10:14:20.034Z",
+        "2026-07-10T10:14:20.034Z",
+        "2027-07-10T10:14:20.034Z",
+        "2027-07-10T10:14:20.034",
+        "2027-07-10T10:14:20.Z",
+        "2027-07-10T10:14:20.0342342342Z",
+        "2027-07-10T10:14:20+00:00",
+        "2027-07-10T10:14:20.03a4Z",
+        "2027-07-10T10:14:20.034Z",
+        "2027-07-10T10:14:21,034Z",
+        "2027-07-10T10:14:20.999Z",
+        "2024-02-29T23:59:59.999Z",
+        "2024-02-30T23:59:59.999Z",
+        "2024-02-29T23:59:59.5Z",
+    ]
+    path = {"traefik-json": "RequestPath", "envoy-json": "x-envoy-origin-path"}[fmt]
+    lines = []
+    for stamp, word in zip(stamps, _WORDS, strict=False):  # a route each: its first and last time that line's
+        line = re.sub(rf'"{key}":"[^"]*"', f'"{key}":"{stamp}"', tmpl)
+        lines += [re.sub(rf'"{path}":"[^"]*"', f'"{path}":"/api/{word}"', line)] * 2
+    log = tmp_path / f"{fmt}.log"
+    log.write_text("\n".join(lines) + "\n")
+    fast, slow = both(monkeypatch, log, None)
+    assert fast.inputs[0].parsed == slow.inputs[0].parsed
+    assert_same(fast, slow)
+    times = {route: (rs.first_time, rs.last_time) for route, rs in slow.routes.items()}
+    assert {route: (rs.first_time, rs.last_time) for route, rs in fast.routes.items()} == times
+    assert len(times) > 12
+
+
+_WORDS = [
+    "alpha",
+    "bravo",
+    "charlie",
+    "delta",
+    "echo",
+    "foxtrot",
+    "golf",
+    "hotel",
+    "india",
+    "juliett",
+    "kilo",
+    "lima",
+    "mike",
+    "november",
+    "oscar",
+    "papa",
+]
+_WORDS += ["quebec", "romeo", "sierra", "tango", "uniform", "victor", "whiskey"]

@@ -2006,6 +2006,9 @@ typedef struct JsonMemoS {
     int len;                /* the name's length */
     int colon;              /* 1: the ':' came right after the closing quote, and raw holds it too */
     unsigned char raw[66];  /* the name's bytes as they were in the line, then its closing quote (and ':') */
+    int start_ok;           /* 1: a J_START time in this place on an earlier line began with the 19 bytes */
+    unsigned char start[19]; /* "YYYY-MM-DDThh:mm:ss", which alb_time read as */
+    int64_t start_whole;    /* these whole seconds */
 } JsonMemo;
 
 static inline void skip_ws(const unsigned char *p, Py_ssize_t *i, Py_ssize_t end) {
@@ -2332,6 +2335,7 @@ static int json_key(JsonLine *c, const unsigned char *p, Py_ssize_t *i, Py_ssize
 }
 
 static int alb_time(const unsigned char *p, Py_ssize_t n, int max, int64_t *whole, int64_t *frac, double *t);
+static int alb_fraction(const unsigned char *p, Py_ssize_t n, int max, int64_t whole, int64_t *frac, double *t);
 
 /* The object at p[*i] (its '{'), held by the key `parent` (-1: the line's own), its keys named prefix + key: 1,
  * or 0 for Python (see J_*). */
@@ -2507,7 +2511,20 @@ static int json_object(JsonLine *c, const unsigned char *p, Py_ssize_t *i, Py_ss
                  * (start + nonneg_seconds(...)). A string without escapes only (at most 30 bytes: _str's and
                  * _text's limit of 64 holds). Anything else ("-", null, an offset, a number): Python. */
                 int64_t whole, frac;
-                if (number || escaped || !alb_time(p + va, vn, 9, &whole, &frac, &f->epoch)) return 0;
+                if (number || escaped) return 0;
+                /* the date and time of the one in this place on the line before, mostly: alb_time's checks and
+                 * arithmetic of them (alb_seconds) read nothing else, so only the rest is read again */
+                JsonMemo *m = c->place <= JSON_MEMO ? &c->memo[c->place - 1] : NULL;
+                if (m && m->start_ok && vn >= 20 && same_bytes(p + va, m->start, 19)) {
+                    if (!alb_fraction(p + va, vn, 9, m->start_whole, &frac, &f->epoch)) return 0;
+                } else {
+                    if (!alb_time(p + va, vn, 9, &whole, &frac, &f->epoch)) return 0;
+                    if (m) {
+                        memcpy(m->start, p + va, 19);
+                        m->start_whole = whole;
+                        m->start_ok = 1;
+                    }
+                }
                 f->stamp = p + va;
                 f->stamp_len = -2;
                 break;
@@ -2562,23 +2579,31 @@ static int parse_json_line(const JsonKey *keys, int n_keys, const int16_t *bucke
  * whole seconds and the fraction in units of 10^-max (for the exact difference of two times), and the time as
  * _epoch makes it (timegm, then + int(frac) / 10 ** len(frac)). 0 for anything else. */
 static int alb_time(const unsigned char *p, Py_ssize_t n, int max, int64_t *whole, int64_t *frac, double *t) {
-    int64_t y = 0, mo = 0, d = 0, hh = 0, mi = 0, ss = 0, f = 0;
-    if (n < 20 || p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' || p[16] != ':' || p[n - 1] != 'Z' ||
-        !digits(p, 4, &y) || !digits(p + 5, 2, &mo) || !digits(p + 8, 2, &d) || !digits(p + 11, 2, &hh) ||
-        !digits(p + 14, 2, &mi) || !digits(p + 17, 2, &ss))
+    int64_t y = 0, mo = 0, d = 0, hh = 0, mi = 0, ss = 0;
+    if (n < 20 || p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' || p[16] != ':' || !digits(p, 4, &y) ||
+        !digits(p + 5, 2, &mo) || !digits(p + 8, 2, &d) || !digits(p + 11, 2, &hh) || !digits(p + 14, 2, &mi) ||
+        !digits(p + 17, 2, &ss))
         return 0;
     if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || hh > 23 || mi > 59 ||
         ss > 60)
         return 0;
+    *whole = ((days_from_civil(y, mo, 1) + d - 1) * 24 + hh) * 3600 + mi * 60 + ss;
+    return alb_fraction(p, n, max, *whole, frac, t);
+}
+
+/* The rest of alb_time, after its first 19 bytes (p[0..19), which it read as `whole` seconds): the fraction and
+ * the 'Z'. */
+static int alb_fraction(const unsigned char *p, Py_ssize_t n, int max, int64_t whole, int64_t *frac, double *t) {
+    int64_t f = 0;
     int places = 0;
+    if (n < 20 || p[n - 1] != 'Z') return 0;
     if (n > 20) {
         places = (int)(n - 21);
         if (p[19] != '.' || places < 1 || places > max || !digits(p + 20, places, &f)) return 0;
     } else if (n != 20) {
         return 0;
     }
-    *whole = ((days_from_civil(y, mo, 1) + d - 1) * 24 + hh) * 3600 + mi * 60 + ss;
-    *t = (double)*whole;
+    *t = (double)whole;
     if (places) *t += (double)f / POW10[places];
     for (int z = places; z < max; z++) f *= 10;
     *frac = f;
