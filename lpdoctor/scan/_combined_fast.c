@@ -27,6 +27,11 @@
 #include <emmintrin.h> /* SSE2 is in every x86-64 CPU; elsewhere the portable 8-byte scan does the work */
 #define JSON_SSE2 1
 #endif
+#if defined(__GNUC__)
+#define HOT_INLINE inline __attribute__((always_inline)) /* the JSON walker's per-value calls, in its loop */
+#else
+#define HOT_INLINE inline
+#endif
 
 #define MAX_SEGMENTS 12            /* routes.MAX_SEGMENTS: more parts than this go to Python whole */
 #define MAX_DIGIT_ID 41            /* routes.normalize_path: all-digit segments up to this length are {id} */
@@ -2018,7 +2023,7 @@ static inline void skip_ws(const unsigned char *p, Py_ssize_t *i, Py_ssize_t end
 /* A JSON string at p[*i] (its opening quote): its contents' end (the closing quote's index), *i past the
  * closing quote; *escaped set if it holds a backslash. -1 if it is not a valid JSON string as json.loads reads
  * it (strict: no raw control character). */
-static Py_ssize_t json_string(const unsigned char *p, Py_ssize_t *i, Py_ssize_t end, int *escaped) {
+static HOT_INLINE Py_ssize_t json_string(const unsigned char *p, Py_ssize_t *i, Py_ssize_t end, int *escaped) {
     Py_ssize_t k = *i;
     if (k >= end || p[k] != '"') return -1;
     k++;
@@ -2087,7 +2092,7 @@ static Py_ssize_t json_string(const unsigned char *p, Py_ssize_t *i, Py_ssize_t 
  * than 640 digits is 0 too: json.loads makes an int of it, and int() refuses more digits than
  * sys.get_int_max_str_digits() (4300 by default, never under 640 unless 0: no limit), so the reader refuses the
  * line (ValueError) where this walker would read it. */
-static int json_number(const unsigned char *p, Py_ssize_t *i, Py_ssize_t end) {
+static HOT_INLINE int json_number(const unsigned char *p, Py_ssize_t *i, Py_ssize_t end) {
     Py_ssize_t k = *i;
     if (k < end && p[k] == '-') k++;
     if (k >= end || !is_digit(p[k])) return 0;
@@ -2341,7 +2346,7 @@ static int alb_fraction(const unsigned char *p, Py_ssize_t n, int max, int64_t w
  * or 0 for Python (see J_*). */
 static int json_object(JsonLine *c, const unsigned char *p, Py_ssize_t *i, Py_ssize_t end, int parent,
                        const unsigned char *prefix, int plen) {
-    int escaped;
+    int escaped = 0;
     if (*i >= end || p[*i] != '{') return 0;
     (*i)++;
     skip_ws(p, i, end);
