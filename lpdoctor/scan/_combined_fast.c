@@ -27,6 +27,11 @@
 #include <emmintrin.h> /* SSE2 is in every x86-64 CPU; elsewhere the portable 8-byte scan does the work */
 #define JSON_SSE2 1
 #endif
+#if defined(__GNUC__)
+#define HOT_INLINE inline __attribute__((always_inline)) /* the JSON walker's per-value calls, in its loop */
+#else
+#define HOT_INLINE inline
+#endif
 
 #define MAX_SEGMENTS 12            /* routes.MAX_SEGMENTS: more parts than this go to Python whole */
 #define MAX_DIGIT_ID 41            /* routes.normalize_path: all-digit segments up to this length are {id} */
@@ -91,7 +96,10 @@ typedef struct {
     Py_ssize_t len;
     int64_t one_key, one_count;
     double one_tmin, one_tmax;
+    struct CellMapS *cells; /* durations_add: once folding, the foldable values by cell (NULL: not folding) */
 } CountMap;
+
+static void cellmap_free(struct CellMapS *c);
 
 #define EMPTY_KEY INT64_MIN
 
@@ -136,22 +144,26 @@ static inline void span_note(double *lo, double *hi, double t) {
     if (t > *hi) *hi = t;
 }
 
-/* Add n lines with `key` logged at t (NAN: no time). Returns 1 when the key is new, 0 when it was there, -1 on
- * error. Most groups hold one value: no table. */
-static int countmap_add_n(CountMap *m, int64_t key, int64_t n, double t) {
+static inline void span_merge(double *lo, double *hi, double a, double b) {
+    if (a < *lo) *lo = a;
+    if (b > *hi) *hi = b;
+}
+
+/* Add n lines with `key`, the first and last of them logged at lo and hi (+inf and -inf: no time). Returns 1
+ * when the key is new, 0 when it was there, -1 on an error. Most groups hold one value: no table. */
+static int countmap_add_span(CountMap *m, int64_t key, int64_t n, double lo, double hi) {
     if (m->cap == 0) {
         if (m->len == 0) {
             m->one_key = key;
             m->one_count = n;
-            m->one_tmin = INFINITY;
-            m->one_tmax = -INFINITY;
-            if (t == t) span_note(&m->one_tmin, &m->one_tmax, t);
+            m->one_tmin = lo;
+            m->one_tmax = hi;
             m->len = 1;
             return 1;
         }
         if (m->one_key == key) {
             m->one_count += n;
-            if (t == t) span_note(&m->one_tmin, &m->one_tmax, t);
+            span_merge(&m->one_tmin, &m->one_tmax, lo, hi);
             return 0;
         }
         if (countmap_grow(m) < 0) return -1;
@@ -166,23 +178,29 @@ static int countmap_add_n(CountMap *m, int64_t key, int64_t n, double t) {
     while (m->keys[j] != EMPTY_KEY) {
         if (m->keys[j] == key) {
             m->counts[j] += n;
-            if (t == t) span_note(&m->tmin[j], &m->tmax[j], t);
+            span_merge(&m->tmin[j], &m->tmax[j], lo, hi);
             return 0;
         }
         j = (j + 1) & (m->cap - 1);
     }
     m->keys[j] = key;
     m->counts[j] = n;
-    m->tmin[j] = INFINITY;
-    m->tmax[j] = -INFINITY;
-    if (t == t) span_note(&m->tmin[j], &m->tmax[j], t);
+    m->tmin[j] = lo;
+    m->tmax[j] = hi;
     m->len++;
     return 1;
+}
+
+/* Add n lines with `key` logged at t (NAN: no time). */
+static inline int countmap_add_n(CountMap *m, int64_t key, int64_t n, double t) {
+    return t == t ? countmap_add_span(m, key, n, t, t) : countmap_add_span(m, key, n, INFINITY, -INFINITY);
 }
 
 static inline int countmap_add(CountMap *m, int64_t key, double t) { return countmap_add_n(m, key, 1, t); }
 
 static void countmap_free(CountMap *m) {
+    cellmap_free(m->cells);
+    m->cells = NULL;
     PyMem_Free(m->keys);
     PyMem_Free(m->counts);
     PyMem_Free(m->tmin);
@@ -249,8 +267,9 @@ static PyObject *countmap_items(const CountMap *m, int times) {
 
 /* ------------------------------------------------------ a group's many durations, folded for Python */
 
-/* A group whose lines have more distinct durations than this (nanosecond durations: nearly every line's) hands
- * them over folded (fold_items): what Python does with each is the same for every value of one cell. */
+/* A group whose lines have more distinct durations than this (nanosecond durations: nearly every line's) folds
+ * them as they come (durations_add) and hands them over folded (folded_items): what Python does with each is
+ * the same for every value of one cell. */
 #define FOLD_MIN 48
 #define FOLD_MAX_VALUE (1LL << 50) /* values up to this (13 days in ns) are folded */
 
@@ -273,25 +292,181 @@ static int64_t fail_bin(double s) {
     return 3600LL << k;
 }
 
+/* The contract (what Python gets of a group's durations, as countmap_items(m, 1) would give them but folded):
+ * Python puts a duration (v / per_second seconds, when 0 <= it <= max_s) in the histogram bin bin_key(seconds)
+ * and the failure span of failure_bin(seconds), and keeps the smallest and the largest (Histogram.min, .max)
+ * and their sum (.total, which no report reads). Both bins are non-decreasing in v, so the values of one
+ * (bin, failure bin) cell are a run of the sorted values; a run of more than three distinct values is handed
+ * over as its smallest, its largest (each with its count and first and last time), and the rest as one entry:
+ * their count, first and last time, and their mean (a float, clamped to the rest's range, so in the same cell:
+ * the same bins, the same count, min and max; only the total's last bits may differ, and not while the sum of
+ * the rest's values is below 2**53, where every double sum is exact). A run of up to three is handed over as it
+ * is. Values without a duration (v < 0), out of range or above FOLD_MAX_VALUE are handed over as they are (they
+ * stay in the CountMap). The items go sorted by value. */
 typedef struct {
     int64_t v, n;
     double lo, hi;
 } Entry;
 
-static int entry_cmp(const void *a, const void *b) {
-    int64_t x = ((const Entry *)a)->v, y = ((const Entry *)b)->v;
-    return (x > y) - (x < y);
+typedef struct {
+    int64_t hb, fb; /* the cell: (hist_bin, fail_bin); hb < 0: an empty slot */
+    Entry least, most; /* its smallest and largest value (most.n == 0: it has one value so far) */
+    int64_t rest_n, rest_lo, rest_hi; /* the others: how many lines, their smallest and largest value */
+    double rest_sum, rest_tlo, rest_thi; /* ... the sum of their values, their first and last time */
+} Cell;
+
+typedef struct CellMapS {
+    Cell *cells;
+    Py_ssize_t cap, len; /* cap a power of two */
+} CellMap;
+
+static void cellmap_free(CellMap *c) {
+    if (!c) return;
+    PyMem_Free(c->cells);
+    PyMem_Free(c);
 }
 
+static inline uint64_t cell_hash(int64_t hb, int64_t fb) {
+    return mix64((uint64_t)hb * 0x9e3779b97f4a7c15ULL ^ (uint64_t)fb);
+}
 
-/* The durations of a group, as countmap_items(m, 1) gives them but folded: Python puts a duration (v /
- * per_second seconds, when 0 <= it <= max_s) in the histogram bin bin_key(seconds) and the failure span of
- * failure_bin(seconds), and keeps the smallest and the largest (Histogram.min, .max) and their sum (.total,
- * which no report reads). Both bins are non-decreasing in v, so the values of one (bin, failure bin) cell are
- * a run of the sorted values; a run of more than three is handed over as its smallest, its largest, and the
- * rest as one entry: their count, first and last time, and their mean (a float, clamped to the rest's range,
- * so in the same cell: the same bins, the same count, min and max; only the total's last bits differ).
- * Values without a duration (v < 0), out of range or above FOLD_MAX_VALUE are handed over as they are. */
+static int cellmap_grow(CellMap *c) {
+    Py_ssize_t cap = c->cap ? c->cap * 2 : 64;
+    Cell *cells = PyMem_Malloc(sizeof(Cell) * (size_t)cap);
+    if (!cells) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < cap; i++) cells[i].hb = -1;
+    for (Py_ssize_t i = 0; i < c->cap; i++) {
+        if (c->cells[i].hb < 0) continue;
+        Py_ssize_t j = (Py_ssize_t)(cell_hash(c->cells[i].hb, c->cells[i].fb) & (uint64_t)(cap - 1));
+        while (cells[j].hb >= 0) j = (j + 1) & (cap - 1);
+        cells[j] = c->cells[i];
+    }
+    PyMem_Free(c->cells);
+    c->cells = cells;
+    c->cap = cap;
+    return 0;
+}
+
+static inline void entry_merge(Entry *e, int64_t n, double lo, double hi) {
+    e->n += n;
+    if (lo < e->lo) e->lo = lo;
+    if (hi > e->hi) e->hi = hi;
+}
+
+static inline void cell_rest(Cell *x, const Entry *e) {
+    if (x->rest_n == 0) {
+        x->rest_lo = x->rest_hi = e->v;
+        x->rest_tlo = INFINITY;
+        x->rest_thi = -INFINITY;
+    } else {
+        if (e->v < x->rest_lo) x->rest_lo = e->v;
+        if (e->v > x->rest_hi) x->rest_hi = e->v;
+    }
+    x->rest_n += e->n;
+    x->rest_sum += (double)e->v * (double)e->n;
+    if (e->lo < x->rest_tlo) x->rest_tlo = e->lo;
+    if (e->hi > x->rest_thi) x->rest_thi = e->hi;
+}
+
+/* Count n lines of value v (first and last time lo, hi; +inf, -inf: none) in the cell (hb, fb): 1 when the cell
+ * is new, 0 when it was there, -1 on an error. */
+static int cellmap_add(CellMap *c, int64_t hb, int64_t fb, int64_t v, int64_t n, double lo, double hi) {
+    if ((c->len + 1) * 4 > c->cap * 3 && cellmap_grow(c) < 0) return -1;
+    Py_ssize_t j = (Py_ssize_t)(cell_hash(hb, fb) & (uint64_t)(c->cap - 1));
+    Cell *x;
+    for (;; j = (j + 1) & (c->cap - 1)) {
+        x = &c->cells[j];
+        if (x->hb < 0) {
+            memset(x, 0, sizeof *x);
+            x->hb = hb;
+            x->fb = fb;
+            x->least = (Entry){v, n, lo, hi};
+            c->len++;
+            return 1;
+        }
+        if (x->hb == hb && x->fb == fb) break;
+    }
+    Entry e = {v, n, lo, hi};
+    if (v == x->least.v) {
+        entry_merge(&x->least, n, lo, hi);
+    } else if (x->most.n == 0) { /* a second value */
+        if (v > x->least.v) {
+            x->most = e;
+        } else {
+            x->most = x->least;
+            x->least = e;
+        }
+    } else if (v == x->most.v) {
+        entry_merge(&x->most, n, lo, hi);
+    } else if (v < x->least.v) {
+        cell_rest(x, &x->least);
+        x->least = e;
+    } else if (v > x->most.v) {
+        cell_rest(x, &x->most);
+        x->most = e;
+    } else {
+        cell_rest(x, &e);
+    }
+    return 0;
+}
+
+/* The cell of value v (per_second units a second), or 0 when it is not folded. */
+static inline int fold_cell(int64_t v, int64_t per_second, double max_s, int64_t *hb, int64_t *fb) {
+    if (v < 0 || v > FOLD_MAX_VALUE) return 0;
+    double sec = (double)v / (double)per_second;
+    if (!(sec >= 0.0 && sec <= max_s)) return 0;
+    *hb = hist_bin(sec);
+    *fb = fail_bin(sec);
+    return 1;
+}
+
+/* Start folding m: its foldable values go to cells, the others stay. 0, or -1 on an error. */
+static int countmap_fold(CountMap *m, int64_t per_second, double max_s) {
+    CellMap *c = PyMem_Calloc(1, sizeof(CellMap));
+    if (!c) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    CountMap kept;
+    memset(&kept, 0, sizeof kept);
+    Py_ssize_t n = m->cap ? m->cap : 1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int64_t key, count, hb, fb;
+        double lo, hi;
+        if (!countmap_entry(m, i, &key, &count, &lo, &hi)) continue;
+        int bad;
+        if (fold_cell(key, per_second, max_s, &hb, &fb)) {
+            bad = cellmap_add(c, hb, fb, key, count, lo, hi) < 0;
+        } else {
+            bad = countmap_add_span(&kept, key, count, lo, hi) < 0;
+        }
+        if (bad) {
+            countmap_free(&kept);
+            cellmap_free(c);
+            return -1;
+        }
+    }
+    countmap_free(m);
+    *m = kept;
+    m->cells = c;
+    return 0;
+}
+
+/* countmap_add(m, v, t) for a group's durations, folding them once there are more than FOLD_MIN distinct ones
+ * (per_second > 0). 1 when a new entry (value or cell) was made, 0 when not, -1 on an error. */
+static int durations_add(CountMap *m, int64_t v, double t, int64_t per_second, double max_s) {
+    int64_t hb, fb;
+    if (m->cells && fold_cell(v, per_second, max_s, &hb, &fb))
+        return cellmap_add(m->cells, hb, fb, v, 1, t == t ? t : INFINITY, t == t ? t : -INFINITY);
+    int added = countmap_add_n(m, v, 1, t);
+    if (added > 0 && !m->cells && per_second > 0 && m->len > FOLD_MIN && countmap_fold(m, per_second, max_s) < 0)
+        return -1;
+    return added;
+}
+
 /* Append item (a new reference, or NULL after an error) to out: -1 on an error. */
 static int put_item(PyObject *out, PyObject *item) {
     int bad = !item || PyList_Append(out, item) < 0;
@@ -299,48 +474,52 @@ static int put_item(PyObject *out, PyObject *item) {
     return bad ? -1 : 0;
 }
 
-static int put_entry(PyObject *out, const Entry *x) { return put_item(out, entry_item(0, 1, x->v, x->n, x->lo, x->hi)); }
+typedef struct {
+    Entry e;
+    double mean; /* a folded rest: its mean (e.v its smallest value, for the order); NAN: e as it is */
+} Item;
 
-static PyObject *fold_items(const CountMap *m, int64_t per_second, double max_s) {
-    Py_ssize_t len = m->len, n = m->cap ? m->cap : 1, k = 0;
-    Entry *e = PyMem_Malloc(sizeof(Entry) * (size_t)(len ? len : 1));
-    if (!e) return PyErr_NoMemory();
+static int item_cmp(const void *a, const void *b) {
+    int64_t x = ((const Item *)a)->e.v, y = ((const Item *)b)->e.v;
+    return (x > y) - (x < y);
+}
+
+/* The items of a group's durations (the contract above), m folding or not. */
+static PyObject *folded_items(const CountMap *m) {
+    if (!m->cells) return countmap_items(m, 1);
+    const CellMap *c = m->cells;
+    Item *items = PyMem_Malloc(sizeof(Item) * (size_t)(m->len + 3 * c->len + 1));
+    if (!items) return PyErr_NoMemory();
+    Py_ssize_t k = 0, n = m->cap ? m->cap : 1;
     for (Py_ssize_t i = 0; i < n; i++)
-        if (countmap_entry(m, i, &e[k].v, &e[k].n, &e[k].lo, &e[k].hi)) k++;
-    qsort(e, (size_t)k, sizeof(Entry), entry_cmp);
-    PyObject *out = PyList_New(0);
-    for (Py_ssize_t i = 0; out && i < k;) {
-        Py_ssize_t j = i + 1; /* e[i .. j): the run of e[i]'s cell (e[i] alone when it is not folded) */
-        double si = (double)e[i].v / (double)per_second;
-        if (e[i].v >= 0 && e[i].v <= FOLD_MAX_VALUE && si >= 0.0 && si <= max_s) {
-            int64_t hb = hist_bin(si), fb = fail_bin(si);
-            while (j < k && e[j].v <= FOLD_MAX_VALUE) {
-                double sj = (double)e[j].v / (double)per_second;
-                if (!(sj <= max_s) || hist_bin(sj) != hb || fail_bin(sj) != fb) break;
-                j++;
+        if (countmap_entry(m, i, &items[k].e.v, &items[k].e.n, &items[k].e.lo, &items[k].e.hi)) items[k++].mean = NAN;
+    for (Py_ssize_t i = 0; i < c->cap; i++) {
+        const Cell *x = &c->cells[i];
+        if (x->hb < 0) continue;
+        items[k].e = x->least;
+        items[k++].mean = NAN;
+        if (x->rest_n > 0) {
+            items[k].e = (Entry){x->rest_lo, x->rest_n, x->rest_tlo, x->rest_thi};
+            if (x->rest_lo == x->rest_hi) { /* a run of three: each value as it is */
+                items[k++].mean = NAN;
+            } else {
+                double mean = x->rest_sum / (double)x->rest_n, first = (double)x->rest_lo, last = (double)x->rest_hi;
+                items[k++].mean = mean < first ? first : mean > last ? last : mean;
             }
         }
-        int bad = 0;
-        if (j - i <= 3) {
-            for (Py_ssize_t x = i; !bad && x < j; x++) bad = put_entry(out, &e[x]) < 0;
-        } else {
-            int64_t count = 0;
-            double sum = 0.0, lo = INFINITY, hi = -INFINITY;
-            for (Py_ssize_t x = i + 1; x < j - 1; x++) {
-                count += e[x].n;
-                sum += (double)e[x].v * (double)e[x].n;
-                lo = e[x].lo < lo ? e[x].lo : lo;
-                hi = e[x].hi > hi ? e[x].hi : hi;
-            }
-            double mean = sum / (double)count, first = (double)e[i + 1].v, last = (double)e[j - 2].v;
-            mean = mean < first ? first : mean > last ? last : mean;
-            bad = put_entry(out, &e[i]) < 0 || put_item(out, entry_item(mean, 0, 0, count, lo, hi)) < 0 ||
-                  put_entry(out, &e[j - 1]) < 0;
+        if (x->most.n > 0) {
+            items[k].e = x->most;
+            items[k++].mean = NAN;
         }
-        if (bad) Py_CLEAR(out);
-        i = j;
     }
-    PyMem_Free(e);
+    qsort(items, (size_t)k, sizeof(Item), item_cmp);
+    PyObject *out = PyList_New(0);
+    for (Py_ssize_t i = 0; out && i < k; i++) {
+        const Item *x = &items[i];
+        int whole = x->mean != x->mean;
+        if (put_item(out, entry_item(x->mean, whole, x->e.v, x->e.n, x->e.lo, x->e.hi)) < 0) Py_CLEAR(out);
+    }
+    PyMem_Free(items);
     return out;
 }
 
@@ -573,7 +752,7 @@ typedef struct {
     struct JsonMemoS *json_memo;      /* JSON: the keys of the last lines, by their place (json_key) */
     int n_json_keys, json_fold_case;
     int16_t json_bucket[128];
-    int64_t per_second;               /* the durations' units a second (0: never fold them, fold_items) */
+    int64_t per_second;               /* the durations' units a second (0: never fold them, durations_add) */
     double max_duration;              /* MAX_REQUEST_S: longer durations are not in the histogram */
     unsigned char stamp[64];          /* the last $time_local read, and its time */
     Py_ssize_t stamp_len;
@@ -1831,7 +2010,11 @@ typedef struct JsonMemoS {
     int parent;             /* the key whose object held it (-1: the line's own); -2: nothing yet */
     int key;                /* its entry in the key table, -1: not read */
     int len;                /* the name's length */
-    unsigned char raw[64];  /* the name's bytes as they were in the line, then its closing quote */
+    int colon;              /* 1: the ':' came right after the closing quote, and raw holds it too */
+    unsigned char raw[66];  /* the name's bytes as they were in the line, then its closing quote (and ':') */
+    int start_ok;           /* 1: a J_START time in this place on an earlier line began with the 19 bytes */
+    unsigned char start[19]; /* "YYYY-MM-DDThh:mm:ss", which alb_time read as */
+    int64_t start_whole;    /* these whole seconds */
 } JsonMemo;
 
 static inline void skip_ws(const unsigned char *p, Py_ssize_t *i, Py_ssize_t end) {
@@ -1841,7 +2024,7 @@ static inline void skip_ws(const unsigned char *p, Py_ssize_t *i, Py_ssize_t end
 /* A JSON string at p[*i] (its opening quote): its contents' end (the closing quote's index), *i past the
  * closing quote; *escaped set if it holds a backslash. -1 if it is not a valid JSON string as json.loads reads
  * it (strict: no raw control character). */
-static Py_ssize_t json_string(const unsigned char *p, Py_ssize_t *i, Py_ssize_t end, int *escaped) {
+static HOT_INLINE Py_ssize_t json_string(const unsigned char *p, Py_ssize_t *i, Py_ssize_t end, int *escaped) {
     Py_ssize_t k = *i;
     if (k >= end || p[k] != '"') return -1;
     k++;
@@ -1910,7 +2093,7 @@ static Py_ssize_t json_string(const unsigned char *p, Py_ssize_t *i, Py_ssize_t 
  * than 640 digits is 0 too: json.loads makes an int of it, and int() refuses more digits than
  * sys.get_int_max_str_digits() (4300 by default, never under 640 unless 0: no limit), so the reader refuses the
  * line (ValueError) where this walker would read it. */
-static int json_number(const unsigned char *p, Py_ssize_t *i, Py_ssize_t end) {
+static HOT_INLINE int json_number(const unsigned char *p, Py_ssize_t *i, Py_ssize_t end) {
     Py_ssize_t k = *i;
     if (k < end && p[k] == '-') k++;
     if (k >= end || !is_digit(p[k])) return 0;
@@ -2082,22 +2265,53 @@ typedef struct {
     int place;      /* keys read so far on this line */
 } JsonLine;
 
+/* memcmp(a, b, n) == 0 for the short names of JSON keys (1 <= n <= 64), without a call: 8 bytes at a time, the
+ * last 8 (or 4) overlapping the ones before. */
+static inline int same_bytes(const unsigned char *a, const unsigned char *b, size_t n) {
+    uint64_t x, y;
+    if (n >= 8) {
+        for (size_t k = 0; k + 8 < n; k += 8) {
+            memcpy(&x, a + k, 8);
+            memcpy(&y, b + k, 8);
+            if (x != y) return 0;
+        }
+        memcpy(&x, a + n - 8, 8);
+        memcpy(&y, b + n - 8, 8);
+        return x == y;
+    }
+    if (n >= 4) {
+        uint32_t u, v, w, z;
+        memcpy(&u, a, 4);
+        memcpy(&v, b, 4);
+        memcpy(&w, a + n - 4, 4);
+        memcpy(&z, b + n - 4, 4);
+        return u == v && w == z;
+    }
+    for (size_t k = 0; k < n; k++)
+        if (a[k] != b[k]) return 0;
+    return 1;
+}
+
 /* The key (its opening quote at p[*i]) of the object that the key `parent` holds (-1: the line's own object),
  * whose keys are named prefix + key: *key its entry in the table (NULL: a key the reader does not read) and *i
- * past its closing quote. 0: a key this path does not read (escapes, bytes above 0x7f, too long): Python. */
+ * past its closing quote, or past the ':' right after it when *colon is 1. 0: a key this path does not read
+ * (escapes, bytes above 0x7f, too long): Python. */
 static int json_key(JsonLine *c, const unsigned char *p, Py_ssize_t *i, Py_ssize_t end, int parent,
-                    const unsigned char *prefix, int plen, const JsonKey **key) {
+                    const unsigned char *prefix, int plen, const JsonKey **key, int *colon) {
     JsonMemo *m = c->place < JSON_MEMO ? &c->memo[c->place] : NULL;
     c->place++;
     /* The same bytes, closing quote included, as the key in this place on an earlier line, in an object of the
      * same key: json_string reads them alike (they hold no '"', no backslash, no control character) and the
-     * lookup below finds the same entry (it reads nothing but the prefix, which the parent key fixes, and them). */
-    if (m && m->parent == parent && end - *i > m->len + 1 && p[*i] == '"' &&
-        memcmp(p + *i + 1, m->raw, (size_t)m->len + 1) == 0) {
+     * lookup below finds the same entry (it reads nothing but the prefix, which the parent key fixes, and them).
+     * With the ':' that followed it then, if it did (compact JSON, or "key": value), that ':' too. */
+    if (m && m->parent == parent && end - *i > m->len + 1 + m->colon && p[*i] == '"' &&
+        same_bytes(p + *i + 1, m->raw, (size_t)(m->len + 1 + m->colon))) {
         *key = m->key >= 0 ? &c->keys[m->key] : NULL;
-        *i += m->len + 2;
+        *i += m->len + 2 + m->colon;
+        *colon = m->colon;
         return 1;
     }
+    *colon = 0;
     int escaped;
     Py_ssize_t ka = *i + 1;
     Py_ssize_t kb = json_string(p, i, end, &escaped);
@@ -2120,37 +2334,49 @@ static int json_key(JsonLine *c, const unsigned char *p, Py_ssize_t *i, Py_ssize
         m->parent = parent;
         m->key = *key ? (int)(*key - c->keys) : -1;
         m->len = (int)(kb - ka);
-        memcpy(m->raw, p + ka, (size_t)m->len + 1); /* (the closing quote too) */
+        m->colon = kb + 1 < end && p[kb + 1] == ':';
+        memcpy(m->raw, p + ka, (size_t)(m->len + 1 + m->colon)); /* (the closing quote too, and the ':') */
     }
     return 1;
 }
 
 static int alb_time(const unsigned char *p, Py_ssize_t n, int max, int64_t *whole, int64_t *frac, double *t);
+static int alb_fraction(const unsigned char *p, Py_ssize_t n, int max, int64_t whole, int64_t *frac, double *t);
 
 /* The object at p[*i] (its '{'), held by the key `parent` (-1: the line's own), its keys named prefix + key: 1,
  * or 0 for Python (see J_*). */
 static int json_object(JsonLine *c, const unsigned char *p, Py_ssize_t *i, Py_ssize_t end, int parent,
                        const unsigned char *prefix, int plen) {
-    int escaped;
+    int escaped = 0;
     if (*i >= end || p[*i] != '{') return 0;
     (*i)++;
     skip_ws(p, i, end);
     if (*i < end && p[*i] == '}') return (*i)++, 1;
     for (;;) {
         const JsonKey *key;
-        if (!json_key(c, p, i, end, parent, prefix, plen, &key)) return 0;
+        int colon;
+        if (!json_key(c, p, i, end, parent, prefix, plen, &key, &colon)) return 0;
         int role = key ? key->role : J_SKIP, var = key ? key->var : 0;
-        skip_ws(p, i, end);
-        if (*i >= end || p[*i] != ':') return 0;
-        (*i)++;
+        if (!colon) {
+            skip_ws(p, i, end);
+            if (*i >= end || p[*i] != ':') return 0;
+            (*i)++;
+        }
         skip_ws(p, i, end);
         if (role == J_PYTHON) return 0;
         if (role != J_SKIP) {
             if (var < 0 || var >= MAX_JSON_VARS || (c->seen >> var) & 1) return 0; /* a key twice: the last wins */
             c->seen |= 1ULL << var;
         }
-        if (role == J_SKIP) {
-            if (!json_skip(p, i, end, 0)) return 0;
+        if (role == J_SKIP) { /* (json_skip, its two commonest cases first: no call for them) */
+            unsigned char v = *i < end ? p[*i] : 0;
+            if (v == '"') {
+                if (json_string(p, i, end, &escaped) < 0) return 0;
+            } else if (is_digit(v)) {
+                if (!json_number(p, i, end)) return 0;
+            } else if (!json_skip(p, i, end, 0)) {
+                return 0;
+            }
         } else if (role == J_OBJECT) {
             unsigned char name[64];
             int n = key->len;
@@ -2291,7 +2517,20 @@ static int json_object(JsonLine *c, const unsigned char *p, Py_ssize_t *i, Py_ss
                  * (start + nonneg_seconds(...)). A string without escapes only (at most 30 bytes: _str's and
                  * _text's limit of 64 holds). Anything else ("-", null, an offset, a number): Python. */
                 int64_t whole, frac;
-                if (number || escaped || !alb_time(p + va, vn, 9, &whole, &frac, &f->epoch)) return 0;
+                if (number || escaped) return 0;
+                /* the date and time of the one in this place on the line before, mostly: alb_time's checks and
+                 * arithmetic of them (alb_seconds) read nothing else, so only the rest is read again */
+                JsonMemo *m = c->place <= JSON_MEMO ? &c->memo[c->place - 1] : NULL;
+                if (m && m->start_ok && vn >= 20 && same_bytes(p + va, m->start, 19)) {
+                    if (!alb_fraction(p + va, vn, 9, m->start_whole, &frac, &f->epoch)) return 0;
+                } else {
+                    if (!alb_time(p + va, vn, 9, &whole, &frac, &f->epoch)) return 0;
+                    if (m) {
+                        memcpy(m->start, p + va, 19);
+                        m->start_whole = whole;
+                        m->start_ok = 1;
+                    }
+                }
                 f->stamp = p + va;
                 f->stamp_len = -2;
                 break;
@@ -2346,23 +2585,31 @@ static int parse_json_line(const JsonKey *keys, int n_keys, const int16_t *bucke
  * whole seconds and the fraction in units of 10^-max (for the exact difference of two times), and the time as
  * _epoch makes it (timegm, then + int(frac) / 10 ** len(frac)). 0 for anything else. */
 static int alb_time(const unsigned char *p, Py_ssize_t n, int max, int64_t *whole, int64_t *frac, double *t) {
-    int64_t y = 0, mo = 0, d = 0, hh = 0, mi = 0, ss = 0, f = 0;
-    if (n < 20 || p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' || p[16] != ':' || p[n - 1] != 'Z' ||
-        !digits(p, 4, &y) || !digits(p + 5, 2, &mo) || !digits(p + 8, 2, &d) || !digits(p + 11, 2, &hh) ||
-        !digits(p + 14, 2, &mi) || !digits(p + 17, 2, &ss))
+    int64_t y = 0, mo = 0, d = 0, hh = 0, mi = 0, ss = 0;
+    if (n < 20 || p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' || p[16] != ':' || !digits(p, 4, &y) ||
+        !digits(p + 5, 2, &mo) || !digits(p + 8, 2, &d) || !digits(p + 11, 2, &hh) || !digits(p + 14, 2, &mi) ||
+        !digits(p + 17, 2, &ss))
         return 0;
     if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || hh > 23 || mi > 59 ||
         ss > 60)
         return 0;
+    *whole = ((days_from_civil(y, mo, 1) + d - 1) * 24 + hh) * 3600 + mi * 60 + ss;
+    return alb_fraction(p, n, max, *whole, frac, t);
+}
+
+/* The rest of alb_time, after its first 19 bytes (p[0..19), which it read as `whole` seconds): the fraction and
+ * the 'Z'. */
+static int alb_fraction(const unsigned char *p, Py_ssize_t n, int max, int64_t whole, int64_t *frac, double *t) {
+    int64_t f = 0;
     int places = 0;
+    if (n < 20 || p[n - 1] != 'Z') return 0;
     if (n > 20) {
         places = (int)(n - 21);
         if (p[19] != '.' || places < 1 || places > max || !digits(p + 20, places, &f)) return 0;
     } else if (n != 20) {
         return 0;
     }
-    *whole = ((days_from_civil(y, mo, 1) + d - 1) * 24 + hh) * 3600 + mi * 60 + ss;
-    *t = (double)*whole;
+    *t = (double)whole;
     if (places) *t += (double)f / POW10[places];
     for (int z = places; z < max; z++) f *= 10;
     *frac = f;
@@ -2841,7 +3088,7 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
             s->values += g->timeline.buckets.len - before;
         }
         if (s->timing) {
-            int added = countmap_add(&g->request_ms, f.request_ms, when);
+            int added = durations_add(&g->request_ms, f.request_ms, when, s->per_second, s->max_duration);
             if (added < 0) goto done;
             s->values += added;
             if (s->timing == TAIL_POSITIONAL || s->timing == TAIL_KV || s->timing == JSON) { /* the last try's */
@@ -2908,9 +3155,7 @@ static PyObject *Scanner_take(Scanner *s, PyObject *args) {
             item = g->first;
             Py_INCREF(item);
         } else {
-            PyObject *req = s->per_second > 0 && g->request_ms.len > FOLD_MIN
-                                ? fold_items(&g->request_ms, s->per_second, s->max_duration)
-                                : countmap_items(&g->request_ms, 1);
+            PyObject *req = folded_items(&g->request_ms);
             PyObject *up = req ? countmap_items(&g->upstream_ms, 0) : NULL;
             PyObject *route = g->key.route == OVERFLOW_ROUTE ? Py_None : s->routes[g->key.route].text;
             PyObject *key = up ? Py_BuildValue("(OiiiiiO)", route, g->key.method,

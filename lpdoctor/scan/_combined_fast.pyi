@@ -12,7 +12,7 @@ GroupKey = tuple[str | None, int, int, int, int, int, bytes]
 # (first time, last time, timeline width, first bucket, last bucket, [(bucket, requests)])
 When = tuple[float, float, int, int, int, list[tuple[int, int]]]
 # (first line, its number, lines, [(request time, lines, first time, last time)], [(upstream time, lines)], key,
-# when); times in whole units (ms, µs or ns, negative: none), or a float: the mean of folded values (fold_items)
+# when); times in whole units (ms, µs or ns, negative: none), or a float: the mean of folded values (folded_items)
 Group = tuple[
     bytes,
     int,
@@ -39,7 +39,7 @@ class Scanner:
         json_keys: list[tuple[bytes, int, int, bool, bytes]] | None = None,  # json and caddy only
         fold_case: bool = False,
         hold_present: Callable[[str], Iterable[str]] | None = None,  # a subset of hold_names: values read as "" or not
-        per_second: int = 0,  # durations' units a second; > 0: many distinct ones are folded (fold_items)
+        per_second: int = 0,  # durations' units a second; > 0: many distinct ones are folded (durations_add)
         max_duration: float = 2592000.0,  # MAX_REQUEST_S
     ) -> None: ...
     def scan(self, buffer: bytes, pos: int, line_no: int, /) -> tuple[int, int, int]: ...
