@@ -7,7 +7,8 @@
 Each row is a log of :mod:`bench.traffic` (or, for ``bench``, the project's own :mod:`bench.generate` log),
 written once to ``--dir`` and read into the page cache before it is timed. For every tool: the first run is not
 counted (``--warmup``), then the median wall time of ``--repeat`` runs; peak memory is the largest sum of the
-PSS (shared pages split between the processes sharing them) over the whole process tree, sampled every 20 ms.
+PSS (shared pages split between the processes sharing them) over the whole process tree, sampled every 20 ms
+during the warm-up run (the timed runs go without the sampler, which takes CPU from the tool).
 
 - ``grep -c ' 504 '``, output to a file (GNU grep stops at the first match when its output is /dev/null);
 - ``lpdoctor scan -f json --fail-on never`` with its default ``--jobs`` and with ``--jobs 1`` (both reports

@@ -52,8 +52,8 @@ def test_a_file_whose_routes_outgrow_the_cap_is_read_in_seeded_pieces(
     pieces, the second would fill the cap with routes of its own, turn away routes the first keeps and be read
     again. The head shows the routes outgrowing the cap, so the second piece first finds the routes before it
     (the scanner alone) and keeps only those and what is left of the cap: two processes, no piece read twice,
-    the single-process aggregate. Without the compiled scanner such a file is read in one process; the same
-    traffic with few routes gets two plain pieces."""
+    the single-process aggregate. Without the compiled scanner, or above SEED_MAX_BYTES, such a file is read in
+    one process; the same traffic with few routes gets two plain pieces."""
     crowded, few = tmp_path / "crowded.log", tmp_path / "few.log"
     bench_generate(str(crowded), 40_000, seed=4)
     generate(str(few), "nginx-timing", "few", 40_000, seed=4)
@@ -97,6 +97,10 @@ def test_a_file_whose_routes_outgrow_the_cap_is_read_in_seeded_pieces(
     # The workers got the second piece of each file once: neither was read again.
     assert [(Path(p.path).name, p.seed_end is not None) for p in sent] == [("crowded.log", True), ("few.log", False)]
     started.clear()
+    monkeypatch.setattr(parallel, "SEED_MAX_BYTES", crowded.stat().st_size - 1)  # too big to seed: one process
+    parallel.scan_inputs([str(crowded)], max_routes=300)
+    parallel.scan_inputs([str(few)], max_routes=300)  # (not crowded: two plain pieces, whatever its size)
+    monkeypatch.setattr(parallel, "SEED_MAX_BYTES", crowded.stat().st_size)
     monkeypatch.setenv("LPDOCTOR_NO_FAST", "1")
     parallel.scan_inputs([str(crowded)], max_routes=300)
-    assert started == [("crowded.log", 0, [False])]
+    assert started == [("crowded.log", 0, [False]), ("few.log", 1, [False, False]), ("crowded.log", 0, [False])]

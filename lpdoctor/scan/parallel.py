@@ -51,6 +51,11 @@ COMPILED_BYTE_WEIGHT = 1 / 3
 MIN_PIECE_BYTES = 1 << 20
 # The head of a big file read to see how fast new routes come (see _fills_cap): two halves of this.
 CAP_SAMPLE_BYTES = 1 << 20
+# A file whose routes outgrow the cap is read in seeded pieces up to this size, in one process above it. Each
+# process's memory grows with its piece (the bench's own log on two processes: 120 MB PSS at 1 M lines, 165 MB
+# at 10 M, over the 150 MB budget; one process: 105 and 119 MB), while one process has by then made up for the
+# cap's routes and the report they make (10 M lines: 12.0 s, 7x `grep -c`; two: 8.5 s).
+SEED_MAX_BYTES = 512 << 20
 _READ_BLOCK = 1 << 20
 _POLL_S = 0.2
 
@@ -489,8 +494,12 @@ def scan_inputs(
         # Cut in plain pieces, such a file is read twice: each piece after the first fills the cap with routes of
         # its own, turns away routes the whole file keeps, and is read again once all are done. The compiled
         # scanner finds the routes before a piece fast enough for the piece to keep only those and what is left
-        # of the cap; without it, such a file is read in one process (unless --jobs says otherwise).
-        if all(fastpath.available(_format_of(paths[i], forced, known)) for i in crowded):
+        # of the cap; without it, or above SEED_MAX_BYTES, such a file is read in one process (unless --jobs
+        # says otherwise).
+        if all(
+            fastpath.available(_format_of(paths[i], forced, known)) and (sizes[i] or 0) <= SEED_MAX_BYTES
+            for i in crowded
+        ):
             seeded = crowded
         elif auto:
             jobs = 1
