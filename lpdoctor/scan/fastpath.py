@@ -196,22 +196,36 @@ def discover_routes(
     assert _combined_fast is not None and fmt.fast in _SHAPES
     scanner = _new_scanner(fmt.fast, _Holds(), *window)
     scanner.discover()
+    for stop, *_ in _scanned(scanner, blocks):  # a line of another shape is passed over
+        if stop == _combined_fast.SCAN_FULL:  # (no groups are made: only records would fill it)
+            scanner.take()
+        elif stop == _combined_fast.SCAN_END and scanner.route_count >= limit:
+            break
+    return scanner.routes()[:limit]
+
+
+def _scanned(
+    scanner: _combined_fast.Scanner, blocks: Iterator[tuple[int, bytes]]
+) -> Iterator[tuple[int, bytes, int, int, int]]:
+    """Run ``scanner`` over ``blocks``, stopping where the caller acts, as ``(stop, block, start, end, line_no)``:
+    ``SCAN_FULL`` when its groups must be taken before it scans on; ``SCAN_PYTHON`` for a line of another shape,
+    ``block[start:end]`` (line ``line_no``), which the scanner steps over when asked for the next stop; and
+    ``SCAN_END`` at the end of each block."""
+    assert _combined_fast is not None
     for line_no, block in blocks:
         pos = 0
         while True:
             pos, lines, stop = scanner.scan(block, pos, line_no)
             line_no += lines
-            if stop == _combined_fast.SCAN_END:
-                break
-            if stop == _combined_fast.SCAN_FULL:  # (no groups are made: only records would fill it)
-                scanner.take()
+            if stop != _combined_fast.SCAN_PYTHON:
+                yield stop, block, pos, pos, line_no
+                if stop == _combined_fast.SCAN_END:
+                    break
                 continue
-            # a line of another shape: passed over
             end = block.find(b"\n", pos)
-            pos, line_no = (len(block) if end < 0 else end + 1), line_no + 1
-        if scanner.route_count >= limit:
-            break
-    return scanner.routes()[:limit]
+            end = len(block) if end < 0 else end + 1
+            yield stop, block, pos, end, line_no
+            pos, line_no = end, line_no + 1
 
 
 def aggregate_blocks(
@@ -292,24 +306,15 @@ def aggregate_blocks(
         agg.outside_window(seen_hi, 0)
 
     close_routes()
-    for line_no, block in blocks:
-        pos = 0
-        while True:
-            pos, lines, stop = scanner.scan(block, pos, line_no)
-            line_no += lines
-            if stop == _combined_fast.SCAN_END:
-                break
-            if stop == _combined_fast.SCAN_FULL:
+    for stop, block, start, end, line_no in _scanned(scanner, blocks):
+        if stop == _combined_fast.SCAN_FULL:
+            hand_over()
+        elif stop == _combined_fast.SCAN_END:
+            if scanner.pending >= _TAKE_EVERY:
                 hand_over()
-                continue
-            # A line of another shape: the Python parser reads it, in its place among the groups.
-            end = block.find(b"\n", pos)
-            end = len(block) if end < 0 else end + 1
-            rec = read_line(parse, decode_line(block[pos:end]), line_no, source, summary)
+        else:  # a line of another shape: the Python parser reads it, in its place among the groups
+            rec = read_line(parse, decode_line(block[start:end]), line_no, source, summary)
             if rec is not None:
                 scanner.add_record(rec)
-            pos, line_no = end, line_no + 1
-        if scanner.pending >= _TAKE_EVERY:
-            hand_over()
     hand_over()
     return timed
