@@ -189,10 +189,17 @@ def _with_duration(fmt: str, line: str, seconds: float, status: int, i: int) -> 
         ns = int(seconds * 1e9) + i
         line = re.sub(r'"Duration":\d+', f'"Duration":{ns}', line)
         return re.sub(r'"(Downstream|Origin)Status":\d+', rf'"\1Status":{status}', line)
+    micros = fmt == "apache-combined-D"
+    return restamped(fmt, line, str(int(seconds * 1e6) + i % 7) if micros else f"{seconds:.3f}", status)
+
+
+def restamped(fmt: str, line: str, duration: str, status: int) -> str:
+    """A bench line of nginx timing (``" 200 "`` then the positional tail) or Apache ``%D`` (``fmt``
+    ``apache-combined-D``) with ``status`` and the ``duration`` text: the request and upstream time for nginx, the
+    microseconds for Apache."""
     head, _, _ = line.rpartition('" 200 ')
     rest = line[len(head) + len('" 200 ') :]
     line = f'{head}" {status} {rest}'
     if fmt == "apache-combined-D":
-        return re.sub(r" \d+$", f" {int(seconds * 1e6) + i % 7}", line)
-    t = f"{seconds:.3f}"
-    return re.sub(r" [\d.]+ [\d.]+ \d+$", f" {t} {t} {status}", line)
+        return re.sub(r" \d+$", f" {duration}", line)
+    return re.sub(r" [\d.]+ [\d.]+ \d+$", f" {duration} {duration} {status}", line)

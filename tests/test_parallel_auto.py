@@ -10,6 +10,7 @@ import pytest
 from bench.generate import generate as bench_generate
 from bench.traffic import generate
 from lpdoctor.scan import fastpath, parallel
+from tests.parallel_support import sent_to_workers
 from tests.test_fastpath import assert_same
 
 
@@ -65,16 +66,8 @@ def test_a_file_whose_routes_outgrow_the_cap_is_read_in_seeded_pieces(
         started.append((Path(inputs[0].path).name, 0 if isinstance(pool, parallel._Inline) else 1, seeded))
         return real_run(pool, inputs, *args, **kwargs)
 
-    sent: list[parallel.Piece] = []  # every piece handed to a worker process
-    real_submit = parallel._Workers.submit
-
-    def counting(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if args and isinstance(args[0], parallel.Piece):
-            sent.append(args[0])
-        return real_submit(self, fn, *args, **kwargs)
-
+    sent = sent_to_workers(monkeypatch)
     monkeypatch.setattr(parallel, "_run", spy)
-    monkeypatch.setattr(parallel._Workers, "submit", counting)
     monkeypatch.setattr(parallel, "available_cores", lambda: 2)
     monkeypatch.setattr(parallel, "AUTO_PARALLEL_BYTES", 1 << 10)
     monkeypatch.setattr(parallel, "MIN_PIECE_BYTES", 1 << 14)

@@ -11,6 +11,7 @@ import pytest
 from bench.generate import lines as bench_lines
 from lpdoctor.scan import parallel
 from lpdoctor.scan.pipeline import aggregate_logs
+from tests.parallel_support import sent_to_workers
 
 
 def _log(tmp_path: Path, overlong: bool) -> tuple[Path, list[int]]:
@@ -32,15 +33,7 @@ def test_skipped_lines_and_warnings_keep_the_files_numbering(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pieces: int, overlong: bool
 ) -> None:
     path, bad = _log(tmp_path, overlong)
-    sent: list[parallel.Piece] = []
-    real_submit = parallel._Workers.submit
-
-    def counting(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if args and isinstance(args[0], parallel.Piece):
-            sent.append(args[0])
-        return real_submit(self, fn, *args, **kwargs)
-
-    monkeypatch.setattr(parallel._Workers, "submit", counting)
+    sent = sent_to_workers(monkeypatch)
     split, errors = parallel.scan_inputs([str(path)], jobs=2, pieces=pieces)
     plain, _ = aggregate_logs([str(path)])
     assert not errors

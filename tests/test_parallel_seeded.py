@@ -17,6 +17,7 @@ from lpdoctor.scan import fastpath, parallel
 from lpdoctor.scan.aggregate import OVERFLOW_ROUTE
 from lpdoctor.scan.pipeline import aggregate_file, discover_file
 from lpdoctor.text.inputs import Span
+from tests.parallel_support import sent_to_workers
 from tests.test_fastpath import assert_same
 
 built = pytest.mark.skipif(fastpath._combined_fast is None, reason="the C fast path is not built here")
@@ -68,16 +69,7 @@ def _seeding(monkeypatch: pytest.MonkeyPatch) -> list[parallel.Piece]:
     monkeypatch.setattr(parallel, "available_cores", lambda: 2)
     monkeypatch.setattr(parallel, "AUTO_PARALLEL_BYTES", 1 << 10)
     monkeypatch.setattr(parallel, "MIN_PIECE_BYTES", 1 << 14)
-    sent: list[parallel.Piece] = []
-    real_submit = parallel._Workers.submit
-
-    def counting(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if args and isinstance(args[0], parallel.Piece):
-            sent.append(args[0])
-        return real_submit(self, fn, *args, **kwargs)
-
-    monkeypatch.setattr(parallel._Workers, "submit", counting)
-    return sent
+    return sent_to_workers(monkeypatch)
 
 
 def _python_only_lines(n: int, seed: int) -> list[str]:
