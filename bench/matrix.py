@@ -54,6 +54,7 @@ ROWS = (
     Row("ids-sozune", "same traffic, Sōzune", "sozune", "ids"),
     Row("ids-traefik", "same traffic, Traefik JSON (default fields)", "traefik-json", "ids"),
     Row("ids-envoy", "same traffic, Envoy JSON (Envoy Gateway's default layout)", "envoy-json", "ids"),
+    Row("ids-ingress", "same traffic, ingress-nginx's `upstreaminfo` log_format", "ingress-nginx", "ids"),
     Row("spa", "SPA/CDN paths (hashed chunks, uuids, base64 cursors), combined+timing", "nginx-timing", "spa"),
     Row("spa-json", "SPA/CDN paths, nginx JSON", "nginx-json", "spa"),
     Row("few", "a few routes, combined+timing", "nginx-timing", "few"),
@@ -67,6 +68,7 @@ _ISO = "%Y-%m-%d"
 GOACCESS: dict[str, tuple[str, str, str]] = {
     "nginx-timing": ('%h %^[%d:%t %^] "%r" %s %b "%R" "%u" %T %^ %^', _CLF, _HMS),
     "nginx-kv": ('%h %^[%d:%t %^] "%r" %s %b "%R" "%u" rt=%T %^', _CLF, _HMS),
+    "ingress-nginx": ('%h %^[%d:%t %^] "%r" %s %b "%R" "%u" %^ %T %^', _CLF, _HMS),
     "apache-combined-D": ('%h %^[%d:%t %^] "%r" %s %b "%R" "%u" %D', _CLF, _HMS),
     "nginx-json": (
         '{"time":"%dT%t+%^","remote_addr":"%h","request":"%r","status":"%s","body_bytes_sent":"%b",'
@@ -105,6 +107,7 @@ _QUOTED = '-F"'
 # mawk doing the core job (route, status, duration of each line), fields read by position for each layout.
 MAWK: dict[str, tuple[list[str], str]] = {
     "nginx-timing": ([_QUOTED], '{ split($2, a, " "); split($3, b, " "); split($7, c, " "); add(a[2], b[1], c[1]) }'),
+    "ingress-nginx": ([_QUOTED], '{ split($2, a, " "); split($3, b, " "); split($7, c, " "); add(a[2], b[1], c[2]) }'),
     "nginx-kv": (
         [_QUOTED],
         '{ split($2, a, " "); split($3, b, " "); split($7, c, " "); add(a[2], b[1], substr(c[1], 4)) }',

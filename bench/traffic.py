@@ -58,6 +58,7 @@ FORMATS = (
     "sozune",
     "traefik-json",
     "envoy-json",
+    "ingress-nginx",
 )
 
 
@@ -308,6 +309,17 @@ def apache_combined_d(q: Request) -> str:
     )
 
 
+def ingress_upstreaminfo(q: Request) -> str:
+    # lpdoctor.logformats.nginx_access.UPSTREAMINFO (ingress-nginx's default log_format); the request id is 32
+    # hex digits, a new value every line
+    up = q.upstream_rt is not None or q.upstream_status is not None
+    return (
+        f'{q.ip} - - [{_clf_time(q.epoch)} +0000] "{q.method} {q.target} HTTP/1.1" {q.status} {q.size} "-" '
+        f'"{q.ua}" {180 + len(q.target)} {q.rt:.3f} [default-api-80] [] {"10.0.0.5:8080" if up else "-"} '
+        f"{q.size if up else 0} {_s(q.upstream_rt)} {_st(q.upstream_status)} {(q.port * 2654435761 + int(q.epoch * 1e6)) % 2**128:032x}"
+    )
+
+
 def caddy_json(q: Request) -> str:
     level = "error" if q.status >= 500 else "info"
     return (
@@ -420,6 +432,7 @@ WRITERS: dict[str, Callable[[Request], str]] = {
     "sozune": sozune,
     "traefik-json": traefik_json,
     "envoy-json": envoy_json,
+    "ingress-nginx": ingress_upstreaminfo,
 }
 
 

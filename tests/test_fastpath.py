@@ -52,6 +52,7 @@ def test_the_fast_path_is_built_where_ci_runs() -> None:
     assert fastpath.available(FORMATS["haproxy-httplog"]) and fastpath.available(FORMATS["caddy-json"])
     assert fastpath.available(FORMATS["aws-alb"]) and fastpath.available(FORMATS["sozune"])
     assert fastpath.available(FORMATS["traefik-json"]) and fastpath.available(FORMATS["envoy-json"])
+    assert fastpath.available(FORMATS["ingress-nginx"])  # a text layout (tests/test_fastpath_layout.py)
     assert not fastpath.available(FORMATS["traefik-clf"]) and not fastpath.available(FORMATS["envoy-default"])
 
 

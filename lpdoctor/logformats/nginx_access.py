@@ -5,7 +5,9 @@ Built-in formats, auto-detected:
 - ``nginx-combined`` — nginx's default ``combined`` (and the stock ``main``, which adds
   ``"$http_x_forwarded_for"``). No timing: statuses and hold parameters only.
 - ``nginx-timing`` — ``combined`` followed by positional timing fields such as
-  ``$request_time $upstream_response_time $upstream_status`` (ingress-nginx's ``upstreaminfo`` too).
+  ``$request_time $upstream_response_time $upstream_status`` (any such tail: the reader guesses each field).
+- ``ingress-nginx`` — ingress-nginx's default ``upstreaminfo`` log_format, read as that ``log_format`` (the
+  compiled path walks it field by field).
 - ``nginx-kv`` — ``combined`` followed by ``key=value`` timing (``rt= uct="…" uht="…" urt="…"``), the style of
   nginx's own admin guide.
 - ``nginx-json`` — one JSON object per line (``escape=json``: missing values are ``""`` rather than ``-``).
@@ -27,7 +29,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from lpdoctor.logformats.base import LogFormat, Parsed
+from lpdoctor.logformats.base import LogFormat, Parsed, TextField, TextLayout
 from lpdoctor.model import Outcome, RequestRecord, UpstreamTry, outcome_from_status
 
 # --------------------------------------------------------------------------------------------- values
@@ -350,12 +352,14 @@ class LogFormatError(ValueError):
 
 @dataclass(frozen=True)
 class CompiledLogFormat:
-    """A ``log_format`` turned into a parser: a linear regex, or a JSON key map for JSON templates."""
+    """A ``log_format`` turned into a parser: a text layout and its linear regex, or a JSON key map for JSON
+    templates."""
 
     name: str
     variables: tuple[str, ...]
     regex: re.Pattern[str] | None
     json_keys: dict[str, str] | None  # JSON key -> nginx variable
+    layout: TextLayout | None = None  # the text template's literals and fields (the regex is made of it)
 
     @property
     def has_timing(self) -> bool:
@@ -378,6 +382,48 @@ def tokenize_log_format(fmt: str) -> list[tuple[str, str]]:
 
 _JSON_KEY = re.compile(r'"([^"\\]{1,128})"\s{0,8}:\s{0,8}"?\$\{?([A-Za-z0-9_]{1,64})')
 
+# What _RecordBuilder.build makes of each variable of a text log_format, in the compiled path's vocabulary:
+# FAST_ROLES, but $time_local is read here as "dd/Mon/yyyy:hh:mm:ss +hhmm" ("clf"), $msec as a decimal number
+# of seconds ("decimal"), and $http_host is a host ("key"); a variable build() does not read is "skip".
+TEXT_ROLES: dict[str, str] = {**FAST_ROLES, "time_local": "clf", "msec": "decimal", "http_host": "key"}
+
+
+def log_format_layout(fmt: str) -> TextLayout:
+    """The literals and fields of a text ``log_format`` (each field an nginx variable, with its role)."""
+    fields: list[TextField] = []
+    literal = ""
+    for kind, value in tokenize_log_format(fmt):
+        if kind == "lit":
+            literal = value
+            continue
+        fields.append(TextField(literal, value, TEXT_ROLES.get(value, "skip"), value in _MULTI_VALUE))
+        literal = ""
+    return TextLayout(tuple(fields), literal)
+
+
+def layout_regex(layout: TextLayout) -> re.Pattern[str]:
+    """The regex the reader matches a line with (group ``v<n>``: field n): see :class:`TextLayout`."""
+    parts: list[str] = ["^"]
+    fields = layout.fields
+    for n, field in enumerate(fields):
+        parts.append(re.escape(field.before))
+        nxt = fields[n + 1].before if n + 1 < len(fields) else layout.after
+        if n + 1 == len(fields) and not nxt:
+            parts.append(f"(?P<v{n}>.{{0,65536}}?)")
+        elif field.multi:
+            parts.append(f"(?P<v{n}>{_MULTI_PATTERN})")
+        elif not nxt:
+            before = field.before or (fields[n - 1].name if n else "?")  # the token before it
+            raise LogFormatError(
+                f"${field.name} is followed directly by ${fields[n + 1].name} with no text between them, so the "
+                f"two cannot be told apart (after {before!r})"
+            )
+        else:
+            parts.append(f"(?P<v{n}>[^{re.escape(nxt[0])}]{{0,65536}})")
+    parts.append(re.escape(layout.after))
+    parts.append(r"\s{0,16}$")
+    return re.compile("".join(parts))
+
 
 def compile_log_format(fmt: str, name: str = "custom") -> CompiledLogFormat:
     """Compile an nginx ``log_format`` string (the concatenated text, without ``escape=``)."""
@@ -391,35 +437,49 @@ def compile_log_format(fmt: str, name: str = "custom") -> CompiledLogFormat:
         keys = {k: var for k, var in _JSON_KEY.findall(fmt)}
         if keys:
             return CompiledLogFormat(name, variables, None, keys)
-    parts: list[str] = ["^"]
-    for i, (kind, value) in enumerate(tokens):
-        if kind == "lit":
-            parts.append(re.escape(value))
-            continue
-        nxt = tokens[i + 1][1] if i + 1 < len(tokens) else None
-        if nxt is None:
-            parts.append(f"(?P<v{i}>.{{0,65536}}?)")
-        elif value in _MULTI_VALUE:
-            parts.append(f"(?P<v{i}>{_MULTI_PATTERN})")
-        elif tokens[i + 1][0] == "var":
-            prev = tokens[i - 1][1] if i > 0 else "?"
-            raise LogFormatError(
-                f"${value} is followed directly by ${nxt} with no text between them, so the two cannot be "
-                f"told apart (after {prev!r})"
-            )
-        else:
-            stop = re.escape(nxt[0])
-            parts.append(f"(?P<v{i}>[^{stop}]{{0,65536}})")
-    parts.append(r"\s{0,16}$")
-    regex = re.compile("".join(parts))
-    return CompiledLogFormat(name, variables, regex, None)
+    layout = log_format_layout(fmt)
+    return CompiledLogFormat(name, variables, layout_regex(layout), None, layout)
+
+
+# The C scanner's limit on a literal of a layout (longer ones: the format is read in Python only).
+_FAST_LITERAL_MAX = 255
+
+
+def fast_layout(layout: TextLayout) -> bool:
+    """Whether the compiled path reads lines of ``layout`` (else the Python reader reads them all): ASCII
+    literals of at most 255 characters, ``$request`` and ``$status`` there, no variable it leaves to Python
+    (``$request_uri``, ``$uri``, ``$args``, ``$request_method``), none of those it reads twice (the reader
+    keeps the last), at most one of ``$time_iso8601`` and ``$time``, and each field of several values followed
+    by a literal that starts with a space, a comma or a quote (or by nothing)."""
+    fields = layout.fields
+    names = [f.name for f in fields if f.role != "skip"]
+    literals = [f.before for f in fields] + [layout.after]
+    if not all(lit.isascii() and len(lit) <= _FAST_LITERAL_MAX for lit in literals):
+        return False
+    if len(fields) > 128 or len(names) > 62:  # (the scanner's tables)
+        return False
+    if "python" in (f.role for f in fields) or len(names) != len(set(names)):
+        return False
+    if not {"request", "status"} <= set(names) or {"time_iso8601", "time"} <= set(names):
+        return False
+    for n, field in enumerate(fields):
+        nxt = literals[n + 1]
+        last = n + 1 == len(fields) and not nxt
+        if field.multi and not last and not (nxt and nxt[0] in ' ,"'):
+            return False
+    return True
 
 
 def make_custom_format(fmt: str, name: str = "custom") -> LogFormat:
     """A :class:`LogFormat` for a user-given ``log_format`` (``--log-format`` or ``--nginx-conf``)."""
+    return log_format_reader(fmt, f"nginx-log_format:{name}", f"nginx log_format {name}", 100)
+
+
+def log_format_reader(fmt: str, name: str, description: str, priority: int) -> LogFormat:
+    """A :class:`LogFormat` named ``name`` that reads the lines of the nginx ``log_format`` ``fmt``."""
     compiled = compile_log_format(fmt, name)
-    tokens = tokenize_log_format(fmt)
-    var_at = {f"v{i}": t[1] for i, t in enumerate(tokens) if t[0] == "var"}
+    layout = compiled.layout
+    var_at = {f"v{n}": field.name for n, field in enumerate(layout.fields)} if layout is not None else {}
 
     def factory() -> Callable[[str, int, str], Parsed | None]:
         if compiled.json_keys is not None:
@@ -439,13 +499,16 @@ def make_custom_format(fmt: str, name: str = "custom") -> LogFormat:
 
         return parse
 
+    fast = layout is not None and fast_layout(layout)
     return LogFormat(
-        name=f"nginx-log_format:{name}",
+        name=name,
         kind="access",
         has_timing=compiled.has_timing,
         make_parser=factory,
-        priority=100,
-        description=f"nginx log_format {name}",
+        priority=priority,
+        description=description,
+        fast="fields" if fast else None,
+        layout=layout if fast else None,
     )
 
 
@@ -610,7 +673,17 @@ def _combined_parser(style: str) -> Callable[[str, int, str], Parsed | None]:
     return parse
 
 
+# ingress-nginx's default log_format (its ConfigMap's log-format-upstream):
+# https://kubernetes.github.io/ingress-nginx/user-guide/nginx-configuration/log-format/
+UPSTREAMINFO = (
+    '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" '
+    '"$http_user_agent" $request_length $request_time [$proxy_upstream_name] [$proxy_alternative_upstream_name] '
+    "$upstream_addr $upstream_response_length $upstream_response_time $upstream_status $req_id"
+)
+
 FORMATS: list[LogFormat] = [
+    # (above nginx-timing, which reads these lines too, by guessing what each field of the tail is)
+    log_format_reader(UPSTREAMINFO, "ingress-nginx", "ingress-nginx's upstreaminfo log_format", 22),
     LogFormat(
         name="nginx-json",
         kind="access",

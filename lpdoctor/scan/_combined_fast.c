@@ -47,7 +47,11 @@ enum { SCAN_END = 0, SCAN_PYTHON = 1, SCAN_FULL = 2 };
  * $upstream_status" (nginx-timing), or the samples' key=value tail (nginx-kv):
  * ' rt=$request_time uct="$upstream_connect_time" uht="$upstream_header_time" urt="$upstream_response_time"
  * us="$upstream_status" ua="$upstream_addr"', every value one upstream try. */
-enum { TAIL_NONE = 0, TAIL_POSITIONAL = 1, TAIL_KV = 2, TAIL_MICROS = 3, HAPROXY = 4, JSON = 5, ALB = 6, SOZUNE = 7 };
+enum { TAIL_NONE = 0, TAIL_POSITIONAL = 1, TAIL_KV = 2, TAIL_MICROS = 3, HAPROXY = 4, JSON = 5, ALB = 6, SOZUNE = 7,
+       FIELDS = 8 };
+/* FIELDS: a text line of fixed literals between fields (format nginx-log_format:*, a user's log_format; the
+ * layout logformats/base.py TextLayout describes), read by parse_fields_line with what the reader does with each
+ * field (the J_* roles of JSON keys, and J_CLF, J_DECIMAL). */
 /* SOZUNE: Sōzune's text access line (format sozune, logformats/sozune_log.py), read by parse_sozune_line. */
 /* ALB: an AWS ALB access-log line (format aws-alb, logformats/alb_log.py), read by parse_alb_line. */
 /* JSON: one flat JSON object a line (format nginx-json, logformats/nginx_access.py _json_parser), read by
@@ -752,6 +756,10 @@ typedef struct {
     struct JsonMemoS *json_memo;      /* JSON: the keys of the last lines, by their place (json_key) */
     int n_json_keys, json_fold_case;
     int16_t json_bucket[128];
+    struct TextFieldS *text_fields;   /* FIELDS: the layout's fields, each with the literal before it */
+    int n_text_fields;
+    unsigned char *text_after;        /* FIELDS: the literal after the last field */
+    Py_ssize_t text_after_len;
     int64_t per_second;               /* the durations' units a second (0: never fold them, durations_add) */
     double max_duration;              /* MAX_REQUEST_S: longer durations are not in the histogram */
     unsigned char stamp[64];          /* the last $time_local read, and its time */
@@ -1529,6 +1537,10 @@ typedef struct {
     const unsigned char *tsc, *capture; /* HAProxy: the termination state (4 bytes), the request headers captured */
     Py_ssize_t capture_len;             /* -1: none */
     double epoch; /* JSON: a time given as epoch seconds (stamp_len -1), or a start time (stamp_len -2: J_START) */
+    const unsigned char *clf; /* a text layout's $time_local (J_CLF), or NULL */
+    Py_ssize_t clf_len;
+    double decimal;  /* a text layout's $msec (J_DECIMAL), when has_decimal */
+    int has_decimal;
 } Fields;
 
 /* routes.split_target of the target p[t..end): drop "#...", then cut at the first "?" into path and query. */
@@ -1992,6 +2004,8 @@ enum {
                      * Duration, up to 15 digits) or "ms" (Envoy's duration, up to 9 digits); kept in nanoseconds */
     J_START = 17,   /* when the request started, "YYYY-MM-DDThh:mm:ss[.f{1,9}]Z" (Traefik's StartUTC, Envoy's
                      * start_time): the line's time is it plus the line's duration, when it has one */
+    J_CLF = 18,     /* a text field's "dd/Mon/yyyy:hh:mm:ss +hhmm" ($time_local): parse_fields_line reads it */
+    J_DECIMAL = 19, /* a text field's decimal number of seconds ($msec) */
 };
 #define MAX_JSON_KEYS 128
 #define MAX_JSON_VARS 62
@@ -2343,6 +2357,173 @@ static int json_key(JsonLine *c, const unsigned char *p, Py_ssize_t *i, Py_ssize
 static int alb_time(const unsigned char *p, Py_ssize_t n, int max, int64_t *whole, int64_t *frac, double *t);
 static int alb_fraction(const unsigned char *p, Py_ssize_t n, int max, int64_t whole, int64_t *frac, double *t);
 
+/* p[a..b) as digits[.digits] (at least one digit, at most 18, at most 9 after the point) whose digits make an
+ * integer of at most 2**53: it and 10**places are doubles exactly, so their quotient is the double nearest the
+ * decimal, which is what float() gives (an IEEE division rounds to nearest; Clinger's fast path). 1 with *v; 0
+ * for any other text (an exponent, a sign, more digits: the caller reads it another way or leaves it to Python). */
+static int exact_decimal(const unsigned char *p, Py_ssize_t a, Py_ssize_t b, double *v) {
+    int64_t mant = 0;
+    int all = 0, places = -1;
+    for (Py_ssize_t x = a; x < b; x++) {
+        if (p[x] == '.' && places < 0) {
+            places = 0;
+            continue;
+        }
+        if (!is_digit(p[x]) || ++all > 18) return 0; /* (an exponent; or past int64's 18 digits) */
+        mant = mant * 10 + (p[x] - '0');
+        if (places >= 0) places++;
+    }
+    if (all == 0 || mant > (1LL << 53) || places > 9) return 0;
+    *v = (double)mant / POW10[places < 0 ? 0 : places];
+    return 1;
+}
+
+/* What the reader makes of the value p[va..vb) of a key (or a text field) with `key`'s role and variable, into f
+ * and the group key's extra bytes: 1, or 0 for a value this path does not read (Python). `number`: a JSON number
+ * token (else a string, or a text field's bytes); `escaped`: a string with escapes (J_KEY only); `m`: the memo of
+ * the key's place in the line (J_START), or NULL. */
+static HOT_INLINE int read_value(const JsonKey *key, const unsigned char *p, Py_ssize_t va, Py_ssize_t vb, int number,
+                                 int escaped, Fields *f, unsigned char *extra, int32_t *extra_len, JsonMemo *m) {
+    int role = key->role, var = key->var;
+    Py_ssize_t vn = vb - va;
+    int cls = vn == 0 ? 0 : (vn == 1 && p[va] == '-') ? 1 : 2; /* "", "-", a value */
+    switch (role) {
+    case J_KEY:
+        if (!append_extra(extra, extra_len, var, number, p + va, vn)) return 0;
+        break;
+    case J_UPSTREAM:
+        for (Py_ssize_t x = va; x < vb; x++)
+            if (p[x] == ',' || !is_graph(p[x])) return 0; /* several tries, or spaces: Python */
+        if (!append_extra(extra, extra_len, var, number, p + va, vn)) return 0;
+        break;
+    case J_REQUEST:
+        if (number || !split_json_request(p, va, vb, f)) return 0;
+        break;
+    case J_TARGET: {
+        /* (longer than 16384 bytes: envoy_log._text drops such a path; Python) */
+        if (number || vn == 0 || vn > 16384 || p[va] != '/') return 0;
+        Py_ssize_t x = va;
+        while (x < vb && is_graph(p[x])) x++;
+        if (x != vb) return 0;
+        set_target(f, p, va, vb);
+        break;
+    }
+    case J_STATUS:
+        if (vn != 3 || !is_digit(p[va]) || !is_digit(p[va + 1]) || !is_digit(p[va + 2])) return 0;
+        f->status = (p[va] - '0') * 100 + (p[va + 1] - '0') * 10 + (p[va + 2] - '0');
+        break;
+    case J_DURATION:
+    case J_RESPONSE:
+    case J_PRESENCE: {
+        long long ns = -1;
+        if (cls == 2 && (ns = decimal_ns(p, va, vb)) < 0) return 0;
+        if (role == J_DURATION) {
+            f->request_ms = ns;
+        } else {
+            if (role == J_RESPONSE) f->upstream_ms = ns;
+            if (!append_extra(extra, extra_len, var, cls, p, 0)) return 0;
+        }
+        break;
+    }
+    case J_SECONDS: {
+        long long ns;
+        if (!number || (ns = decimal_ns(p, va, vb)) < 0) return 0;
+        if (!memchr(p + va, '.', (size_t)vn) && ns >= 1000LL * 1000000000LL) return 0;
+        f->request_ms = ns;
+        break;
+    }
+    case J_TIME:
+        if (number) return 0;
+        f->stamp = p + va;
+        f->stamp_len = vn;
+        break;
+    case J_EPOCH: {
+        if (!number || vn > 40 || p[va] == '-') return 0;
+        double v;
+        if (exact_decimal(p, va, vb, &v)) {
+            if (!(v < 1e11)) return 0;
+            f->epoch = v;
+            f->stamp = p + va;
+            f->stamp_len = -1;
+            break;
+        }
+        char text[48];
+        memcpy(text, p + va, (size_t)vn);
+        text[vn] = 0;
+        v = PyOS_string_to_double(text, NULL, NULL); /* what float() gives */
+        if (v == -1.0 && PyErr_Occurred()) {
+            PyErr_Clear();
+            return 0;
+        }
+        if (!(v >= 0 && v < 1e11)) return 0;
+        f->epoch = v;
+        f->stamp = p + va; /* (a time is there) */
+        f->stamp_len = -1;
+        break;
+    }
+    case J_UNITS: {
+        /* traefik_log: nonneg_seconds(to_float(Duration), 1e9); envoy_log: nonneg_seconds(to_float(duration),
+         * 1000). A JSON integer (no '-', '.' or exponent: json_number has checked the grammar, so no
+         * leading zero either) of at most 15 digits is below 2**53: float() of it is exact, and so is it
+         * in nanoseconds (ms: at most 9 digits, times 10**6, still below 2**53). fastpath.py divides the
+         * nanoseconds by 10**9 (int / int, the correctly rounded quotient), which is the double the reader's
+         * float(n) / 1e9, or float(n) / 1000, gives: the same rational number rounded once. Under 1e9 s,
+         * so nonneg_seconds keeps it. Negative, fractional, a string, true/false/null: Python. */
+        int ms = key->expect_len == 2 && key->expect[0] == 'm';
+        if (!number || vn > (ms ? 9 : 15)) return 0;
+        long long n = 0;
+        for (Py_ssize_t x = va; x < vb; x++) {
+            if (!is_digit(p[x])) return 0;
+            n = n * 10 + (p[x] - '0');
+        }
+        f->request_ms = ms ? n * 1000000LL : n;
+        break;
+    }
+    case J_START: {
+        /* traefik_log.parse_iso_time of the text (alb_time: exactly its regex, narrowed to a 'T' and 'Z',
+         * and _epoch's checks and arithmetic); the scan adds the duration as the readers do
+         * (start + nonneg_seconds(...)). A string without escapes only (at most 30 bytes: _str's and
+         * _text's limit of 64 holds). Anything else ("-", null, an offset, a number): Python. */
+        int64_t whole, frac;
+        if (number || escaped) return 0;
+        /* the date and time of the one in this place on the line before, mostly: alb_time's checks and
+         * arithmetic of them (alb_seconds) read nothing else, so only the rest is read again */
+        if (m && m->start_ok && vn >= 20 && same_bytes(p + va, m->start, 19)) {
+            if (!alb_fraction(p + va, vn, 9, m->start_whole, &frac, &f->epoch)) return 0;
+        } else {
+            if (!alb_time(p + va, vn, 9, &whole, &frac, &f->epoch)) return 0;
+            if (m) {
+                memcpy(m->start, p + va, 19);
+                m->start_whole = whole;
+                m->start_ok = 1;
+            }
+        }
+        f->stamp = p + va;
+        f->stamp_len = -2;
+        break;
+    }
+    case J_CLF: /* a text field: $time_local; parse_fields_line reads it */
+        f->clf = p + va;
+        f->clf_len = vn;
+        break;
+    case J_DECIMAL: /* a text field: parse_float(v) of "", "-" or digits[.digits] (anything else: Python) */
+        if (cls == 2) {
+            if (!exact_decimal(p, va, vb, &f->decimal)) return 0;
+            f->has_decimal = 1;
+        }
+        break;
+    case J_EQUALS:
+    case J_PREFIX:
+        if (number || escaped || vn < key->expect_len || (role == J_EQUALS && vn != key->expect_len) ||
+            memcmp(p + va, key->expect, (size_t)key->expect_len) != 0)
+            return 0;
+        break;
+    default:
+        return 0;
+    }
+    return 1;
+}
+
 /* The object at p[*i] (its '{'), held by the key `parent` (-1: the line's own), its keys named prefix + key: 1,
  * or 0 for Python (see J_*). */
 static int json_object(JsonLine *c, const unsigned char *p, Py_ssize_t *i, Py_ssize_t end, int parent,
@@ -2399,151 +2580,9 @@ static int json_object(JsonLine *c, const unsigned char *p, Py_ssize_t *i, Py_ss
                                       memchr(p + va, 'e', (size_t)(vb - va)) || memchr(p + va, 'E', (size_t)(vb - va))))
                     return 0; /* str() of a float is not its text: Python */
             }
-            Py_ssize_t vn = vb - va;
-            int cls = vn == 0 ? 0 : (vn == 1 && p[va] == '-') ? 1 : 2; /* "", "-", a value */
-            Fields *f = c->f;
-            switch (role) {
-            case J_KEY:
-                if (!append_extra(c->extra, c->extra_len, var, number, p + va, vn)) return 0;
-                break;
-            case J_UPSTREAM:
-                for (Py_ssize_t x = va; x < vb; x++)
-                    if (p[x] == ',' || !is_graph(p[x])) return 0; /* several tries, or spaces: Python */
-                if (!append_extra(c->extra, c->extra_len, var, number, p + va, vn)) return 0;
-                break;
-            case J_REQUEST:
-                if (number || !split_json_request(p, va, vb, f)) return 0;
-                break;
-            case J_TARGET: {
-                /* (longer than 16384 bytes: envoy_log._text drops such a path; Python) */
-                if (number || vn == 0 || vn > 16384 || p[va] != '/') return 0;
-                Py_ssize_t x = va;
-                while (x < vb && is_graph(p[x])) x++;
-                if (x != vb) return 0;
-                set_target(f, p, va, vb);
-                break;
-            }
-            case J_STATUS:
-                if (vn != 3 || !is_digit(p[va]) || !is_digit(p[va + 1]) || !is_digit(p[va + 2])) return 0;
-                f->status = (p[va] - '0') * 100 + (p[va + 1] - '0') * 10 + (p[va + 2] - '0');
-                break;
-            case J_DURATION:
-            case J_RESPONSE:
-            case J_PRESENCE: {
-                long long ns = -1;
-                if (cls == 2 && (ns = decimal_ns(p, va, vb)) < 0) return 0;
-                if (role == J_DURATION) {
-                    f->request_ms = ns;
-                } else {
-                    if (role == J_RESPONSE) f->upstream_ms = ns;
-                    if (!append_extra(c->extra, c->extra_len, var, cls, p, 0)) return 0;
-                }
-                break;
-            }
-            case J_SECONDS: {
-                long long ns;
-                if (!number || (ns = decimal_ns(p, va, vb)) < 0) return 0;
-                if (!memchr(p + va, '.', (size_t)vn) && ns >= 1000LL * 1000000000LL) return 0;
-                f->request_ms = ns;
-                break;
-            }
-            case J_TIME:
-                if (number) return 0;
-                f->stamp = p + va;
-                f->stamp_len = vn;
-                break;
-            case J_EPOCH: {
-                if (!number || vn > 40 || p[va] == '-') return 0;
-                /* digits[.digits], at most 9 after the point, whose digits make an integer of at most 2**53: it
-                 * and 10**places are doubles exactly, so their quotient is the double nearest the decimal, which is
-                 * what float() gives (an IEEE division rounds to nearest; Clinger's fast path) */
-                int64_t mant = 0;
-                int all = 0, places = -1;
-                for (Py_ssize_t x = va; x < vb; x++) {
-                    if (p[x] == '.' && places < 0) {
-                        places = 0;
-                        continue;
-                    }
-                    if (!is_digit(p[x]) || ++all > 18) { /* (an exponent; or past int64's 18 digits) */
-                        all = 99;
-                        break;
-                    }
-                    mant = mant * 10 + (p[x] - '0');
-                    if (places >= 0) places++;
-                }
-                if (all <= 18 && mant <= (1LL << 53) && places <= 9) {
-                    double v = (double)mant / POW10[places < 0 ? 0 : places];
-                    if (!(v < 1e11)) return 0;
-                    f->epoch = v;
-                    f->stamp = p + va;
-                    f->stamp_len = -1;
-                    break;
-                }
-                char text[48];
-                memcpy(text, p + va, (size_t)vn);
-                text[vn] = 0;
-                double v = PyOS_string_to_double(text, NULL, NULL); /* what float() gives */
-                if (v == -1.0 && PyErr_Occurred()) {
-                    PyErr_Clear();
-                    return 0;
-                }
-                if (!(v >= 0 && v < 1e11)) return 0;
-                f->epoch = v;
-                f->stamp = p + va; /* (a time is there) */
-                f->stamp_len = -1;
-                break;
-            }
-            case J_UNITS: {
-                /* traefik_log: nonneg_seconds(to_float(Duration), 1e9); envoy_log: nonneg_seconds(to_float(duration),
-                 * 1000). A JSON integer (no '-', '.' or exponent: json_number has checked the grammar, so no
-                 * leading zero either) of at most 15 digits is below 2**53: float() of it is exact, and so is it
-                 * in nanoseconds (ms: at most 9 digits, times 10**6, still below 2**53). fastpath.py divides the
-                 * nanoseconds by 10**9 (int / int, the correctly rounded quotient), which is the double the reader's
-                 * float(n) / 1e9, or float(n) / 1000, gives: the same rational number rounded once. Under 1e9 s,
-                 * so nonneg_seconds keeps it. Negative, fractional, a string, true/false/null: Python. */
-                int ms = key->expect_len == 2 && key->expect[0] == 'm';
-                if (!number || vn > (ms ? 9 : 15)) return 0;
-                long long n = 0;
-                for (Py_ssize_t x = va; x < vb; x++) {
-                    if (!is_digit(p[x])) return 0;
-                    n = n * 10 + (p[x] - '0');
-                }
-                f->request_ms = ms ? n * 1000000LL : n;
-                break;
-            }
-            case J_START: {
-                /* traefik_log.parse_iso_time of the text (alb_time: exactly its regex, narrowed to a 'T' and 'Z',
-                 * and _epoch's checks and arithmetic); the scan adds the duration as the readers do
-                 * (start + nonneg_seconds(...)). A string without escapes only (at most 30 bytes: _str's and
-                 * _text's limit of 64 holds). Anything else ("-", null, an offset, a number): Python. */
-                int64_t whole, frac;
-                if (number || escaped) return 0;
-                /* the date and time of the one in this place on the line before, mostly: alb_time's checks and
-                 * arithmetic of them (alb_seconds) read nothing else, so only the rest is read again */
-                JsonMemo *m = c->place <= JSON_MEMO ? &c->memo[c->place - 1] : NULL;
-                if (m && m->start_ok && vn >= 20 && same_bytes(p + va, m->start, 19)) {
-                    if (!alb_fraction(p + va, vn, 9, m->start_whole, &frac, &f->epoch)) return 0;
-                } else {
-                    if (!alb_time(p + va, vn, 9, &whole, &frac, &f->epoch)) return 0;
-                    if (m) {
-                        memcpy(m->start, p + va, 19);
-                        m->start_whole = whole;
-                        m->start_ok = 1;
-                    }
-                }
-                f->stamp = p + va;
-                f->stamp_len = -2;
-                break;
-            }
-            case J_EQUALS:
-            case J_PREFIX:
-                if (number || escaped || vn < key->expect_len || (role == J_EQUALS && vn != key->expect_len) ||
-                    memcmp(p + va, key->expect, (size_t)key->expect_len) != 0)
-                    return 0;
-                break;
-            default:
+            if (!read_value(key, p, va, vb, number, escaped, c->f, c->extra, c->extra_len,
+                            role == J_START && c->place <= JSON_MEMO ? &c->memo[c->place - 1] : NULL))
                 return 0;
-            }
         }
         skip_ws(p, i, end);
         if (*i >= end) return 0;
@@ -2576,6 +2615,100 @@ static int parse_json_line(const JsonKey *keys, int n_keys, const int16_t *bucke
     if (*extra_len + 8 > MAX_EXTRA) return 0;
     memcpy(extra + *extra_len, &c.seen, 8);
     *extra_len += 8;
+    return 1;
+}
+
+/* ------------------------------------------------------------------------------------- text layouts */
+
+/* One field of a text layout (FIELDS): the literal before it, and what the reader does with its value. */
+typedef struct TextFieldS {
+    unsigned char *lit; /* (owned) */
+    Py_ssize_t lit_len;
+    int multi;     /* values of [^ ,"]{0,256} joined by ", " or " : " (nginx_access._MULTI_PATTERN) */
+    int last;      /* nothing after it: it runs to the end of the line */
+    unsigned char stop; /* else: the first byte of the literal after it */
+    JsonKey key;   /* its role and variable (name unused) */
+} TextField;
+
+/* Where nginx_access._MULTI_PATTERN, at p[i], ends on its first try, each quantifier greedy: 1..256 bytes none
+ * of ' ', ',' and '"' (or none), then up to 64 times ", " or " : " and such bytes again. The caller then expects
+ * the literal after it, which starts with one of those three bytes (nginx_access.fast_layout): when it is not
+ * there, the regex would try shorter values, which the caller leaves to Python. */
+static Py_ssize_t multi_value(const unsigned char *p, Py_ssize_t i, Py_ssize_t end) {
+    for (int rep = 0;; rep++) {
+        Py_ssize_t a = i;
+        while (i < end && i - a < 256 && p[i] != ' ' && p[i] != ',' && p[i] != '"') i++;
+        if (rep == 64) return i;
+        if (end - i >= 2 && p[i] == ',' && p[i + 1] == ' ')
+            i += 2;
+        else if (end - i >= 3 && p[i] == ' ' && p[i + 1] == ':' && p[i + 2] == ' ')
+            i += 3;
+        else
+            return i;
+    }
+}
+
+/* 1: a line of the scanner's text layout, read as nginx_access.layout_regex matches it on its first try (each
+ * field but the last runs to the first byte of the literal after it; the last, lazy, to the blanks that end the
+ * line, at most 16 of them), fields filled, the rest of the group key in extra[0..*len), and *t the line's time
+ * as _RecordBuilder.build finds it ($time_local, else $time_iso8601 or $time, else $msec; NAN: none). 0: any
+ * other line, or a value this path does not read, for Python: where the regex would backtrack, this finds no
+ * match, so a line read here is one the regex matches the same way. */
+static int parse_fields_line(Scanner *s, const unsigned char *p, Py_ssize_t end, Fields *f, unsigned char *extra,
+                             int32_t *extra_len, double *t) {
+    *extra_len = 0;
+    f->request_ms = f->upstream_ms = -1;
+    f->upstream_status = -1;
+    f->no_header = 0;
+    f->stamp = f->clf = NULL;
+    f->stamp_len = f->clf_len = 0;
+    f->has_decimal = 0;
+    f->path = NULL;
+    Py_ssize_t i = 0;
+    for (int k = 0; k < s->n_text_fields; k++) {
+        const TextField *tf = &s->text_fields[k];
+        if (end - i < tf->lit_len || memcmp(p + i, tf->lit, (size_t)tf->lit_len) != 0) return 0;
+        i += tf->lit_len;
+        Py_ssize_t va = i, vb;
+        if (tf->last) { /* .{0,65536}? then \s{0,16}$ */
+            vb = end;
+            while (vb > va && end - vb < 16 && is_space(p[vb - 1])) vb--;
+            i = end;
+        } else if (tf->multi) {
+            vb = i = multi_value(p, i, end);
+        } else { /* [^stop]{0,65536} */
+            const unsigned char *at = memchr(p + i, tf->stop, (size_t)(end - i));
+            if (!at) return 0;
+            vb = i = at - p;
+        }
+        if (tf->key.role != J_SKIP && !read_value(&tf->key, p, va, vb, 0, 0, f, extra, extra_len, NULL)) return 0;
+    }
+    if (s->n_text_fields == 0 || !s->text_fields[s->n_text_fields - 1].last) {
+        if (end - i < s->text_after_len || memcmp(p + i, s->text_after, (size_t)s->text_after_len) != 0) return 0;
+        i += s->text_after_len;
+        if (end - i > 16) return 0;
+        for (; i < end; i++)
+            if (!is_space(p[i])) return 0;
+    }
+    if (!f->path) return 0;
+    /* the time: time_local (local() of "" is none; of "-", which its regex does not match, too) */
+    *t = NAN;
+    if (f->clf_len > 0) {
+        if (f->clf_len == s->stamp_len && memcmp(f->clf, s->stamp, (size_t)f->clf_len) == 0) {
+            *t = s->stamp_time;
+        } else if (clf_time(f->clf, f->clf_len, t)) {
+            memcpy(s->stamp, f->clf, (size_t)f->clf_len);
+            s->stamp_len = f->clf_len;
+            s->stamp_time = *t;
+        } else if (!(f->clf_len == 1 && f->clf[0] == '-')) {
+            return 0;
+        }
+    }
+    /* else `iso(raw) or local(raw)` of a $time_iso8601 or $time that is not "" ("-": neither reads it) */
+    if (*t != *t && f->stamp_len > 0 && !iso_time(f->stamp, f->stamp_len, t) &&
+        !(f->stamp_len == 1 && f->stamp[0] == '-'))
+        return 0;
+    if (*t != *t && f->has_decimal) *t = f->decimal; /* else parse_float($msec) */
     return 1;
 }
 
@@ -2959,6 +3092,7 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
                      (s->timing == HAPROXY ? parse_haproxy_line(line, text_len, &f)
                       : s->timing == ALB   ? parse_alb_line(line, text_len, &f, extra, &extra_len, &alb_t)
                       : s->timing == SOZUNE ? parse_sozune_line(line, text_len, &f, extra, &extra_len, &alb_t)
+                      : s->timing == FIELDS ? parse_fields_line(s, line, text_len, &f, extra, &extra_len, &alb_t)
                       : s->timing == JSON  ? parse_json_line(s->json_keys, s->n_json_keys, s->json_bucket, s->json_fold_case, s->json_memo, line,
                                                              text_len, &f, extra, &extra_len)
                                            : parse_line(line, text_len, s->timing, &f));
@@ -2967,7 +3101,7 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
             break;
         }
         double t;
-        if (s->timing == ALB || s->timing == SOZUNE) {
+        if (s->timing == ALB || s->timing == SOZUNE || s->timing == FIELDS) {
             t = alb_t; /* the time the parser read */
         } else if (s->timing == JSON) {
             /* no time, "" or "-": none; an ISO time read exactly as the reader reads it; anything else: Python */
@@ -3064,7 +3198,7 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
         key.upstream_status = f.upstream_status;
         key.no_header = f.no_header;
         key.timed = timed;
-        if (s->timing == JSON || s->timing == ALB || s->timing == SOZUNE) {
+        if (s->timing == JSON || s->timing == ALB || s->timing == SOZUNE || s->timing == FIELDS) {
             key.extra_len = extra_len;
             key.extra_hash = hash_bytes(extra, extra_len);
         } else if (s->timing == HAPROXY) { /* the termination state, and the captured request headers if any */
@@ -3091,7 +3225,8 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
             int added = durations_add(&g->request_ms, f.request_ms, when, s->per_second, s->max_duration);
             if (added < 0) goto done;
             s->values += added;
-            if (s->timing == TAIL_POSITIONAL || s->timing == TAIL_KV || s->timing == JSON) { /* the last try's */
+            if (s->timing == TAIL_POSITIONAL || s->timing == TAIL_KV || s->timing == JSON ||
+                s->timing == FIELDS) { /* the last try's */
                 added = countmap_add(&g->upstream_ms, f.upstream_ms, NAN);
                 if (added < 0) goto done;
                 s->values += added;
@@ -3282,26 +3417,95 @@ static PyObject *Scanner_window(Scanner *s, PyObject *Py_UNUSED(ignored)) {
     return out;
 }
 
+/* The layout of a FIELDS scanner: [(literal before bytes, role, variable, multi), ...] and the literal after the
+ * last field. */
+static int load_text_fields(Scanner *s, PyObject *fields, const char *after, Py_ssize_t after_len) {
+    PyObject *seq = PySequence_Fast(fields, "text_fields must be a sequence");
+    if (!seq) return -1;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    if (n < 1 || n > MAX_JSON_KEYS) {
+        Py_DECREF(seq);
+        PyErr_SetString(PyExc_ValueError, "text_fields must hold 1 to 128 fields");
+        return -1;
+    }
+    s->text_fields = PyMem_Calloc((size_t)n, sizeof(TextField));
+    s->text_after = PyMem_Malloc((size_t)(after_len ? after_len : 1));
+    if (!s->text_fields || !s->text_after) {
+        Py_DECREF(seq);
+        PyErr_NoMemory();
+        return -1;
+    }
+    memcpy(s->text_after, after, (size_t)after_len);
+    s->text_after_len = after_len;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        const char *lit;
+        Py_ssize_t len;
+        int role, var, multi;
+        TextField *tf = &s->text_fields[k];
+        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq, k), "y#iip", &lit, &len, &role, &var, &multi)) {
+            Py_DECREF(seq);
+            return -1;
+        }
+        s->n_text_fields = (int)k + 1; /* (freed by the dealloc from here on) */
+        tf->lit = PyMem_Malloc((size_t)(len ? len : 1));
+        if (!tf->lit) {
+            Py_DECREF(seq);
+            PyErr_NoMemory();
+            return -1;
+        }
+        memcpy(tf->lit, lit, (size_t)len);
+        tf->lit_len = len;
+        tf->multi = multi;
+        tf->key.role = role;
+        tf->key.var = var;
+        if (var < 0 || var >= MAX_JSON_VARS || role < J_SKIP || role > J_DECIMAL || role == J_OBJECT ||
+            role == J_START || role == J_UNITS || role == J_EPOCH || role == J_SECONDS || role == J_PYTHON) {
+            Py_DECREF(seq);
+            PyErr_SetString(PyExc_ValueError, "bad text_fields entry");
+            return -1;
+        }
+    }
+    Py_DECREF(seq);
+    for (int k = 0; k < s->n_text_fields; k++) { /* what ends each field: the next literal's first byte */
+        TextField *tf = &s->text_fields[k];
+        const unsigned char *next = k + 1 < s->n_text_fields ? s->text_fields[k + 1].lit : s->text_after;
+        Py_ssize_t next_len = k + 1 < s->n_text_fields ? s->text_fields[k + 1].lit_len : s->text_after_len;
+        tf->last = k + 1 == s->n_text_fields && next_len == 0;
+        if (!tf->last && next_len == 0) {
+            PyErr_SetString(PyExc_ValueError, "a field of text_fields is followed by another with no literal between");
+            return -1;
+        }
+        tf->stop = tf->last ? 0 : next[0];
+        if (tf->multi && !tf->last && tf->stop != ' ' && tf->stop != ',' && tf->stop != '"') {
+            PyErr_SetString(PyExc_ValueError, "a multi field of text_fields must be followed by ' ', ',' or '\"'");
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
     static char *kwlist[] = {"segment_template", "route_template", "hold_key", "hold_names", "shape", "since",
                              "until", "max_time", "json_keys", "fold_case", "hold_present", "per_second",
-                             "max_duration", NULL};
+                             "max_duration", "text_fields", "text_after", NULL};
     /* LogFormat.fast -> how the scanner reads a line ("json", "caddy", "traefik" and "envoy" walk JSON with json_keys) */
     static const struct {
         const char *name;
         int timing;
     } shapes[] = {{"combined", TAIL_NONE}, {"timing", TAIL_POSITIONAL}, {"kv", TAIL_KV}, {"apache", TAIL_MICROS},
                   {"haproxy", HAPROXY},     {"json", JSON},              {"caddy", JSON},  {"alb", ALB},
-                  {"sozune", SOZUNE},       {"traefik", JSON},           {"envoy", JSON}};
+                  {"sozune", SOZUNE},       {"traefik", JSON},           {"envoy", JSON},  {"fields", FIELDS}};
     PyObject *seg, *route, *hold, *names, *since = Py_None, *until = Py_None, *json_keys = Py_None;
-    PyObject *present = Py_None;
-    const char *shape;
+    PyObject *present = Py_None, *text_fields = Py_None;
+    const char *shape, *text_after = "";
+    Py_ssize_t text_after_len = 0;
     int timing = -1, fold_case = 0;
     double max_time = 1e13;
     long long per_second = 0;
     double max_duration = 30 * 86400.0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOs|OOdOpOLd", kwlist, &seg, &route, &hold, &names, &shape, &since,
-                                     &until, &max_time, &json_keys, &fold_case, &present, &per_second, &max_duration))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOs|OOdOpOLdOy#", kwlist, &seg, &route, &hold, &names, &shape,
+                                     &since, &until, &max_time, &json_keys, &fold_case, &present, &per_second,
+                                     &max_duration, &text_fields, &text_after, &text_after_len))
         return -1;
     if (per_second < 0 || per_second > (1LL << 40) || !(max_duration >= 0.0 && max_duration < 1e9)) {
         PyErr_SetString(PyExc_ValueError, "per_second or max_duration out of range");
@@ -3319,6 +3523,11 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
         PyErr_SetString(PyExc_ValueError, "unknown shape, or json_keys given with a shape that is not JSON (or not)");
         return -1;
     }
+    if ((timing == FIELDS) != (text_fields != Py_None)) {
+        PyErr_SetString(PyExc_ValueError, "text_fields given with a shape that is not fields (or not)");
+        return -1;
+    }
+    if (text_fields != Py_None && load_text_fields(s, text_fields, text_after, text_after_len) < 0) return -1;
     s->json_fold_case = fold_case;
     if (json_keys != Py_None) { /* [(name bytes, lower case, role, var), ...] */
         PyObject *seq = PySequence_Fast(json_keys, "json_keys must be a sequence");
@@ -3345,7 +3554,7 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
                 Py_DECREF(seq);
                 return -1;
             }
-            if (len > 63 || expect_len > 63 || var < 0 || var >= MAX_JSON_VARS || role < J_SKIP || role > J_START ||
+            if (len > 63 || expect_len > 63 || var < 0 || var >= MAX_JSON_VARS || role < J_SKIP || role > J_DECIMAL ||
                 (role == J_UNITS && !(expect_len == 2 && (memcmp(expect, "ns", 2) == 0 || memcmp(expect, "ms", 2) == 0)))) {
                 Py_DECREF(seq);
                 PyErr_SetString(PyExc_ValueError, "bad json_keys entry");
@@ -3419,6 +3628,9 @@ static void Scanner_dealloc(Scanner *s) {
     PyMem_Free(s->route_slots);
     PyMem_Free(s->json_keys);
     PyMem_Free(s->json_memo);
+    for (int k = 0; k < s->n_text_fields; k++) PyMem_Free(s->text_fields[k].lit);
+    PyMem_Free(s->text_fields);
+    PyMem_Free(s->text_after);
     Py_XDECREF(s->segment_template);
     Py_XDECREF(s->route_template);
     Py_XDECREF(s->hold_key);

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from typing import cast
 
 from lpdoctor.catalog.holds import HoldMatcher, RequestedHold
-from lpdoctor.logformats.base import LogFormat
+from lpdoctor.logformats.base import LogFormat, TextLayout
 from lpdoctor.logformats.caddy_log import FAST_KEYS as CADDY_FAST_KEYS
 from lpdoctor.logformats.envoy_log import FAST_ALIASES as ENVOY_FAST_ALIASES
 from lpdoctor.logformats.envoy_log import FAST_KEYS as ENVOY_FAST_KEYS
@@ -54,7 +54,20 @@ _TAKE_EVERY = 8_192
 _TAKE_BATCH = 1_024  # groups made Python values at once by a hand-over
 _ALIKE_KEPT = 2_048  # group keys whose first record is kept (for a key that comes back after a hand-over)
 # The formats' shapes the scanner reads (LogFormat.fast).
-_SHAPES = ("combined", "timing", "kv", "apache", "haproxy", "json", "caddy", "alb", "sozune", "traefik", "envoy")
+_SHAPES = (
+    "combined",
+    "timing",
+    "kv",
+    "apache",
+    "haproxy",
+    "json",
+    "caddy",
+    "alb",
+    "sozune",
+    "traefik",
+    "envoy",
+    "fields",
+)
 # The scanner's values are whole units of these (milliseconds, microseconds, nanoseconds) a second.
 _PER_SECOND = {
     "apache": 1_000_000,
@@ -63,6 +76,7 @@ _PER_SECOND = {
     "alb": 1_000_000,
     "traefik": 1_000_000_000,
     "envoy": 1_000_000_000,
+    "fields": 1_000_000_000,
 }
 # The shapes the scanner walks as JSON with a key table (json_keys), other than nginx's: the reader's table, and
 # its aliases (a key the reader reads in place of another: it shares that key's variable, so a line with both
@@ -92,6 +106,8 @@ _JSON_ROLES = {
     "epoch": 15,
     "units": 16,
     "start": 17,
+    "clf": 18,
+    "decimal": 19,
 }
 
 
@@ -122,6 +138,23 @@ def json_keys(shape: str) -> list[tuple[bytes, int, int, bool, bytes]]:
         required = var in ("request", "status")
         out.append((name.encode("ascii"), _JSON_ROLES[role], variables.setdefault(slot, len(variables)), required, b""))
     return out
+
+
+def text_fields(layout: TextLayout) -> tuple[list[tuple[bytes, int, int, bool]], bytes]:
+    """What the scanner does with each field of a text layout (``fast == "fields"``): ``(literal before it,
+    role, variable, multi)``, a variable a number of its own for each field that is read; and the literal after
+    the last field."""
+    read = [field.name for field in layout.fields if field.role != "skip"]
+    fields = [
+        (
+            field.before.encode("ascii"),
+            _JSON_ROLES[field.role],
+            read.index(field.name) if field.name in read else 0,
+            field.multi,
+        )
+        for field in layout.fields
+    ]
+    return fields, layout.after.encode("ascii")
 
 
 def available(fmt: LogFormat | None) -> bool:
@@ -166,8 +199,14 @@ def _taken(scanner: _combined_fast.Scanner) -> Iterator[object]:
         yield from batch
 
 
-def _new_scanner(shape: str, holds: _Holds, since: float | None, until: float | None) -> _combined_fast.Scanner:
+def _new_scanner(fmt: LogFormat, holds: _Holds, since: float | None, until: float | None) -> _combined_fast.Scanner:
     templates: dict[str, str] = {}
+    shape = fmt.fast
+    assert shape is not None
+    layout: dict[str, object] = {}
+    if shape == "fields":
+        assert fmt.layout is not None
+        layout["text_fields"], layout["text_after"] = text_fields(fmt.layout)
     return _combined_fast.Scanner(
         segment_template=segment_template,
         route_template=lambda path: normalize_path(path, templates),
@@ -182,6 +221,7 @@ def _new_scanner(shape: str, holds: _Holds, since: float | None, until: float | 
         fold_case=shape == "json",
         per_second=_PER_SECOND.get(shape, 1000),
         max_duration=MAX_REQUEST_S,
+        **layout,
     )
 
 
@@ -194,7 +234,7 @@ def discover_routes(
     of theirs (or, past it, hold one more the aggregate would not keep): see
     :class:`~lpdoctor.scan.aggregate.ScanAggregate`'s ``seen``."""
     assert _combined_fast is not None and fmt.fast in _SHAPES
-    scanner = _new_scanner(fmt.fast, _Holds(), *window)
+    scanner = _new_scanner(fmt, _Holds(), *window)
     scanner.discover()
     for stop, *_ in _scanned(scanner, blocks):  # a line of another shape is passed over
         if stop == _combined_fast.SCAN_FULL:  # (no groups are made: only records would fill it)
@@ -237,7 +277,7 @@ def aggregate_blocks(
     assert _combined_fast is not None and shape in _SHAPES
     parse = fmt.parser()
     per_second = _PER_SECOND.get(shape, 1000)  # int / int: the double nearest the value, as float() reads it
-    scanner = _new_scanner(shape, _Holds(agg.hold_matcher, agg.hold_of), agg.since, agg.until)
+    scanner = _new_scanner(fmt, _Holds(agg.hold_matcher, agg.hold_of), agg.since, agg.until)
     timed = 0
     alike: dict[_combined_fast.GroupKey, RequestRecord] = {}
     closed = False

@@ -110,7 +110,7 @@ def test_multi_value_upstream_with_internal_redirect() -> None:
         (COMBINED, "nginx-combined"),
         (KV, "nginx-kv"),
         (POSITIONAL, "nginx-timing"),
-        (UPSTREAMINFO, "nginx-timing"),
+        (UPSTREAMINFO, "ingress-nginx"),  # its own layout, above nginx-timing (which reads it too)
         (JSON_LINE, "nginx-json"),
     ],
 )

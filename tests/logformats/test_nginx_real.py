@@ -23,6 +23,7 @@ FORMATS = {
     "combined_timing": "nginx-timing",
     "kv_timing": "nginx-kv",
     "json_timing": "nginx-json",
+    "upstreaminfo": "ingress-nginx",
 }
 
 

@@ -14,7 +14,9 @@ default ``error`` level nginx does not log "client prematurely closed connection
 
 Log formats (``LOG_FORMATS``): ``combined`` (built in, no timing), ``combined_timing`` (combined +
 ``$request_time $upstream_response_time $upstream_status``), ``kv_timing`` (combined + ``rt= uct= uht= urt=
-us= ua=``), ``json_timing`` (``escape=json``, every ``$upstream_*`` value quoted).
+us= ua=``), ``json_timing`` (``escape=json``, every ``$upstream_*`` value quoted), ``upstreaminfo``
+(ingress-nginx's default; its ``$proxy_upstream_name``, ``$proxy_alternative_upstream_name`` and ``$req_id`` set
+in the location as ingress-nginx's template sets them).
 
 Scenario presets (each an :class:`NginxConfig`): :func:`read_timeout_below_hold` (504),
 :func:`upstream_closes` (502 "upstream prematurely closed connection"), :func:`client_gives_up` (499),
@@ -33,6 +35,8 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from lpdoctor.logformats.nginx_access import UPSTREAMINFO
 
 from . import require_real
 
@@ -55,7 +59,14 @@ LOG_FORMATS: dict[str, str | None] = {
     '"request_time":$request_time,"http_user_agent":"$http_user_agent","upstream_addr":"$upstream_addr",'
     '"upstream_status":"$upstream_status","upstream_connect_time":"$upstream_connect_time",'
     '"upstream_header_time":"$upstream_header_time","upstream_response_time":"$upstream_response_time"}',
+    "upstreaminfo": UPSTREAMINFO,
 }
+# the variables of ingress-nginx's that upstreaminfo logs, as its nginx.tmpl sets them in each location
+_UPSTREAMINFO_SETS = (
+    'set $proxy_upstream_name "default-app-8000"',
+    'set $proxy_alternative_upstream_name ""',
+    "set $req_id $request_id",
+)
 
 
 def find_nginx() -> str | None:
@@ -179,6 +190,8 @@ class NginxConfig:
             lines.append(f"            proxy_next_upstream {self.proxy_next_upstream};")
         if self.proxy_next_upstream_tries is not None:
             lines.append(f"            proxy_next_upstream_tries {self.proxy_next_upstream_tries};")
+        if self.log_format == "upstreaminfo":
+            lines += [f"            {d};" for d in _UPSTREAMINFO_SETS]
         lines += [f"            {d};" for d in self.location_extra]
         lines += ["        }", "    }", "}", ""]
         return "\n".join(lines)

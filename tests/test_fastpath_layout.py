@@ -1,0 +1,293 @@
+"""The compiled path of text layouts (``fast == "fields"``): an nginx ``log_format`` given with ``--log-format``
+or read from nginx.conf is walked in C, field by field, and gives exactly what its Python regex and record
+builder give.
+
+Each layout is read twice, through ``lpdoctor/scan/_combined_fast.c`` and line by line in Python
+(``LPDOCTOR_NO_FAST=1``), and the two aggregates compared: bench traffic, odd lines in their place (values the
+C path must leave to Python, lines the regex matches only by backtracking, blanks at the end), seeded mutations,
+times spread over days and a window (tests/test_fastpath.py's ``_compare_everywhere``).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench import traffic as bench_traffic
+from lpdoctor.logformats.base import TextLayout
+from lpdoctor.logformats.nginx_access import fast_layout, log_format_layout, make_custom_format
+from lpdoctor.logformats.registry import all_formats
+from lpdoctor.scan import fastpath
+from tests.test_fastpath import DAY, _compare_everywhere, _restamped, _write, assert_same, both, built
+
+pytestmark = built
+FORMATS = {f.name: f for f in all_formats()}
+
+INGRESS = FORMATS["ingress-nginx"]
+# the samples' key=value tail in a user's own words, with $host, X-Forwarded-For (several values) and
+# $upstream_addr / $upstream_status unquoted (several tries)
+MAIN = make_custom_format(
+    '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" '
+    '"$http_user_agent" "$http_x_forwarded_for" $host rt=$request_time uct="$upstream_connect_time" '
+    'uht="$upstream_header_time" urt="$upstream_response_time" us=$upstream_status ua=$upstream_addr',
+    "main",
+)
+# ISO time, then $msec when it is "-"; a multi field before a quote; the last field runs to the end
+ISO = make_custom_format('$time_iso8601 $msec $http_host "$request" $status "$upstream_status" $request_time', "iso")
+# $msec alone, $server_name, a literal after the last field
+MSEC = make_custom_format('$msec|$server_name|$request|$status|$request_time|"$upstream_response_time";', "msec")
+
+_UA = "curl/8.5.0"
+_P = '198.51.100.7 - - [21/Nov/2026:10:00:00 +0000] "'
+
+
+def _main(
+    request: str = "GET /api/poll?timeout=55 HTTP/1.1",
+    status: str = "200",
+    xff: str = "-",
+    host: str = "api.example.com",
+    rt: str = "30.001",
+    uht: str = "30.001",
+    urt: str = "30.001",
+    us: str = "200",
+    ua: str = "10.0.0.5:8080",
+    stamp: str = "21/Nov/2026:10:00:00 +0000",
+    end: str = "",
+) -> str:
+    return (
+        f'198.51.100.7 - - [{stamp}] "{request}" {status} 512 "-" "{_UA}" "{xff}" {host} rt={rt} uct="0.001" '
+        f'uht="{uht}" urt="{urt}" us={us} ua={ua}{end}'
+    )
+
+
+ODD_MAIN_LINES = [
+    # read in C: the values that decide grouping
+    _main(),
+    _main(status="504", rt="60.000", urt="60.000", uht="-", us="504"),
+    _main(xff="203.0.113.9, 10.0.0.1"),  # several values, each of [^ ,"]
+    _main(xff="203.0.113.9 : 10.0.0.1, 10.0.0.2"),
+    _main(xff=", , "),
+    _main(xff=", ".join(["10.0.0.1"] * 65)),  # 65 values: the regex's limit
+    _main(xff=", ".join(["10.0.0.1"] * 66)),  # 66: past it, no match
+    _main(xff="x" * 256),
+    _main(xff="x" * 257),  # a value of 257 bytes: no match
+    _main(xff="a,b"),  # a comma without its space
+    _main(host="-"),
+    _main(host=""),
+    _main(host="API.example.com"),
+    _main(us="-", ua="-", urt="-", uht="-"),
+    _main(us="", ua="", urt="", uht=""),
+    _main(rt="-"),
+    _main(rt=""),
+    _main(rt="1e3"),
+    _main(rt="0.5"),
+    _main(rt="12"),
+    _main(rt="1234567890.5"),  # past 9 digits of whole seconds
+    _main(rt="30.0011112223"),
+    _main(urt="0.002, 30.001", us="502, 504", ua="10.0.0.5:8080, 10.0.0.6:8080"),  # several tries: Python
+    _main(urt="0.002 : 30.001", us="502 : 504", ua="10.0.0.5:8080 : 10.0.0.6:8080"),
+    _main(us="5044"),
+    _main(status="-"),
+    _main(status="99"),
+    _main(status="2000"),
+    _main(request="GET https://api.example.com/api/poll HTTP/1.1"),  # absolute form
+    _main(request="GET /caf\u00e9 HTTP/1.1"),
+    _main(request="-"),
+    _main(request="GET /a HTTP/2.0"),
+    _main(request="GET /a  HTTP/1.1"),
+    _main(request="get /a HTTP/1.1"),
+    _main(stamp="-"),
+    _main(stamp=""),
+    _main(stamp="21/Nov/2026:10:00:00 +0000 x"),
+    _main(stamp="21/Nov/0000:10:00:00 +0000"),
+    _main(stamp="31/Feb/2026:10:00:00 +0000"),
+    _main(end=" " * 16),  # the last field runs to the blanks, at most 16 of them
+    _main(end=" " * 17),
+    _main(end="\t \x0b\x0c"),
+    _main(end="\u00a0"),
+    _main(end="\u2003 "),
+    _main(end=" extra"),
+    _main()[:-3],
+    _main().replace(" rt=", "  rt="),
+    _main().replace('"-" "curl', '"-"  "curl'),
+    _main().replace("[21/", "[ 21/"),
+    "  " + _main(),
+    "\x1b[31m" + _main(),
+    "",
+    "not a log line",
+    '{"status":200,"request":"GET /a HTTP/1.1"}',
+]
+
+
+def _main_traffic(n: int, seed: int) -> list[str]:
+    """Bench traffic as MAIN writes it (a third with a forwarded-for chain)."""
+    rnd = random.Random(seed)
+    out = []
+    for line in bench_traffic.lines("nginx-kv", "ids", n, seed=seed):
+        head, _, tail = line.partition('" rt=')
+        xff = rnd.choice(["-", "203.0.113.9", "203.0.113.9, 10.0.0.1"])
+        tail = tail.replace('us="', "us=").replace('" ua="', " ua=")[:-1]
+        out.append(f'{head}" "{xff}" api.example.com rt={tail}')
+    return out
+
+
+def test_layouts_the_compiled_path_reads() -> None:
+    """Which log_formats the compiled path reads, and the layout the reader's regex is made of."""
+    assert all(f.fast == "fields" and fastpath.available(f) for f in (INGRESS, MAIN, ISO, MSEC))
+    layout = log_format_layout('$remote_addr [$time_local] "$request" $status $request_time')
+    assert [(f.before, f.name, f.role) for f in layout.fields] == [
+        ("", "remote_addr", "skip"),
+        (" [", "time_local", "clf"),
+        ('] "', "request", "request"),
+        ('" ', "status", "status"),
+        (" ", "request_time", "duration"),
+    ]
+    assert layout.after == "" and fast_layout(layout)
+    not_read = [
+        '$remote_addr "$request_method $request_uri" $status',  # variables read only in Python
+        '"$request" $status $uri',
+        '"$request" $status $request_time $request_time',  # read twice: the last wins
+        '$time_iso8601 $time "$request" $status',
+        '"$request" $request_time',  # no $status
+        "$status $request_time",  # no $request
+        '"$request" $status $upstream_addr|$request_time',  # several values, then a literal of another start
+        '"$request" \u2192 $status',  # a literal outside ASCII
+        '"$request" $status ' + "x" * 256 + " $request_time",
+    ]
+    for fmt in not_read:
+        assert not fast_layout(log_format_layout(fmt)), fmt
+        assert make_custom_format(fmt).fast is None
+    json_format = make_custom_format('{"status":"$status","request":"$request"}')
+    assert json_format.fast is None and json_format.layout is None
+
+
+def test_scanner_refuses_a_layout_it_cannot_walk() -> None:
+    """The scanner checks the layout it is given: a field with no literal after it (but the last), a field of
+    several values before a literal of another start, a role a text field does not have."""
+    scanner = fastpath._combined_fast.Scanner
+    base: dict[str, Any] = dict(
+        segment_template=str, route_template=str, hold_key=lambda r, q: 0, hold_names=lambda r: (), shape="fields"
+    )
+    scanner(**base, text_fields=[(b"", 2, 0, False), (b" ", 3, 1, False)], text_after=b"")
+    for fields, after in [
+        ([(b"", 2, 0, False), (b"", 3, 1, False)], b""),
+        ([(b"", 2, 0, True), (b"|", 3, 1, False)], b""),
+        ([(b"", 17, 0, False)], b""),
+        ([], b""),
+    ]:
+        with pytest.raises(ValueError):
+            scanner(**base, text_fields=fields, text_after=after)
+    with pytest.raises(ValueError):
+        scanner(**{**base, "shape": "timing"}, text_fields=[(b"", 2, 0, False)])
+
+
+def test_ingress_nginx_upstreaminfo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ingress-nginx's default log_format: bench traffic, odd lines, mutations, days, a window."""
+    common = list(bench_traffic.lines("ingress-nginx", "ids", 20_000, seed=61))
+    line = common[0]
+    odd = [
+        line,
+        line.replace("[default-api-80] []", "[default-api-80] [canary-80]"),
+        line.replace(" 200 ", " 504 ", 1),
+        re.sub(r"\] \[\] \S+ ", "] [] 10.0.0.5:8080, 10.0.0.6:8080 ", line),
+        line + " trailing",
+        line.replace("[default-api-80]", "[]"),
+        "garbage",
+    ]
+    _compare_everywhere(tmp_path, monkeypatch, INGRESS, common, odd, _restamped, random.Random(67))
+
+
+def test_a_main_format_with_every_odd_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A log_format of the samples' key=value tail, X-Forwarded-For chains and unquoted upstream fields."""
+    common = _main_traffic(20_000, seed=71)
+    _compare_everywhere(tmp_path, monkeypatch, MAIN, common, ODD_MAIN_LINES, _restamped, random.Random(73))
+
+
+def _iso_line(rnd: random.Random) -> str:
+    when = DAY + rnd.randrange(130_000)
+    iso = rnd.choice(
+        [
+            f"2026-11-{20 + int(when - DAY) // 86_400:02d}T{int(when) % 86_400 // 3600:02d}:{int(when) % 3600 // 60:02d}"
+            f":{int(when) % 60:02d}+00:00",
+            "-",
+            "",
+            "2026-11-21T10:00:00Z",
+            "2026-11-21 10:00:00.123456789+0130",
+            "2026-11-21T10:00:00",
+            "2026-11-21T10:00:00+00:00x",
+            "0000-01-01T00:00:00Z",
+            "1970-01-01T00:00:00Z",
+            "21/Nov/2026:10:00:00 +0000",
+        ]
+    )
+    msec = rnd.choice([f"{when:.3f}", "-", "", f"{when:.0f}", f"{when:.3f}0000000", "1e9", ".5", "5.", "."])
+    status, rt = rnd.choice([("200", "0.040"), ("504", "60.001"), ("499", "12.5"), ("200", "-"), ("-", "1")])
+    target = rnd.choice(["/api/poll?timeout=55", "/v1/kv/a?index=3&wait=30s", "/img/1.png", "/a b"])
+    us = rnd.choice(["200", "-", "", "502, 504", "502 : 504", '2"'])
+    host = rnd.choice(["api.example.com", "-", "", "h:8080"])
+    end = rnd.choice(["", "", " ", " " * 17, " x"])
+    return f'{iso} {msec} {host} "GET {target} HTTP/1.1" {status} "{us}" {rt}{end}'
+
+
+def _retimed(lines: list[str], rnd: random.Random) -> list[str]:
+    """ISO and $msec lines are made with their times spread over days already."""
+    return lines
+
+
+def test_iso_time_then_msec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """$time_iso8601, read unless it is empty or "-"; $msec then (exactly as float() reads it, or in Python)."""
+    rnd = random.Random(79)
+    common = [_iso_line(rnd) for _ in range(20_000)]
+    _compare_everywhere(tmp_path, monkeypatch, ISO, common, ["junk", "- -"], _retimed, rnd)
+
+
+def test_msec_and_a_literal_after_the_last_field(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rnd = random.Random(83)
+    lines = []
+    for _ in range(20_000):
+        when = DAY + rnd.randrange(130_000) + rnd.randrange(1000) / 1000
+        lines.append(
+            f"{when:.3f}|{rnd.choice(['api', 'www', '-'])}|GET /api/poll?timeout={rnd.choice([30, 55])} HTTP/1.1|"
+            f'{rnd.choice(["200", "504"])}|{rnd.uniform(0, 60):.3f}|"{rnd.choice(["-", "1.000", "1.000, 2.000"])}";'
+            + rnd.choice(["", "", " ", "\t", " " * 17, "x"])
+        )
+    odd = ['1|a|GET / HTTP/1.1|200|1|"1"', '1|a|GET / HTTP/1.1|200|1|"1";;', '|||||"";']
+    _compare_everywhere(tmp_path, monkeypatch, MSEC, lines, odd, _retimed, rnd)
+
+
+def test_real_lines_take_the_compiled_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bench traffic of ingress-nginx's format is read in C: the parser reads one line a group, none alone."""
+    log = _write(tmp_path / "ingress.log", list(bench_traffic.lines("ingress-nginx", "ids", 6000, seed=3)))
+    calls = {"group": 0, "line": 0}
+    real_parse, real_read = fastpath.parse_line, fastpath.read_line
+
+    def parse(*args: Any) -> Any:
+        calls["group"] += 1
+        return real_parse(*args)
+
+    def read(*args: Any) -> Any:
+        calls["line"] += 1
+        return real_read(*args)
+
+    monkeypatch.setattr(fastpath, "parse_line", parse)
+    monkeypatch.setattr(fastpath, "read_line", read)
+    fast, slow = both(monkeypatch, log, INGRESS)
+    assert fast.inputs[0].parsed == 6000 and fast.inputs[0].skipped == 0
+    assert calls["line"] == 0 and 0 < calls["group"] < 1500
+    assert_same(fast, slow)
+
+
+def test_layout_is_the_regex_the_reader_had() -> None:
+    """The reader's regex, now made of the layout, is the one compile_log_format made of the tokens before."""
+    layout = log_format_layout('$remote_addr - [$time_local] "$request" $status $upstream_addr $request_time')
+    assert isinstance(layout, TextLayout)
+    from lpdoctor.logformats.nginx_access import layout_regex
+
+    assert layout_regex(layout).pattern == (
+        r'^(?P<v0>[^\ ]{0,65536})\ \-\ \[(?P<v1>[^\]]{0,65536})\]\ "(?P<v2>[^"]{0,65536})"\ (?P<v3>[^\ ]{0,65536})\ '
+        r"(?P<v4>(?:[^ ,\"]{0,256}(?:(?:, | : )[^ ,\"]{0,256}){0,64}))\ (?P<v5>.{0,65536}?)\s{0,16}$"
+    )
