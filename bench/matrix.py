@@ -55,6 +55,7 @@ ROWS = (
     Row("ids-traefik", "same traffic, Traefik JSON (default fields)", "traefik-json", "ids"),
     Row("ids-envoy", "same traffic, Envoy JSON (Envoy Gateway's default layout)", "envoy-json", "ids"),
     Row("ids-ingress", "same traffic, ingress-nginx's `upstreaminfo` log_format", "ingress-nginx", "ids"),
+    Row("ids-traefik-clf", "same traffic, Traefik's default (CLF) access log", "traefik-clf", "ids"),
     Row("spa", "SPA/CDN paths (hashed chunks, uuids, base64 cursors), combined+timing", "nginx-timing", "spa"),
     Row("spa-json", "SPA/CDN paths, nginx JSON", "nginx-json", "spa"),
     Row("few", "a few routes, combined+timing", "nginx-timing", "few"),
@@ -69,6 +70,7 @@ GOACCESS: dict[str, tuple[str, str, str]] = {
     "nginx-timing": ('%h %^[%d:%t %^] "%r" %s %b "%R" "%u" %T %^ %^', _CLF, _HMS),
     "nginx-kv": ('%h %^[%d:%t %^] "%r" %s %b "%R" "%u" rt=%T %^', _CLF, _HMS),
     "ingress-nginx": ('%h %^[%d:%t %^] "%r" %s %b "%R" "%u" %^ %T %^', _CLF, _HMS),
+    "traefik-clf": ('%h %^[%d:%t %^] "%r" %s %b "%R" "%u" %^ "%^" "%^" %Lms', _CLF, _HMS),
     "apache-combined-D": ('%h %^[%d:%t %^] "%r" %s %b "%R" "%u" %D', _CLF, _HMS),
     "nginx-json": (
         '{"time":"%dT%t+%^","remote_addr":"%h","request":"%r","status":"%s","body_bytes_sent":"%b",'
@@ -108,6 +110,7 @@ _QUOTED = '-F"'
 MAWK: dict[str, tuple[list[str], str]] = {
     "nginx-timing": ([_QUOTED], '{ split($2, a, " "); split($3, b, " "); split($7, c, " "); add(a[2], b[1], c[1]) }'),
     "ingress-nginx": ([_QUOTED], '{ split($2, a, " "); split($3, b, " "); split($7, c, " "); add(a[2], b[1], c[2]) }'),
+    "traefik-clf": ([_QUOTED], '{ split($2, a, " "); split($3, b, " "); add(a[2], b[1], substr($11, 2) / 1000) }'),
     "nginx-kv": (
         [_QUOTED],
         '{ split($2, a, " "); split($3, b, " "); split($7, c, " "); add(a[2], b[1], substr(c[1], 4)) }',

@@ -59,6 +59,7 @@ FORMATS = (
     "traefik-json",
     "envoy-json",
     "ingress-nginx",
+    "traefik-clf",
 )
 
 
@@ -320,6 +321,16 @@ def ingress_upstreaminfo(q: Request) -> str:
     )
 
 
+def traefik_clf(q: Request) -> str:
+    # Traefik's default access log: the time is when the request started, then a request counter, the router,
+    # the server URL and the duration in milliseconds
+    start = _clf_time(q.epoch - q.rt)
+    return (
+        f'{q.ip} - - [{start} +0000] "{q.method} {q.target} HTTP/1.1" {q.status} {q.size} "-" "{q.ua}" '
+        f'{q.port} "api@docker" "http://10.0.0.5:8000" {int(q.rt * 1000)}ms'
+    )
+
+
 def caddy_json(q: Request) -> str:
     level = "error" if q.status >= 500 else "info"
     return (
@@ -433,6 +444,7 @@ WRITERS: dict[str, Callable[[Request], str]] = {
     "traefik-json": traefik_json,
     "envoy-json": envoy_json,
     "ingress-nginx": ingress_upstreaminfo,
+    "traefik-clf": traefik_clf,
 }
 
 

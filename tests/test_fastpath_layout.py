@@ -10,6 +10,7 @@ times spread over days and a window (tests/test_fastpath.py's ``_compare_everywh
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 import pytest
 
 from bench import traffic as bench_traffic
-from lpdoctor.logformats.base import TextLayout
+from lpdoctor.logformats.layout import TextLayout
 from lpdoctor.logformats.nginx_access import fast_layout, log_format_layout, make_custom_format
 from lpdoctor.logformats.registry import all_formats
 from lpdoctor.scan import fastpath
@@ -151,7 +152,6 @@ def test_layouts_the_compiled_path_reads() -> None:
         '$remote_addr "$request_method $request_uri" $status',  # variables read only in Python
         '"$request" $status $uri',
         '"$request" $status $request_time $request_time',  # read twice: the last wins
-        '$time_iso8601 $time "$request" $status',
         '"$request" $request_time',  # no $status
         "$status $request_time",  # no $request
         '"$request" $status $upstream_addr|$request_time',  # several values, then a literal of another start
@@ -162,7 +162,10 @@ def test_layouts_the_compiled_path_reads() -> None:
         assert not fast_layout(log_format_layout(fmt)), fmt
         assert make_custom_format(fmt).fast is None
     json_format = make_custom_format('{"status":"$status","request":"$request"}')
-    assert json_format.fast is None and json_format.layout is None
+    assert json_format.fast == "json" and json_format.layout is None
+    assert json_format.json_keys == {"status": "status", "request": "request"}
+    for fmt in ['{"status":"$status","u":"$request_uri"}', '{"st\u00e4tus":"$status","request":"$request"}']:
+        assert make_custom_format(fmt).fast is None, fmt
 
 
 def test_scanner_refuses_a_layout_it_cannot_walk() -> None:
@@ -259,9 +262,11 @@ def test_msec_and_a_literal_after_the_last_field(tmp_path: Path, monkeypatch: py
     _compare_everywhere(tmp_path, monkeypatch, MSEC, lines, odd, _retimed, rnd)
 
 
-def test_real_lines_take_the_compiled_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Bench traffic of ingress-nginx's format is read in C: the parser reads one line a group, none alone."""
-    log = _write(tmp_path / "ingress.log", list(bench_traffic.lines("ingress-nginx", "ids", 6000, seed=3)))
+@pytest.mark.parametrize("fmt_name", ["ingress-nginx", "traefik-clf"])
+def test_real_lines_take_the_compiled_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt_name: str) -> None:
+    """Bench traffic of ingress-nginx's format and Traefik's CLF line is read in C: the parser reads one line a
+    group, none alone."""
+    log = _write(tmp_path / "real.log", list(bench_traffic.lines(fmt_name, "ids", 6000, seed=3)))
     calls = {"group": 0, "line": 0}
     real_parse, real_read = fastpath.parse_line, fastpath.read_line
 
@@ -275,7 +280,7 @@ def test_real_lines_take_the_compiled_path(tmp_path: Path, monkeypatch: pytest.M
 
     monkeypatch.setattr(fastpath, "parse_line", parse)
     monkeypatch.setattr(fastpath, "read_line", read)
-    fast, slow = both(monkeypatch, log, INGRESS)
+    fast, slow = both(monkeypatch, log, FORMATS[fmt_name])
     assert fast.inputs[0].parsed == 6000 and fast.inputs[0].skipped == 0
     assert calls["line"] == 0 and 0 < calls["group"] < 1500
     assert_same(fast, slow)
@@ -285,9 +290,272 @@ def test_layout_is_the_regex_the_reader_had() -> None:
     """The reader's regex, now made of the layout, is the one compile_log_format made of the tokens before."""
     layout = log_format_layout('$remote_addr - [$time_local] "$request" $status $upstream_addr $request_time')
     assert isinstance(layout, TextLayout)
-    from lpdoctor.logformats.nginx_access import layout_regex
+    from lpdoctor.logformats.layout import layout_regex
 
     assert layout_regex(layout).pattern == (
         r'^(?P<v0>[^\ ]{0,65536})\ \-\ \[(?P<v1>[^\]]{0,65536})\]\ "(?P<v2>[^"]{0,65536})"\ (?P<v3>[^\ ]{0,65536})\ '
         r"(?P<v4>(?:[^ ,\"]{0,256}(?:(?:, | : )[^ ,\"]{0,256}){0,64}))\ (?P<v5>.{0,65536}?)\s{0,16}$"
     )
+
+
+# ------------------------------------------------------------------------------------- Traefik's CLF line
+
+TRAEFIK_CLF = FORMATS["traefik-clf"]
+# traefik_log's regex before it was made of CLF_LAYOUT (used with fullmatch)
+_OLD_TRAEFIK_CLF = re.compile(
+    r"(?P<client>\S{1,256}) \S{1,256} (?P<user>\S{1,256}) \[(?P<time>[^\]]{20,40})\] "
+    r'"(?P<request>[^"]{0,16384})" (?P<status>\d{1,3}|-) (?P<size>\d{1,20}|-) '
+    r'"(?P<referer>[^"]{0,8192})" "(?P<ua>[^"]{0,8192})" (?P<count>\d{1,20}|-) '
+    r'"(?P<router>[^"]{0,1024})" "(?P<url>[^"]{0,2048})" (?P<ms>\d{1,15})ms'
+)
+_TC = '203.0.113.7 - - [12/Jun/2026:10:15:12 +0000] "GET /api/poll?cursor=42 HTTP/1.1" 504 15 "-" "curl/8.5.0" 42 '
+
+
+def _tc(**parts: str) -> str:
+    line = _TC + '"api@docker" "http://10.0.0.5:8000" 30001ms'
+    for old, new in parts.items():
+        line = line.replace(old.replace("_", " "), new, 1)
+    return line
+
+
+ODD_TRAEFIK_CLF_LINES = [
+    _tc(),
+    _tc(**{" 504 15 ": " 499 15 "}),
+    _tc(**{" 504 15 ": " - 15 "}),
+    _tc(**{" 504 15 ": " 0 15 "}),  # older Traefik: OriginStatus 0
+    _tc(**{" 504 15 ": " 99 15 "}),
+    _tc(**{" 504 15 ": " 5044 15 "}),
+    _tc(**{" 504 15 ": " 504 - "}),
+    _tc(**{" 504 15 ": " 504 \u0661 "}),  # a digit of another script: \d matches it
+    _tc(**{" 30001ms": " 1234567890ms"}),  # 10 digits: Python
+    _tc(**{" 30001ms": " 123456789012345ms"}),
+    _tc(**{" 30001ms": " 1234567890123456ms"}),  # 16: no match
+    _tc(**{" 30001ms": " 0ms"}),
+    _tc(**{" 30001ms": " 30001ms "}),
+    _tc(**{" 30001ms": " 30001 ms"}),
+    _tc(**{" 30001ms": " -1ms"}),
+    _tc(**{"+0000]": "+0200]"}),
+    _tc(**{"+0000]": "-0930]"}),
+    _tc(**{"12/Jun/2026:10:15:12 +0000": "12/Jun/2026:10:15:12.123 +0000"}),
+    _tc(**{"12/Jun/2026:10:15:12 +0000": "12/Jun/2026:10:15:12"}),
+    _tc(**{"12/Jun/2026:10:15:12 +0000": "31/Jun/2026:10:15:12 +0000"}),
+    _tc(**{"12/Jun/2026:10:15:12 +0000": "12/Jun/1969:10:15:12 +0000"}),
+    _tc(**{"12/Jun/2026:10:15:12 +0000": "12/Jun/2026:10:15:12 +2400"}),
+    _tc(**{"12/Jun/2026:10:15:12 +0000": "12/Jun/2026:10:15:12 +0000 \u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9"}),
+    _tc(**{"12/Jun/2026:10:15:12 +0000": "1\u00e9/Jun/2026:10:15:12"}),  # 20 bytes, 19 characters
+    _tc(**{"GET /api/poll?cursor=42 HTTP/1.1": "GET https://api.example.com/api/poll HTTP/1.1"}),
+    _tc(**{"GET /api/poll?cursor=42 HTTP/1.1": "GET /api/poll http"}),
+    _tc(**{"GET /api/poll?cursor=42 HTTP/1.1": "GET /api/poll"}),
+    _tc(**{"GET /api/poll?cursor=42 HTTP/1.1": "-"}),
+    _tc(**{"GET /api/poll?cursor=42 HTTP/1.1": "GET /" + "a" * 16400 + " HTTP/1.1"}),
+    _tc(**{'"curl/8.5.0"': '"' + "u" * 8193 + '"'}),
+    _tc(**{"203.0.113.7 -": "203.0.113.7\t-"}),
+    _tc(**{"203.0.113.7 -": "\u00e9 -"}),
+    _tc(**{"203.0.113.7 -": "x" * 257 + " -"}),
+    _tc(**{"203.0.113.7 -": "\x7f -"}),
+    _tc(**{" 42 ": " - "}),
+    _tc(**{'"api@docker"': '"' + "r" * 1025 + '"'}),
+    "  " + _tc(),
+    "garbage ms",
+]
+
+
+def test_traefik_clf_regex_made_of_its_layout_reads_as_the_old_one() -> None:
+    """traefik_log's regex, now made of CLF_LAYOUT, matches what the hand-written one matched, with the same
+    values, on every odd line and 20 000 mutations of them."""
+    from lpdoctor.logformats import traefik_log
+    from tests.fuzz.mutate import mutate
+
+    names = [f.name for f in traefik_log.CLF_LAYOUT.fields]
+    rnd = random.Random(89)
+    lines = ODD_TRAEFIK_CLF_LINES + [mutate(rnd.choice(ODD_TRAEFIK_CLF_LINES), rnd) for _ in range(20_000)]
+    matched = 0
+    for line in lines:
+        old, new = _OLD_TRAEFIK_CLF.fullmatch(line), traefik_log._CLF_LINE.match(line)
+        assert (old is None) == (new is None), line
+        if old and new:
+            matched += 1
+            values = {name: new[f"v{n}"] for n, name in enumerate(names)}
+            assert {k: v for k, v in values.items() if k in old.groupdict()} == old.groupdict()
+    assert matched > 1000
+
+
+def _traefik_clf_restamped(lines: list[str], rnd: random.Random) -> list[str]:
+    return _restamped(lines, rnd)
+
+
+def test_traefik_clf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Traefik's default access line: bench traffic, odd lines, mutations, days, a window."""
+    common = list(bench_traffic.lines("traefik-clf", "ids", 20_000, seed=97))
+    _compare_everywhere(
+        tmp_path, monkeypatch, TRAEFIK_CLF, common, ODD_TRAEFIK_CLF_LINES, _traefik_clf_restamped, random.Random(101)
+    )
+    fixture = (Path(__file__).parent / "fixtures/logformats/traefik-clf.log").read_text().splitlines()
+    fast, slow = both(monkeypatch, _write(tmp_path / "fixture.log", fixture * 50), None)
+    assert fast.inputs[0].format == "traefik-clf" and fast.inputs[0].parsed == 50 * len(fixture)
+    assert_same(fast, slow)
+
+
+def test_a_field_with_a_least_length_outside_ascii(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A field of at least n characters holds fewer characters than bytes when it is not ASCII: such a line is
+    the reader's (a layout of nginx variables with a field of 4 to 8 characters, read by the nginx builder)."""
+    from lpdoctor.logformats import nginx_access
+    from lpdoctor.logformats.base import LogFormat
+    from lpdoctor.logformats.layout import TextField, layout_regex
+
+    layout = TextLayout(
+        (
+            TextField("", "request", "request"),
+            TextField("|", "status", "status"),
+            TextField("|", "tag", "skip", min=4, max=8),
+            TextField("|", "request_time", "duration"),
+        )
+    )
+    regex = layout_regex(layout)
+
+    def make_parser() -> Any:
+        builder = nginx_access._RecordBuilder()
+
+        def parse(line: str, line_no: int, source: str) -> Any:
+            m = regex.match(line)
+            values = {f.name: m[f"v{n}"] for n, f in enumerate(layout.fields)} if m else None
+            return builder.build(values, line_no, source) if values else None
+
+        return parse
+
+    fmt = LogFormat("test-layout", "access", True, make_parser, fast="fields", layout=layout)
+    rnd = random.Random(103)
+    tags = ["abcd", "abcdefgh", "abc", "abcdefghi", "\u00e9\u00e9\u00e9", "\u00e9\u00e9\u00e9\u00e9", "a\u00e9\u00e9"]
+    lines = [
+        f"GET /api/poll?timeout={rnd.choice([30, 55])} HTTP/1.1|{rnd.choice(['200', '504'])}|{rnd.choice(tags)}|"
+        f"{rnd.uniform(0, 60):.3f}"
+        for _ in range(5000)
+    ]
+    fast, slow = both(monkeypatch, _write(tmp_path / "tags.log", lines), fmt)
+    assert 0 < fast.inputs[0].skipped < 5000
+    assert_same(fast, slow)
+    assert fast.inputs[0].to_dict() == slow.inputs[0].to_dict()
+
+
+# ------------------------------------------------------------------------------- a user's JSON log_format
+
+JSON_FORMAT = make_custom_format(
+    '{"ts":"$time_local","msec":"$msec","addr":"$remote_addr","req":"$request","status":$status,'
+    '"rt":$request_time,"duration":$request_time,"urt":"$upstream_response_time","ua":"$upstream_addr",'
+    '"us":"$upstream_status","Host":"$host","len":$request_length}',
+    "json",
+)
+
+
+def _json_line(rnd: random.Random, base: dict[str, Any]) -> str:
+    """A line of JSON_FORMAT made of a bench request, with what users' logs hold: its keys in another order or
+    case, a variable twice with two values, aliases of the stock reader, empty and odd values."""
+    d = dict(base)
+    when = DAY + rnd.randrange(130_000)
+    t = __import__("time").gmtime(when)
+    months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    clf = f"{t.tm_mday:02d}/{months[t.tm_mon - 1]}/{t.tm_year}:{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} +0000"
+    d["ts"] = rnd.choice([clf, clf, clf, "-", "", "21/Nov/2026:10:00:00 +0000 x", "31/Feb/2026:10:00:00 +0000"])
+    d["msec"] = rnd.choice([f"{when}.{rnd.randrange(1000):03d}", "-", "", when + 0.25, when, "1e9", "x"])
+    for _ in range(rnd.choice([0, 0, 0, 1, 2])):
+        k = rnd.choice(list(d))
+        v = d.pop(k)
+        d[rnd.choice([k, k.upper(), k.capitalize(), k + "_"])] = v
+    extra = rnd.choice([None, None, None, "time_iso8601", "request", "STATUS", "duration", "rt", "time", "http_host"])
+    if extra == "time_iso8601":
+        d["time_iso8601"] = rnd.choice(["2026-11-21T10:00:00+00:00", "-", ""])
+    elif extra == "request":
+        d["request"] = rnd.choice(["GET /other HTTP/1.1", "-"])
+    elif extra == "STATUS":
+        d["STATUS"] = 200
+    elif extra in ("duration", "rt"):
+        d[extra] = rnd.choice([0.5, "0.5", "", "-", None, True])
+    elif extra == "time":
+        d["time"] = rnd.choice(["2026-11-21T11:00:00Z", "-"])
+    elif extra == "http_host":
+        d["http_host"] = "other.example.com"
+    items = list(d.items())
+    if rnd.random() < 0.2:
+        rnd.shuffle(items)
+    return json.dumps(dict(items), separators=rnd.choice([(",", ":"), (", ", ": ")]))
+
+
+def _json_traffic(n: int, seed: int) -> list[str]:
+    rnd = random.Random(seed)
+    out = []
+    for line in bench_traffic.lines("nginx-json", "ids", n, seed=seed):
+        src = json.loads(line)
+        base = {
+            "ts": "",
+            "msec": "",
+            "addr": src["remote_addr"],
+            "req": src["request"],
+            "status": src["status"],
+            "rt": src["request_time"],
+            "duration": src["request_time"],
+            "urt": src["upstream_response_time"],
+            "ua": src["upstream_addr"],
+            "us": src["upstream_status"],
+            "Host": "api.example.com",
+            "len": src["request_length"],
+        }
+        out.append(_json_line(rnd, base))
+    return out
+
+
+def test_a_json_log_format(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A user's JSON log_format: its own keys looked up as they are, then the stock aliases lower-cased; a
+    variable twice keeps the last; $time_local, then ISO times, then $msec."""
+    assert JSON_FORMAT.fast == "json" and fastpath.available(JSON_FORMAT)
+    common = _json_traffic(20_000, seed=107)
+    odd = [
+        '{"req":"GET /a HTTP/1.1","status":200,"rt":1.5,"duration":2.5}',
+        '{"req":"GET /a HTTP/1.1","status":200,"duration":2.5,"rt":1.5}',
+        '{"req":"GET /a HTTP/1.1","status":200,"rt":1.5,"rt":3.5}',
+        # a key twice keeps its first place (json.loads), so "Rt" (an alias) comes after it
+        '{"req":"GET /a HTTP/1.1","status":200,"duration":0.046,"Rt":0.04605,"duration":0.005}',
+        '{"req":"GET /a HTTP/1.1","status":200,"rt":1.5,"rt":null}',
+        '{"req":"GET /a HTTP/1.1","status":200,"RT":1.5}',
+        '{"Req":"GET /a HTTP/1.1","status":200}',
+        '{"request":"GET /a HTTP/1.1","Status":504}',
+        '{"req":"GET /a HTTP/1.1","req":"GET /b HTTP/1.1","status":200}',
+        '{"req":"GET /a HTTP/1.1","status":200,"host":"h1","Host":"h2"}',
+        '{"req":"GET /a HTTP/1.1","status":200,"ts":"21/Nov/2026:10:00:00 +0000","ts":""}',
+        '{"req":"GET /a HTTP/1.1","status":200,"msec":"1795132800.5","msec":""}',
+        '{"req":"GET /a HTTP/1.1","status":200,"msec":1795132800.123456789}',
+        '{"req":"GET /a HTTP/1.1","status":200,"msec":"1795132800.5","Msec":""}',  # the alias, last: no time
+        '{"req":"GET /a HTTP/1.1","status":200,"ts":"21/Nov/2026:10:00:00 +0000","Time_Local":"-"}',
+        '{"req":"GET /a HTTP/1.1","status":200,"msec":1.7951328e9}',
+        '{"req":"GET /a HTTP/1.1","status":200,"msec":"17951328001234567890"}',
+        '{"req":"GET /a HTTP/1.1","status":200,"time":"2026-11-21T10:00:00Z","time_iso8601":""}',
+        '{"req":"GET /a HTTP/1.1","status":200,"time_iso8601":"-","time":"2026-11-21T10:00:00Z","msec":"5"}',
+        '{"req":"GET /a HTTP/1.1","status":"200"}',
+        '{"req":"GET /a HTTP/1.1"}',
+        '{"status":200}',
+        '{"req":"GET /a HTTP/1.1","status":200,"us":"502, 504","urt":"1.0, 2.0","ua":"a:1, b:2"}',
+        '{"req":"GET /a HTTP/1.1","status":200,"uri":"/b"}',
+        '{"r\\u0065q":"GET /a HTTP/1.1","status":200}',
+        '{"req":"GET /a HTTP/1.1","status":200,"st\\u00e4tus":504}',
+        "not json",
+    ]
+    _compare_everywhere(tmp_path, monkeypatch, JSON_FORMAT, common, odd, _retimed, random.Random(109))
+    calls = {"line": 0}
+    real_read = fastpath.read_line
+
+    def read(*args: Any) -> Any:
+        calls["line"] += 1
+        return real_read(*args)
+
+    monkeypatch.setattr(fastpath, "read_line", read)
+    plain = []  # lines as nginx writes them with this log_format
+    for line in bench_traffic.lines("nginx-json", "ids", 5000, seed=113):
+        src = json.loads(line)
+        plain.append(
+            f'{{"ts":"21/Nov/2026:10:00:00 +0000","msec":"1795255200.125","addr":"{src["remote_addr"]}",'
+            f'"req":"{src["request"]}","status":{src["status"]},"rt":{src["request_time"]},'
+            f'"duration":{src["request_time"]},"urt":"{src["upstream_response_time"]}","ua":"{src["upstream_addr"]}",'
+            f'"us":"{src["upstream_status"]}","Host":"api.example.com","len":{src["request_length"]}}}'
+        )
+    fast, slow = both(monkeypatch, _write(tmp_path / "plain.log", plain), JSON_FORMAT)
+    assert fast.inputs[0].parsed == 5000 and calls["line"] == 0  # every line read in C
+    assert_same(fast, slow)

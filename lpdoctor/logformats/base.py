@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from lpdoctor.logformats.layout import TextLayout
 from lpdoctor.model import ErrorEvent, RequestRecord
 
 Parsed = RequestRecord | ErrorEvent
@@ -17,31 +19,6 @@ class LineParser(Protocol):
     """
 
     def __call__(self, line: str, line_no: int, source: str) -> Parsed | None: ...
-
-
-@dataclass(frozen=True)
-class TextField:
-    """One field of a :class:`TextLayout`: the literal text before it, the name of its value (an nginx variable,
-    say), what the reader does with that value (``role``: the compiled path's vocabulary, see
-    ``lpdoctor/scan/fastpath.py`` ``TEXT_ROLES``), and whether it may hold several values joined by ``", "`` or
-    ``" : "`` (``multi``)."""
-
-    before: str
-    name: str
-    role: str
-    multi: bool = False
-
-
-@dataclass(frozen=True)
-class TextLayout:
-    """A text line as fixed literals between fields: ``fields[0].before``, field 0, ``fields[1].before``, ...,
-    the last field, ``after``; then up to 16 blanks. A field followed by a literal runs to the first byte of
-    that literal (a ``multi`` one: values of ``[^ ,"]{0,256}`` joined by ``", "`` or ``" : "``); the last one,
-    with nothing after it, to the end of the line. The reader's regex and the compiled path both come from
-    it (``nginx_access.layout_regex``; ``fastpath.text_fields``)."""
-
-    fields: tuple[TextField, ...]
-    after: str = ""
 
 
 @dataclass
@@ -69,6 +46,9 @@ class LogFormat:
     fast: str | None = None
     # For fast == "fields": the line's layout, which the compiled path walks (None for the other shapes).
     layout: TextLayout | None = None
+    # For fast == "json": a JSON log_format's own keys (key -> nginx variable), looked up as they are before
+    # nginx_access.ALIASES (None: only those).
+    json_keys: Mapping[str, str] | None = None
 
     def parser(self) -> LineParser:
         return self.make_parser()  # type: ignore[operator]

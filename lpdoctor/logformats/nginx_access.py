@@ -29,7 +29,8 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from lpdoctor.logformats.base import LogFormat, Parsed, TextField, TextLayout
+from lpdoctor.logformats.base import LogFormat, Parsed
+from lpdoctor.logformats.layout import LayoutError, TextField, TextLayout, layout_regex, walkable
 from lpdoctor.model import Outcome, RequestRecord, UpstreamTry, outcome_from_status
 
 # --------------------------------------------------------------------------------------------- values
@@ -231,11 +232,14 @@ ALIASES: dict[str, str] = {
 TIMING_VARS = frozenset({"request_time", "upstream_response_time", "upstream_header_time"})
 
 # What _RecordBuilder.build makes of each variable, for the compiled path of JSON lines
-# (lpdoctor/scan/fastpath.py): "key" (read as it is), "request" ($request), "status", "duration" (seconds),
+# (lpdoctor/scan/fastpath.py) and of text log_formats: "key" (read as it is), "request" ($request), "status",
+# "duration" (seconds),
 # "response" (the upstream's response time: its value, and whether there is one), "presence" (an upstream time
 # of which only "", "-" or a number matters), "upstream" (one try's $upstream_addr or $upstream_status),
-# "time" (ISO 8601), "skip" (not read), or "python" (read in a way the compiled path does not follow: a line
-# with it goes to the Python parser). Every variable ALIASES names has a role (tests/test_fastpath.py).
+# "time" (ISO 8601; "time_alt": $time, read when $time_iso8601 is empty), "clf" ($time_local), "decimal" ($msec,
+# a number of seconds), "skip" (not read), or "python" (read in a way the compiled path does not follow: a line
+# with it goes to the Python parser). Every variable ALIASES names has a role (tests/test_fastpath.py); one it
+# does not name (a text log_format's $request_length ...) is "skip".
 FAST_ROLES: dict[str, str] = {
     "request": "request",
     "status": "status",
@@ -246,12 +250,13 @@ FAST_ROLES: dict[str, str] = {
     "upstream_addr": "upstream",
     "upstream_status": "upstream",
     "host": "key",
+    "http_host": "key",
     "server_name": "key",
-    "time": "time",
+    "time": "time_alt",
     "time_iso8601": "time",
     "remote_addr": "skip",
-    "time_local": "python",
-    "msec": "python",
+    "time_local": "clf",
+    "msec": "decimal",
     "request_method": "python",
     "request_uri": "python",
     "uri": "python",
@@ -343,7 +348,6 @@ _MULTI_VALUE = frozenset(
         "proxy_add_x_forwarded_for",
     }
 )
-_MULTI_PATTERN = r"(?:[^ ,\"]{0,256}(?:(?:, | : )[^ ,\"]{0,256}){0,64})"
 
 
 class LogFormatError(ValueError):
@@ -382,11 +386,6 @@ def tokenize_log_format(fmt: str) -> list[tuple[str, str]]:
 
 _JSON_KEY = re.compile(r'"([^"\\]{1,128})"\s{0,8}:\s{0,8}"?\$\{?([A-Za-z0-9_]{1,64})')
 
-# What _RecordBuilder.build makes of each variable of a text log_format, in the compiled path's vocabulary:
-# FAST_ROLES, but $time_local is read here as "dd/Mon/yyyy:hh:mm:ss +hhmm" ("clf"), $msec as a decimal number
-# of seconds ("decimal"), and $http_host is a host ("key"); a variable build() does not read is "skip".
-TEXT_ROLES: dict[str, str] = {**FAST_ROLES, "time_local": "clf", "msec": "decimal", "http_host": "key"}
-
 
 def log_format_layout(fmt: str) -> TextLayout:
     """The literals and fields of a text ``log_format`` (each field an nginx variable, with its role)."""
@@ -396,33 +395,9 @@ def log_format_layout(fmt: str) -> TextLayout:
         if kind == "lit":
             literal = value
             continue
-        fields.append(TextField(literal, value, TEXT_ROLES.get(value, "skip"), value in _MULTI_VALUE))
+        fields.append(TextField(literal, value, FAST_ROLES.get(value, "skip"), value in _MULTI_VALUE))
         literal = ""
     return TextLayout(tuple(fields), literal)
-
-
-def layout_regex(layout: TextLayout) -> re.Pattern[str]:
-    """The regex the reader matches a line with (group ``v<n>``: field n): see :class:`TextLayout`."""
-    parts: list[str] = ["^"]
-    fields = layout.fields
-    for n, field in enumerate(fields):
-        parts.append(re.escape(field.before))
-        nxt = fields[n + 1].before if n + 1 < len(fields) else layout.after
-        if n + 1 == len(fields) and not nxt:
-            parts.append(f"(?P<v{n}>.{{0,65536}}?)")
-        elif field.multi:
-            parts.append(f"(?P<v{n}>{_MULTI_PATTERN})")
-        elif not nxt:
-            before = field.before or (fields[n - 1].name if n else "?")  # the token before it
-            raise LogFormatError(
-                f"${field.name} is followed directly by ${fields[n + 1].name} with no text between them, so the "
-                f"two cannot be told apart (after {before!r})"
-            )
-        else:
-            parts.append(f"(?P<v{n}>[^{re.escape(nxt[0])}]{{0,65536}})")
-    parts.append(re.escape(layout.after))
-    parts.append(r"\s{0,16}$")
-    return re.compile("".join(parts))
 
 
 def compile_log_format(fmt: str, name: str = "custom") -> CompiledLogFormat:
@@ -438,36 +413,34 @@ def compile_log_format(fmt: str, name: str = "custom") -> CompiledLogFormat:
         if keys:
             return CompiledLogFormat(name, variables, None, keys)
     layout = log_format_layout(fmt)
-    return CompiledLogFormat(name, variables, layout_regex(layout), None, layout)
-
-
-# The C scanner's limit on a literal of a layout (longer ones: the format is read in Python only).
-_FAST_LITERAL_MAX = 255
+    try:
+        regex = layout_regex(layout)
+    except LayoutError as exc:
+        raise LogFormatError(str(exc)) from None
+    return CompiledLogFormat(name, variables, regex, None, layout)
 
 
 def fast_layout(layout: TextLayout) -> bool:
-    """Whether the compiled path reads lines of ``layout`` (else the Python reader reads them all): ASCII
-    literals of at most 255 characters, ``$request`` and ``$status`` there, no variable it leaves to Python
-    (``$request_uri``, ``$uri``, ``$args``, ``$request_method``), none of those it reads twice (the reader
-    keeps the last), at most one of ``$time_iso8601`` and ``$time``, and each field of several values followed
-    by a literal that starts with a space, a comma or a quote (or by nothing)."""
-    fields = layout.fields
-    names = [f.name for f in fields if f.role != "skip"]
-    literals = [f.before for f in fields] + [layout.after]
-    if not all(lit.isascii() and len(lit) <= _FAST_LITERAL_MAX for lit in literals):
+    """Whether the compiled path reads lines of ``layout`` (else the Python reader reads them all): one it can
+    walk (:func:`~lpdoctor.logformats.layout.walkable`: ASCII literals, each field of several values followed by
+    a literal that starts with a space, a comma or a quote, or by nothing), with ``$request`` and ``$status``,
+    no variable it leaves to Python (``$request_uri``, ``$uri``, ``$args``, ``$request_method``), none of those it
+    reads twice (the reader keeps the last)."""
+    names = [f.name for f in layout.fields if f.role != "skip"]
+    if not walkable(layout) or len(names) > 62:  # (the scanner's variables)
         return False
-    if len(fields) > 128 or len(names) > 62:  # (the scanner's tables)
+    if "python" in (f.role for f in layout.fields) or len(names) != len(set(names)):
         return False
-    if "python" in (f.role for f in fields) or len(names) != len(set(names)):
+    return {"request", "status"} <= set(names)
+
+
+def fast_json_keys(keys: Mapping[str, str]) -> bool:
+    """Whether the compiled path reads the lines of a JSON ``log_format`` with these keys (key → nginx variable):
+    ASCII keys of at most 63 characters, none of a variable it leaves to Python, no more than its table holds
+    with :data:`ALIASES` (looked up after them)."""
+    if len(keys) + len(ALIASES) > 128:
         return False
-    if not {"request", "status"} <= set(names) or {"time_iso8601", "time"} <= set(names):
-        return False
-    for n, field in enumerate(fields):
-        nxt = literals[n + 1]
-        last = n + 1 == len(fields) and not nxt
-        if field.multi and not last and not (nxt and nxt[0] in ' ,"'):
-            return False
-    return True
+    return all(k.isascii() and 0 < len(k) <= 63 and FAST_ROLES.get(v, "skip") != "python" for k, v in keys.items())
 
 
 def make_custom_format(fmt: str, name: str = "custom") -> LogFormat:
@@ -499,7 +472,10 @@ def log_format_reader(fmt: str, name: str, description: str, priority: int) -> L
 
         return parse
 
-    fast = layout is not None and fast_layout(layout)
+    keys = compiled.json_keys
+    fast = "fields" if layout is not None and fast_layout(layout) else None
+    if keys is not None and fast_json_keys(keys):
+        fast = "json"
     return LogFormat(
         name=name,
         kind="access",
@@ -507,8 +483,9 @@ def log_format_reader(fmt: str, name: str, description: str, priority: int) -> L
         make_parser=factory,
         priority=priority,
         description=description,
-        fast="fields" if fast else None,
-        layout=layout if fast else None,
+        fast=fast,
+        layout=layout if fast == "fields" else None,
+        json_keys=keys if fast == "json" else None,
     )
 
 

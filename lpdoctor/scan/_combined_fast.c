@@ -754,12 +754,13 @@ typedef struct {
     double seen_lo, seen_hi;          /* the first and last time of every line read (the inputs' time range) */
     struct JsonKeyS *json_keys;       /* JSON: what the reader does with each key */
     struct JsonMemoS *json_memo;      /* JSON: the keys of the last lines, by their place (json_key) */
-    int n_json_keys, json_fold_case;
+    int n_json_keys, json_fold_case, json_exact_keys;
     int16_t json_bucket[128];
     struct TextFieldS *text_fields;   /* FIELDS: the layout's fields, each with the literal before it */
     int n_text_fields;
     unsigned char *text_after;        /* FIELDS: the literal after the last field */
     Py_ssize_t text_after_len;
+    int text_exact;                   /* FIELDS: the line ends with the literal after the last field (else: blanks) */
     int64_t per_second;               /* the durations' units a second (0: never fold them, durations_add) */
     double max_duration;              /* MAX_REQUEST_S: longer durations are not in the histogram */
     unsigned char stamp[64];          /* the last $time_local read, and its time */
@@ -1537,7 +1538,9 @@ typedef struct {
     const unsigned char *tsc, *capture; /* HAProxy: the termination state (4 bytes), the request headers captured */
     Py_ssize_t capture_len;             /* -1: none */
     double epoch; /* JSON: a time given as epoch seconds (stamp_len -1), or a start time (stamp_len -2: J_START) */
-    const unsigned char *clf; /* a text layout's $time_local (J_CLF), or NULL */
+    const unsigned char *stamp2; /* nginx: $time (J_TIME_ALT), or NULL */
+    Py_ssize_t stamp2_len;
+    const unsigned char *clf; /* nginx: $time_local (J_CLF), or NULL */
     Py_ssize_t clf_len;
     double decimal;  /* a text layout's $msec (J_DECIMAL), when has_decimal */
     int has_decimal;
@@ -2006,6 +2009,9 @@ enum {
                      * start_time): the line's time is it plus the line's duration, when it has one */
     J_CLF = 18,     /* a text field's "dd/Mon/yyyy:hh:mm:ss +hhmm" ($time_local): parse_fields_line reads it */
     J_DECIMAL = 19, /* a text field's decimal number of seconds ($msec) */
+    J_TIME_ALT = 21, /* nginx's $time, read when $time_iso8601 is empty or missing (nginx_time) */
+    J_CLF_START = 20, /* a text field's "dd/Mon/yyyy:hh:mm:ss +hhmm" when the request started (Traefik's CLF): the
+                       * line's time is it plus the duration, as J_START */
 };
 #define MAX_JSON_KEYS 128
 #define MAX_JSON_VARS 62
@@ -2014,6 +2020,7 @@ enum {
 typedef struct JsonKeyS {
     unsigned char name[64];
     int len, role, var, required, next;
+    int exact; /* a key of a user's JSON log_format: looked up as it is, before the lower-cased aliases */
     unsigned char expect[64];
     int expect_len;
 } JsonKey;
@@ -2270,7 +2277,9 @@ typedef struct {
     const JsonKey *keys;
     int n_keys;
     const int16_t *bucket; /* json_bucket(name) -> the first key there, -1: none; JsonKey.next chains them */
-    int fold_case; /* nginx_access looks keys up lower-cased; caddy_log as they are */
+    int fold_case; /* nginx_access looks keys up lower-cased (after a user's exact keys); caddy_log as they are */
+    int exact_keys; /* the table has exact keys (JsonKey.exact) */
+    uint64_t seen_keys[2]; /* nginx: the entries read on this line (MAX_JSON_KEYS) */
     Fields *f;
     unsigned char *extra;
     int32_t *extra_len;
@@ -2339,11 +2348,18 @@ static int json_key(JsonLine *c, const unsigned char *p, Py_ssize_t *i, Py_ssize
     }
     int n = plen + (int)(kb - ka);
     *key = NULL;
-    for (int k = c->bucket[json_bucket(name, n)]; k >= 0; k = c->keys[k].next)
-        if (c->keys[k].len == n && memcmp(c->keys[k].name, name, (size_t)n) == 0) {
-            *key = &c->keys[k];
-            break;
-        }
+    if (c->exact_keys && plen == 0) /* key_map.get(key) first (its keys are ASCII) */
+        for (int k = c->bucket[json_bucket(p + ka, n)]; k >= 0; k = c->keys[k].next)
+            if (c->keys[k].exact && c->keys[k].len == n && memcmp(c->keys[k].name, p + ka, (size_t)n) == 0) {
+                *key = &c->keys[k];
+                break;
+            }
+    if (!*key) /* then ALIASES.get(key.lower()) */
+        for (int k = c->bucket[json_bucket(name, n)]; k >= 0; k = c->keys[k].next)
+            if (!c->keys[k].exact && c->keys[k].len == n && memcmp(c->keys[k].name, name, (size_t)n) == 0) {
+                *key = &c->keys[k];
+                break;
+            }
     if (m) {
         m->parent = parent;
         m->key = *key ? (int)(*key - c->keys) : -1;
@@ -2506,11 +2522,19 @@ static HOT_INLINE int read_value(const JsonKey *key, const unsigned char *p, Py_
         f->clf = p + va;
         f->clf_len = vn;
         break;
-    case J_DECIMAL: /* a text field: parse_float(v) of "", "-" or digits[.digits] (anything else: Python) */
-        if (cls == 2) {
-            if (!exact_decimal(p, va, vb, &f->decimal)) return 0;
-            f->has_decimal = 1;
-        }
+    case J_CLF_START: /* a text field: traefik_log.parse_clf_time of the start, "dd/Mon/yyyy:hh:mm:ss +hhmm" */
+        if (!checked_clf_time(p + va, vn, &f->epoch)) return 0;
+        f->stamp = p + va;
+        f->stamp_len = -2;
+        break;
+    case J_DECIMAL: /* nginx's $msec: parse_float(v) of "", "-" or digits[.digits] (anything else: Python) */
+        f->has_decimal = cls == 2;
+        if (cls == 2 && !exact_decimal(p, va, vb, &f->decimal)) return 0;
+        break;
+    case J_TIME_ALT:
+        if (number) return 0;
+        f->stamp2 = p + va;
+        f->stamp2_len = vn;
         break;
     case J_EQUALS:
     case J_PREFIX:
@@ -2546,7 +2570,16 @@ static int json_object(JsonLine *c, const unsigned char *p, Py_ssize_t *i, Py_ss
         skip_ws(p, i, end);
         if (role == J_PYTHON) return 0;
         if (role != J_SKIP) {
-            if (var < 0 || var >= MAX_JSON_VARS || (c->seen >> var) & 1) return 0; /* a key twice: the last wins */
+            /* a variable twice: the reader keeps the last. nginx's: each of its keys read once, the value read
+             * last here is the one it keeps (a key and value in the group key stay there: finer groups); a key
+             * twice (json.loads keeps its first place and its last value) or an entry twice ("rt", "RT"), or
+             * the other readers' aliases (which share a variable): the reader's order decides, Python */
+            if (var < 0 || var >= MAX_JSON_VARS || ((c->seen >> var) & 1 && !c->fold_case)) return 0;
+            if (c->fold_case) {
+                int k = (int)(key - c->keys);
+                if ((c->seen_keys[k >> 6] >> (k & 63)) & 1) return 0;
+                c->seen_keys[k >> 6] |= 1ULL << (k & 63);
+            }
             c->seen |= 1ULL << var;
         }
         if (role == J_SKIP) { /* (json_skip, its two commonest cases first: no call for them) */
@@ -2595,10 +2628,11 @@ static int json_object(JsonLine *c, const unsigned char *p, Py_ssize_t *i, Py_ss
 
 /* 1: a JSON line the reader reads (narrowed: see J_*), fields filled and the rest of the key in extra[0..*len);
  * 0: anything else, for Python. */
-static int parse_json_line(const JsonKey *keys, int n_keys, const int16_t *bucket, int fold_case, JsonMemo *memo,
-                           const unsigned char *p, Py_ssize_t end, Fields *f, unsigned char *extra,
+static int parse_json_line(const JsonKey *keys, int n_keys, const int16_t *bucket, int fold_case, int exact_keys,
+                           JsonMemo *memo, const unsigned char *p, Py_ssize_t end, Fields *f, unsigned char *extra,
                            int32_t *extra_len) {
-    JsonLine c = {keys, n_keys, bucket, fold_case, f, extra, extra_len, 0, memo, 0};
+    JsonLine c = {.keys = keys, .n_keys = n_keys, .bucket = bucket, .fold_case = fold_case, .exact_keys = exact_keys,
+                  .f = f, .extra = extra, .extra_len = extra_len, .memo = memo};
     Py_ssize_t i = 0;
     *extra_len = 0;
     f->request_ms = f->upstream_ms = -1;
@@ -2621,10 +2655,15 @@ static int parse_json_line(const JsonKey *keys, int n_keys, const int16_t *bucke
 /* ------------------------------------------------------------------------------------- text layouts */
 
 /* One field of a text layout (FIELDS): the literal before it, and what the reader does with its value. */
+enum { CHARS_ANY = 0, CHARS_TOKEN = 1, CHARS_DIGITS = 2 }; /* layout.CHARS: [^stop], \S, \d */
+
 typedef struct TextFieldS {
     unsigned char *lit; /* (owned) */
     Py_ssize_t lit_len;
-    int multi;     /* values of [^ ,"]{0,256} joined by ", " or " : " (nginx_access._MULTI_PATTERN) */
+    int multi;     /* values of [^ ,"]{0,256} joined by ", " or " : " (layout.MULTI_PATTERN) */
+    int chars;     /* CHARS_* */
+    int dash;      /* "-" may stand in its place */
+    Py_ssize_t min, max; /* its length, in characters */
     int last;      /* nothing after it: it runs to the end of the line */
     unsigned char stop; /* else: the first byte of the literal after it */
     JsonKey key;   /* its role and variable (name unused) */
@@ -2646,6 +2685,36 @@ static Py_ssize_t multi_value(const unsigned char *p, Py_ssize_t i, Py_ssize_t e
         else
             return i;
     }
+}
+
+/* The time of an nginx line as _RecordBuilder.build finds it from the variables read into f: $time_local, else
+ * $time_iso8601 or (when that is empty or missing) $time, else $msec; NAN: none. 1 with *t; 0 for a value this
+ * path does not read (Python). */
+static int nginx_time(Scanner *s, const Fields *f, double *t) {
+    *t = NAN;
+    /* local() of "" is none; of "-", which its regex does not match, too */
+    if (f->clf_len > 0) {
+        if (f->clf_len == s->stamp_len && memcmp(f->clf, s->stamp, (size_t)f->clf_len) == 0) {
+            *t = s->stamp_time;
+            return 1;
+        }
+        if (clf_time(f->clf, f->clf_len, t)) {
+            memcpy(s->stamp, f->clf, (size_t)f->clf_len);
+            s->stamp_len = f->clf_len;
+            s->stamp_time = *t;
+            return 1;
+        }
+        if (!(f->clf_len == 1 && f->clf[0] == '-')) return 0;
+    }
+    /* `iso(raw) or local(raw)` of raw = $time_iso8601 or $time, when it is not "" ("-": neither reads it) */
+    const unsigned char *raw = f->stamp_len > 0 ? f->stamp : f->stamp2;
+    Py_ssize_t n = f->stamp_len > 0 ? f->stamp_len : f->stamp2_len;
+    if (raw && n > 0) {
+        if (iso_time(raw, n, t)) return 1;
+        if (!(n == 1 && raw[0] == '-')) return 0;
+    }
+    if (f->has_decimal) *t = f->decimal; /* parse_float($msec) */
+    return 1;
 }
 
 /* 1: a line of the scanner's text layout, read as nginx_access.layout_regex matches it on its first try (each
@@ -2670,46 +2739,49 @@ static int parse_fields_line(Scanner *s, const unsigned char *p, Py_ssize_t end,
         if (end - i < tf->lit_len || memcmp(p + i, tf->lit, (size_t)tf->lit_len) != 0) return 0;
         i += tf->lit_len;
         Py_ssize_t va = i, vb;
-        if (tf->last) { /* .{0,65536}? then \s{0,16}$ */
-            vb = end;
-            while (vb > va && end - vb < 16 && is_space(p[vb - 1])) vb--;
+        if (tf->dash && i < end && p[i] == '-') {
+            vb = ++i; /* (\d{1,n}|-): no digit there, so the regex tries "-" */
+        } else if (tf->last) {
+            vb = end; /* .{min,max}? then \s{0,16}$ (.{min,max} then the end: the whole rest) */
+            while (!s->text_exact && vb > va && end - vb < 16 && is_space(p[vb - 1])) vb--;
             i = end;
         } else if (tf->multi) {
             vb = i = multi_value(p, i, end);
-        } else { /* [^stop]{0,65536} */
+        } else if (tf->chars == CHARS_ANY) { /* [^stop]{min,max} */
             const unsigned char *at = memchr(p + i, tf->stop, (size_t)(end - i));
             if (!at) return 0;
             vb = i = at - p;
+        } else { /* \S{min,max} or \d{min,max}, narrowed to ASCII: where it stops at a byte the regex would take
+                  * (a letter outside ASCII, a digit of another script, a control character), the literal after it,
+                  * ASCII and starting with a blank or a non-digit, does not match: Python */
+            while (i < end && i - va <= tf->max &&
+                   (tf->chars == CHARS_DIGITS ? is_digit(p[i]) : p[i] > 0x20 && p[i] < 0x7f && !is_space(p[i])))
+                i++;
+            vb = i;
         }
-        if (tf->key.role != J_SKIP && !read_value(&tf->key, p, va, vb, 0, 0, f, extra, extra_len, NULL)) return 0;
+        if (vb - va > tf->max || vb - va < tf->min) return 0; /* (bytes: at least as many as characters) */
+        if (tf->min > 1) /* fewer characters than bytes outside ASCII: Python */
+            for (Py_ssize_t x = va; x < vb; x++)
+                if (p[x] >= 0x80) return 0;
+        if (tf->key.role != J_SKIP &&
+            !read_value(&tf->key, p, va, vb, tf->chars == CHARS_DIGITS, 0, f, extra, extra_len, NULL))
+            return 0;
     }
     if (s->n_text_fields == 0 || !s->text_fields[s->n_text_fields - 1].last) {
         if (end - i < s->text_after_len || memcmp(p + i, s->text_after, (size_t)s->text_after_len) != 0) return 0;
         i += s->text_after_len;
-        if (end - i > 16) return 0;
+        if (s->text_exact ? i != end : end - i > 16) return 0;
         for (; i < end; i++)
             if (!is_space(p[i])) return 0;
     }
     if (!f->path) return 0;
-    /* the time: time_local (local() of "" is none; of "-", which its regex does not match, too) */
     *t = NAN;
-    if (f->clf_len > 0) {
-        if (f->clf_len == s->stamp_len && memcmp(f->clf, s->stamp, (size_t)f->clf_len) == 0) {
-            *t = s->stamp_time;
-        } else if (clf_time(f->clf, f->clf_len, t)) {
-            memcpy(s->stamp, f->clf, (size_t)f->clf_len);
-            s->stamp_len = f->clf_len;
-            s->stamp_time = *t;
-        } else if (!(f->clf_len == 1 && f->clf[0] == '-')) {
-            return 0;
-        }
+    if (f->stamp_len == -2) { /* a start (J_CLF_START): the time is it plus the duration, when there is one */
+        *t = f->epoch;
+        if (f->request_ms >= 0) *t = *t + (double)f->request_ms / 1e9;
+        return 1;
     }
-    /* else `iso(raw) or local(raw)` of a $time_iso8601 or $time that is not "" ("-": neither reads it) */
-    if (*t != *t && f->stamp_len > 0 && !iso_time(f->stamp, f->stamp_len, t) &&
-        !(f->stamp_len == 1 && f->stamp[0] == '-'))
-        return 0;
-    if (*t != *t && f->has_decimal) *t = f->decimal; /* else parse_float($msec) */
-    return 1;
+    return nginx_time(s, f, t);
 }
 
 /* ------------------------------------------------------------------------------------------ AWS ALB */
@@ -3093,8 +3165,9 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
                       : s->timing == ALB   ? parse_alb_line(line, text_len, &f, extra, &extra_len, &alb_t)
                       : s->timing == SOZUNE ? parse_sozune_line(line, text_len, &f, extra, &extra_len, &alb_t)
                       : s->timing == FIELDS ? parse_fields_line(s, line, text_len, &f, extra, &extra_len, &alb_t)
-                      : s->timing == JSON  ? parse_json_line(s->json_keys, s->n_json_keys, s->json_bucket, s->json_fold_case, s->json_memo, line,
-                                                             text_len, &f, extra, &extra_len)
+                      : s->timing == JSON  ? parse_json_line(s->json_keys, s->n_json_keys, s->json_bucket, s->json_fold_case,
+                                                             s->json_exact_keys, s->json_memo, line, text_len, &f, extra,
+                                                             &extra_len)
                                            : parse_line(line, text_len, s->timing, &f));
         if (!parsed) {
             stop = SCAN_PYTHON;
@@ -3103,6 +3176,11 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
         double t;
         if (s->timing == ALB || s->timing == SOZUNE || s->timing == FIELDS) {
             t = alb_t; /* the time the parser read */
+        } else if (s->timing == JSON && s->json_fold_case) { /* nginx: $time_local, $time_iso8601, $time, $msec */
+            if (!nginx_time(s, &f, &t)) {
+                stop = SCAN_PYTHON;
+                break;
+            }
         } else if (s->timing == JSON) {
             /* no time, "" or "-": none; an ISO time read exactly as the reader reads it; anything else: Python */
             if (!f.stamp || f.stamp_len == 0 || (f.stamp_len == 1 && f.stamp[0] == '-')) {
@@ -3419,7 +3497,7 @@ static PyObject *Scanner_window(Scanner *s, PyObject *Py_UNUSED(ignored)) {
 
 /* The layout of a FIELDS scanner: [(literal before bytes, role, variable, multi), ...] and the literal after the
  * last field. */
-static int load_text_fields(Scanner *s, PyObject *fields, const char *after, Py_ssize_t after_len) {
+static int load_text_fields(Scanner *s, PyObject *fields, const char *after, Py_ssize_t after_len, int exact) {
     PyObject *seq = PySequence_Fast(fields, "text_fields must be a sequence");
     if (!seq) return -1;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
@@ -3437,12 +3515,14 @@ static int load_text_fields(Scanner *s, PyObject *fields, const char *after, Py_
     }
     memcpy(s->text_after, after, (size_t)after_len);
     s->text_after_len = after_len;
+    s->text_exact = exact;
     for (Py_ssize_t k = 0; k < n; k++) {
         const char *lit;
-        Py_ssize_t len;
-        int role, var, multi;
+        Py_ssize_t len, min = 0, max = 65536;
+        int role, var, multi, chars = CHARS_ANY, dash = 0;
         TextField *tf = &s->text_fields[k];
-        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq, k), "y#iip", &lit, &len, &role, &var, &multi)) {
+        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq, k), "y#iip|ipnn", &lit, &len, &role, &var, &multi, &chars,
+                              &dash, &min, &max)) {
             Py_DECREF(seq);
             return -1;
         }
@@ -3456,10 +3536,18 @@ static int load_text_fields(Scanner *s, PyObject *fields, const char *after, Py_
         memcpy(tf->lit, lit, (size_t)len);
         tf->lit_len = len;
         tf->multi = multi;
+        tf->chars = chars;
+        tf->dash = dash;
+        tf->min = min;
+        tf->max = max;
         tf->key.role = role;
         tf->key.var = var;
-        if (var < 0 || var >= MAX_JSON_VARS || role < J_SKIP || role > J_DECIMAL || role == J_OBJECT ||
-            role == J_START || role == J_UNITS || role == J_EPOCH || role == J_SECONDS || role == J_PYTHON) {
+        tf->key.expect_len = role == J_UNITS ? 2 : 0; /* (milliseconds only) */
+        memcpy(tf->key.expect, "ms", 2);
+        if (var < 0 || var >= MAX_JSON_VARS || role < J_SKIP || role > J_TIME_ALT || role == J_OBJECT ||
+            role == J_START || role == J_EPOCH || role == J_SECONDS || role == J_PYTHON ||
+            (role == J_UNITS && chars != CHARS_DIGITS) || chars < CHARS_ANY || chars > CHARS_DIGITS || min < 0 ||
+            max < min || max > 65536 || (multi && chars != CHARS_ANY) || (dash && chars != CHARS_DIGITS)) {
             Py_DECREF(seq);
             PyErr_SetString(PyExc_ValueError, "bad text_fields entry");
             return -1;
@@ -3476,8 +3564,12 @@ static int load_text_fields(Scanner *s, PyObject *fields, const char *after, Py_
             return -1;
         }
         tf->stop = tf->last ? 0 : next[0];
-        if (tf->multi && !tf->last && tf->stop != ' ' && tf->stop != ',' && tf->stop != '"') {
-            PyErr_SetString(PyExc_ValueError, "a multi field of text_fields must be followed by ' ', ',' or '\"'");
+        if (tf->last ? tf->chars != CHARS_ANY || tf->dash
+                     : tf->multi  ? tf->stop != ' ' && tf->stop != ',' && tf->stop != '"'
+                     : tf->chars == CHARS_TOKEN  ? !is_space(tf->stop)
+                     : tf->chars == CHARS_DIGITS ? is_digit(tf->stop) || (tf->dash && tf->stop == '-')
+                                                 : 0) {
+            PyErr_SetString(PyExc_ValueError, "a field of text_fields whose run the literal after it does not stop");
             return -1;
         }
     }
@@ -3487,7 +3579,7 @@ static int load_text_fields(Scanner *s, PyObject *fields, const char *after, Py_
 static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
     static char *kwlist[] = {"segment_template", "route_template", "hold_key", "hold_names", "shape", "since",
                              "until", "max_time", "json_keys", "fold_case", "hold_present", "per_second",
-                             "max_duration", "text_fields", "text_after", NULL};
+                             "max_duration", "text_fields", "text_after", "text_exact", NULL};
     /* LogFormat.fast -> how the scanner reads a line ("json", "caddy", "traefik" and "envoy" walk JSON with json_keys) */
     static const struct {
         const char *name;
@@ -3499,13 +3591,14 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
     PyObject *present = Py_None, *text_fields = Py_None;
     const char *shape, *text_after = "";
     Py_ssize_t text_after_len = 0;
+    int text_exact = 0;
     int timing = -1, fold_case = 0;
     double max_time = 1e13;
     long long per_second = 0;
     double max_duration = 30 * 86400.0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOs|OOdOpOLdOy#", kwlist, &seg, &route, &hold, &names, &shape,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOs|OOdOpOLdOy#p", kwlist, &seg, &route, &hold, &names, &shape,
                                      &since, &until, &max_time, &json_keys, &fold_case, &present, &per_second,
-                                     &max_duration, &text_fields, &text_after, &text_after_len))
+                                     &max_duration, &text_fields, &text_after, &text_after_len, &text_exact))
         return -1;
     if (per_second < 0 || per_second > (1LL << 40) || !(max_duration >= 0.0 && max_duration < 1e9)) {
         PyErr_SetString(PyExc_ValueError, "per_second or max_duration out of range");
@@ -3527,7 +3620,7 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
         PyErr_SetString(PyExc_ValueError, "text_fields given with a shape that is not fields (or not)");
         return -1;
     }
-    if (text_fields != Py_None && load_text_fields(s, text_fields, text_after, text_after_len) < 0) return -1;
+    if (text_fields != Py_None && load_text_fields(s, text_fields, text_after, text_after_len, text_exact) < 0) return -1;
     s->json_fold_case = fold_case;
     if (json_keys != Py_None) { /* [(name bytes, lower case, role, var), ...] */
         PyObject *seq = PySequence_Fast(json_keys, "json_keys must be a sequence");
@@ -3548,13 +3641,13 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
         for (Py_ssize_t k = 0; k < n; k++) {
             const char *name, *expect = "";
             Py_ssize_t len, expect_len = 0;
-            int role, var, required = 0;
-            if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq, k), "y#ii|py#", &name, &len, &role, &var, &required,
-                                  &expect, &expect_len)) {
+            int role, var, required = 0, exact = 0;
+            if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq, k), "y#ii|py#p", &name, &len, &role, &var, &required,
+                                  &expect, &expect_len, &exact)) {
                 Py_DECREF(seq);
                 return -1;
             }
-            if (len > 63 || expect_len > 63 || var < 0 || var >= MAX_JSON_VARS || role < J_SKIP || role > J_DECIMAL ||
+            if (len > 63 || expect_len > 63 || var < 0 || var >= MAX_JSON_VARS || role < J_SKIP || role > J_TIME_ALT ||
                 (role == J_UNITS && !(expect_len == 2 && (memcmp(expect, "ns", 2) == 0 || memcmp(expect, "ms", 2) == 0)))) {
                 Py_DECREF(seq);
                 PyErr_SetString(PyExc_ValueError, "bad json_keys entry");
@@ -3566,6 +3659,8 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
             s->json_keys[k].var = var;
             s->json_keys[k].next = -1;
             s->json_keys[k].required = required;
+            s->json_keys[k].exact = exact;
+            s->json_exact_keys |= exact;
             memcpy(s->json_keys[k].expect, expect, (size_t)expect_len);
             s->json_keys[k].expect_len = (int)expect_len;
         }

@@ -32,15 +32,20 @@ class Scanner:
         route_template: Callable[[str], str],
         hold_key: Callable[[str, str], int],
         hold_names: Callable[[str], Iterable[str]],
-        shape: str,  # LogFormat.fast: combined, timing, kv, apache, haproxy, json, caddy, alb, sozune
+        shape: str,  # LogFormat.fast: combined, timing, kv, apache, haproxy, json, caddy, alb, sozune, ..., fields
         since: float | None = None,
         until: float | None = None,
         max_time: float = 1e13,
-        json_keys: list[tuple[bytes, int, int, bool, bytes]] | None = None,  # json and caddy only
+        # the JSON shapes only: (name, role, variable, required, expected text, exact)
+        json_keys: list[tuple[bytes, int, int, bool, bytes, bool]] | None = None,
         fold_case: bool = False,
         hold_present: Callable[[str], Iterable[str]] | None = None,  # a subset of hold_names: values read as "" or not
         per_second: int = 0,  # durations' units a second; > 0: many distinct ones are folded (durations_add)
         max_duration: float = 2592000.0,  # MAX_REQUEST_S
+        # fields only: (literal before, role, variable, multi, chars, dash, min, max) a field (fastpath.text_fields)
+        text_fields: list[tuple[bytes, int, int, bool, int, bool, int, int]] | None = None,
+        text_after: bytes = b"",
+        text_exact: bool = False,
     ) -> None: ...
     def scan(self, buffer: bytes, pos: int, line_no: int, /) -> tuple[int, int, int]: ...
     def add_record(self, record: object, /) -> None: ...

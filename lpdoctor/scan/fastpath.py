@@ -23,14 +23,15 @@ in the environment, every line takes the Python path.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
-from typing import cast
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, cast
 
 from lpdoctor.catalog.holds import HoldMatcher, RequestedHold
-from lpdoctor.logformats.base import LogFormat, TextLayout
+from lpdoctor.logformats.base import LogFormat
 from lpdoctor.logformats.caddy_log import FAST_KEYS as CADDY_FAST_KEYS
 from lpdoctor.logformats.envoy_log import FAST_ALIASES as ENVOY_FAST_ALIASES
 from lpdoctor.logformats.envoy_log import FAST_KEYS as ENVOY_FAST_KEYS
+from lpdoctor.logformats.layout import CHARS, TextLayout
 from lpdoctor.logformats.logs import parse_line, read_line
 from lpdoctor.logformats.nginx_access import ALIASES, FAST_ROLES
 from lpdoctor.logformats.traefik_log import FAST_KEYS as TRAEFIK_FAST_KEYS
@@ -108,42 +109,49 @@ _JSON_ROLES = {
     "start": 17,
     "clf": 18,
     "decimal": 19,
+    "clf_start": 20,
+    "time_alt": 21,
 }
 
 
-def json_keys(shape: str) -> list[tuple[bytes, int, int, bool, bytes]]:
+def json_keys(shape: str, exact: Mapping[str, str] | None = None) -> list[tuple[bytes, int, int, bool, bytes, bool]]:
     """What the scanner does with each JSON key the reader reads: ``(name, role, variable, required, expected
-    text)``. nginx JSON (``json``): every key ``nginx_access.ALIASES`` names, lower case (the reader looks keys
-    up lower-cased), the variable being the one it sets (the times share one: the reader prefers one to
-    another, so a line with two goes to Python); ``$request`` and ``$status`` are required. Caddy (``caddy``):
-    ``caddy_log.FAST_KEYS``, nested keys named ``request.uri``. Traefik (``traefik``): ``traefik_log.FAST_KEYS``.
-    Envoy (``envoy``): ``envoy_log.FAST_KEYS``, and each of ``envoy_log.FAST_ALIASES`` with the role and
-    variable of the key it stands in for. Any other key is not read."""
+    text, exact)``. nginx JSON (``json``): a JSON log_format's own keys (``exact``, key → nginx variable: looked
+    up as they are, first), then every key ``nginx_access.ALIASES`` names, lower case (the reader looks those up
+    lower-cased), the variable being the one it sets (each its own: a line with one twice keeps the last, as
+    the reader does); ``$request`` and ``$status`` are required. Caddy (``caddy``): ``caddy_log.FAST_KEYS``,
+    nested keys named ``request.uri``. Traefik (``traefik``): ``traefik_log.FAST_KEYS``. Envoy (``envoy``):
+    ``envoy_log.FAST_KEYS``, and each of ``envoy_log.FAST_ALIASES`` with the role and variable of the key it
+    stands in for. Any other key is not read."""
     if shape in _KEY_TABLES:
         table, aliases = _KEY_TABLES[shape]
         out = [
-            (name.encode("ascii"), _JSON_ROLES[role], n, required, expect.encode("ascii"))
+            (name.encode("ascii"), _JSON_ROLES[role], n, required, expect.encode("ascii"), False)
             for n, (name, role, required, expect) in enumerate(table)
         ]
         index = {name: n for n, (name, *_) in enumerate(table)}
         for alias, name in aliases.items():
             _, role, required, expect = table[index[name]]
-            out.append((alias.encode("ascii"), _JSON_ROLES[role], index[name], required, expect.encode("ascii")))
+            out.append((alias.encode("ascii"), _JSON_ROLES[role], index[name], required, expect.encode("ascii"), False))
         return out
     variables: dict[str, int] = {}
     out = []
-    for name, var in sorted(ALIASES.items()):
-        role = FAST_ROLES[var]
-        slot = "time" if role == "time" else var
+    keys = [(name, var, True) for name, var in (exact or {}).items()] + [
+        (name, var, False) for name, var in sorted(ALIASES.items())
+    ]
+    for name, var, is_exact in keys:
+        role = FAST_ROLES.get(var, "skip")
         required = var in ("request", "status")
-        out.append((name.encode("ascii"), _JSON_ROLES[role], variables.setdefault(slot, len(variables)), required, b""))
+        slot = variables.setdefault(var, len(variables))
+        out.append((name.encode("ascii"), _JSON_ROLES[role], slot, required, b"", is_exact))
     return out
 
 
-def text_fields(layout: TextLayout) -> tuple[list[tuple[bytes, int, int, bool]], bytes]:
-    """What the scanner does with each field of a text layout (``fast == "fields"``): ``(literal before it,
-    role, variable, multi)``, a variable a number of its own for each field that is read; and the literal after
-    the last field."""
+def text_fields(layout: TextLayout) -> dict[str, Any]:
+    """What the scanner does with each field of a text layout (``fast == "fields"``), as its keywords:
+    ``text_fields``, each ``(literal before it, role, variable, multi, chars, dash, min, max)`` (a variable a
+    number of its own for each field that is read); ``text_after``, the literal after the last field;
+    ``text_exact``, whether the line ends there."""
     read = [field.name for field in layout.fields if field.role != "skip"]
     fields = [
         (
@@ -151,10 +159,14 @@ def text_fields(layout: TextLayout) -> tuple[list[tuple[bytes, int, int, bool]],
             _JSON_ROLES[field.role],
             read.index(field.name) if field.name in read else 0,
             field.multi,
+            CHARS.index(field.chars),
+            field.dash,
+            field.min,
+            field.max,
         )
         for field in layout.fields
     ]
-    return fields, layout.after.encode("ascii")
+    return {"text_fields": fields, "text_after": layout.after.encode("ascii"), "text_exact": layout.end == "exact"}
 
 
 def available(fmt: LogFormat | None) -> bool:
@@ -203,10 +215,10 @@ def _new_scanner(fmt: LogFormat, holds: _Holds, since: float | None, until: floa
     templates: dict[str, str] = {}
     shape = fmt.fast
     assert shape is not None
-    layout: dict[str, object] = {}
+    layout: dict[str, Any] = {}
     if shape == "fields":
         assert fmt.layout is not None
-        layout["text_fields"], layout["text_after"] = text_fields(fmt.layout)
+        layout = text_fields(fmt.layout)
     return _combined_fast.Scanner(
         segment_template=segment_template,
         route_template=lambda path: normalize_path(path, templates),
@@ -217,7 +229,7 @@ def _new_scanner(fmt: LogFormat, holds: _Holds, since: float | None, until: floa
         since=since,
         until=until,
         max_time=MAX_TIME,
-        json_keys=json_keys(shape) if shape == "json" or shape in _KEY_TABLES else None,
+        json_keys=json_keys(shape, fmt.json_keys) if shape == "json" or shape in _KEY_TABLES else None,
         fold_case=shape == "json",
         per_second=_PER_SECOND.get(shape, 1000),
         max_duration=MAX_REQUEST_S,

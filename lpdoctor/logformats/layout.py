@@ -1,0 +1,138 @@
+"""A text log line described once, as data: fixed literals between fields.
+
+A :class:`TextLayout` is the one description of a positional text format. The reader's regex is made of it
+(:func:`layout_regex`), and so is the compiled path's walk (``lpdoctor/scan/fastpath.py`` ``text_fields``, the C
+scanner's ``parse_fields_line``): a format that states its layout gets both, and the two cannot drift apart.
+nginx ``log_format`` strings become layouts (``nginx_access.log_format_layout``); Traefik's default access
+line is one (``traefik_log.CLF_LAYOUT``).
+
+Each field says what may be in it (``chars``, ``min``, ``max``, ``dash``) and what the reader does with it
+(``role``, in the compiled path's vocabulary: ``skip``, ``request``, ``status``, ``duration``, ``key`` ... see
+``fastpath._JSON_ROLES``). The scanner walks a line the way the regex tries it first, every quantifier greedy;
+where the regex would have to backtrack, the scanner finds no match and leaves the line to the Python reader.
+:func:`walkable` says whether a layout can be walked so (each field's run must stop where the literal after it
+starts).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# A field of several values (nginx's $upstream_* after retries, X-Forwarded-For): [^ ,"]{0,256} joined by
+# ", " or " : ", at most 65 of them.
+MULTI_PATTERN = r"(?:[^ ,\"]{0,256}(?:(?:, | : )[^ ,\"]{0,256}){0,64})"
+# What may be in a field: anything but the first character of the literal after it ("any"), no blank
+# ("token": \S), digits ("digits": \d).
+CHARS = ("any", "token", "digits")
+
+
+class LayoutError(ValueError):
+    """A layout whose fields cannot be told apart (a field with no literal after it but the last)."""
+
+
+@dataclass(frozen=True)
+class TextField:
+    """One field of a :class:`TextLayout`: the literal text before it, the name of its value (an nginx variable,
+    say), what the reader does with that value (``role``), whether it may hold several values joined by
+    ``", "`` or ``" : "`` (``multi``), what characters it holds (``chars``: see :data:`CHARS`) and how many
+    (``min``..``max``), and whether a lone ``-`` may stand in its place (``dash``)."""
+
+    before: str
+    name: str
+    role: str
+    multi: bool = False
+    chars: str = "any"
+    min: int = 0
+    max: int = 65536
+    dash: bool = False
+
+
+@dataclass(frozen=True)
+class TextLayout:
+    """A text line as fixed literals between fields: ``fields[0].before``, field 0, ``fields[1].before``, ...,
+    the last field, ``after``. ``end``: ``"blanks"`` (nginx: up to 16 blanks may follow; a last field with
+    nothing after it runs lazily to them) or ``"exact"`` (the line ends there)."""
+
+    fields: tuple[TextField, ...]
+    after: str = ""
+    end: str = "blanks"
+
+    def literal_after(self, n: int) -> str:
+        """The literal after field ``n``."""
+        return self.fields[n + 1].before if n + 1 < len(self.fields) else self.after
+
+    def runs_to_end(self, n: int) -> bool:
+        """Whether field ``n`` is the last with nothing after it (it runs to the end of the line)."""
+        return n + 1 == len(self.fields) and not self.after
+
+
+def _field_pattern(layout: TextLayout, n: int) -> str:
+    field = layout.fields[n]
+    nxt = layout.literal_after(n)
+    if layout.runs_to_end(n) and field.chars == "any" and layout.end == "blanks":
+        return f".{{{field.min},{field.max}}}?"
+    if field.multi:
+        return MULTI_PATTERN
+    if field.chars == "token":
+        core = rf"\S{{{field.min},{field.max}}}"
+    elif field.chars == "digits":
+        core = rf"\d{{{field.min},{field.max}}}"
+    elif not nxt:
+        if layout.runs_to_end(n):
+            return f".{{{field.min},{field.max}}}"
+        before = field.before or (layout.fields[n - 1].name if n else "?")  # the token before it
+        raise LayoutError(
+            f"${field.name} is followed directly by ${layout.fields[n + 1].name} with no text between them, so the "
+            f"two cannot be told apart (after {before!r})"
+        )
+    else:
+        core = f"[^{re.escape(nxt[0])}]{{{field.min},{field.max}}}"
+    return f"{core}|-" if field.dash else core
+
+
+def layout_regex(layout: TextLayout) -> re.Pattern[str]:
+    """The regex the reader matches a line with (group ``v<n>``: field n), to be used with ``match``: it is
+    anchored at both ends."""
+    parts: list[str] = ["^"]
+    for n, field in enumerate(layout.fields):
+        parts.append(re.escape(field.before))
+        parts.append(f"(?P<v{n}>{_field_pattern(layout, n)})")
+    parts.append(re.escape(layout.after))
+    parts.append(r"\s{0,16}$" if layout.end == "blanks" else r"\Z")
+    return re.compile("".join(parts))
+
+
+def _stops(field: TextField, nxt: str) -> bool:
+    """Whether the greedy run of ``field`` cannot go past the first character of ``nxt`` (so the regex, trying
+    it first, never needs a shorter run)."""
+    if not nxt or not nxt.isascii():
+        return False
+    c = nxt[0]
+    if field.multi:
+        return c in ' ,"'
+    if field.chars == "token":
+        return c.isspace()
+    if field.chars == "digits":
+        return not c.isdigit() and not (field.dash and c == "-")
+    return True  # "any": [^c]
+
+
+def walkable(layout: TextLayout) -> bool:
+    """Whether the compiled path can walk ``layout``: ASCII literals of at most 255 characters, at most 128
+    fields, each field's run stopped by the literal after it (or the last, running to the end of the line)."""
+    literals = [f.before for f in layout.fields] + [layout.after]
+    if not layout.fields or len(layout.fields) > 128:
+        return False
+    if not all(lit.isascii() and len(lit) <= 255 for lit in literals):
+        return False
+    for n, field in enumerate(layout.fields):
+        if field.chars not in CHARS or (field.multi and field.chars != "any"):
+            return False
+        if layout.runs_to_end(n):
+            if field.chars != "any" or field.dash or (field.multi and layout.end != "blanks"):
+                return False
+            continue
+        if not _stops(field, layout.literal_after(n)):
+            return False
+    return True
