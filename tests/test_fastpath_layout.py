@@ -559,3 +559,28 @@ def test_a_json_log_format(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     fast, slow = both(monkeypatch, _write(tmp_path / "plain.log", plain), JSON_FORMAT)
     assert fast.inputs[0].parsed == 5000 and calls["line"] == 0  # every line read in C
     assert_same(fast, slow)
+
+
+def test_a_log_format_read_in_python_says_so(tmp_path: Path) -> None:
+    """A user whose log_format the compiled path does not read hears why, once, on stderr (the report is
+    untouched); one it reads says nothing."""
+    import os
+    import subprocess
+    import sys
+
+    log = _write(tmp_path / "a.log", ['1.2.3.4 "GET /a HTTP/1.1" 200 0.5'])
+
+    def scan(fmt: str, **env: str) -> subprocess.CompletedProcess[str]:
+        argv = [sys.executable, "-m", "lpdoctor", "scan", "-f", "json", "--fail-on", "never", "--log-format", fmt]
+        return subprocess.run([*argv, str(log)], capture_output=True, text=True, env={**os.environ, **env})
+
+    slow = scan('$remote_addr "$request_method $request_uri" $status $request_time')
+    assert slow.returncode == 0
+    assert "read line by line in Python" in slow.stderr and "$request_method, $request_uri" in slow.stderr
+    assert json.loads(slow.stdout)["inputs"][0]["parsed"] == 1
+    twice = scan('$remote_addr "$request" $status $request_time $request_time')
+    assert "it logs $request_time twice" in twice.stderr
+    fast = scan('$remote_addr "$request" $status $request_time')
+    assert fast.returncode == 0 and fast.stderr == ""
+    python_anyway = scan('$remote_addr "$request_uri" $status $request_time', LPDOCTOR_NO_FAST="1")
+    assert python_anyway.returncode == 0 and python_anyway.stderr == ""

@@ -23,8 +23,9 @@ from lpdoctor.commands.common import (
 from lpdoctor.commands.lint import from_settings
 from lpdoctor.commands.progress import ScanProgress
 from lpdoctor.logformats.base import LogFormat
-from lpdoctor.logformats.nginx_access import LogFormatError, make_custom_format
+from lpdoctor.logformats.nginx_access import LogFormatError, make_custom_format, slow_reason
 from lpdoctor.logformats.registry import all_formats, get_format
+from lpdoctor.scan import fastpath
 from lpdoctor.scan.aggregate import DEFAULT_MAX_ROUTES, ScanAggregate
 from lpdoctor.scan.parallel import gc_paused, scan_inputs
 from lpdoctor.scan.report import ScanOptions, build_report
@@ -38,9 +39,15 @@ if TYPE_CHECKING:
 def _forced_format(input_format: str | None, log_format: str | None) -> LogFormat | None:
     if log_format:
         try:
-            return make_custom_format(log_format, "cli")
+            custom = make_custom_format(log_format, "cli")
         except LogFormatError as exc:
             fail(f"--log-format: {exc}")
+        reason = slow_reason(log_format) if fastpath.compiled() else None
+        if reason:
+            click.echo(
+                f"lpdoctor: note: --log-format is read line by line in Python, 20-50x slower: {reason}", err=True
+            )
+        return custom
     if input_format:
         fmt = get_format(input_format)
         if fmt is None:

@@ -169,14 +169,14 @@ def text_fields(layout: TextLayout) -> dict[str, Any]:
     return {"text_fields": fields, "text_after": layout.after.encode("ascii"), "text_exact": layout.end == "exact"}
 
 
+def compiled() -> bool:
+    """Whether the compiled path runs here (the module was built, and ``LPDOCTOR_NO_FAST`` does not turn it off)."""
+    return _combined_fast is not None and os.environ.get("LPDOCTOR_NO_FAST", "") in ("", "0")
+
+
 def available(fmt: LogFormat | None) -> bool:
     """Whether the fast path reads ``fmt`` here."""
-    return (
-        fmt is not None
-        and fmt.fast in _SHAPES
-        and _combined_fast is not None
-        and os.environ.get("LPDOCTOR_NO_FAST", "") in ("", "0")
-    )
+    return fmt is not None and fmt.fast in _SHAPES and compiled()
 
 
 class _Holds:
