@@ -56,6 +56,7 @@ ROWS = (
     Row("ids-envoy", "same traffic, Envoy JSON (Envoy Gateway's default layout)", "envoy-json", "ids"),
     Row("ids-ingress", "same traffic, ingress-nginx's `upstreaminfo` log_format", "ingress-nginx", "ids"),
     Row("ids-traefik-clf", "same traffic, Traefik's default (CLF) access log", "traefik-clf", "ids"),
+    Row("ids-heroku", "same traffic, Heroku router lines (logfmt)", "heroku-router", "ids"),
     Row("spa", "SPA/CDN paths (hashed chunks, uuids, base64 cursors), combined+timing", "nginx-timing", "spa"),
     Row("spa-json", "SPA/CDN paths, nginx JSON", "nginx-json", "spa"),
     Row("few", "a few routes, combined+timing", "nginx-timing", "few"),
@@ -71,6 +72,13 @@ GOACCESS: dict[str, tuple[str, str, str]] = {
     "nginx-kv": ('%h %^[%d:%t %^] "%r" %s %b "%R" "%u" rt=%T %^', _CLF, _HMS),
     "ingress-nginx": ('%h %^[%d:%t %^] "%r" %s %b "%R" "%u" %^ %T %^', _CLF, _HMS),
     "traefik-clf": ('%h %^[%d:%t %^] "%r" %s %b "%R" "%u" %^ "%^" "%^" %Lms', _CLF, _HMS),
+    # its at=info lines (an error line has more fields: GoAccess counts it failed)
+    "heroku-router": (
+        '%dT%t.%^ heroku[router]: at=%^ method=%m path="%U" host=%v request_id=%^ fwd="%h" dyno=%^ connect=%^ '
+        "service=%Lms status=%s bytes=%b protocol=%^",
+        _ISO,
+        _HMS,
+    ),
     "apache-combined-D": ('%h %^[%d:%t %^] "%r" %s %b "%R" "%u" %D', _CLF, _HMS),
     "nginx-json": (
         '{"time":"%dT%t+%^","remote_addr":"%h","request":"%r","status":"%s","body_bytes_sent":"%b",'
@@ -111,6 +119,14 @@ MAWK: dict[str, tuple[list[str], str]] = {
     "nginx-timing": ([_QUOTED], '{ split($2, a, " "); split($3, b, " "); split($7, c, " "); add(a[2], b[1], c[1]) }'),
     "ingress-nginx": ([_QUOTED], '{ split($2, a, " "); split($3, b, " "); split($7, c, " "); add(a[2], b[1], c[2]) }'),
     "traefik-clf": ([_QUOTED], '{ split($2, a, " "); split($3, b, " "); add(a[2], b[1], substr($11, 2) / 1000) }'),
+    # Heroku: an error line's code says how it ended (H12 the router's timeout, H13 closed, H27 the client)
+    "heroku-router": (
+        [],
+        '{ match($0, /path="[^"]*"/); u = substr($0, RSTART + 6, RLENGTH - 7); '
+        "match($0, /status=[0-9]+/); s = substr($0, RSTART + 7, RLENGTH - 7); "
+        "if ($0 ~ / code=H12 /) s = 504; else if ($0 ~ / code=H13 /) s = 502; else if ($0 ~ / code=H27 /) s = 499; "
+        "match($0, /service=[0-9]+/); add(u, s, substr($0, RSTART + 8, RLENGTH - 8) / 1000) }",
+    ),
     "nginx-kv": (
         [_QUOTED],
         '{ split($2, a, " "); split($3, b, " "); split($7, c, " "); add(a[2], b[1], substr(c[1], 4)) }',

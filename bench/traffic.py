@@ -60,6 +60,7 @@ FORMATS = (
     "envoy-json",
     "ingress-nginx",
     "traefik-clf",
+    "heroku-router",
 )
 
 
@@ -331,6 +332,25 @@ def traefik_clf(q: Request) -> str:
     )
 
 
+def heroku_router(q: Request) -> str:
+    # heroku logs: the router's logfmt line when the request ends; a request it cut or that ended without an
+    # answer is an error line with its code (H12 at the router's 30 s, H13, H27 for a client gone)
+    stamp = f"{_iso(q.epoch).removesuffix('Z')}+00:00"
+    ms = int(q.rt * 1000)
+    codes = {504: ("H12", "Request timeout", 503), 502: ("H13", "Connection closed without response", 503)}
+    codes[499] = ("H27", "Client Request Interrupted", 499)
+    head = "at=info"
+    status = q.status
+    if q.status in codes:
+        code, desc, status = codes[q.status]
+        head = f'at=error code={code} desc="{desc}"'
+    return (
+        f'{stamp} heroku[router]: {head} method={q.method} path="{q.target}" host=api.example.com '
+        f'request_id={q.port:08x}-{q.size:04x} fwd="{q.ip}" dyno=web.{q.port % 3 + 1} connect={q.port % 3}ms service={ms}ms '
+        f"status={status} bytes={q.size} protocol=https"
+    )
+
+
 def caddy_json(q: Request) -> str:
     level = "error" if q.status >= 500 else "info"
     return (
@@ -445,6 +465,7 @@ WRITERS: dict[str, Callable[[Request], str]] = {
     "envoy-json": envoy_json,
     "ingress-nginx": ingress_upstreaminfo,
     "traefik-clf": traefik_clf,
+    "heroku-router": heroku_router,
 }
 
 

@@ -262,30 +262,6 @@ def test_msec_and_a_literal_after_the_last_field(tmp_path: Path, monkeypatch: py
     _compare_everywhere(tmp_path, monkeypatch, MSEC, lines, odd, _retimed, rnd)
 
 
-@pytest.mark.parametrize("fmt_name", ["ingress-nginx", "traefik-clf"])
-def test_real_lines_take_the_compiled_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt_name: str) -> None:
-    """Bench traffic of ingress-nginx's format and Traefik's CLF line is read in C: the parser reads one line a
-    group, none alone."""
-    log = _write(tmp_path / "real.log", list(bench_traffic.lines(fmt_name, "ids", 6000, seed=3)))
-    calls = {"group": 0, "line": 0}
-    real_parse, real_read = fastpath.parse_line, fastpath.read_line
-
-    def parse(*args: Any) -> Any:
-        calls["group"] += 1
-        return real_parse(*args)
-
-    def read(*args: Any) -> Any:
-        calls["line"] += 1
-        return real_read(*args)
-
-    monkeypatch.setattr(fastpath, "parse_line", parse)
-    monkeypatch.setattr(fastpath, "read_line", read)
-    fast, slow = both(monkeypatch, log, FORMATS[fmt_name])
-    assert fast.inputs[0].parsed == 6000 and fast.inputs[0].skipped == 0
-    assert calls["line"] == 0 and 0 < calls["group"] < 1500
-    assert_same(fast, slow)
-
-
 def test_layout_is_the_regex_the_reader_had() -> None:
     """The reader's regex, now made of the layout, is the one compile_log_format made of the tokens before."""
     layout = log_format_layout('$remote_addr - [$time_local] "$request" $status $upstream_addr $request_time')
@@ -311,50 +287,49 @@ _OLD_TRAEFIK_CLF = re.compile(
 _TC = '203.0.113.7 - - [12/Jun/2026:10:15:12 +0000] "GET /api/poll?cursor=42 HTTP/1.1" 504 15 "-" "curl/8.5.0" 42 '
 
 
-def _tc(**parts: str) -> str:
+def _tc(old: str = "", new: str = "") -> str:
+    """A Traefik CLF line, with ``old`` (its first place) made ``new``."""
     line = _TC + '"api@docker" "http://10.0.0.5:8000" 30001ms'
-    for old, new in parts.items():
-        line = line.replace(old.replace("_", " "), new, 1)
-    return line
+    return line.replace(old, new, 1) if old else line
 
 
 ODD_TRAEFIK_CLF_LINES = [
     _tc(),
-    _tc(**{" 504 15 ": " 499 15 "}),
-    _tc(**{" 504 15 ": " - 15 "}),
-    _tc(**{" 504 15 ": " 0 15 "}),  # older Traefik: OriginStatus 0
-    _tc(**{" 504 15 ": " 99 15 "}),
-    _tc(**{" 504 15 ": " 5044 15 "}),
-    _tc(**{" 504 15 ": " 504 - "}),
-    _tc(**{" 504 15 ": " 504 \u0661 "}),  # a digit of another script: \d matches it
-    _tc(**{" 30001ms": " 1234567890ms"}),  # 10 digits: Python
-    _tc(**{" 30001ms": " 123456789012345ms"}),
-    _tc(**{" 30001ms": " 1234567890123456ms"}),  # 16: no match
-    _tc(**{" 30001ms": " 0ms"}),
-    _tc(**{" 30001ms": " 30001ms "}),
-    _tc(**{" 30001ms": " 30001 ms"}),
-    _tc(**{" 30001ms": " -1ms"}),
-    _tc(**{"+0000]": "+0200]"}),
-    _tc(**{"+0000]": "-0930]"}),
-    _tc(**{"12/Jun/2026:10:15:12 +0000": "12/Jun/2026:10:15:12.123 +0000"}),
-    _tc(**{"12/Jun/2026:10:15:12 +0000": "12/Jun/2026:10:15:12"}),
-    _tc(**{"12/Jun/2026:10:15:12 +0000": "31/Jun/2026:10:15:12 +0000"}),
-    _tc(**{"12/Jun/2026:10:15:12 +0000": "12/Jun/1969:10:15:12 +0000"}),
-    _tc(**{"12/Jun/2026:10:15:12 +0000": "12/Jun/2026:10:15:12 +2400"}),
-    _tc(**{"12/Jun/2026:10:15:12 +0000": "12/Jun/2026:10:15:12 +0000 \u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9"}),
-    _tc(**{"12/Jun/2026:10:15:12 +0000": "1\u00e9/Jun/2026:10:15:12"}),  # 20 bytes, 19 characters
-    _tc(**{"GET /api/poll?cursor=42 HTTP/1.1": "GET https://api.example.com/api/poll HTTP/1.1"}),
-    _tc(**{"GET /api/poll?cursor=42 HTTP/1.1": "GET /api/poll http"}),
-    _tc(**{"GET /api/poll?cursor=42 HTTP/1.1": "GET /api/poll"}),
-    _tc(**{"GET /api/poll?cursor=42 HTTP/1.1": "-"}),
-    _tc(**{"GET /api/poll?cursor=42 HTTP/1.1": "GET /" + "a" * 16400 + " HTTP/1.1"}),
-    _tc(**{'"curl/8.5.0"': '"' + "u" * 8193 + '"'}),
-    _tc(**{"203.0.113.7 -": "203.0.113.7\t-"}),
-    _tc(**{"203.0.113.7 -": "\u00e9 -"}),
-    _tc(**{"203.0.113.7 -": "x" * 257 + " -"}),
-    _tc(**{"203.0.113.7 -": "\x7f -"}),
-    _tc(**{" 42 ": " - "}),
-    _tc(**{'"api@docker"': '"' + "r" * 1025 + '"'}),
+    _tc(" 504 15 ", " 499 15 "),
+    _tc(" 504 15 ", " - 15 "),
+    _tc(" 504 15 ", " 0 15 "),  # older Traefik: OriginStatus 0
+    _tc(" 504 15 ", " 99 15 "),
+    _tc(" 504 15 ", " 5044 15 "),
+    _tc(" 504 15 ", " 504 - "),
+    _tc(" 504 15 ", " 504 \u0661 "),  # a digit of another script: \d matches it
+    _tc(" 30001ms", " 1234567890ms"),  # 10 digits: Python
+    _tc(" 30001ms", " 123456789012345ms"),
+    _tc(" 30001ms", " 1234567890123456ms"),  # 16: no match
+    _tc(" 30001ms", " 0ms"),
+    _tc(" 30001ms", " 30001ms "),
+    _tc(" 30001ms", " 30001 ms"),
+    _tc(" 30001ms", " -1ms"),
+    _tc("+0000]", "+0200]"),
+    _tc("+0000]", "-0930]"),
+    _tc("12/Jun/2026:10:15:12 +0000", "12/Jun/2026:10:15:12.123 +0000"),
+    _tc("12/Jun/2026:10:15:12 +0000", "12/Jun/2026:10:15:12"),
+    _tc("12/Jun/2026:10:15:12 +0000", "31/Jun/2026:10:15:12 +0000"),
+    _tc("12/Jun/2026:10:15:12 +0000", "12/Jun/1969:10:15:12 +0000"),
+    _tc("12/Jun/2026:10:15:12 +0000", "12/Jun/2026:10:15:12 +2400"),
+    _tc("12/Jun/2026:10:15:12 +0000", "12/Jun/2026:10:15:12 +0000 \u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9"),
+    _tc("12/Jun/2026:10:15:12 +0000", "1\u00e9/Jun/2026:10:15:12"),  # 20 bytes, 19 characters
+    _tc("GET /api/poll?cursor=42 HTTP/1.1", "GET https://api.example.com/api/poll HTTP/1.1"),
+    _tc("GET /api/poll?cursor=42 HTTP/1.1", "GET /api/poll http"),
+    _tc("GET /api/poll?cursor=42 HTTP/1.1", "GET /api/poll"),
+    _tc("GET /api/poll?cursor=42 HTTP/1.1", "-"),
+    _tc("GET /api/poll?cursor=42 HTTP/1.1", "GET /" + "a" * 16400 + " HTTP/1.1"),
+    _tc('"curl/8.5.0"', '"' + "u" * 8193 + '"'),
+    _tc("203.0.113.7 -", "203.0.113.7\t-"),
+    _tc("203.0.113.7 -", "\u00e9 -"),
+    _tc("203.0.113.7 -", "x" * 257 + " -"),
+    _tc("203.0.113.7 -", "\x7f -"),
+    _tc(" 42 ", " - "),
+    _tc('"api@docker"', '"' + "r" * 1025 + '"'),
     "  " + _tc(),
     "garbage ms",
 ]
@@ -584,3 +559,140 @@ def test_a_log_format_read_in_python_says_so(tmp_path: Path) -> None:
     assert fast.returncode == 0 and fast.stderr == ""
     python_anyway = scan('$remote_addr "$request_uri" $status $request_time', LPDOCTOR_NO_FAST="1")
     assert python_anyway.returncode == 0 and python_anyway.stderr == ""
+
+
+# ------------------------------------------------------------------------------------- Heroku router lines
+
+HEROKU = FORMATS["heroku-router"]
+_H = (
+    '2026-11-21T10:00:00.123456+00:00 heroku[router]: at=info method=GET path="/api/poll?timeout=25" '
+    "host=myapp.herokuapp.com request_id=0a7c1d8e-2b3f dyno=web.1 connect=0ms service=25002ms status=200 bytes=12 "
+    "protocol=https"
+).replace(" dyno=", ' fwd="186.22.250.42" dyno=')
+
+
+def _h(old: str = "", new: str = "") -> str:
+    """A Heroku router at=info line, with ``old`` (its first place) made ``new``."""
+    return _H.replace(old, new, 1) if old else _H
+
+
+ODD_HEROKU_LINES = [
+    _h(),
+    _h("+00:00 heroku", "Z heroku"),
+    _h("+00:00 heroku", "+02:00 heroku"),
+    _h("+00:00 heroku", " heroku"),
+    _h("10:00:00.123456", "10:00:00"),
+    _h("10:00:00.123456", "10:00:00.1234567891"),
+    _h("2026-11-21", "2026-02-30"),
+    _h("2026-11-21", "1969-11-21"),
+    _h("T10:", "t10:"),
+    _h("at=info", 'at=error code=H12 desc="Request timeout"'),
+    _h("status=200", "status=503 code=H12"),  # a later code: the reader reads it
+    _h("protocol=https", "protocol=https code=H12"),
+    _h("protocol=https", "protocol=https "),
+    _h("protocol=https", 'protocol="https"'),
+    _h("method=GET", "method=" + "G" * 33),
+    _h("method=GET", "method=get"),
+    _h('path="/api/poll?timeout=25"', 'path="https://other.example.com/api/poll"'),
+    _h('path="/api/poll?timeout=25"', 'path="/api/po ll"'),
+    _h('path="/api/poll?timeout=25"', 'path="/api/\\"poll"'),
+    _h('path="/api/poll?timeout=25"', 'path=""'),
+    _h('path="/api/poll?timeout=25"', "path=/api/poll"),
+    _h("host=myapp.herokuapp.com", "host="),
+    _h("host=myapp.herokuapp.com", "host=MyApp.HerokuApp.com"),
+    _h("host=myapp.herokuapp.com", "host=" + "h" * 301),
+    _h("host=myapp.herokuapp.com", 'host=my"app'),
+    _h('fwd="186.22.250.42"', 'fwd="186.22.250.42, 10.0.0.1"'),
+    _h('fwd="186.22.250.42"', 'fwd="186.22.\\"250.42"'),
+    _h("request_id=0a7c1d8e-2b3f", "request_id=a=b"),
+    _h("request_id=0a7c1d8e-2b3f", 'request_id=0a7c"code=H12'),  # a quote ends a bare value: then a code
+    # an escaped quote: the reader's path runs on over the host and request id after it
+    '2026-11-21T10:00:00.123456+00:00 heroku[router]: at=info method=GET path="/api/poll\\" host=h request_id=r '
+    'fwd="f" dyno=web.1 connect=0ms service=1ms status=200 bytes=1 protocol=https',
+    _h("connect=0ms", "connect=7ms"),
+    _h("connect=0ms", "connect=1234567890123ms"),
+    _h("connect=0ms", "connect=ms"),
+    _h("service=25002ms", "service=999999999999ms"),
+    _h("service=25002ms", "service=25002.5ms"),
+    _h("status=200", "status=099"),
+    _h("status=200", "status=2000"),
+    _h("status=200", "status=-"),
+    _h(" dyno=web.1", " dyno=web.1 dyno=web.2"),
+    _h("heroku[router]: ", "heroku/router: "),
+    "<158>1 " + _h(),
+    "123 " + _h(),
+    _h() + " extra=1",
+    '2026-06-12T10:16:07.000000+00:00 heroku[router]: at=error code=H15 desc="Idle connection" dyno=web.1 '
+    "connect=1ms service=55449ms status=503 bytes=18",
+    "not a router line",
+]
+
+
+def _heroku_restamped(lines: list[str], rnd: random.Random) -> list[str]:
+    """``lines`` with their ISO stamps spread over a day and a half, with odd ones now and then."""
+    out = []
+    for line in lines:
+        stamp, sep, rest = line.partition(" ")
+        if not sep or not stamp[:4].isdigit():
+            out.append(line)
+            continue
+        when = int(DAY) + rnd.randrange(130_000)
+        t = __import__("time").gmtime(when)
+        new = f"{t.tm_year}-{t.tm_mon:02d}-{t.tm_mday:02d}T{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
+        new += rnd.choice(["", ".5", f".{rnd.randrange(10**6):06d}", ".123456789"])
+        new += rnd.choice(["+00:00", "+00:00", "Z", "+01:00", "-0000"])
+        out.append(f"{new} {rest}")
+    return out
+
+
+def test_heroku_router_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Heroku's router lines: at=info lines in the router's order read in C, the rest by the reader; bench
+    traffic, odd lines, mutations, days, a window."""
+    assert fastpath.available(HEROKU)
+    common = list(bench_traffic.lines("heroku-router", "ids", 20_000, seed=127))
+    _compare_everywhere(tmp_path, monkeypatch, HEROKU, common, ODD_HEROKU_LINES, _heroku_restamped, random.Random(131))
+    calls = {"line": 0}
+    real_read = fastpath.read_line
+
+    def read(*args: Any) -> Any:
+        calls["line"] += 1
+        return real_read(*args)
+
+    monkeypatch.setattr(fastpath, "read_line", read)
+    fast, slow = both(monkeypatch, _write(tmp_path / "plain.log", common[:6000]), HEROKU)
+    assert_same(fast, slow)
+    assert calls["line"] == sum(" at=error " in line for line in common[:6000])  # error lines: the reader's
+
+
+def test_heroku_layout_reads_the_fields_the_reader_reads() -> None:
+    """On every line the layout matches (its regex, which the C walk follows), the reader's logfmt fields are
+    the layout's fields, value for value: odd lines and 20 000 mutations of them."""
+    from lpdoctor.logformats import heroku_log
+    from lpdoctor.logformats.layout import layout_regex
+    from tests.fuzz.mutate import mutate
+
+    regex = layout_regex(heroku_log.INFO_LAYOUT)
+    names = [f.name for f in heroku_log.INFO_LAYOUT.fields]
+    rnd = random.Random(137)
+    lines = ODD_HEROKU_LINES + [mutate(rnd.choice(ODD_HEROKU_LINES), rnd) for _ in range(20_000)]
+    matched = 0
+    for line in lines:
+        m = regex.match(line)
+        if not m:
+            continue
+        matched += 1
+        marker = heroku_log._MARKER.search(line, 0, 400)
+        assert marker is not None and marker.start() == len(m["v0"]) + 1, line
+        fields: dict[str, str] = {}
+        for kv in heroku_log._KV.finditer(line, marker.end()):
+            value = kv[2][1:-1].replace('\\"', '"') if kv[2].startswith('"') else kv[2]
+            fields.setdefault(kv[1], value)
+        expected = {name: m[f"v{n}"] for n, name in enumerate(names) if name != "time"}
+        expected["connect"] += "ms"  # (the literal after them: the reader's value holds its unit)
+        expected["service"] += "ms"
+        assert fields == {"at": "info", **expected}, line
+        # a time the C walk reads (J_ISO_UTC) is the one the reader finds; any other is left to the reader
+        if re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|\+00:00)", m["v0"]):
+            stamp = heroku_log._STAMP.match(line)
+            assert stamp is not None and stamp[1] == m["v0"], line
+    assert matched > 1000

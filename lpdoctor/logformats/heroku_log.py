@@ -23,6 +23,7 @@ import re
 from typing import Any
 
 from lpdoctor.logformats.base import LogFormat, Parsed
+from lpdoctor.logformats.layout import TextField, TextLayout
 from lpdoctor.logformats.traefik_log import first_client, parse_iso_time, split_target, to_status
 from lpdoctor.model import Outcome, RequestRecord, outcome_from_status
 
@@ -99,12 +100,38 @@ def _parser() -> Any:
     return parse_line
 
 
+# What the compiled path reads: the router's at=info line with its fields in the order the router writes them
+# (heroku logs; the samples and Heroku's docs), which parse_line reads field by field (its logfmt values are
+# exactly these fields' text: a bare value has no blank or quote, a quoted one no escape). Any other line (an
+# error code, a syslog or drain header, another order, an escape) is parse_line's alone. The aggregate does not
+# read the client, so fwd is not read.
+INFO_LAYOUT = TextLayout(
+    (
+        TextField("", "time", "iso_utc", chars="token", min=20, max=36),
+        TextField(" heroku[router]: at=info method=", "method", "key", chars="bare", min=1, max=32),
+        TextField(' path="', "path", "target", chars="quoted", min=1, max=16384),
+        TextField('" host=', "host", "key", chars="bare", max=300),
+        TextField(" request_id=", "request_id", "skip", chars="bare", max=16384),
+        TextField(' fwd="', "fwd", "skip", chars="quoted", max=16384),
+        TextField('" dyno=', "dyno", "skip", chars="bare", max=16384),
+        TextField(" connect=", "connect", "ms_sum", chars="digits", min=1, max=12),
+        TextField("ms service=", "service", "ms_sum", chars="digits", min=1, max=12),
+        TextField("ms status=", "status", "status", chars="digits", min=3, max=3),
+        TextField(" bytes=", "bytes", "skip", chars="bare", max=16384),
+        TextField(" protocol=", "protocol", "skip", chars="bare", max=16384),
+    ),
+    end="exact",
+)
+
+
 FORMATS: list[LogFormat] = [
     LogFormat(
         name="heroku-router",
         kind="access",
         has_timing=True,
         make_parser=_parser,
+        fast="fields",
+        layout=INFO_LAYOUT,
         priority=5,
         description="Heroku router logfmt lines (connect/service in ms, H12/H13/H15/H18 codes)",
         aliases=("heroku",),

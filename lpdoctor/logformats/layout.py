@@ -23,8 +23,9 @@ from dataclasses import dataclass
 # ", " or " : ", at most 65 of them.
 MULTI_PATTERN = r"(?:[^ ,\"]{0,256}(?:(?:, | : )[^ ,\"]{0,256}){0,64})"
 # What may be in a field: anything but the first character of the literal after it ("any"), no blank
-# ("token": \S), digits ("digits": \d).
-CHARS = ("any", "token", "digits")
+# ("token": \S), digits ("digits": \d), no blank and no quote ("bare": [^\s"], a logfmt value), no quote and
+# no backslash ("quoted": [^"\\], a logfmt quoted value without escapes, followed by its closing quote).
+CHARS = ("any", "token", "digits", "bare", "quoted")
 
 
 class LayoutError(ValueError):
@@ -52,7 +53,8 @@ class TextField:
 class TextLayout:
     """A text line as fixed literals between fields: ``fields[0].before``, field 0, ``fields[1].before``, ...,
     the last field, ``after``. ``end``: ``"blanks"`` (nginx: up to 16 blanks may follow; a last field with
-    nothing after it runs lazily to them) or ``"exact"`` (the line ends there)."""
+    nothing after it runs lazily to them) or ``"exact"`` (the line ends there; a last field with nothing after it
+    runs to the end, in its characters)."""
 
     fields: tuple[TextField, ...]
     after: str = ""
@@ -78,6 +80,10 @@ def _field_pattern(layout: TextLayout, n: int) -> str:
         core = rf"\S{{{field.min},{field.max}}}"
     elif field.chars == "digits":
         core = rf"\d{{{field.min},{field.max}}}"
+    elif field.chars == "bare":
+        core = rf'[^\s"]{{{field.min},{field.max}}}'
+    elif field.chars == "quoted":
+        core = rf'[^"\\]{{{field.min},{field.max}}}'
     elif not nxt:
         if layout.runs_to_end(n):
             return f".{{{field.min},{field.max}}}"
@@ -113,6 +119,10 @@ def _stops(field: TextField, nxt: str) -> bool:
         return c in ' ,"'
     if field.chars == "token":
         return c.isspace()
+    if field.chars == "bare":
+        return c.isspace() or c == '"'
+    if field.chars == "quoted":
+        return c == '"'
     if field.chars == "digits":
         return not c.isdigit() and not (field.dash and c == "-")
     return True  # "any": [^c]
@@ -129,8 +139,10 @@ def walkable(layout: TextLayout) -> bool:
     for n, field in enumerate(layout.fields):
         if field.chars not in CHARS or (field.multi and field.chars != "any"):
             return False
-        if layout.runs_to_end(n):
-            if field.chars != "any" or field.dash or (field.multi and layout.end != "blanks"):
+        if layout.runs_to_end(n):  # (exactly: any class up to the end; blanks: "any" lazily to them)
+            if field.chars == "quoted" or (field.multi and layout.end != "blanks"):
+                return False
+            if layout.end == "blanks" and (field.chars != "any" or field.dash):
                 return False
             continue
         if not _stops(field, layout.literal_after(n)):

@@ -2010,6 +2010,9 @@ enum {
     J_CLF = 18,     /* a text field's "dd/Mon/yyyy:hh:mm:ss +hhmm" ($time_local): parse_fields_line reads it */
     J_DECIMAL = 19, /* a text field's decimal number of seconds ($msec) */
     J_TIME_ALT = 21, /* nginx's $time, read when $time_iso8601 is empty or missing (nginx_time) */
+    J_MS_SUM = 22,   /* a text field's digits of milliseconds, added to the duration (Heroku: connect + service) */
+    J_ISO_UTC = 23,  /* a text field's "YYYY-MM-DDThh:mm:ss[.f{1,9}]" then "Z" or "+00:00" (traefik_log.parse_iso_time):
+                      * the line's time */
     J_CLF_START = 20, /* a text field's "dd/Mon/yyyy:hh:mm:ss +hhmm" when the request started (Traefik's CLF): the
                        * line's time is it plus the duration, as J_START */
 };
@@ -2531,6 +2534,30 @@ static HOT_INLINE int read_value(const JsonKey *key, const unsigned char *p, Py_
         f->has_decimal = cls == 2;
         if (cls == 2 && !exact_decimal(p, va, vb, &f->decimal)) return 0;
         break;
+    case J_MS_SUM: /* heroku_log._ms of digits (at most 12: the field's bound), summed as (connect or 0) + (service
+                    * or 0), in ns: fastpath divides the sum by 10**9, the double of the reader's sum / 1000 */
+        if (!number || vn > 12) return 0;
+        {
+            long long n = 0;
+            for (Py_ssize_t x = va; x < vb; x++) n = n * 10 + (p[x] - '0');
+            f->request_ms = (f->request_ms < 0 ? 0 : f->request_ms) + n * 1000000LL;
+        }
+        break;
+    case J_ISO_UTC: { /* alb_time's exact reading; "+00:00" is parse_offset's 0.0, as "Z" is */
+        unsigned char text[40];
+        int64_t whole, frac;
+        if (vn > 36 || vn < 20) return 0;
+        memcpy(text, p + va, (size_t)vn);
+        Py_ssize_t n = vn;
+        if (n > 26 && memcmp(text + n - 6, "+00:00", 6) == 0) {
+            n -= 5;
+            text[n - 1] = 'Z';
+        }
+        if (!alb_time(text, n, 9, &whole, &frac, &f->epoch)) return 0;
+        f->stamp = p + va;
+        f->stamp_len = -1;
+        break;
+    }
     case J_TIME_ALT:
         if (number) return 0;
         f->stamp2 = p + va;
@@ -2655,7 +2682,8 @@ static int parse_json_line(const JsonKey *keys, int n_keys, const int16_t *bucke
 /* ------------------------------------------------------------------------------------- text layouts */
 
 /* One field of a text layout (FIELDS): the literal before it, and what the reader does with its value. */
-enum { CHARS_ANY = 0, CHARS_TOKEN = 1, CHARS_DIGITS = 2 }; /* layout.CHARS: [^stop], \S, \d */
+/* layout.CHARS: [^stop], \S, \d, [^\s"] (a logfmt value), [^"\\] (a logfmt quoted value, without escapes) */
+enum { CHARS_ANY = 0, CHARS_TOKEN = 1, CHARS_DIGITS = 2, CHARS_BARE = 3, CHARS_QUOTED = 4 };
 
 typedef struct TextFieldS {
     unsigned char *lit; /* (owned) */
@@ -2741,21 +2769,23 @@ static int parse_fields_line(Scanner *s, const unsigned char *p, Py_ssize_t end,
         Py_ssize_t va = i, vb;
         if (tf->dash && i < end && p[i] == '-') {
             vb = ++i; /* (\d{1,n}|-): no digit there, so the regex tries "-" */
-        } else if (tf->last) {
+        } else if (tf->last && tf->chars == CHARS_ANY) {
             vb = end; /* .{min,max}? then \s{0,16}$ (.{min,max} then the end: the whole rest) */
             while (!s->text_exact && vb > va && end - vb < 16 && is_space(p[vb - 1])) vb--;
             i = end;
         } else if (tf->multi) {
             vb = i = multi_value(p, i, end);
-        } else if (tf->chars == CHARS_ANY) { /* [^stop]{min,max} */
+        } else if (tf->chars == CHARS_ANY || tf->chars == CHARS_QUOTED) { /* [^stop]{min,max} */
             const unsigned char *at = memchr(p + i, tf->stop, (size_t)(end - i));
             if (!at) return 0;
             vb = i = at - p;
+            if (tf->chars == CHARS_QUOTED && memchr(p + va, '\\', (size_t)(vb - va))) return 0; /* an escape: Python */
         } else { /* \S{min,max} or \d{min,max}, narrowed to ASCII: where it stops at a byte the regex would take
                   * (a letter outside ASCII, a digit of another script, a control character), the literal after it,
                   * ASCII and starting with a blank or a non-digit, does not match: Python */
             while (i < end && i - va <= tf->max &&
-                   (tf->chars == CHARS_DIGITS ? is_digit(p[i]) : p[i] > 0x20 && p[i] < 0x7f && !is_space(p[i])))
+                   (tf->chars == CHARS_DIGITS ? is_digit(p[i])
+                                              : p[i] > 0x20 && p[i] < 0x7f && (tf->chars != CHARS_BARE || p[i] != '"')))
                 i++;
             vb = i;
         }
@@ -2767,7 +2797,7 @@ static int parse_fields_line(Scanner *s, const unsigned char *p, Py_ssize_t end,
             !read_value(&tf->key, p, va, vb, tf->chars == CHARS_DIGITS, 0, f, extra, extra_len, NULL))
             return 0;
     }
-    if (s->n_text_fields == 0 || !s->text_fields[s->n_text_fields - 1].last) {
+    { /* (after a last field that ran to the end, i is the end and there is no literal after it) */
         if (end - i < s->text_after_len || memcmp(p + i, s->text_after, (size_t)s->text_after_len) != 0) return 0;
         i += s->text_after_len;
         if (s->text_exact ? i != end : end - i > 16) return 0;
@@ -2776,6 +2806,10 @@ static int parse_fields_line(Scanner *s, const unsigned char *p, Py_ssize_t end,
     }
     if (!f->path) return 0;
     *t = NAN;
+    if (f->stamp_len == -1) { /* the line's time (J_ISO_UTC) */
+        *t = f->epoch;
+        return 1;
+    }
     if (f->stamp_len == -2) { /* a start (J_CLF_START): the time is it plus the duration, when there is one */
         *t = f->epoch;
         if (f->request_ms >= 0) *t = *t + (double)f->request_ms / 1e9;
@@ -3544,9 +3578,10 @@ static int load_text_fields(Scanner *s, PyObject *fields, const char *after, Py_
         tf->key.var = var;
         tf->key.expect_len = role == J_UNITS ? 2 : 0; /* (milliseconds only) */
         memcpy(tf->key.expect, "ms", 2);
-        if (var < 0 || var >= MAX_JSON_VARS || role < J_SKIP || role > J_TIME_ALT || role == J_OBJECT ||
+        if (var < 0 || var >= MAX_JSON_VARS || role < J_SKIP || role > J_ISO_UTC || role == J_OBJECT ||
             role == J_START || role == J_EPOCH || role == J_SECONDS || role == J_PYTHON ||
-            (role == J_UNITS && chars != CHARS_DIGITS) || chars < CHARS_ANY || chars > CHARS_DIGITS || min < 0 ||
+            ((role == J_UNITS || role == J_MS_SUM) && chars != CHARS_DIGITS) || chars < CHARS_ANY || chars > CHARS_QUOTED ||
+            min < 0 ||
             max < min || max > 65536 || (multi && chars != CHARS_ANY) || (dash && chars != CHARS_DIGITS)) {
             Py_DECREF(seq);
             PyErr_SetString(PyExc_ValueError, "bad text_fields entry");
@@ -3564,9 +3599,11 @@ static int load_text_fields(Scanner *s, PyObject *fields, const char *after, Py_
             return -1;
         }
         tf->stop = tf->last ? 0 : next[0];
-        if (tf->last ? tf->chars != CHARS_ANY || tf->dash
+        if (tf->last ? (!s->text_exact && (tf->chars != CHARS_ANY || tf->dash)) || tf->chars == CHARS_QUOTED
                      : tf->multi  ? tf->stop != ' ' && tf->stop != ',' && tf->stop != '"'
                      : tf->chars == CHARS_TOKEN  ? !is_space(tf->stop)
+                     : tf->chars == CHARS_BARE   ? !is_space(tf->stop) && tf->stop != '"'
+                     : tf->chars == CHARS_QUOTED ? tf->stop != '"'
                      : tf->chars == CHARS_DIGITS ? is_digit(tf->stop) || (tf->dash && tf->stop == '-')
                                                  : 0) {
             PyErr_SetString(PyExc_ValueError, "a field of text_fields whose run the literal after it does not stop");
@@ -3647,7 +3684,7 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
                 Py_DECREF(seq);
                 return -1;
             }
-            if (len > 63 || expect_len > 63 || var < 0 || var >= MAX_JSON_VARS || role < J_SKIP || role > J_TIME_ALT ||
+            if (len > 63 || expect_len > 63 || var < 0 || var >= MAX_JSON_VARS || role < J_SKIP || role > J_ISO_UTC ||
                 (role == J_UNITS && !(expect_len == 2 && (memcmp(expect, "ns", 2) == 0 || memcmp(expect, "ms", 2) == 0)))) {
                 Py_DECREF(seq);
                 PyErr_SetString(PyExc_ValueError, "bad json_keys entry");

@@ -111,6 +111,8 @@ _JSON_ROLES = {
     "decimal": 19,
     "clf_start": 20,
     "time_alt": 21,
+    "ms_sum": 22,
+    "iso_utc": 23,
 }
 
 
