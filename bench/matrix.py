@@ -57,6 +57,7 @@ ROWS = (
     Row("ids-ingress", "same traffic, ingress-nginx's `upstreaminfo` log_format", "ingress-nginx", "ids"),
     Row("ids-traefik-clf", "same traffic, Traefik's default (CLF) access log", "traefik-clf", "ids"),
     Row("ids-heroku", "same traffic, Heroku router lines (logfmt)", "heroku-router", "ids"),
+    Row("ids-envoy-text", "same traffic, Envoy's default text format", "envoy-default", "ids"),
     Row("spa", "SPA/CDN paths (hashed chunks, uuids, base64 cursors), combined+timing", "nginx-timing", "spa"),
     Row("spa-json", "SPA/CDN paths, nginx JSON", "nginx-json", "spa"),
     Row("few", "a few routes, combined+timing", "nginx-timing", "few"),
@@ -72,6 +73,7 @@ GOACCESS: dict[str, tuple[str, str, str]] = {
     "nginx-kv": ('%h %^[%d:%t %^] "%r" %s %b "%R" "%u" rt=%T %^', _CLF, _HMS),
     "ingress-nginx": ('%h %^[%d:%t %^] "%r" %s %b "%R" "%u" %^ %T %^', _CLF, _HMS),
     "traefik-clf": ('%h %^[%d:%t %^] "%r" %s %b "%R" "%u" %^ "%^" "%^" %Lms', _CLF, _HMS),
+    "envoy-default": ('[%dT%t.%^Z] "%m %U %H" %s %^ %^ %b %L %^ "%h" "%u" %^', _ISO, _HMS),
     # its at=info lines (an error line has more fields: GoAccess counts it failed)
     "heroku-router": (
         '%dT%t.%^ heroku[router]: at=%^ method=%m path="%U" host=%v request_id=%^ fwd="%h" dyno=%^ connect=%^ '
@@ -119,6 +121,11 @@ MAWK: dict[str, tuple[list[str], str]] = {
     "nginx-timing": ([_QUOTED], '{ split($2, a, " "); split($3, b, " "); split($7, c, " "); add(a[2], b[1], c[1]) }'),
     "ingress-nginx": ([_QUOTED], '{ split($2, a, " "); split($3, b, " "); split($7, c, " "); add(a[2], b[1], c[2]) }'),
     "traefik-clf": ([_QUOTED], '{ split($2, a, " "); split($3, b, " "); add(a[2], b[1], substr($11, 2) / 1000) }'),
+    "envoy-default": (
+        [],
+        "{ s = $5; if ($6 ~ /UT/) s = 504; else if ($6 ~ /DC/) s = 499; else if ($6 ~ /UC/) s = 502; "
+        "add($3, s, $9 / 1000) }",
+    ),
     # Heroku: an error line's code says how it ended (H12 the router's timeout, H13 closed, H27 the client)
     "heroku-router": (
         [],

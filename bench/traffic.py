@@ -61,6 +61,7 @@ FORMATS = (
     "ingress-nginx",
     "traefik-clf",
     "heroku-router",
+    "envoy-default",
 )
 
 
@@ -452,6 +453,25 @@ def envoy_json(q: Request) -> str:
     )
 
 
+def envoy_default(q: Request) -> str:
+    # Envoy's default text access log (no Istio fields): the same requests and flags as envoy_json
+    ms = round(q.rt * 1000)
+    start = _iso_ns(round(q.epoch * 1000) * 1_000_000 - ms * 1_000_000, 3)
+    code, flags = q.status, "-"
+    if q.status == 504:
+        flags = "UT"
+    elif q.status == 502:
+        code, flags = 503, "UC"
+    elif q.status == 499:
+        code, flags = 0, "DC"
+    service = str(round(q.upstream_rt * 1000)) if q.upstream_rt is not None and flags == "-" else "-"
+    return (
+        f'[{start}] "{q.method} {q.target} HTTP/1.1" {code} {flags} 0 {q.size} {ms} {service} "{q.ip}" "{q.ua}" '
+        f'"{q.port:08x}-{int(q.epoch) % 65536:04x}-4b5c-9c8d-{int(q.epoch * 1000) % (1 << 48):012x}" '
+        f'"api.example.com" "10.0.0.5:8000"'
+    )
+
+
 WRITERS: dict[str, Callable[[Request], str]] = {
     "nginx-timing": nginx_timing,
     "nginx-json": nginx_json,
@@ -466,6 +486,7 @@ WRITERS: dict[str, Callable[[Request], str]] = {
     "ingress-nginx": ingress_upstreaminfo,
     "traefik-clf": traefik_clf,
     "heroku-router": heroku_router,
+    "envoy-default": envoy_default,
 }
 
 

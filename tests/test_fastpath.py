@@ -52,9 +52,8 @@ def test_the_fast_path_is_built_where_ci_runs() -> None:
     assert fastpath.available(FORMATS["haproxy-httplog"]) and fastpath.available(FORMATS["caddy-json"])
     assert fastpath.available(FORMATS["aws-alb"]) and fastpath.available(FORMATS["sozune"])
     assert fastpath.available(FORMATS["traefik-json"]) and fastpath.available(FORMATS["envoy-json"])
-    assert fastpath.available(FORMATS["ingress-nginx"])  # a text layout (tests/test_fastpath_layout.py)
-    assert fastpath.available(FORMATS["traefik-clf"]) and fastpath.available(FORMATS["heroku-router"])  # layouts
-    assert not fastpath.available(FORMATS["envoy-default"])
+    layouts = ("traefik-clf", "heroku-router", "envoy-default", "ingress-nginx")  # tests/test_fastpath_layout.py
+    assert all(fastpath.available(FORMATS[name]) for name in layouts)
 
 
 def test_hold_values_read_only_as_empty_or_not() -> None:

@@ -696,3 +696,123 @@ def test_heroku_layout_reads_the_fields_the_reader_reads() -> None:
             stamp = heroku_log._STAMP.match(line)
             assert stamp is not None and stamp[1] == m["v0"], line
     assert matched > 1000
+
+
+# ---------------------------------------------------------------------------------- Envoy's default text line
+
+ENVOY_TEXT = FORMATS["envoy-default"]
+_FIXTURE = Path(__file__).parent / "fixtures/logformats/envoy-default.log"
+_E = (
+    '[2026-11-21T10:14:57.301Z] "GET /api/poll?cursor=41 HTTP/1.1" 200 - 0 2 12004 12001 "203.0.113.7" '
+    '"Mozilla/5.0" "2b4e0f3a-1c5d-4e6f-8a9b-0c1d2e3f4a5b" "api.example.com" "10.0.0.5:8000"'
+)
+
+
+def _e(old: str = "", new: str = "") -> str:
+    """An Envoy default line, with ``old`` (its first place) made ``new``."""
+    return _E.replace(old, new, 1) if old else _E
+
+
+ODD_ENVOY_TEXT_LINES = [
+    *_FIXTURE.read_text().splitlines(),
+    _e(),
+    _e(" 200 - ", " 504 UT "),
+    _e(" 200 - ", " 0 DC "),
+    _e(" 200 - ", " 503 UC,URX "),
+    _e(" 200 - ", " 504 UpstreamRequestTimeout "),
+    _e(" 200 - ", " 200 -- "),
+    _e(" 200 - ", " 2000 - "),
+    _e(" 200 - ", " 099 - "),
+    _e(" 200 - ", " 200 U;T "),
+    _e(" 200 - 0 2 ", ' 200 - via_upstream - "-" 0 2 '),  # Istio's fields
+    _e(" 200 - 0 2 ", " 200 - 7 0 2 "),
+    _e(" 200 - 0 2 ", " 200 - 0 2 3 "),
+    _e("12004 12001", "12004 -"),
+    _e("12004 12001", "- 12001"),
+    _e("12004 12001", "1234567890 1"),
+    _e("12004 12001", "123456789012345678901 1"),
+    _e('"GET ', '"- '),
+    _e('"GET ', '"get '),
+    _e('"GET ', '"-GET '),
+    _e('"GET ', '"G1 '),
+    _e('"GET ', '"' + "G" * 33 + " "),
+    _e("/api/poll?cursor=41", "-"),
+    _e("/api/poll?cursor=41", "https://api.example.com/api/poll"),
+    _e("/api/poll?cursor=41", "/caf\u00e9"),
+    _e("HTTP/1.1", "HTTP/2"),
+    _e("HTTP/1.1", "HTTP/1.1!"),
+    _e("HTTP/1.1", "h" * 17),
+    _e("2026-11-21T10:14:57.301Z", "2026-11-21T10:14:57Z"),
+    _e("2026-11-21T10:14:57.301Z", "2026-11-21T10:14:57.301+02:00"),
+    _e("2026-11-21T10:14:57.301Z", "2026-11-21T10:14:57.301+00:00"),
+    _e("2026-11-21T10:14:57.301Z", "2026-02-30T10:14:57.301Z"),
+    _e("2026-11-21T10:14:57.301Z", "2026-11-21"),
+    _e('"api.example.com"', '"-"'),
+    _e('"api.example.com"', '"API.example.com:8443"'),
+    _e('"api.example.com"', '""'),
+    _e('"203.0.113.7"', '"198.51.100.4,10.0.0.2"'),
+    _e() + " ",
+    _e() + ' "extra"',
+    _e()[:-1],
+    " " + _e(),
+    "not envoy",
+]
+
+
+def test_envoy_text_layout_reads_what_the_reader_reads() -> None:
+    """Wherever the layout matches (and the method is one _TEXT takes), _TEXT matches too, with no optional
+    field: its values are the layout's, over the odd lines and 20 000 mutations of them."""
+    from lpdoctor.logformats import envoy_log
+    from lpdoctor.logformats.layout import layout_regex
+    from tests.fuzz.mutate import mutate
+
+    regex = layout_regex(envoy_log.TEXT_LAYOUT)
+    names = [f.name for f in envoy_log.TEXT_LAYOUT.fields]
+    rnd = random.Random(139)
+    lines = ODD_ENVOY_TEXT_LINES + [mutate(rnd.choice(ODD_ENVOY_TEXT_LINES), rnd) for _ in range(20_000)]
+    matched = 0
+    for line in lines:
+        m = regex.match(line)
+        if not m or not re.fullmatch(r"[A-Z][A-Z0-9_-]{0,31}|-", m["v1"]):  # (J_METHOD: else Python)
+            continue
+        matched += 1
+        old = envoy_log._TEXT.match(line)
+        assert old is not None, line
+        values = {name: m[f"v{n}"] for n, name in enumerate(names)}
+        assert {k: v for k, v in old.groupdict().items()} == {k: values[k] for k in old.groupdict()}, line
+    assert matched > 1000
+
+
+def _envoy_restamped(lines: list[str], rnd: random.Random) -> list[str]:
+    out = []
+    for line in lines:
+        if not line.startswith("[") or "]" not in line:
+            out.append(line)
+            continue
+        when = int(DAY) + rnd.randrange(130_000)
+        t = __import__("time").gmtime(when)
+        new = f"{t.tm_year}-{t.tm_mon:02d}-{t.tm_mday:02d}T{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
+        new += rnd.choice([".301Z", "Z", ".5Z", ".123456789Z", "+00:00", ".1+01:00"])
+        out.append(f"[{new}{line[line.index(']') :]}")
+    return out
+
+
+def test_envoy_text_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Envoy's default text line: bench traffic, odd lines (Istio's fields among them), mutations, days, a window;
+    plain traffic read in C but its client-gone lines (code 0)."""
+    assert fastpath.available(ENVOY_TEXT)
+    common = list(bench_traffic.lines("envoy-default", "ids", 20_000, seed=149))
+    _compare_everywhere(
+        tmp_path, monkeypatch, ENVOY_TEXT, common, ODD_ENVOY_TEXT_LINES, _envoy_restamped, random.Random(151)
+    )
+    calls = {"line": 0}
+    real_read = fastpath.read_line
+
+    def read(*args: Any) -> Any:
+        calls["line"] += 1
+        return real_read(*args)
+
+    monkeypatch.setattr(fastpath, "read_line", read)
+    fast, slow = both(monkeypatch, _write(tmp_path / "plain.log", common[:6000]), ENVOY_TEXT)
+    assert_same(fast, slow)
+    assert calls["line"] == sum('" 0 DC ' in line for line in common[:6000])  # code 0: the reader's

@@ -25,7 +25,26 @@ MULTI_PATTERN = r"(?:[^ ,\"]{0,256}(?:(?:, | : )[^ ,\"]{0,256}){0,64})"
 # What may be in a field: anything but the first character of the literal after it ("any"), no blank
 # ("token": \S), digits ("digits": \d), no blank and no quote ("bare": [^\s"], a logfmt value), no quote and
 # no backslash ("quoted": [^"\\], a logfmt quoted value without escapes, followed by its closing quote).
-CHARS = ("any", "token", "digits", "bare", "quoted")
+CHARS = ("any", "token", "digits", "bare", "quoted", "set")
+# Or a set of ASCII characters, written as a regex bracket expression without negation: "[A-Za-z0-9/._-]".
+_SET = re.compile(r"\[[\x20-\x7e]{1,64}\]")
+
+
+def char_class(field: TextField) -> str:
+    """``field.chars`` as one of :data:`CHARS` ("set" for a bracket expression)."""
+    return "set" if _SET.fullmatch(field.chars) and not field.chars.startswith("[^") else field.chars
+
+
+def char_set(field: TextField) -> bytes:
+    """The bitmap of a "set" field's characters (bit c of byte c // 8: character c is in it); b"" otherwise."""
+    if char_class(field) != "set":
+        return b""
+    pattern = re.compile(field.chars)
+    bits = bytearray(32)
+    for c in range(128):
+        if pattern.fullmatch(chr(c)):
+            bits[c >> 3] |= 1 << (c & 7)
+    return bytes(bits)
 
 
 class LayoutError(ValueError):
@@ -37,7 +56,7 @@ class TextField:
     """One field of a :class:`TextLayout`: the literal text before it, the name of its value (an nginx variable,
     say), what the reader does with that value (``role``), whether it may hold several values joined by
     ``", "`` or ``" : "`` (``multi``), what characters it holds (``chars``: see :data:`CHARS`) and how many
-    (``min``..``max``), and whether a lone ``-`` may stand in its place (``dash``)."""
+    (``min``..``max``), and whether a lone ``-`` may stand in its place (``dash``, a field of digits)."""
 
     before: str
     name: str
@@ -84,6 +103,8 @@ def _field_pattern(layout: TextLayout, n: int) -> str:
         core = rf'[^\s"]{{{field.min},{field.max}}}'
     elif field.chars == "quoted":
         core = rf'[^"\\]{{{field.min},{field.max}}}'
+    elif char_class(field) == "set":
+        core = f"{field.chars}{{{field.min},{field.max}}}"
     elif not nxt:
         if layout.runs_to_end(n):
             return f".{{{field.min},{field.max}}}"
@@ -123,6 +144,8 @@ def _stops(field: TextField, nxt: str) -> bool:
         return c.isspace() or c == '"'
     if field.chars == "quoted":
         return c == '"'
+    if char_class(field) == "set":
+        return not re.fullmatch(field.chars, c)
     if field.chars == "digits":
         return not c.isdigit() and not (field.dash and c == "-")
     return True  # "any": [^c]
@@ -137,7 +160,7 @@ def walkable(layout: TextLayout) -> bool:
     if not all(lit.isascii() and len(lit) <= 255 for lit in literals):
         return False
     for n, field in enumerate(layout.fields):
-        if field.chars not in CHARS or (field.multi and field.chars != "any"):
+        if char_class(field) not in CHARS or (field.multi and field.chars != "any"):
             return False
         if layout.runs_to_end(n):  # (exactly: any class up to the end; blanks: "any" lazily to them)
             if field.chars == "quoted" or (field.multi and layout.end != "blanks"):

@@ -2013,6 +2013,8 @@ enum {
     J_MS_SUM = 22,   /* a text field's digits of milliseconds, added to the duration (Heroku: connect + service) */
     J_ISO_UTC = 23,  /* a text field's "YYYY-MM-DDThh:mm:ss[.f{1,9}]" then "Z" or "+00:00" (traefik_log.parse_iso_time):
                       * the line's time */
+    J_ISO_START = 24, /* as J_ISO_UTC, when the request started: the line's time is it plus the duration (J_START) */
+    J_METHOD = 25,    /* a request method, "[A-Z][A-Z0-9_-]*" or "-" (envoy_log._TEXT): its bytes in the group key */
     J_CLF_START = 20, /* a text field's "dd/Mon/yyyy:hh:mm:ss +hhmm" when the request started (Traefik's CLF): the
                        * line's time is it plus the duration, as J_START */
 };
@@ -2543,6 +2545,11 @@ static HOT_INLINE int read_value(const JsonKey *key, const unsigned char *p, Py_
             f->request_ms = (f->request_ms < 0 ? 0 : f->request_ms) + n * 1000000LL;
         }
         break;
+    case J_METHOD:
+        if (!(vn == 1 && p[va] == '-') && !(vn > 0 && p[va] >= 'A' && p[va] <= 'Z')) return 0;
+        if (!append_extra(extra, extra_len, var, 0, p + va, vn)) return 0;
+        break;
+    case J_ISO_START:
     case J_ISO_UTC: { /* alb_time's exact reading; "+00:00" is parse_offset's 0.0, as "Z" is */
         unsigned char text[40];
         int64_t whole, frac;
@@ -2555,7 +2562,7 @@ static HOT_INLINE int read_value(const JsonKey *key, const unsigned char *p, Py_
         }
         if (!alb_time(text, n, 9, &whole, &frac, &f->epoch)) return 0;
         f->stamp = p + va;
-        f->stamp_len = -1;
+        f->stamp_len = role == J_ISO_START ? -2 : -1;
         break;
     }
     case J_TIME_ALT:
@@ -2683,13 +2690,15 @@ static int parse_json_line(const JsonKey *keys, int n_keys, const int16_t *bucke
 
 /* One field of a text layout (FIELDS): the literal before it, and what the reader does with its value. */
 /* layout.CHARS: [^stop], \S, \d, [^\s"] (a logfmt value), [^"\\] (a logfmt quoted value, without escapes) */
-enum { CHARS_ANY = 0, CHARS_TOKEN = 1, CHARS_DIGITS = 2, CHARS_BARE = 3, CHARS_QUOTED = 4 };
+enum { CHARS_ANY = 0, CHARS_TOKEN = 1, CHARS_DIGITS = 2, CHARS_BARE = 3, CHARS_QUOTED = 4, CHARS_SET = 5 };
+/* CHARS_SET: a set of ASCII characters (a bracket expression of the layout), as a bitmap */
 
 typedef struct TextFieldS {
     unsigned char *lit; /* (owned) */
     Py_ssize_t lit_len;
     int multi;     /* values of [^ ,"]{0,256} joined by ", " or " : " (layout.MULTI_PATTERN) */
     int chars;     /* CHARS_* */
+    unsigned char set[32]; /* CHARS_SET: bit c of the bitmap says whether byte c is in the set */
     int dash;      /* "-" may stand in its place */
     Py_ssize_t min, max; /* its length, in characters */
     int last;      /* nothing after it: it runs to the end of the line */
@@ -2783,10 +2792,13 @@ static int parse_fields_line(Scanner *s, const unsigned char *p, Py_ssize_t end,
         } else { /* \S{min,max} or \d{min,max}, narrowed to ASCII: where it stops at a byte the regex would take
                   * (a letter outside ASCII, a digit of another script, a control character), the literal after it,
                   * ASCII and starting with a blank or a non-digit, does not match: Python */
-            while (i < end && i - va <= tf->max &&
-                   (tf->chars == CHARS_DIGITS ? is_digit(p[i])
-                                              : p[i] > 0x20 && p[i] < 0x7f && (tf->chars != CHARS_BARE || p[i] != '"')))
-                i++;
+            if (tf->chars == CHARS_SET)
+                while (i < end && i - va <= tf->max && (tf->set[p[i] >> 3] >> (p[i] & 7)) & 1) i++;
+            else
+                while (i < end && i - va <= tf->max &&
+                       (tf->chars == CHARS_DIGITS ? is_digit(p[i])
+                                                  : p[i] > 0x20 && p[i] < 0x7f && (tf->chars != CHARS_BARE || p[i] != '"')))
+                    i++;
             vb = i;
         }
         if (vb - va > tf->max || vb - va < tf->min) return 0; /* (bytes: at least as many as characters) */
@@ -3552,11 +3564,12 @@ static int load_text_fields(Scanner *s, PyObject *fields, const char *after, Py_
     s->text_exact = exact;
     for (Py_ssize_t k = 0; k < n; k++) {
         const char *lit;
-        Py_ssize_t len, min = 0, max = 65536;
+        const char *set = "";
+        Py_ssize_t len, min = 0, max = 65536, set_len = 0;
         int role, var, multi, chars = CHARS_ANY, dash = 0;
         TextField *tf = &s->text_fields[k];
-        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq, k), "y#iip|ipnn", &lit, &len, &role, &var, &multi, &chars,
-                              &dash, &min, &max)) {
+        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq, k), "y#iip|ipnny#", &lit, &len, &role, &var, &multi, &chars,
+                              &dash, &min, &max, &set, &set_len)) {
             Py_DECREF(seq);
             return -1;
         }
@@ -3572,15 +3585,21 @@ static int load_text_fields(Scanner *s, PyObject *fields, const char *after, Py_
         tf->multi = multi;
         tf->chars = chars;
         tf->dash = dash;
+        unsigned char high = 0; /* a set holds ASCII only */
+        if (set_len == 32) {
+            memcpy(tf->set, set, 32);
+            for (int b = 16; b < 32; b++) high |= tf->set[b];
+        }
         tf->min = min;
         tf->max = max;
         tf->key.role = role;
         tf->key.var = var;
         tf->key.expect_len = role == J_UNITS ? 2 : 0; /* (milliseconds only) */
         memcpy(tf->key.expect, "ms", 2);
-        if (var < 0 || var >= MAX_JSON_VARS || role < J_SKIP || role > J_ISO_UTC || role == J_OBJECT ||
+        if (var < 0 || var >= MAX_JSON_VARS || role < J_SKIP || role > J_METHOD || role == J_OBJECT ||
             role == J_START || role == J_EPOCH || role == J_SECONDS || role == J_PYTHON ||
-            ((role == J_UNITS || role == J_MS_SUM) && chars != CHARS_DIGITS) || chars < CHARS_ANY || chars > CHARS_QUOTED ||
+            ((role == J_UNITS || role == J_MS_SUM) && chars != CHARS_DIGITS) || chars < CHARS_ANY || chars > CHARS_SET ||
+            (chars == CHARS_SET) != (set_len == 32) || high ||
             min < 0 ||
             max < min || max > 65536 || (multi && chars != CHARS_ANY) || (dash && chars != CHARS_DIGITS)) {
             Py_DECREF(seq);
@@ -3604,6 +3623,7 @@ static int load_text_fields(Scanner *s, PyObject *fields, const char *after, Py_
                      : tf->chars == CHARS_TOKEN  ? !is_space(tf->stop)
                      : tf->chars == CHARS_BARE   ? !is_space(tf->stop) && tf->stop != '"'
                      : tf->chars == CHARS_QUOTED ? tf->stop != '"'
+                     : tf->chars == CHARS_SET    ? (tf->set[tf->stop >> 3] >> (tf->stop & 7)) & 1
                      : tf->chars == CHARS_DIGITS ? is_digit(tf->stop) || (tf->dash && tf->stop == '-')
                                                  : 0) {
             PyErr_SetString(PyExc_ValueError, "a field of text_fields whose run the literal after it does not stop");
@@ -3684,7 +3704,7 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
                 Py_DECREF(seq);
                 return -1;
             }
-            if (len > 63 || expect_len > 63 || var < 0 || var >= MAX_JSON_VARS || role < J_SKIP || role > J_ISO_UTC ||
+            if (len > 63 || expect_len > 63 || var < 0 || var >= MAX_JSON_VARS || role < J_SKIP || role > J_METHOD ||
                 (role == J_UNITS && !(expect_len == 2 && (memcmp(expect, "ns", 2) == 0 || memcmp(expect, "ms", 2) == 0)))) {
                 Py_DECREF(seq);
                 PyErr_SetString(PyExc_ValueError, "bad json_keys entry");

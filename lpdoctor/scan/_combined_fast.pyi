@@ -42,8 +42,8 @@ class Scanner:
         hold_present: Callable[[str], Iterable[str]] | None = None,  # a subset of hold_names: values read as "" or not
         per_second: int = 0,  # durations' units a second; > 0: many distinct ones are folded (durations_add)
         max_duration: float = 2592000.0,  # MAX_REQUEST_S
-        # fields only: (literal before, role, variable, multi, chars, dash, min, max) a field (fastpath.text_fields)
-        text_fields: list[tuple[bytes, int, int, bool, int, bool, int, int]] | None = None,
+        # fields only: (literal before, role, variable, multi, chars, dash, min, max, set) a field (fastpath.text_fields)
+        text_fields: list[tuple[bytes, int, int, bool, int, bool, int, int, bytes]] | None = None,
         text_after: bytes = b"",
         text_exact: bool = False,
     ) -> None: ...

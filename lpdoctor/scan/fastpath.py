@@ -31,7 +31,7 @@ from lpdoctor.logformats.base import LogFormat
 from lpdoctor.logformats.caddy_log import FAST_KEYS as CADDY_FAST_KEYS
 from lpdoctor.logformats.envoy_log import FAST_ALIASES as ENVOY_FAST_ALIASES
 from lpdoctor.logformats.envoy_log import FAST_KEYS as ENVOY_FAST_KEYS
-from lpdoctor.logformats.layout import CHARS, TextLayout
+from lpdoctor.logformats.layout import CHARS, TextLayout, char_class, char_set
 from lpdoctor.logformats.logs import parse_line, read_line
 from lpdoctor.logformats.nginx_access import ALIASES, FAST_ROLES
 from lpdoctor.logformats.traefik_log import FAST_KEYS as TRAEFIK_FAST_KEYS
@@ -113,6 +113,8 @@ _JSON_ROLES = {
     "time_alt": 21,
     "ms_sum": 22,
     "iso_utc": 23,
+    "iso_start": 24,
+    "method": 25,
 }
 
 
@@ -151,9 +153,9 @@ def json_keys(shape: str, exact: Mapping[str, str] | None = None) -> list[tuple[
 
 def text_fields(layout: TextLayout) -> dict[str, Any]:
     """What the scanner does with each field of a text layout (``fast == "fields"``), as its keywords:
-    ``text_fields``, each ``(literal before it, role, variable, multi, chars, dash, min, max)`` (a variable a
-    number of its own for each field that is read); ``text_after``, the literal after the last field;
-    ``text_exact``, whether the line ends there."""
+    ``text_fields``, each ``(literal before it, role, variable, multi, chars, dash, min, max, set)`` (a variable
+    a number of its own for each field that is read; ``set`` a set's bitmap, or b""); ``text_after``, the literal
+    after the last field; ``text_exact``, whether the line ends there."""
     read = [field.name for field in layout.fields if field.role != "skip"]
     fields = [
         (
@@ -161,10 +163,11 @@ def text_fields(layout: TextLayout) -> dict[str, Any]:
             _JSON_ROLES[field.role],
             read.index(field.name) if field.name in read else 0,
             field.multi,
-            CHARS.index(field.chars),
+            CHARS.index(char_class(field)),
             field.dash,
             field.min,
             field.max,
+            char_set(field),
         )
         for field in layout.fields
     ]
