@@ -22,6 +22,10 @@ SAMPLES: dict[str, str] = {
         "/_matrix/client/versions 200 | H1::Complete"
     ),
     "sozune": "2026-03-20T08:00:00.000001Z  INFO sozune::middleware::proxy: 192.0.2.10 GET api.example.com /v1/users 200 12ms",
+    "ingress-nginx": (
+        '127.0.0.1 - - [07/Dec/2026:05:59:08 +0000] "GET /_matrix/client/v3/sync?timeout=3000 HTTP/1.1" 504 167 "-" '
+        '"Python-urllib/3.11" 154 1.001 [default-app-8000] [] 127.0.0.1:41007 0 1.001 504 09091430b74d3f5f45d7c70789decaf8'
+    ),
     "haproxy-httplog": (
         "127.0.0.1:54314 [21/Nov/2026:20:10:32.530] fe_main be_app/app1 0/0/0/0/0 200 52 - - ---- 1/1/0/0/0 0/0 "
         '"GET /fast HTTP/1.1"'
