@@ -17,6 +17,7 @@ starts).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 # A field of several values (nginx's $upstream_* after retries, X-Forwarded-For): [^ ,"]{0,256} joined by
@@ -88,6 +89,23 @@ class TextLayout:
         return n + 1 == len(self.fields) and not self.after
 
 
+# Each class of characters but "any" and "set": its regex, and whether a character ends its run.
+_RUNS: dict[str, tuple[str, Callable[[str], bool]]] = {
+    "token": (r"\S", str.isspace),
+    "digits": (r"\d", lambda c: not c.isdigit()),
+    "bare": (r'[^\s"]', lambda c: c.isspace() or c == '"'),
+    "quoted": (r'[^"\\]', lambda c: c == '"'),
+}
+
+
+def _run(field: TextField) -> tuple[str, Callable[[str], bool]] | None:
+    """The regex of ``field``'s characters and whether a character ends its run; None for "any" (anything but
+    the literal after it)."""
+    if char_class(field) == "set":
+        return field.chars, lambda c: not re.fullmatch(field.chars, c)
+    return _RUNS.get(field.chars)
+
+
 def _field_pattern(layout: TextLayout, n: int) -> str:
     field = layout.fields[n]
     nxt = layout.literal_after(n)
@@ -95,16 +113,9 @@ def _field_pattern(layout: TextLayout, n: int) -> str:
         return f".{{{field.min},{field.max}}}?"
     if field.multi:
         return MULTI_PATTERN
-    if field.chars == "token":
-        core = rf"\S{{{field.min},{field.max}}}"
-    elif field.chars == "digits":
-        core = rf"\d{{{field.min},{field.max}}}"
-    elif field.chars == "bare":
-        core = rf'[^\s"]{{{field.min},{field.max}}}'
-    elif field.chars == "quoted":
-        core = rf'[^"\\]{{{field.min},{field.max}}}'
-    elif char_class(field) == "set":
-        core = f"{field.chars}{{{field.min},{field.max}}}"
+    run = _run(field)
+    if run is not None:
+        core = f"{run[0]}{{{field.min},{field.max}}}"
     elif not nxt:
         if layout.runs_to_end(n):
             return f".{{{field.min},{field.max}}}"
@@ -138,17 +149,10 @@ def _stops(field: TextField, nxt: str) -> bool:
     c = nxt[0]
     if field.multi:
         return c in ' ,"'
-    if field.chars == "token":
-        return c.isspace()
-    if field.chars == "bare":
-        return c.isspace() or c == '"'
-    if field.chars == "quoted":
-        return c == '"'
-    if char_class(field) == "set":
-        return not re.fullmatch(field.chars, c)
-    if field.chars == "digits":
-        return not c.isdigit() and not (field.dash and c == "-")
-    return True  # "any": [^c]
+    run = _run(field)
+    if run is None:
+        return True  # "any": [^c]
+    return run[1](c) and not (field.dash and c == "-")
 
 
 def walkable(layout: TextLayout) -> bool:
@@ -161,6 +165,8 @@ def walkable(layout: TextLayout) -> bool:
         return False
     for n, field in enumerate(layout.fields):
         if char_class(field) not in CHARS or (field.multi and field.chars != "any"):
+            return False
+        if field.dash and field.chars != "digits":  # (the scanner reads "-" in place of digits only)
             return False
         if layout.runs_to_end(n):  # (exactly: any class up to the end; blanks: "any" lazily to them)
             if field.chars == "quoted" or (field.multi and layout.end != "blanks"):

@@ -420,22 +420,53 @@ def compile_log_format(fmt: str, name: str = "custom") -> CompiledLogFormat:
     return CompiledLogFormat(name, variables, regex, None, layout)
 
 
+def _python_only(names: list[str]) -> str:
+    return f'it logs {", ".join(names)}, which only the Python reader reads ("$request" in their place is read in C)'
+
+
+def _layout_obstacle(layout: TextLayout) -> str | None:
+    """Why the compiled path cannot read lines of ``layout``, in a few words naming only nginx variables (never
+    the format's text); None when it can (see :func:`fast_layout`)."""
+    names = [f.name for f in layout.fields if f.role != "skip"]
+    python = sorted({f"${f.name}" for f in layout.fields if f.role == "python"})
+    if python:
+        return _python_only(python)
+    twice = sorted({f"${n}" for n in names if names.count(n) > 1})
+    if twice:
+        return f"it logs {', '.join(twice)} twice"
+    missing = [f"${n}" for n in ("request", "status") if n not in names]
+    if missing:
+        return f"it has no {' or '.join(missing)}"
+    if not walkable(layout) or len(names) > 62:  # (the scanner's variables)
+        return "its text between variables (characters outside ASCII, or a field the text after it does not end)"
+    return None
+
+
 def fast_layout(layout: TextLayout) -> bool:
     """Whether the compiled path reads lines of ``layout`` (else the Python reader reads them all): one it can
     walk (:func:`~lpdoctor.logformats.layout.walkable`: ASCII literals, each field of several values followed by
     a literal that starts with a space, a comma or a quote, or by nothing), with ``$request`` and ``$status``,
     no variable it leaves to Python (``$request_uri``, ``$uri``, ``$args``, ``$request_method``), none of those it
     reads twice (the reader keeps the last)."""
-    names = [f.name for f in layout.fields if f.role != "skip"]
-    if not walkable(layout) or len(names) > 62:  # (the scanner's variables)
-        return False
-    if "python" in (f.role for f in layout.fields) or len(names) != len(set(names)):
-        return False
-    return {"request", "status"} <= set(names)
+    return _layout_obstacle(layout) is None
 
 
-def _python_only(names: list[str]) -> str:
-    return f'it logs {", ".join(names)}, which only the Python reader reads ("$request" in their place is read in C)'
+def _json_obstacle(keys: Mapping[str, str]) -> str | None:
+    """Why the compiled path cannot read the lines of a JSON ``log_format`` with these keys (key → nginx
+    variable); None when it can: ASCII keys of at most 63 characters, none of a variable it leaves to Python,
+    no more than its table holds with :data:`ALIASES` (looked up after them)."""
+    python = sorted({f"${v}" for v in keys.values() if FAST_ROLES.get(v, "skip") == "python"})
+    if python:
+        return _python_only(python)
+    if len(keys) + len(ALIASES) > 128 or not all(k.isascii() and 0 < len(k) <= 63 for k in keys):
+        return "a key outside ASCII, longer than 63 characters, or too many keys"
+    return None
+
+
+def _obstacle(compiled: CompiledLogFormat) -> str | None:
+    if compiled.json_keys is not None:
+        return _json_obstacle(compiled.json_keys)
+    return _layout_obstacle(compiled.layout) if compiled.layout is not None else None
 
 
 def slow_reason(fmt: str) -> str | None:
@@ -443,41 +474,9 @@ def slow_reason(fmt: str) -> str | None:
     every line, 20-50x slower), in a few words; None when it reads them, or when ``fmt`` does not compile.
     Names only nginx variables (``[A-Za-z0-9_]``), never the format's literal text."""
     try:
-        compiled = compile_log_format(fmt)
+        return _obstacle(compile_log_format(fmt))
     except LogFormatError:
         return None
-    if compiled.json_keys is not None:
-        keys = compiled.json_keys
-        if fast_json_keys(keys):
-            return None
-        python = sorted({f"${v}" for v in keys.values() if FAST_ROLES.get(v) == "python"})
-        if python:
-            return _python_only(python)
-        return "a key outside ASCII, longer than 63 characters, or too many keys"
-    layout = compiled.layout
-    if layout is None or fast_layout(layout):
-        return None
-    names = [f.name for f in layout.fields]
-    python = sorted({f"${n}" for n in names if FAST_ROLES.get(n) == "python"})
-    if python:
-        return _python_only(python)
-    read = [n for n in names if FAST_ROLES.get(n, "skip") != "skip"]
-    twice = sorted({f"${n}" for n in read if read.count(n) > 1})
-    if twice:
-        return f"it logs {', '.join(twice)} twice"
-    missing = [f"${n}" for n in ("request", "status") if n not in read]
-    if missing:
-        return f"it has no {' or '.join(missing)}"
-    return "its text between variables (characters outside ASCII, or a field the text after it does not end)"
-
-
-def fast_json_keys(keys: Mapping[str, str]) -> bool:
-    """Whether the compiled path reads the lines of a JSON ``log_format`` with these keys (key → nginx variable):
-    ASCII keys of at most 63 characters, none of a variable it leaves to Python, no more than its table holds
-    with :data:`ALIASES` (looked up after them)."""
-    if len(keys) + len(ALIASES) > 128:
-        return False
-    return all(k.isascii() and 0 < len(k) <= 63 and FAST_ROLES.get(v, "skip") != "python" for k, v in keys.items())
 
 
 def make_custom_format(fmt: str, name: str = "custom") -> LogFormat:
@@ -510,9 +509,7 @@ def log_format_reader(fmt: str, name: str, description: str, priority: int) -> L
         return parse
 
     keys = compiled.json_keys
-    fast = "fields" if layout is not None and fast_layout(layout) else None
-    if keys is not None and fast_json_keys(keys):
-        fast = "json"
+    fast = None if _obstacle(compiled) else "json" if keys is not None else "fields"
     return LogFormat(
         name=name,
         kind="access",

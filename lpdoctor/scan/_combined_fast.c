@@ -2802,7 +2802,8 @@ static int parse_fields_line(Scanner *s, const unsigned char *p, Py_ssize_t end,
             vb = i;
         }
         if (vb - va > tf->max || vb - va < tf->min) return 0; /* (bytes: at least as many as characters) */
-        if (tf->min > 1) /* fewer characters than bytes outside ASCII: Python */
+        /* fewer characters than bytes outside ASCII: Python (the other classes' runs are ASCII already) */
+        if (tf->min > 1 && (tf->chars == CHARS_ANY || tf->chars == CHARS_QUOTED))
             for (Py_ssize_t x = va; x < vb; x++)
                 if (p[x] >= 0x80) return 0;
         if (tf->key.role != J_SKIP &&
