@@ -118,6 +118,25 @@ def assert_same(fast: ScanAggregate, slow: ScanAggregate) -> None:
     assert all(math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-9) for x, y in zip(ft, st, strict=True))
 
 
+def counted_parses(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """From now on, count the fast path's calls of the parser: ``group`` (a group's first line) and ``line`` (a
+    line the scanner leaves to the reader)."""
+    calls = {"group": 0, "line": 0}
+    real_parse, real_read = fastpath.parse_line, fastpath.read_line
+
+    def parse(*args: Any) -> Any:
+        calls["group"] += 1
+        return real_parse(*args)
+
+    def read(*args: Any) -> Any:
+        calls["line"] += 1
+        return real_read(*args)
+
+    monkeypatch.setattr(fastpath, "parse_line", parse)
+    monkeypatch.setattr(fastpath, "read_line", read)
+    return calls
+
+
 def both(monkeypatch: pytest.MonkeyPatch, path: Path, fmt: Any, **kw: Any) -> tuple[ScanAggregate, ScanAggregate]:
     monkeypatch.delenv("LPDOCTOR_NO_FAST", raising=False)
     fast = aggregate_file(str(path), fmt, **kw)
@@ -1582,19 +1601,7 @@ def test_real_lines_take_the_compiled_path(tmp_path: Path, monkeypatch: pytest.M
     group, and no line alone."""
     fixture = (ROOT / f"tests/fixtures/logformats/{fmt_name}.log").read_text().splitlines()
     log = _write(tmp_path / "real.log", list(bench_traffic.lines(fmt_name, "ids", 6000, seed=3)) + fixture * 200)
-    calls = {"group": 0, "line": 0}
-    real_parse, real_read = fastpath.parse_line, fastpath.read_line
-
-    def parse(*args: Any) -> Any:
-        calls["group"] += 1
-        return real_parse(*args)
-
-    def read(*args: Any) -> Any:
-        calls["line"] += 1
-        return real_read(*args)
-
-    monkeypatch.setattr(fastpath, "parse_line", parse)
-    monkeypatch.setattr(fastpath, "read_line", read)
+    calls = counted_parses(monkeypatch)
     fast, slow = both(monkeypatch, log, FORMATS[fmt_name])
     assert fast.inputs[0].parsed == 6000 + 200 * len(fixture) and fast.inputs[0].skipped == 0
     # Traefik's own test line of 2009 ("GET /foo http", status "-") is one the narrowed walk leaves to Python

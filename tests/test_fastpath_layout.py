@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import random
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,17 @@ from lpdoctor.logformats.layout import TextLayout
 from lpdoctor.logformats.nginx_access import fast_layout, log_format_layout, make_custom_format
 from lpdoctor.logformats.registry import all_formats
 from lpdoctor.scan import fastpath
-from tests.test_fastpath import DAY, _compare_everywhere, _restamped, _write, assert_same, both, built
+from tests.test_fastpath import (
+    DAY,
+    _compare_everywhere,
+    _restamped,
+    _second_in_days,
+    _write,
+    assert_same,
+    both,
+    built,
+    counted_parses,
+)
 
 pytestmark = built
 FORMATS = {f.name: f for f in all_formats()}
@@ -41,6 +52,31 @@ MAIN = make_custom_format(
 ISO = make_custom_format('$time_iso8601 $msec $http_host "$request" $status "$upstream_status" $request_time', "iso")
 # $msec alone, $server_name, a literal after the last field
 MSEC = make_custom_format('$msec|$server_name|$request|$status|$request_time|"$upstream_response_time";', "msec")
+
+
+def _edits(line: str) -> Callable[..., str]:
+    """``edit(old, new)``: ``line`` with ``old`` (its first place) made ``new``; ``edit()``: ``line``."""
+
+    def edit(old: str = "", new: str = "") -> str:
+        return line.replace(old, new, 1) if old else line
+
+    return edit
+
+
+def _layout_values(layout: TextLayout, odd: list[str], seed: int) -> list[tuple[str, dict[str, str] | None]]:
+    """``odd`` and 20 000 seeded mutations of them, each with its values by field name where the layout's regex
+    (which the C walk follows) matches it, None where it does not."""
+    from lpdoctor.logformats.layout import layout_regex
+    from tests.fuzz.mutate import mutate
+
+    regex = layout_regex(layout)
+    rnd = random.Random(seed)
+    out: list[tuple[str, dict[str, str] | None]] = []
+    for line in odd + [mutate(rnd.choice(odd), rnd) for _ in range(20_000)]:
+        m = regex.match(line)
+        out.append((line, {f.name: m[f"v{n}"] for n, f in enumerate(layout.fields)} if m else None))
+    return out
+
 
 _UA = "curl/8.5.0"
 _P = '198.51.100.7 - - [21/Nov/2026:10:00:00 +0000] "'
@@ -214,8 +250,7 @@ def _iso_line(rnd: random.Random) -> str:
     when = DAY + rnd.randrange(130_000)
     iso = rnd.choice(
         [
-            f"2026-11-{20 + int(when - DAY) // 86_400:02d}T{int(when) % 86_400 // 3600:02d}:{int(when) % 3600 // 60:02d}"
-            f":{int(when) % 60:02d}+00:00",
+            bench_traffic._iso(when, micro=False),
             "-",
             "",
             "2026-11-21T10:00:00Z",
@@ -287,10 +322,7 @@ _OLD_TRAEFIK_CLF = re.compile(
 _TC = '203.0.113.7 - - [12/Jun/2026:10:15:12 +0000] "GET /api/poll?cursor=42 HTTP/1.1" 504 15 "-" "curl/8.5.0" 42 '
 
 
-def _tc(old: str = "", new: str = "") -> str:
-    """A Traefik CLF line, with ``old`` (its first place) made ``new``."""
-    line = _TC + '"api@docker" "http://10.0.0.5:8000" 30001ms'
-    return line.replace(old, new, 1) if old else line
+_tc = _edits(_TC + '"api@docker" "http://10.0.0.5:8000" 30001ms')  # a Traefik CLF line
 
 
 ODD_TRAEFIK_CLF_LINES = [
@@ -339,31 +371,22 @@ def test_traefik_clf_regex_made_of_its_layout_reads_as_the_old_one() -> None:
     """traefik_log's regex, now made of CLF_LAYOUT, matches what the hand-written one matched, with the same
     values, on every odd line and 20 000 mutations of them."""
     from lpdoctor.logformats import traefik_log
-    from tests.fuzz.mutate import mutate
 
-    names = [f.name for f in traefik_log.CLF_LAYOUT.fields]
-    rnd = random.Random(89)
-    lines = ODD_TRAEFIK_CLF_LINES + [mutate(rnd.choice(ODD_TRAEFIK_CLF_LINES), rnd) for _ in range(20_000)]
     matched = 0
-    for line in lines:
-        old, new = _OLD_TRAEFIK_CLF.fullmatch(line), traefik_log._CLF_LINE.match(line)
-        assert (old is None) == (new is None), line
-        if old and new:
+    for line, values in _layout_values(traefik_log.CLF_LAYOUT, ODD_TRAEFIK_CLF_LINES, seed=89):
+        old = _OLD_TRAEFIK_CLF.fullmatch(line)
+        assert (old is None) == (values is None), line
+        if old and values:
             matched += 1
-            values = {name: new[f"v{n}"] for n, name in enumerate(names)}
             assert {k: v for k, v in values.items() if k in old.groupdict()} == old.groupdict()
     assert matched > 1000
-
-
-def _traefik_clf_restamped(lines: list[str], rnd: random.Random) -> list[str]:
-    return _restamped(lines, rnd)
 
 
 def test_traefik_clf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Traefik's default access line: bench traffic, odd lines, mutations, days, a window."""
     common = list(bench_traffic.lines("traefik-clf", "ids", 20_000, seed=97))
     _compare_everywhere(
-        tmp_path, monkeypatch, TRAEFIK_CLF, common, ODD_TRAEFIK_CLF_LINES, _traefik_clf_restamped, random.Random(101)
+        tmp_path, monkeypatch, TRAEFIK_CLF, common, ODD_TRAEFIK_CLF_LINES, _restamped, random.Random(101)
     )
     fixture = (Path(__file__).parent / "fixtures/logformats/traefik-clf.log").read_text().splitlines()
     fast, slow = both(monkeypatch, _write(tmp_path / "fixture.log", fixture * 50), None)
@@ -427,9 +450,7 @@ def _json_line(rnd: random.Random, base: dict[str, Any]) -> str:
     case, a variable twice with two values, aliases of the stock reader, empty and odd values."""
     d = dict(base)
     when = DAY + rnd.randrange(130_000)
-    t = __import__("time").gmtime(when)
-    months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-    clf = f"{t.tm_mday:02d}/{months[t.tm_mon - 1]}/{t.tm_year}:{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} +0000"
+    clf = f"{bench_traffic._clf_time(when)} +0000"
     d["ts"] = rnd.choice([clf, clf, clf, "-", "", "21/Nov/2026:10:00:00 +0000 x", "31/Feb/2026:10:00:00 +0000"])
     d["msec"] = rnd.choice([f"{when}.{rnd.randrange(1000):03d}", "-", "", when + 0.25, when, "1e9", "x"])
     for _ in range(rnd.choice([0, 0, 0, 1, 2])):
@@ -514,14 +535,7 @@ def test_a_json_log_format(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
         "not json",
     ]
     _compare_everywhere(tmp_path, monkeypatch, JSON_FORMAT, common, odd, _retimed, random.Random(109))
-    calls = {"line": 0}
-    real_read = fastpath.read_line
-
-    def read(*args: Any) -> Any:
-        calls["line"] += 1
-        return real_read(*args)
-
-    monkeypatch.setattr(fastpath, "read_line", read)
+    calls = counted_parses(monkeypatch)
     plain = []  # lines as nginx writes them with this log_format
     for line in bench_traffic.lines("nginx-json", "ids", 5000, seed=113):
         src = json.loads(line)
@@ -571,9 +585,7 @@ _H = (
 ).replace(" dyno=", ' fwd="186.22.250.42" dyno=')
 
 
-def _h(old: str = "", new: str = "") -> str:
-    """A Heroku router at=info line, with ``old`` (its first place) made ``new``."""
-    return _H.replace(old, new, 1) if old else _H
+_h = _edits(_H)  # a Heroku router at=info line
 
 
 ODD_HEROKU_LINES = [
@@ -636,9 +648,7 @@ def _heroku_restamped(lines: list[str], rnd: random.Random) -> list[str]:
         if not sep or not stamp[:4].isdigit():
             out.append(line)
             continue
-        when = int(DAY) + rnd.randrange(130_000)
-        t = __import__("time").gmtime(when)
-        new = f"{t.tm_year}-{t.tm_mon:02d}-{t.tm_mday:02d}T{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
+        new = _second_in_days(rnd)
         new += rnd.choice(["", ".5", f".{rnd.randrange(10**6):06d}", ".123456789"])
         new += rnd.choice(["+00:00", "+00:00", "Z", "+01:00", "-0000"])
         out.append(f"{new} {rest}")
@@ -651,14 +661,7 @@ def test_heroku_router_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert fastpath.available(HEROKU)
     common = list(bench_traffic.lines("heroku-router", "ids", 20_000, seed=127))
     _compare_everywhere(tmp_path, monkeypatch, HEROKU, common, ODD_HEROKU_LINES, _heroku_restamped, random.Random(131))
-    calls = {"line": 0}
-    real_read = fastpath.read_line
-
-    def read(*args: Any) -> Any:
-        calls["line"] += 1
-        return real_read(*args)
-
-    monkeypatch.setattr(fastpath, "read_line", read)
+    calls = counted_parses(monkeypatch)
     fast, slow = both(monkeypatch, _write(tmp_path / "plain.log", common[:6000]), HEROKU)
     assert_same(fast, slow)
     assert calls["line"] == sum(" at=error " in line for line in common[:6000])  # error lines: the reader's
@@ -668,33 +671,26 @@ def test_heroku_layout_reads_the_fields_the_reader_reads() -> None:
     """On every line the layout matches (its regex, which the C walk follows), the reader's logfmt fields are
     the layout's fields, value for value: odd lines and 20 000 mutations of them."""
     from lpdoctor.logformats import heroku_log
-    from lpdoctor.logformats.layout import layout_regex
-    from tests.fuzz.mutate import mutate
 
-    regex = layout_regex(heroku_log.INFO_LAYOUT)
-    names = [f.name for f in heroku_log.INFO_LAYOUT.fields]
-    rnd = random.Random(137)
-    lines = ODD_HEROKU_LINES + [mutate(rnd.choice(ODD_HEROKU_LINES), rnd) for _ in range(20_000)]
     matched = 0
-    for line in lines:
-        m = regex.match(line)
-        if not m:
+    for line, values in _layout_values(heroku_log.INFO_LAYOUT, ODD_HEROKU_LINES, seed=137):
+        if not values:
             continue
         matched += 1
         marker = heroku_log._MARKER.search(line, 0, 400)
-        assert marker is not None and marker.start() == len(m["v0"]) + 1, line
+        assert marker is not None and marker.start() == len(values["time"]) + 1, line
         fields: dict[str, str] = {}
         for kv in heroku_log._KV.finditer(line, marker.end()):
             value = kv[2][1:-1].replace('\\"', '"') if kv[2].startswith('"') else kv[2]
             fields.setdefault(kv[1], value)
-        expected = {name: m[f"v{n}"] for n, name in enumerate(names) if name != "time"}
+        expected = {name: value for name, value in values.items() if name != "time"}
         expected["connect"] += "ms"  # (the literal after them: the reader's value holds its unit)
         expected["service"] += "ms"
         assert fields == {"at": "info", **expected}, line
         # a time the C walk reads (J_ISO_UTC) is the one the reader finds; any other is left to the reader
-        if re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|\+00:00)", m["v0"]):
+        if re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|\+00:00)", values["time"]):
             stamp = heroku_log._STAMP.match(line)
-            assert stamp is not None and stamp[1] == m["v0"], line
+            assert stamp is not None and stamp[1] == values["time"], line
     assert matched > 1000
 
 
@@ -708,9 +704,7 @@ _E = (
 )
 
 
-def _e(old: str = "", new: str = "") -> str:
-    """An Envoy default line, with ``old`` (its first place) made ``new``."""
-    return _E.replace(old, new, 1) if old else _E
+_e = _edits(_E)  # an Envoy default line
 
 
 ODD_ENVOY_TEXT_LINES = [
@@ -763,22 +757,14 @@ def test_envoy_text_layout_reads_what_the_reader_reads() -> None:
     """Wherever the layout matches (and the method is one _TEXT takes), _TEXT matches too, with no optional
     field: its values are the layout's, over the odd lines and 20 000 mutations of them."""
     from lpdoctor.logformats import envoy_log
-    from lpdoctor.logformats.layout import layout_regex
-    from tests.fuzz.mutate import mutate
 
-    regex = layout_regex(envoy_log.TEXT_LAYOUT)
-    names = [f.name for f in envoy_log.TEXT_LAYOUT.fields]
-    rnd = random.Random(139)
-    lines = ODD_ENVOY_TEXT_LINES + [mutate(rnd.choice(ODD_ENVOY_TEXT_LINES), rnd) for _ in range(20_000)]
     matched = 0
-    for line in lines:
-        m = regex.match(line)
-        if not m or not re.fullmatch(r"[A-Z][A-Z0-9_-]{0,31}|-", m["v1"]):  # (J_METHOD: else Python)
+    for line, values in _layout_values(envoy_log.TEXT_LAYOUT, ODD_ENVOY_TEXT_LINES, seed=139):
+        if not values or not re.fullmatch(r"[A-Z][A-Z0-9_-]{0,31}|-", values["method"]):  # (J_METHOD: else Python)
             continue
         matched += 1
         old = envoy_log._TEXT.match(line)
         assert old is not None, line
-        values = {name: m[f"v{n}"] for n, name in enumerate(names)}
         assert {k: v for k, v in old.groupdict().items()} == {k: values[k] for k in old.groupdict()}, line
     assert matched > 1000
 
@@ -789,9 +775,7 @@ def _envoy_restamped(lines: list[str], rnd: random.Random) -> list[str]:
         if not line.startswith("[") or "]" not in line:
             out.append(line)
             continue
-        when = int(DAY) + rnd.randrange(130_000)
-        t = __import__("time").gmtime(when)
-        new = f"{t.tm_year}-{t.tm_mon:02d}-{t.tm_mday:02d}T{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
+        new = _second_in_days(rnd)
         new += rnd.choice([".301Z", "Z", ".5Z", ".123456789Z", "+00:00", ".1+01:00"])
         out.append(f"[{new}{line[line.index(']') :]}")
     return out
@@ -805,14 +789,7 @@ def test_envoy_text_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     _compare_everywhere(
         tmp_path, monkeypatch, ENVOY_TEXT, common, ODD_ENVOY_TEXT_LINES, _envoy_restamped, random.Random(151)
     )
-    calls = {"line": 0}
-    real_read = fastpath.read_line
-
-    def read(*args: Any) -> Any:
-        calls["line"] += 1
-        return real_read(*args)
-
-    monkeypatch.setattr(fastpath, "read_line", read)
+    calls = counted_parses(monkeypatch)
     fast, slow = both(monkeypatch, _write(tmp_path / "plain.log", common[:6000]), ENVOY_TEXT)
     assert_same(fast, slow)
     assert calls["line"] == sum('" 0 DC ' in line for line in common[:6000])  # code 0: the reader's
