@@ -14,9 +14,10 @@ from collections.abc import Callable
 from lpdoctor.dialects.nginx.model import NginxConfig
 from lpdoctor.logformats.base import LogFormat
 from lpdoctor.logformats.logs import SNIFF_LINES, detect_format
-from lpdoctor.logformats.nginx_access import LogFormatError, make_custom_format
+from lpdoctor.logformats.nginx_access import LogFormatError, make_custom_format, slow_reason
 from lpdoctor.logformats.registry import all_formats
 from lpdoctor.model import InputSummary
+from lpdoctor.scan import fastpath
 from lpdoctor.scan.aggregate import DEFAULT_MAX_ROUTES, ScanAggregate
 from lpdoctor.scan.pipeline import aggregate_file
 from lpdoctor.text.inputs import InputError, iter_lines
@@ -75,14 +76,24 @@ def aggregate_with_config(
     max_routes: int = DEFAULT_MAX_ROUTES,
     on_input_error: Callable[[str], None] | None = None,
     window: tuple[float | None, float | None] = (None, None),
+    on_slow: Callable[[str], None] | None = None,
 ) -> tuple[ScanAggregate, list[str], list[str]]:
-    """Scan every log in the format its configuration declares: (aggregate, input errors, notes)."""
+    """Scan every log in the format its configuration declares: (aggregate, input errors, notes).
+    ``on_slow`` hears, once for each of the configuration's formats a log is read in, why the compiled path
+    cannot read it (the Python reader then reads every line, 20-50x slower)."""
     formats, notes = config_formats(config)
     total = ScanAggregate(max_routes=max_routes)
     total.set_window(*window)
     errors: list[str] = []
+    told: set[str] = set()
     for path in paths:
         forced = format_for(path, config, formats) or _sniffed(path, formats)
+        name = next((n for n, f in formats.items() if f is forced), None)
+        if on_slow and name is not None and name not in told and fastpath.compiled():
+            told.add(name)
+            reason = slow_reason(config.log_formats[name].format)
+            if reason:
+                on_slow(f"log_format {name} is read line by line in Python, 20-50x slower: {reason}")
         try:
             part = aggregate_file(path, forced, max_routes, window=window)
         except InputError as exc:

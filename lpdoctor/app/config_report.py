@@ -313,8 +313,10 @@ def scan_logs_with_config(
     max_routes: int,
     on_input_error: Callable[[str], None] | None = None,
     window: tuple[float | None, float | None] = (None, None),
+    on_slow: Callable[[str], None] | None = None,
 ) -> tuple[ScanAggregate, list[str], NginxConfig]:
-    """``scan --nginx-conf``: logs read in the formats the config declares (unless one is forced)."""
+    """``scan --nginx-conf``: logs read in the formats the config declares (unless one is forced); ``on_slow``: see
+    :func:`aggregate_with_config`."""
     if (problem := not_a_config(config_path)) is not None:
         raise ConfigCheckError(problem)
     try:
@@ -324,7 +326,7 @@ def scan_logs_with_config(
     if forced is not None:
         agg, errors = aggregate_logs(logs, forced, max_routes, on_input_error, window)
     else:
-        agg, errors, notes = aggregate_with_config(logs, config, max_routes, on_input_error, window)
+        agg, errors, notes = aggregate_with_config(logs, config, max_routes, on_input_error, window, on_slow)
         for note in notes:
             if on_input_error:
                 on_input_error(note)

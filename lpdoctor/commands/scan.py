@@ -36,6 +36,10 @@ if TYPE_CHECKING:
     from lpdoctor.dialects.nginx.model import NginxConfig
 
 
+def _note(text: str) -> None:
+    click.echo(f"lpdoctor: note: {text}", err=True)
+
+
 def _forced_format(input_format: str | None, log_format: str | None) -> LogFormat | None:
     if log_format:
         try:
@@ -44,9 +48,7 @@ def _forced_format(input_format: str | None, log_format: str | None) -> LogForma
             fail(f"--log-format: {exc}")
         reason = slow_reason(log_format) if fastpath.compiled() else None
         if reason:
-            click.echo(
-                f"lpdoctor: note: --log-format is read line by line in Python, 20-50x slower: {reason}", err=True
-            )
+            _note(f"--log-format is read line by line in Python, 20-50x slower: {reason}")
         return custom
     if input_format:
         fmt = get_format(input_format)
@@ -159,7 +161,7 @@ def scan_command(
 
         try:
             agg, errors, config = scan_logs_with_config(
-                list(logs), nginx_conf, forced, max_routes, on_input_error=warn, window=window
+                list(logs), nginx_conf, forced, max_routes, on_input_error=warn, window=window, on_slow=_note
             )
         except ConfigCheckError as exc:
             fail(str(exc))
