@@ -58,6 +58,7 @@ ROWS = (
     Row("ids-traefik-clf", "same traffic, Traefik's default (CLF) access log", "traefik-clf", "ids"),
     Row("ids-heroku", "same traffic, Heroku router lines (logfmt)", "heroku-router", "ids"),
     Row("ids-envoy-text", "same traffic, Envoy's default text format", "envoy-default", "ids"),
+    Row("ids-sozu", "same traffic, Sōzu 2.x access log", "sozu-access", "ids"),
     Row("spa", "SPA/CDN paths (hashed chunks, uuids, base64 cursors), combined+timing", "nginx-timing", "spa"),
     Row("spa-json", "SPA/CDN paths, nginx JSON", "nginx-json", "spa"),
     Row("few", "a few routes, combined+timing", "nginx-timing", "few"),
@@ -103,6 +104,8 @@ GOACCESS: dict[str, tuple[str, str, str]] = {
         _ISO,
         _HMS,
     ),
+    # sozu-access: none either. Sōzu writes a duration with a unit that changes with its size (22s, 13ms, 210μs),
+    # which no GoAccess specifier reads.
     # traefik-json: none. GoAccess 1.7 reads a request's time in seconds (%T), ms (%L) or µs (%D), not in Traefik's
     # nanoseconds (Duration, OriginDuration): it would read every time 1000x too long, or none. Its cell stays empty.
 }
@@ -149,6 +152,14 @@ MAWK: dict[str, tuple[list[str], str]] = {
     "haproxy-httplog": ([], '{ split($10, t, "/"); add($(NF - 1), $11, t[5] / 1000) }'),
     "aws-alb": ([], '{ u = $14; sub(/^[a-z]+:\\/\\/[^\\/]*/, "", u); add(u, $9, $7 < 0 ? 0 : $6 + $7 + $8) }'),
     "sozune": ([], "{ add($13, $14, ($15 + 0) / 1000) }"),
+    # Sōzu: fields counted from the end (the tags may hold blanks); a client reset has status "-"; the request time
+    # is the first of the five durations, in its own unit
+    "sozu-access": (
+        [],
+        '{ s = $(NF - 2); if (s == "-") s = 499; split($12, t, "/"); d = t[1]; '
+        "if (d ~ /ms$/) v = d / 1e3; else if (d ~ /ns$/) v = d / 1e9; else if (d ~ /[0-9]s$/) v = d + 0; "
+        "else v = d / 1e6; add($(NF - 3), s, v) }",
+    ),
     "traefik-json": (
         [],
         '{ match($0, /"RequestPath":"[^"]*"/); u = substr($0, RSTART + 15, RLENGTH - 16); '

@@ -62,6 +62,7 @@ FORMATS = (
     "traefik-clf",
     "heroku-router",
     "envoy-default",
+    "sozu-access",
 )
 
 
@@ -393,6 +394,36 @@ def sozune(q: Request) -> str:
     )
 
 
+def _sozu_duration(seconds: float) -> str:
+    """A duration as Sōzu prints it: whole seconds from 10 s (truncated), then ms, μs, else ns."""
+    if seconds >= 10:
+        return f"{int(seconds)}s"
+    if seconds >= 0.01:
+        return f"{int(seconds * 1e3)}ms"
+    if seconds >= 0.00001:
+        return f"{int(seconds * 1e6)}\u03bcs"
+    return f"{int(seconds * 1e9)}ns"
+
+
+def sozu(q: Request) -> str:
+    # a standalone Sōzu 2.x (its logger set up: a pid and a worker tag) in front of one cluster, as
+    # tests/fixtures/sozu/sozu-access.log: request/service/response/client_rtt/server_rtt, tags, otel None; 504
+    # and 502 are Sōzu's own answers (H1::Complete), a client that gives up resets its HTTP/2 stream
+    ulid = f"01KT{q.port:06X}{int(q.epoch * 1000) % (1 << 40):010X}{q.size % 1000:03d}Z"
+    level, tag = ("ERROR-ACCESS", "WRK-01") if q.status == 499 else ("INFO-ACCESS ", "WRK-00")
+    response = q.upstream_rt if q.upstream_rt is not None else q.rt
+    status, message, protocol = str(q.status), "H1::Complete", "http"
+    if q.status == 499:
+        status, message, protocol = "-", "H2::ResetFrame", "https"
+    return (
+        f"{_iso(q.epoch)} {int(q.epoch * 1e9)} 41237 {level} {tag}\t[{ulid} {ulid[::-1]} api api-0] "
+        f"{q.ip}:{q.port} 10.0.0.5:8008 {_sozu_duration(q.rt)}/{_sozu_duration(0.00021)}/"
+        f"{_sozu_duration(response)}/{_sozu_duration(0.011 + q.port % 17 / 1000)}/{_sozu_duration(0.000048)} "
+        f"{400 + q.size % 900} {q.size} [user-agent={q.ua.replace(' ', '_')}] None {protocol} api.example.com "
+        f"{q.method} {q.target} {status} | {message}"
+    )
+
+
 def _iso_ns(ns: int, places: int = 9) -> str:
     """Epoch nanoseconds as Go's RFC3339Nano writes them in UTC (``places`` digits, trailing zeros dropped)."""
     t = time.gmtime(ns // 1_000_000_000)
@@ -487,6 +518,7 @@ WRITERS: dict[str, Callable[[Request], str]] = {
     "traefik-clf": traefik_clf,
     "heroku-router": heroku_router,
     "envoy-default": envoy_default,
+    "sozu-access": sozu,
 }
 
 

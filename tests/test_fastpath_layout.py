@@ -198,7 +198,7 @@ def test_layouts_the_compiled_path_reads() -> None:
         assert not fast_layout(log_format_layout(fmt)), fmt
         assert make_custom_format(fmt).fast is None
     json_format = make_custom_format('{"status":"$status","request":"$request"}')
-    assert json_format.fast == "json" and json_format.layout is None
+    assert json_format.fast == "json" and json_format.layouts == ()
     assert json_format.json_keys == {"status": "status", "request": "request"}
     for fmt in ['{"status":"$status","u":"$request_uri"}', '{"st\u00e4tus":"$status","request":"$request"}']:
         assert make_custom_format(fmt).fast is None, fmt
@@ -211,17 +211,25 @@ def test_scanner_refuses_a_layout_it_cannot_walk() -> None:
     base: dict[str, Any] = dict(
         segment_template=str, route_template=str, hold_key=lambda r, q: 0, hold_names=lambda r: (), shape="fields"
     )
-    scanner(**base, text_fields=[(b"", 2, 0, False), (b" ", 3, 1, False)], text_after=b"")
+    good = ([(b"", 2, 0, False), (b" ", 3, 1, False)], b"", False)
+    scanner(**base, text_layouts=[good])
+    scanner(**base, text_layouts=[good] * 16)
     for fields, after in [
         ([(b"", 2, 0, False), (b"", 3, 1, False)], b""),
         ([(b"", 2, 0, True), (b"|", 3, 1, False)], b""),
         ([(b"", 17, 0, False)], b""),
+        ([(b"", 30, 0, False)], b""),
         ([], b""),
     ]:
         with pytest.raises(ValueError):
-            scanner(**base, text_fields=fields, text_after=after)
+            scanner(**base, text_layouts=[(fields, after, False)])
+        with pytest.raises(ValueError):  # (a bad layout after a good one)
+            scanner(**base, text_layouts=[good, (fields, after, False)])
+    for layouts in ([], [good] * 17):
+        with pytest.raises(ValueError):
+            scanner(**base, text_layouts=layouts)
     with pytest.raises(ValueError):
-        scanner(**{**base, "shape": "timing"}, text_fields=[(b"", 2, 0, False)])
+        scanner(**{**base, "shape": "timing"}, text_layouts=[([(b"", 2, 0, False)], b"", False)])
 
 
 def test_ingress_nginx_upstreaminfo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -421,7 +429,7 @@ def test_a_field_with_a_least_length_outside_ascii(tmp_path: Path, monkeypatch: 
 
         return parse
 
-    fmt = LogFormat("test-layout", "access", True, make_parser, fast="fields", layout=layout)
+    fmt = LogFormat("test-layout", "access", True, make_parser, fast="fields", layouts=(layout,))
     rnd = random.Random(103)
     tags = ["abcd", "abcdefgh", "abc", "abcdefghi", "\u00e9\u00e9\u00e9", "\u00e9\u00e9\u00e9\u00e9", "a\u00e9\u00e9"]
     lines = [
@@ -573,6 +581,43 @@ def test_a_log_format_read_in_python_says_so(tmp_path: Path) -> None:
     assert fast.returncode == 0 and fast.stderr == ""
     python_anyway = scan('$remote_addr "$request_uri" $status $request_time', LPDOCTOR_NO_FAST="1")
     assert python_anyway.returncode == 0 and python_anyway.stderr == ""
+
+
+def test_a_config_log_format_read_in_python_says_so(tmp_path: Path) -> None:
+    """scan --nginx-conf: a log written in one of the config's formats that the compiled path does not read is
+    announced once on stderr, with why; one it reads (or a config format no log is written in) says nothing."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "slow.log").write_text('1.2.3.4 "GET /a?x=1" 200 0.5\n1.2.3.4 "GET /b" 200 0.5\n')
+    (tmp_path / "slow.log.1").write_text('1.2.3.4 "GET /c" 504 60.0\n')
+    (tmp_path / "fast.log").write_text('1.2.3.4 "GET /a HTTP/1.1" 200 0.5\n')
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(
+        "events {}\nhttp {\n"
+        "  log_format slow '$remote_addr \"$request_method $request_uri\" $status $request_time';\n"
+        "  log_format fast '$remote_addr \"$request\" $status $request_time';\n"
+        "  log_format unused '$remote_addr \"$uri\" $status';\n"
+        f"  server {{ listen 80; access_log {tmp_path}/slow.log slow; access_log {tmp_path}/fast.log fast; }}\n"
+        "}\n"
+    )
+
+    def scan(*logs: str, **env: str) -> subprocess.CompletedProcess[str]:
+        argv = [sys.executable, "-m", "lpdoctor", "scan", "-f", "json", "--fail-on", "never", "--nginx-conf", str(conf)]
+        return subprocess.run(
+            [*argv, *(str(tmp_path / log) for log in logs)], capture_output=True, text=True, env={**os.environ, **env}
+        )
+
+    slow = scan("slow.log", "slow.log.1", "fast.log")
+    assert slow.returncode == 0, slow.stderr
+    assert slow.stderr.count("lpdoctor: note: log_format slow is read line by line in Python") == 1, slow.stderr
+    assert "$request_method, $request_uri" in slow.stderr and "unused" not in slow.stderr
+    assert [i["parsed"] for i in json.loads(slow.stdout)["inputs"]] == [2, 1, 1]
+    fast = scan("fast.log")
+    assert fast.returncode == 0 and fast.stderr == ""
+    anyway = scan("slow.log", LPDOCTOR_NO_FAST="1")
+    assert anyway.returncode == 0 and anyway.stderr == ""
 
 
 # ------------------------------------------------------------------------------------- Heroku router lines
@@ -793,3 +838,219 @@ def test_envoy_text_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     fast, slow = both(monkeypatch, _write(tmp_path / "plain.log", common[:6000]), ENVOY_TEXT)
     assert_same(fast, slow)
     assert calls["line"] == sum('" 0 DC ' in line for line in common[:6000])  # code 0: the reader's
+
+
+# ------------------------------------------------------------------------------------ Sōzu's access lines
+
+SOZU = FORMATS["sozu-access"]
+_SOZU_FIXTURE = Path(__file__).parent / "fixtures/sozu/sozu-access.log"
+_S = (
+    "2026-06-10T14:00:29.845727Z 1781100029845727417 41237 INFO-ACCESS  WRK-00\t[01KTRXAMB7S9RM 01KTRXAMB8QPWY "
+    "synapse synapse-0] 192.0.2.140:57493 10.0.0.5:8008 22s/535\u03bcs/22s/23ms/45\u03bcs 847 9737 "
+    "[user-agent=Mozilla/5.0_(X11)] None http matrix.example.com GET /_matrix/client/v3/sync?timeout=30000 200 "
+    "| H1::Complete"
+)
+
+
+_s = _edits(_S)  # a Sōzu 2.x INFO-ACCESS line
+
+ODD_SOZU_LINES = [
+    *_SOZU_FIXTURE.read_text().splitlines()[:20],
+    _s(),
+    _s("INFO-ACCESS  WRK-00", "ERROR-ACCESS WRK-00"),
+    _s("INFO-ACCESS  WRK-00", "INFO-ACCESS WRK-00"),  # one space: the reader's
+    _s("INFO-ACCESS  WRK-00", "ERROR-ACCESS  WRK-00"),
+    _s("INFO-ACCESS  WRK-00", "WARN-ACCESS  WRK-00"),
+    _s("INFO-ACCESS  WRK-00", "INFO-ACCESS  UNINITIALIZED").replace(" 41237 ", " 0 "),
+    _s("WRK-00\t", "WRK-00 \t"),
+    _s("WRK-00\t", "WRK-00  "),
+    _s("WRK-00", "WRK[00"),
+    _s("WRK-00", "WRK\\00"),
+    _s("WRK-00", "WRK-\u00e900"),
+    _s("WRK-00", "W" * 65),
+    _s(" 41237 ", " -41237 "),
+    _s(" 41237 ", " 12345678901 "),
+    _s(" 1781100029845727417 ", " -1 "),
+    _s("[01KTRXAMB7S9RM 01KTRXAMB8QPWY synapse synapse-0]", "[01KTRXAMB8QPWY synapse synapse-0]"),  # Sōzu 1.0
+    _s("[01KTRXAMB7S9RM 01KTRXAMB8QPWY synapse synapse-0]", "[a b c d e]"),
+    _s("[01KTRXAMB7S9RM 01KTRXAMB8QPWY synapse synapse-0]", "[a  c d]"),
+    _s("[01KTRXAMB7S9RM 01KTRXAMB8QPWY synapse synapse-0]", "[- - - -]"),
+    _s("[01KTRXAMB7S9RM 01KTRXAMB8QPWY synapse synapse-0]", "[a\tb c d]"),
+    _s("[01KTRXAMB7S9RM 01KTRXAMB8QPWY synapse synapse-0]", "[a[ b c d]"),
+    _s("[01KTRXAMB7S9RM 01KTRXAMB8QPWY synapse synapse-0]", "[" + "x" * 97 + " b c d]"),
+    _s("synapse-0]", "synapse-\u00e9]"),
+    _s(" 10.0.0.5:8008 ", " - "),
+    _s("192.0.2.140:57493", "[2001:db8::1]:443"),
+    _s("22s/535\u03bcs/22s/23ms/45\u03bcs", "22s/535\u00b5s/22s/23ms/45us"),
+    _s("22s/535\u03bcs/22s/23ms/45\u03bcs", "22s/535ns/22s/23ms/45ns"),
+    _s("22s/535\u03bcs/22s/23ms/45\u03bcs", "-/-/-/-/-"),
+    _s("22s/535\u03bcs/22s/23ms/45\u03bcs", "22s/535\u03bcs/-/23ms/45\u03bcs"),
+    _s("22s/535\u03bcs/22s/23ms/45\u03bcs", "-/535\u03bcs/22s/23ms/45\u03bcs"),
+    _s("22s/535\u03bcs/22s/23ms/45\u03bcs", "22s/535\u03bcs/22s/23ms"),  # four: Sōzu 1.0
+    _s("22s/535\u03bcs/22s/23ms/45\u03bcs", "22s/535\u03bcs/22s/23ms/45\u03bcs/1ms"),
+    _s("22s/535\u03bcs/22s/23ms/45\u03bcs", "22.5s/535\u03bcs/22s/23ms/45\u03bcs"),
+    _s("22s/535\u03bcs/22s/23ms/45\u03bcs", "22/535\u03bcs/22s/23ms/45\u03bcs"),
+    _s("22s/535\u03bcs/22s/23ms/45\u03bcs", "22S/535\u03bcs/22s/23ms/45\u03bcs"),
+    _s("22s/535\u03bcs/22s/23ms/45\u03bcs", "NaNs/535\u03bcs/22s/23ms/45\u03bcs"),
+    _s("22s/535\u03bcs/22s/23ms/45\u03bcs", "s/535\u03bcs/22s/23ms/45\u03bcs"),
+    _s("22s/535\u03bcs/22s/23ms/45\u03bcs", "0022s/535\u03bcs/22s/23ms/45\u03bcs"),
+    _s("22s/535\u03bcs/22s/23ms/45\u03bcs", "315360000s/535\u03bcs/22s/23ms/45\u03bcs"),  # ten years
+    _s("22s/535\u03bcs/22s/23ms/45\u03bcs", "315360001s/535\u03bcs/22s/23ms/45\u03bcs"),
+    _s("22s/535\u03bcs/22s/23ms/45\u03bcs", "315360000000000000ns/1s/315360000000000001ns/1s/1s"),
+    _s("22s/535\u03bcs/22s/23ms/45\u03bcs", "99999999999999999999ns/1s/1s/1s/1s"),  # 20 digits
+    _s("22s/535\u03bcs/22s/23ms/45\u03bcs", "100000000000000000000ns/1s/1s/1s/1s"),  # 21
+    _s("22s/535\u03bcs/22s/23ms/45\u03bcs", "000000000000000000001s/1s/1s/1s/1s"),  # 21, a small value
+    _s("22s/535\u03bcs/22s/23ms/45\u03bcs", "17ms/3ms/7ms/1ms/1ms"),
+    _s("22s/535\u03bcs/22s/23ms/45\u03bcs", "950ns/1ms/412\u00b5s/1ms/1ms"),
+    _s("22s/535\u03bcs/22s/23ms/45\u03bcs", "950\u03bcs/1ms/412us/1ms/1ms"),
+    _s("22s/535\u03bcs/22s/23ms/45\u03bcs", "95us/1ms/7ns/1ms/1ms"),
+    _s("22s/535\u03bcs/22s/23ms/45\u03bcs", "22s /535\u03bcs/22s/23ms/45\u03bcs"),
+    _s("22s/535\u03bcs/22s/23ms/45\u03bcs", "\u0662\u0662s/535\u03bcs/22s/23ms/45\u03bcs"),  # other digits
+    _s(" 847 9737 ", " 847 -1 "),
+    _s("[user-agent=Mozilla/5.0_(X11)]", "[]"),
+    _s("[user-agent=Mozilla/5.0_(X11)]", "[a] b]"),
+    _s("[user-agent=Mozilla/5.0_(X11)]", "[a]b]"),
+    _s("[user-agent=Mozilla/5.0_(X11)]", "[a\x00b]"),
+    _s("[user-agent=Mozilla/5.0_(X11)]", "[caf\u00e9 x]"),
+    _s("] None ", "] Some(0af7651916cd43dd8448eb211c80319c) "),
+    _s("] None ", "] "),  # no otel field: the reader's
+    _s("] None ", "] none "),
+    _s(" http ", " " + "h" * 33 + " "),
+    _s(" http matrix.example.com GET /_matrix/client/v3/sync?timeout=30000 200 ", " tcp - "),  # a TCP session
+    _s(" matrix.example.com ", " - "),
+    _s(" matrix.example.com ", " MATRIX.example.com:8448 "),
+    _s(" GET ", " get "),
+    _s(" GET ", " - "),
+    _s(" GET ", " G1 "),
+    _s(" GET ", " " + "G" * 33 + " "),
+    _s("/_matrix/client/v3/sync?timeout=30000", "-"),
+    _s("/_matrix/client/v3/sync?timeout=30000", "*"),
+    _s("/_matrix/client/v3/sync?timeout=30000", "https://matrix.example.com/sync"),
+    _s("/_matrix/client/v3/sync?timeout=30000", "/caf\u00e9"),
+    _s(" 200 | ", " 504 | "),
+    _s(" 200 | ", " - | "),
+    _s(" 200 | ", " 099 | "),
+    _s(" 200 | ", " 2000 | "),
+    _s(" 200 | ", " 20a | "),
+    _s(" 200 | ", " 200 |"),
+    _s("| H1::Complete", "| backend_timeout"),
+    _s("| H1::Complete", "| H2::ResetFrame"),
+    _s("| H1::Complete", "| H2::IdleTimeout"),
+    _s("| H1::Complete", "| backend socket timeout"),
+    _s("| H1::Complete", "| "),
+    _s("| H1::Complete", "| H1::Complete  "),
+    _s("| H1::Complete", "|  H1::Complete"),
+    _s("| H1::Complete", "| a | b"),
+    _s("| H1::Complete", "| H1::\x00Complete"),
+    _s("| H1::Complete", "| H1::Compl\u00e9te"),
+    _s(" | H1::Complete", ""),
+    _s(" | H1::Complete", " "),
+    _s() + "\r",
+    _s() + " ",
+    "\x00\x00" + _s(),
+    " " + _s(),
+    _s("INFO-ACCESS", "\x1b[32mINFO-ACCESS\x1b[0m"),
+    _s("| H1::Complete", "| \x1b[31mH1::Complete\x1b[0m"),
+    _s("2026-06-10T14:00:29.845727Z", "2026-06-10T14:00:29Z"),
+    _s("2026-06-10T14:00:29.845727Z", "2026-06-10T14:00:29.123456789Z"),
+    _s("2026-06-10T14:00:29.845727Z", "2026-06-10T14:00:29.1234567891Z"),
+    _s("2026-06-10T14:00:29.845727Z", "2026-06-10T14:00:29.845727+00:00"),
+    _s("2026-06-10T14:00:29.845727Z", "2026-06-10T14:00:29.845727z"),
+    _s("2026-06-10T14:00:29.845727Z", "2026-06-10 14:00:29.845727Z"),
+    _s("2026-06-10T14:00:29.845727Z", "2026-02-30T14:00:29.845727Z"),
+    _s("2026-06-10T14:00:29.845727Z", "1969-06-10T14:00:29.845727Z"),
+    _s("2026-06-10T14:00:29.845727Z", "2026-06-10T24:00:29.845727Z"),
+    _s("2026-06-10T14:00:29.845727Z", "2026-06-10T14:00:60.5Z"),
+    "2026-06-10T14:00:31.000001Z 1781100031000001000 41237 ERROR  WRK-00\tbackend server synapse-0 at "
+    "10.0.0.5:8008 is down",
+    "2026-06-10T14:00:31.000001Z 1781100031000001000 41237 INFO  WRK-00\tstarting worker",
+    "not a sozu line",
+]
+
+
+def _sozu_restamped(lines: list[str], rnd: random.Random) -> list[str]:
+    out = []
+    for line in lines:
+        stamp, sep, rest = line.partition(" ")
+        if not sep or not stamp[:4].isdigit():
+            out.append(line)
+            continue
+        new = _second_in_days(rnd) + rnd.choice(["Z", ".5Z", ".845727Z", ".123456789Z", "+00:00"])
+        out.append(f"{new} {rest}")
+    return out
+
+
+def test_sozu_access_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sōzu 2.x access lines: bench traffic, the fixture, odd lines, mutations, days, a window; plain traffic read
+    in C but its client resets (status "-": the reader's)."""
+    assert fastpath.available(SOZU)
+    common = list(bench_traffic.lines("sozu-access", "ids", 20_000, seed=157))
+    _compare_everywhere(tmp_path, monkeypatch, SOZU, common, ODD_SOZU_LINES, _sozu_restamped, random.Random(163))
+    calls = counted_parses(monkeypatch)
+    fast, slow = both(monkeypatch, _write(tmp_path / "plain.log", common[:6000]), SOZU)
+    assert_same(fast, slow)
+    assert calls["line"] == sum(" - | H2::ResetFrame" in line for line in common[:6000]) > 0
+    fixture = _SOZU_FIXTURE.read_text().splitlines()
+    calls = counted_parses(monkeypatch)
+    fast, slow = both(monkeypatch, _write(tmp_path / "fixture.log", fixture * 50), None)
+    assert fast.inputs[0].format == "sozu-access" and fast.inputs[0].parsed == 50 * len(fixture)
+    assert calls["line"] == 0
+    assert_same(fast, slow)
+
+
+_ISO_Z = re.compile(r"\d{4}-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d{1,9})?Z")
+_UNIT = re.compile(r"([0-9]{1,20})(s|ms|us|ns|\u03bcs|\u00b5s)|-")
+
+
+def _c_reads(values: dict[str, str]) -> bool:
+    """Whether the compiled path's roles take these layout values (else the line is the reader's)."""
+    time = _ISO_Z.fullmatch(values["now"])
+    if not time or values["now"][:4] < "1970" or int(time[3]) > 23 or int(time[4]) > 59 or int(time[5]) > 60:
+        return False
+    month, day = int(time[1]), int(time[2])
+    if not 1 <= month <= 12 or not 1 <= day <= [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]:
+        return False  # (leap years aside: this only narrows what the test compares)
+    for name in ("request_time", "service_time", "response_time", "client_rtt", "server_rtt"):
+        m = _UNIT.fullmatch(values[name])
+        if not m or (m[1] and int(m[1]) * {"s": 10**9, "ms": 10**6, "ns": 1}.get(m[2], 1000) > 315360000 * 10**9):
+            return False
+    path = values["path"]
+    return (
+        re.fullmatch(r"[A-Z].*|-", values["method"]) is not None
+        and re.fullmatch(r"[1-9][0-9][0-9]", values["status"]) is not None
+        and path.startswith("/")
+        and len(path) <= 16384
+        and all("!" <= c <= "~" for c in path)
+        and "\x00" not in "".join(values.values())
+    )
+
+
+def test_sozu_layouts_read_what_the_reader_reads() -> None:
+    """Wherever a layout matches and its roles take the values (the compiled path reads the line), the reader
+    reads the line too, with the same values: odd lines and 20 000 mutations of them, for each layout."""
+    from lpdoctor.logformats import sozu_log
+    from lpdoctor.logformats.layout import layout_regex
+
+    matched = 0
+    for n, layout in enumerate(sozu_log.ACCESS_LAYOUTS):
+        before = [layout_regex(other) for other in sozu_log.ACCESS_LAYOUTS[:n]]  # (the C walk tries them first)
+        for line, values in _layout_values(layout, ODD_SOZU_LINES, seed=167 + n):
+            if not values or not _c_reads(values) or any(regex.match(line) for regex in before):
+                continue
+            matched += 1
+            got = sozu_log.parse_access_fields(line)
+            assert got is not None, line
+            assert got.time == sozu_log.rfc3339_epoch(values["now"]), line
+            assert got.error == (n >= 2), line
+            assert (got.authority, got.method, got.target) == (
+                None if values["authority"] == "-" else values["authority"],
+                None if values["method"] == "-" else values["method"],
+                values["path"],
+            ), line
+            assert got.status == int(values["status"]) and not got.tcp, line
+            assert got.total_s == sozu_log.parse_sozu_duration(values["request_time"]), line
+            assert got.response_s == sozu_log.parse_sozu_duration(values["response_time"]), line
+            assert got.backend_addr == (None if values["backend_addr"] == "-" else values["backend_addr"]), line
+            # (the message is in the group key as written: the reader's reading of it, colours out, is its own)
+            assert got.message == (sozu_log.strip_ansi(values.get("message") or "").strip() or None), line
+    assert matched > 1000

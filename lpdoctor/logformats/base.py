@@ -42,10 +42,10 @@ class LogFormat:
     # The compiled fast path reads this format too: "combined" (nginx combined, nothing after it), "timing"
     # (combined + $request_time $upstream_response_time $upstream_status) or "kv" (combined + the samples'
     # rt= uct="" uht="" urt="" us="" ua="" tail) or "apache" (Apache combined + %D), ..., or "fields" (any line
-    # ``layout`` describes: an nginx ``log_format``). See lpdoctor/scan/fastpath.py.
+    # ``layouts`` describe: an nginx ``log_format``). See lpdoctor/scan/fastpath.py.
     fast: str | None = None
-    # For fast == "fields": the line's layout, which the compiled path walks (None for the other shapes).
-    layout: TextLayout | None = None
+    # For fast == "fields": the line's layouts, which the compiled path tries in order (none for the other shapes).
+    layouts: tuple[TextLayout, ...] = ()
     # For fast == "json": a JSON log_format's own keys (key -> nginx variable), looked up as they are before
     # nginx_access.ALIASES (None: only those).
     json_keys: Mapping[str, str] | None = None

@@ -518,7 +518,7 @@ def log_format_reader(fmt: str, name: str, description: str, priority: int) -> L
         priority=priority,
         description=description,
         fast=fast,
-        layout=layout if fast == "fields" else None,
+        layouts=(layout,) if fast == "fields" and layout is not None else (),
         json_keys=keys if fast == "json" else None,
     )
 

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from lpdoctor.logformats.base import LogFormat, Parsed
+from lpdoctor.logformats.layout import TextField, TextLayout
 from lpdoctor.model import ErrorEvent, ErrorKind, Outcome, RequestRecord, UpstreamTry, outcome_from_status
 
 PROXY = "sozu"
@@ -70,7 +71,9 @@ _CONNECT_ERRORS = (
 )
 
 _DURATION = re.compile(r"(\d{1,20})(s|ms|μs|µs|us|ns)")
-_UNIT_S = {"s": 1.0, "ms": 1e-3, "μs": 1e-6, "µs": 1e-6, "us": 1e-6, "ns": 1e-9}
+# Each unit's count a second: a duration is its digits divided by it (int / int, the correctly rounded quotient,
+# which the compiled path's nanoseconds divided by 10**9 give too).
+_PER_SECOND = {"s": 1, "ms": 1000, "μs": 1_000_000, "µs": 1_000_000, "us": 1_000_000, "ns": 1_000_000_000}
 
 _STATUS = re.compile(r"\d{3}")
 
@@ -118,7 +121,7 @@ def parse_sozu_duration(token: str) -> float | None:
     m = _DURATION.fullmatch(token)
     if not m:
         raise ValueError(f"not a Sōzu duration: {token[:40]!r}")
-    value = int(m.group(1)) * _UNIT_S[m.group(2)]
+    value = int(m.group(1)) / _PER_SECOND[m.group(2)]
     if not math.isfinite(value) or value > _MAX_DURATION_S:
         raise ValueError(f"duration out of range: {token[:40]!r}")
     return value
@@ -386,6 +389,54 @@ def _make_parser() -> Callable[[str, int, str], Parsed | None]:
     return parse_sozu_line
 
 
+# --------------------------------------------------------------------------------------------- the compiled path
+
+# What the compiled path reads of a 2.x access line (fast == "fields"), a subset of what the reader reads: the
+# level as written (``INFO-ACCESS`` then two spaces, ``ERROR-ACCESS`` then one), a TAB after the tag, a context
+# of four items, five durations, otel ``None``, an HTTP request with a status (or ``-`` for the method) and the
+# message after `` | `` or none. Any other line (Sōzu 1.0, a TCP session, a status ``-``, otel ``Some(..)``,
+# colours, a value outside ASCII) is left to the reader. The reader stays the reference: a test checks that
+# wherever a layout matches, the reader reads the same values (tests/test_fastpath_layout.py).
+_TAG = r"[!-Z^-~]"  # printable ASCII but a space, "[", "\" and "]" (the reader's [^\s\[\]], narrowed)
+_ITEM = r"[!-\\^-~]"  # printable ASCII but a space and "]" (a context item: the reader's [^\]\n], split at " ")
+
+
+def _access_layout(level: str, message: bool) -> TextLayout:
+    fields = [
+        TextField("", "now", "iso_utc", chars=r"[0-9TZ:.-]", min=20, max=30),
+        TextField(" ", "precise", "skip", chars="digits", min=1, max=40),
+        TextField(" ", "pid", "skip", chars="digits", min=1, max=10),
+        TextField(f" {level} ", "tag", "skip", chars=_TAG, min=1, max=64),
+        TextField("\t[", "session", "skip", chars=_ITEM, max=96),
+        TextField(" ", "request", "skip", chars=_ITEM, max=96),
+        TextField(" ", "cluster", "skip", chars=_ITEM, max=96),
+        TextField(" ", "backend", "skip", chars=_ITEM, max=96),
+        TextField("] ", "session_addr", "skip", chars="token", min=1, max=128),
+        TextField(" ", "backend_addr", "key", chars="token", min=1, max=128),
+        TextField(" ", "request_time", "duration_unit", min=1, max=32),
+        TextField("/", "service_time", "check_unit", min=1, max=32),
+        TextField("/", "response_time", "response_unit", min=1, max=32),
+        TextField("/", "client_rtt", "check_unit", min=1, max=32),
+        TextField("/", "server_rtt", "check_unit", min=1, max=32),
+        TextField(" ", "bytes_in", "skip", chars="digits", min=1, max=20),
+        TextField(" ", "bytes_out", "skip", chars="digits", min=1, max=20),
+        TextField(" [", "tags", "skip"),
+        TextField("] None ", "protocol", "skip", chars="token", min=1, max=32),
+        TextField(" ", "authority", "key", chars="token", min=1, max=1024),
+        TextField(" ", "method", "method", chars="token", min=1, max=32),
+        TextField(" ", "path", "target", chars="token", min=1, max=16384),
+        TextField(" ", "status", "status_http", chars="digits", min=3, max=3),
+    ]
+    if message:
+        fields.append(TextField(" | ", "message", "key"))
+    return TextLayout(tuple(fields), end="exact")
+
+
+ACCESS_LAYOUTS = tuple(
+    _access_layout(level, message) for level in ("INFO-ACCESS ", "ERROR-ACCESS") for message in (True, False)
+)
+
+
 FORMATS: list[LogFormat] = [
     LogFormat(
         name="sozu-access",
@@ -395,5 +446,7 @@ FORMATS: list[LogFormat] = [
         priority=10,
         description="Sōzu ASCII access log (INFO-ACCESS / ERROR-ACCESS lines, 1.0 and 1.1+/2.x layouts)",
         aliases=("sozu",),
+        fast="fields",
+        layouts=ACCESS_LAYOUTS,
     ),
 ]

@@ -354,7 +354,7 @@ FORMATS: list[LogFormat] = [
         has_timing=True,
         make_parser=_clf_parser,
         fast="fields",
-        layout=CLF_LAYOUT,
+        layouts=(CLF_LAYOUT,),
         # nginx-combined (priority 10) also accepts these lines, ignoring the tail; the trailing "<n>ms"
         # is Traefik's alone, so win the tie.
         priority=15,

@@ -756,11 +756,8 @@ typedef struct {
     struct JsonMemoS *json_memo;      /* JSON: the keys of the last lines, by their place (json_key) */
     int n_json_keys, json_fold_case, json_exact_keys;
     int16_t json_bucket[128];
-    struct TextFieldS *text_fields;   /* FIELDS: the layout's fields, each with the literal before it */
-    int n_text_fields;
-    unsigned char *text_after;        /* FIELDS: the literal after the last field */
-    Py_ssize_t text_after_len;
-    int text_exact;                   /* FIELDS: the line ends with the literal after the last field (else: blanks) */
+    struct TextLayoutS *layouts;      /* FIELDS: the format's layouts, tried in order */
+    int n_layouts;
     int64_t per_second;               /* the durations' units a second (0: never fold them, durations_add) */
     double max_duration;              /* MAX_REQUEST_S: longer durations are not in the histogram */
     unsigned char stamp[64];          /* the last $time_local read, and its time */
@@ -2017,6 +2014,11 @@ enum {
     J_METHOD = 25,    /* a request method, "[A-Z][A-Z0-9_-]*" or "-" (envoy_log._TEXT): its bytes in the group key */
     J_CLF_START = 20, /* a text field's "dd/Mon/yyyy:hh:mm:ss +hhmm" when the request started (Traefik's CLF): the
                        * line's time is it plus the duration, as J_START */
+    J_UNIT_DURATION = 26, /* a text field's duration with its unit, "29s", "18ms", "412μs", "950ns" or "-" (Sōzu,
+                           * sozu_log.parse_sozu_duration): the request's duration */
+    J_UNIT_RESPONSE = 27, /* as J_UNIT_DURATION: the upstream's response time, and whether there is one, in the key */
+    J_UNIT_CHECK = 28,    /* as J_UNIT_DURATION: a duration the reader checks but does not keep */
+    J_STATUS_HTTP = 29,   /* three digits, the first not 0 (sozu_log: "\d{3}" and not "0..") */
 };
 #define MAX_JSON_KEYS 128
 #define MAX_JSON_VARS 62
@@ -2399,6 +2401,36 @@ static int exact_decimal(const unsigned char *p, Py_ssize_t a, Py_ssize_t b, dou
     return 1;
 }
 
+/* sozu_log.parse_sozu_duration of p[a..b): ASCII digits (at most 20) then "s", "ms", "us", "ns", "μs" or "µs", in
+ * nanoseconds, at most ten years (_MAX_DURATION_S); "-" is none (-1). 1 with *ns; 0 for anything else (Python).
+ * The reader divides the digits by the unit's count a second (int / int: the correctly rounded quotient), and
+ * fastpath divides the nanoseconds by 10**9: the same rational number, rounded once, so the same double. */
+#define UNIT_MAX_NS 315360000000000000LL /* ten years (10 * 365 * 86400 s) */
+static int unit_ns(const unsigned char *p, Py_ssize_t a, Py_ssize_t b, long long *ns) {
+    if (b - a == 1 && p[a] == '-') {
+        *ns = -1;
+        return 1;
+    }
+    Py_ssize_t x = a;
+    long long n = 0;
+    while (x < b && is_digit(p[x])) {
+        if (x - a == 20 || n > UNIT_MAX_NS) return 0; /* (too long for the reader, or far too large) */
+        n = n * 10 + (p[x] - '0');
+        x++;
+    }
+    Py_ssize_t u = b - x;
+    long long per = u == 1 && p[x] == 's'                                             ? 1000000000LL
+                    : u == 2 && p[x + 1] == 's' && p[x] == 'm'                         ? 1000000LL
+                    : u == 2 && p[x + 1] == 's' && p[x] == 'u'                         ? 1000LL
+                    : u == 2 && p[x + 1] == 's' && p[x] == 'n'                         ? 1LL
+                    : u == 3 && p[x + 2] == 's' && p[x] == 0xce && p[x + 1] == 0xbc   ? 1000LL /* μ, U+03BC */
+                    : u == 3 && p[x + 2] == 's' && p[x] == 0xc2 && p[x + 1] == 0xb5   ? 1000LL /* µ, U+00B5 */
+                                                                                       : 0;
+    if (x == a || per == 0 || n > UNIT_MAX_NS / per) return 0;
+    *ns = n * per;
+    return 1;
+}
+
 /* What the reader makes of the value p[va..vb) of a key (or a text field) with `key`'s role and variable, into f
  * and the group key's extra bytes: 1, or 0 for a value this path does not read (Python). `number`: a JSON number
  * token (else a string, or a text field's bytes); `escaped`: a string with escapes (J_KEY only); `m`: the memo of
@@ -2544,6 +2576,23 @@ static HOT_INLINE int read_value(const JsonKey *key, const unsigned char *p, Py_
             for (Py_ssize_t x = va; x < vb; x++) n = n * 10 + (p[x] - '0');
             f->request_ms = (f->request_ms < 0 ? 0 : f->request_ms) + n * 1000000LL;
         }
+        break;
+    case J_UNIT_DURATION:
+    case J_UNIT_RESPONSE:
+    case J_UNIT_CHECK: {
+        long long ns;
+        if (!unit_ns(p, va, vb, &ns)) return 0;
+        if (role == J_UNIT_DURATION) {
+            f->request_ms = ns;
+        } else if (role == J_UNIT_RESPONSE) {
+            f->upstream_ms = ns;
+            if (!append_extra(extra, extra_len, var, ns < 0 ? 1 : 2, p, 0)) return 0;
+        }
+        break;
+    }
+    case J_STATUS_HTTP:
+        if (vn != 3 || p[va] < '1' || p[va] > '9' || !is_digit(p[va + 1]) || !is_digit(p[va + 2])) return 0;
+        f->status = (p[va] - '0') * 100 + (p[va + 1] - '0') * 10 + (p[va + 2] - '0');
         break;
     case J_METHOD:
         if (!(vn == 1 && p[va] == '-') && !(vn > 0 && p[va] >= 'A' && p[va] <= 'Z')) return 0;
@@ -2706,6 +2755,15 @@ typedef struct TextFieldS {
     JsonKey key;   /* its role and variable (name unused) */
 } TextField;
 
+/* One layout of a FIELDS scanner: its fields, each with the literal before it, and the literal after the last. */
+typedef struct TextLayoutS {
+    TextField *fields; /* (owned) */
+    int n;
+    unsigned char *after; /* (owned) */
+    Py_ssize_t after_len;
+    int exact; /* the line ends with the literal after the last field (else: up to 16 blanks) */
+} TextLayoutC;
+
 /* Where nginx_access._MULTI_PATTERN, at p[i], ends on its first try, each quantifier greedy: 1..256 bytes none
  * of ' ', ',' and '"' (or none), then up to 64 times ", " or " : " and such bytes again. The caller then expects
  * the literal after it, which starts with one of those three bytes (nginx_access.fast_layout): when it is not
@@ -2754,14 +2812,13 @@ static int nginx_time(Scanner *s, const Fields *f, double *t) {
     return 1;
 }
 
-/* 1: a line of the scanner's text layout, read as nginx_access.layout_regex matches it on its first try (each
- * field but the last runs to the first byte of the literal after it; the last, lazy, to the blanks that end the
- * line, at most 16 of them), fields filled, the rest of the group key in extra[0..*len), and *t the line's time
- * as _RecordBuilder.build finds it ($time_local, else $time_iso8601 or $time, else $msec; NAN: none). 0: any
- * other line, or a value this path does not read, for Python: where the regex would backtrack, this finds no
- * match, so a line read here is one the regex matches the same way. */
-static int parse_fields_line(Scanner *s, const unsigned char *p, Py_ssize_t end, Fields *f, unsigned char *extra,
-                             int32_t *extra_len, double *t) {
+/* 1: a line of the text layout L, read as layout.layout_regex matches it on its first try (each field but the
+ * last runs to the first byte of the literal after it; the last, lazy, to the blanks that end the line, at most 16
+ * of them), fields filled, the rest of the group key in extra[0..*len). 0: any other line, or a value this path
+ * does not read, for Python: where the regex would backtrack, this finds no match, so a line read here is one the
+ * regex matches the same way. */
+static int walk_layout(const TextLayoutC *L, const unsigned char *p, Py_ssize_t end, Fields *f, unsigned char *extra,
+                       int32_t *extra_len) {
     *extra_len = 0;
     f->request_ms = f->upstream_ms = -1;
     f->upstream_status = -1;
@@ -2771,8 +2828,8 @@ static int parse_fields_line(Scanner *s, const unsigned char *p, Py_ssize_t end,
     f->has_decimal = 0;
     f->path = NULL;
     Py_ssize_t i = 0;
-    for (int k = 0; k < s->n_text_fields; k++) {
-        const TextField *tf = &s->text_fields[k];
+    for (int k = 0; k < L->n; k++) {
+        const TextField *tf = &L->fields[k];
         if (end - i < tf->lit_len || memcmp(p + i, tf->lit, (size_t)tf->lit_len) != 0) return 0;
         i += tf->lit_len;
         Py_ssize_t va = i, vb;
@@ -2780,7 +2837,7 @@ static int parse_fields_line(Scanner *s, const unsigned char *p, Py_ssize_t end,
             vb = ++i; /* (\d{1,n}|-): no digit there, so the regex tries "-" */
         } else if (tf->last && tf->chars == CHARS_ANY) {
             vb = end; /* .{min,max}? then \s{0,16}$ (.{min,max} then the end: the whole rest) */
-            while (!s->text_exact && vb > va && end - vb < 16 && is_space(p[vb - 1])) vb--;
+            while (!L->exact && vb > va && end - vb < 16 && is_space(p[vb - 1])) vb--;
             i = end;
         } else if (tf->multi) {
             vb = i = multi_value(p, i, end);
@@ -2810,12 +2867,31 @@ static int parse_fields_line(Scanner *s, const unsigned char *p, Py_ssize_t end,
             !read_value(&tf->key, p, va, vb, tf->chars == CHARS_DIGITS, 0, f, extra, extra_len, NULL))
             return 0;
     }
-    { /* (after a last field that ran to the end, i is the end and there is no literal after it) */
-        if (end - i < s->text_after_len || memcmp(p + i, s->text_after, (size_t)s->text_after_len) != 0) return 0;
-        i += s->text_after_len;
-        if (s->text_exact ? i != end : end - i > 16) return 0;
-        for (; i < end; i++)
-            if (!is_space(p[i])) return 0;
+    /* (after a last field that ran to the end, i is the end and there is no literal after it) */
+    if (end - i < L->after_len || memcmp(p + i, L->after, (size_t)L->after_len) != 0) return 0;
+    i += L->after_len;
+    if (L->exact ? i != end : end - i > 16) return 0;
+    for (; i < end; i++)
+        if (!is_space(p[i])) return 0;
+    return 1;
+}
+
+/* 1: a line of one of the scanner's text layouts (the first that walks it, walk_layout; with several, its number
+ * ends the group key), and *t the line's time as the reader finds it (J_ISO_UTC, a start plus the duration, or
+ * nginx's: _RecordBuilder.build's $time_local, else $time_iso8601 or $time, else $msec; NAN: none). 0: a line
+ * none of them reads, a line with a NUL byte (which some readers refuse), or a value this path does not read:
+ * Python. */
+static int parse_fields_line(Scanner *s, const unsigned char *p, Py_ssize_t end, Fields *f, unsigned char *extra,
+                             int32_t *extra_len, double *t) {
+    if (memchr(p, 0, (size_t)end)) return 0;
+    int k = 0;
+    while (!walk_layout(&s->layouts[k], p, end, f, extra, extra_len)) {
+        if (++k == s->n_layouts) return 0;
+        *f = (Fields){0}; /* (nothing the last try read is kept) */
+    }
+    if (s->n_layouts > 1) {
+        unsigned char which = (unsigned char)k;
+        if (!append_extra(extra, extra_len, MAX_JSON_VARS, 0, &which, 1)) return 0;
     }
     if (!f->path) return 0;
     *t = NAN;
@@ -3542,9 +3618,9 @@ static PyObject *Scanner_window(Scanner *s, PyObject *Py_UNUSED(ignored)) {
     return out;
 }
 
-/* The layout of a FIELDS scanner: [(literal before bytes, role, variable, multi), ...] and the literal after the
- * last field. */
-static int load_text_fields(Scanner *s, PyObject *fields, const char *after, Py_ssize_t after_len, int exact) {
+/* One layout of a FIELDS scanner: [(literal before bytes, role, variable, multi, chars, dash, min, max, set), ...]
+ * and the literal after the last field (fastpath.text_layouts). */
+static int load_layout(TextLayoutC *L, PyObject *fields, const char *after, Py_ssize_t after_len, int exact) {
     PyObject *seq = PySequence_Fast(fields, "text_fields must be a sequence");
     if (!seq) return -1;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
@@ -3553,28 +3629,28 @@ static int load_text_fields(Scanner *s, PyObject *fields, const char *after, Py_
         PyErr_SetString(PyExc_ValueError, "text_fields must hold 1 to 128 fields");
         return -1;
     }
-    s->text_fields = PyMem_Calloc((size_t)n, sizeof(TextField));
-    s->text_after = PyMem_Malloc((size_t)(after_len ? after_len : 1));
-    if (!s->text_fields || !s->text_after) {
+    L->fields = PyMem_Calloc((size_t)n, sizeof(TextField));
+    L->after = PyMem_Malloc((size_t)(after_len ? after_len : 1));
+    if (!L->fields || !L->after) {
         Py_DECREF(seq);
         PyErr_NoMemory();
         return -1;
     }
-    memcpy(s->text_after, after, (size_t)after_len);
-    s->text_after_len = after_len;
-    s->text_exact = exact;
+    memcpy(L->after, after, (size_t)after_len);
+    L->after_len = after_len;
+    L->exact = exact;
     for (Py_ssize_t k = 0; k < n; k++) {
         const char *lit;
         const char *set = "";
         Py_ssize_t len, min = 0, max = 65536, set_len = 0;
         int role, var, multi, chars = CHARS_ANY, dash = 0;
-        TextField *tf = &s->text_fields[k];
+        TextField *tf = &L->fields[k];
         if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq, k), "y#iip|ipnny#", &lit, &len, &role, &var, &multi, &chars,
                               &dash, &min, &max, &set, &set_len)) {
             Py_DECREF(seq);
             return -1;
         }
-        s->n_text_fields = (int)k + 1; /* (freed by the dealloc from here on) */
+        L->n = (int)k + 1; /* (freed by the dealloc from here on) */
         tf->lit = PyMem_Malloc((size_t)(len ? len : 1));
         if (!tf->lit) {
             Py_DECREF(seq);
@@ -3597,7 +3673,7 @@ static int load_text_fields(Scanner *s, PyObject *fields, const char *after, Py_
         tf->key.var = var;
         tf->key.expect_len = role == J_UNITS ? 2 : 0; /* (milliseconds only) */
         memcpy(tf->key.expect, "ms", 2);
-        if (var < 0 || var >= MAX_JSON_VARS || role < J_SKIP || role > J_METHOD || role == J_OBJECT ||
+        if (var < 0 || var >= MAX_JSON_VARS || role < J_SKIP || role > J_STATUS_HTTP || role == J_OBJECT ||
             role == J_START || role == J_EPOCH || role == J_SECONDS || role == J_PYTHON ||
             ((role == J_UNITS || role == J_MS_SUM) && chars != CHARS_DIGITS) || chars < CHARS_ANY || chars > CHARS_SET ||
             (chars == CHARS_SET) != (set_len == 32) || high ||
@@ -3609,17 +3685,17 @@ static int load_text_fields(Scanner *s, PyObject *fields, const char *after, Py_
         }
     }
     Py_DECREF(seq);
-    for (int k = 0; k < s->n_text_fields; k++) { /* what ends each field: the next literal's first byte */
-        TextField *tf = &s->text_fields[k];
-        const unsigned char *next = k + 1 < s->n_text_fields ? s->text_fields[k + 1].lit : s->text_after;
-        Py_ssize_t next_len = k + 1 < s->n_text_fields ? s->text_fields[k + 1].lit_len : s->text_after_len;
-        tf->last = k + 1 == s->n_text_fields && next_len == 0;
+    for (int k = 0; k < L->n; k++) { /* what ends each field: the next literal's first byte */
+        TextField *tf = &L->fields[k];
+        const unsigned char *next = k + 1 < L->n ? L->fields[k + 1].lit : L->after;
+        Py_ssize_t next_len = k + 1 < L->n ? L->fields[k + 1].lit_len : L->after_len;
+        tf->last = k + 1 == L->n && next_len == 0;
         if (!tf->last && next_len == 0) {
             PyErr_SetString(PyExc_ValueError, "a field of text_fields is followed by another with no literal between");
             return -1;
         }
         tf->stop = tf->last ? 0 : next[0];
-        if (tf->last ? (!s->text_exact && (tf->chars != CHARS_ANY || tf->dash)) || tf->chars == CHARS_QUOTED
+        if (tf->last ? (!L->exact && (tf->chars != CHARS_ANY || tf->dash)) || tf->chars == CHARS_QUOTED
                      : tf->multi  ? tf->stop != ' ' && tf->stop != ',' && tf->stop != '"'
                      : tf->chars == CHARS_TOKEN  ? !is_space(tf->stop)
                      : tf->chars == CHARS_BARE   ? !is_space(tf->stop) && tf->stop != '"'
@@ -3634,10 +3710,42 @@ static int load_text_fields(Scanner *s, PyObject *fields, const char *after, Py_
     return 0;
 }
 
+/* The layouts of a FIELDS scanner, tried in order: [(fields, after bytes, exact), ...], 1 to 16 of them. */
+static int load_text_layouts(Scanner *s, PyObject *layouts) {
+    PyObject *seq = PySequence_Fast(layouts, "text_layouts must be a sequence");
+    if (!seq) return -1;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    if (n < 1 || n > 16) {
+        Py_DECREF(seq);
+        PyErr_SetString(PyExc_ValueError, "text_layouts must hold 1 to 16 layouts");
+        return -1;
+    }
+    s->layouts = PyMem_Calloc((size_t)n, sizeof(TextLayoutC));
+    if (!s->layouts) {
+        Py_DECREF(seq);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *fields;
+        const char *after;
+        Py_ssize_t after_len;
+        int exact;
+        s->n_layouts = (int)k + 1; /* (freed by the dealloc from here on) */
+        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq, k), "Oy#p", &fields, &after, &after_len, &exact) ||
+            load_layout(&s->layouts[k], fields, after, after_len, exact) < 0) {
+            Py_DECREF(seq);
+            return -1;
+        }
+    }
+    Py_DECREF(seq);
+    return 0;
+}
+
 static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
     static char *kwlist[] = {"segment_template", "route_template", "hold_key", "hold_names", "shape", "since",
                              "until", "max_time", "json_keys", "fold_case", "hold_present", "per_second",
-                             "max_duration", "text_fields", "text_after", "text_exact", NULL};
+                             "max_duration", "text_layouts", NULL};
     /* LogFormat.fast -> how the scanner reads a line ("json", "caddy", "traefik" and "envoy" walk JSON with json_keys) */
     static const struct {
         const char *name;
@@ -3646,17 +3754,15 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
                   {"haproxy", HAPROXY},     {"json", JSON},              {"caddy", JSON},  {"alb", ALB},
                   {"sozune", SOZUNE},       {"traefik", JSON},           {"envoy", JSON},  {"fields", FIELDS}};
     PyObject *seg, *route, *hold, *names, *since = Py_None, *until = Py_None, *json_keys = Py_None;
-    PyObject *present = Py_None, *text_fields = Py_None;
-    const char *shape, *text_after = "";
-    Py_ssize_t text_after_len = 0;
-    int text_exact = 0;
+    PyObject *present = Py_None, *text_layouts = Py_None;
+    const char *shape;
     int timing = -1, fold_case = 0;
     double max_time = 1e13;
     long long per_second = 0;
     double max_duration = 30 * 86400.0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOs|OOdOpOLdOy#p", kwlist, &seg, &route, &hold, &names, &shape,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOs|OOdOpOLdO", kwlist, &seg, &route, &hold, &names, &shape,
                                      &since, &until, &max_time, &json_keys, &fold_case, &present, &per_second,
-                                     &max_duration, &text_fields, &text_after, &text_after_len, &text_exact))
+                                     &max_duration, &text_layouts))
         return -1;
     if (per_second < 0 || per_second > (1LL << 40) || !(max_duration >= 0.0 && max_duration < 1e9)) {
         PyErr_SetString(PyExc_ValueError, "per_second or max_duration out of range");
@@ -3674,11 +3780,11 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
         PyErr_SetString(PyExc_ValueError, "unknown shape, or json_keys given with a shape that is not JSON (or not)");
         return -1;
     }
-    if ((timing == FIELDS) != (text_fields != Py_None)) {
-        PyErr_SetString(PyExc_ValueError, "text_fields given with a shape that is not fields (or not)");
+    if ((timing == FIELDS) != (text_layouts != Py_None)) {
+        PyErr_SetString(PyExc_ValueError, "text_layouts given with a shape that is not fields (or not)");
         return -1;
     }
-    if (text_fields != Py_None && load_text_fields(s, text_fields, text_after, text_after_len, text_exact) < 0) return -1;
+    if (text_layouts != Py_None && load_text_layouts(s, text_layouts) < 0) return -1;
     s->json_fold_case = fold_case;
     if (json_keys != Py_None) { /* [(name bytes, lower case, role, var), ...] */
         PyObject *seq = PySequence_Fast(json_keys, "json_keys must be a sequence");
@@ -3781,9 +3887,12 @@ static void Scanner_dealloc(Scanner *s) {
     PyMem_Free(s->route_slots);
     PyMem_Free(s->json_keys);
     PyMem_Free(s->json_memo);
-    for (int k = 0; k < s->n_text_fields; k++) PyMem_Free(s->text_fields[k].lit);
-    PyMem_Free(s->text_fields);
-    PyMem_Free(s->text_after);
+    for (int k = 0; k < s->n_layouts; k++) {
+        for (int j = 0; j < s->layouts[k].n; j++) PyMem_Free(s->layouts[k].fields[j].lit);
+        PyMem_Free(s->layouts[k].fields);
+        PyMem_Free(s->layouts[k].after);
+    }
+    PyMem_Free(s->layouts);
     Py_XDECREF(s->segment_template);
     Py_XDECREF(s->route_template);
     Py_XDECREF(s->hold_key);

@@ -1,6 +1,7 @@
 """Types of the compiled fast path (lpdoctor/scan/_combined_fast.c); see lpdoctor/scan/fastpath.py."""
 
 from collections.abc import Callable, Iterable
+from typing import Any
 
 SCAN_END: int
 SCAN_PYTHON: int
@@ -42,10 +43,9 @@ class Scanner:
         hold_present: Callable[[str], Iterable[str]] | None = None,  # a subset of hold_names: values read as "" or not
         per_second: int = 0,  # durations' units a second; > 0: many distinct ones are folded (durations_add)
         max_duration: float = 2592000.0,  # MAX_REQUEST_S
-        # fields only: (literal before, role, variable, multi, chars, dash, min, max, set) a field (fastpath.text_fields)
-        text_fields: list[tuple[bytes, int, int, bool, int, bool, int, int, bytes]] | None = None,
-        text_after: bytes = b"",
-        text_exact: bool = False,
+        # fields only: the layouts, tried in order: (fields, literal after, exact), each field (literal before, role,
+        # variable, multi, chars, dash, min, max, set) (fastpath.text_layouts)
+        text_layouts: list[tuple[list[tuple[Any, ...]], bytes, bool]] | None = None,
     ) -> None: ...
     def scan(self, buffer: bytes, pos: int, line_no: int, /) -> tuple[int, int, int]: ...
     def add_record(self, record: object, /) -> None: ...
