@@ -59,6 +59,7 @@ ROWS = (
     Row("ids-heroku", "same traffic, Heroku router lines (logfmt)", "heroku-router", "ids"),
     Row("ids-envoy-text", "same traffic, Envoy's default text format", "envoy-default", "ids"),
     Row("ids-sozu", "same traffic, Sōzu 2.x access log", "sozu-access", "ids"),
+    Row("ids-istio", "same traffic, Istio's default text format (Envoy's, with Istio's fields)", "envoy-istio", "ids"),
     Row("spa", "SPA/CDN paths (hashed chunks, uuids, base64 cursors), combined+timing", "nginx-timing", "spa"),
     Row("spa-json", "SPA/CDN paths, nginx JSON", "nginx-json", "spa"),
     Row("few", "a few routes, combined+timing", "nginx-timing", "few"),
@@ -75,6 +76,7 @@ GOACCESS: dict[str, tuple[str, str, str]] = {
     "ingress-nginx": ('%h %^[%d:%t %^] "%r" %s %b "%R" "%u" %^ %T %^', _CLF, _HMS),
     "traefik-clf": ('%h %^[%d:%t %^] "%r" %s %b "%R" "%u" %^ "%^" "%^" %Lms', _CLF, _HMS),
     "envoy-default": ('[%dT%t.%^Z] "%m %U %H" %s %^ %^ %b %L %^ "%h" "%u" %^', _ISO, _HMS),
+    "envoy-istio": ('[%dT%t.%^Z] "%m %U %H" %s %^ %^ %^ "%^" %^ %b %L %^ "%h" "%u" %^', _ISO, _HMS),
     # its at=info lines (an error line has more fields: GoAccess counts it failed)
     "heroku-router": (
         '%dT%t.%^ heroku[router]: at=%^ method=%m path="%U" host=%v request_id=%^ fwd="%h" dyno=%^ connect=%^ '
@@ -128,6 +130,12 @@ MAWK: dict[str, tuple[list[str], str]] = {
         [],
         "{ s = $5; if ($6 ~ /UT/) s = 504; else if ($6 ~ /DC/) s = 499; else if ($6 ~ /UC/) s = 502; "
         "add($3, s, $9 / 1000) }",
+    ),
+    # Istio: Envoy's fields with three more after the flags
+    "envoy-istio": (
+        [],
+        "{ s = $5; if ($6 ~ /UT/) s = 504; else if ($6 ~ /DC/) s = 499; else if ($6 ~ /UC/) s = 502; "
+        "add($3, s, $12 / 1000) }",
     ),
     # Heroku: an error line's code says how it ended (H12 the router's timeout, H13 closed, H27 the client)
     "heroku-router": (

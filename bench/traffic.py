@@ -63,6 +63,7 @@ FORMATS = (
     "heroku-router",
     "envoy-default",
     "sozu-access",
+    "envoy-istio",
 )
 
 
@@ -503,6 +504,20 @@ def envoy_default(q: Request) -> str:
     )
 
 
+def envoy_istio(q: Request) -> str:
+    # Istio's default text line: Envoy's, with the response code details, connection termination details and
+    # upstream failure reason after the flags, and the cluster, addresses, SNI and route name after the upstream
+    line = envoy_default(q)
+    details = {"UT": "response_timeout", "UC": "upstream_reset_before_response_started{connection_termination}"}
+    flags = line.split('" ', 1)[1].split(" ", 2)[1]
+    head, sep, tail = line.partition(f" {flags} ")
+    extra = f'{details.get(flags, "via_upstream")} - "-"'
+    return (
+        f"{head}{sep}{extra} {tail} outbound|8000||api.default.svc.cluster.local 10.0.0.9:{q.port} "
+        f"10.0.0.5:8000 {q.ip}:{q.port} - default"
+    )
+
+
 WRITERS: dict[str, Callable[[Request], str]] = {
     "nginx-timing": nginx_timing,
     "nginx-json": nginx_json,
@@ -519,7 +534,10 @@ WRITERS: dict[str, Callable[[Request], str]] = {
     "heroku-router": heroku_router,
     "envoy-default": envoy_default,
     "sozu-access": sozu,
+    "envoy-istio": envoy_istio,
 }
+# The format lpdoctor reads a writer's lines as, where its name is not the writer's.
+READ_AS = {"envoy-istio": "envoy-default"}
 
 
 def lines(fmt: str, shape: str, count: int, seed: int = 1) -> Iterator[str]:

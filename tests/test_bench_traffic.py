@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.traffic import FORMATS, SHAPES, Traffic, generate, lines
+from bench.traffic import FORMATS, READ_AS, SHAPES, Traffic, generate, lines
 from lpdoctor.scan.parallel import scan_inputs
 from lpdoctor.scan.report import build_report
 
@@ -19,7 +19,7 @@ def test_every_format_is_detected_read_whole_and_finds_the_cut_routes(fmt: str, 
     agg, errors = scan_inputs([str(log)], jobs=1)
     assert not errors
     summary = agg.inputs[0]
-    assert (summary.format, summary.parsed, summary.skipped) == (fmt, 6000, 0)
+    assert (summary.format, summary.parsed, summary.skipped) == (READ_AS.get(fmt, fmt), 6000, 0)
     cut = sorted({f.route for f in build_report(agg).findings if f.route})
     assert cut == ["/api/events/poll", "/v1/health/service/api", "/v1/health/service/db", "/v1/health/service/web"]
 

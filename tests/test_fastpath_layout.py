@@ -798,20 +798,62 @@ ODD_ENVOY_TEXT_LINES = [
 ]
 
 
-def test_envoy_text_layout_reads_what_the_reader_reads() -> None:
-    """Wherever the layout matches (and the method is one _TEXT takes), _TEXT matches too, with no optional
-    field: its values are the layout's, over the odd lines and 20 000 mutations of them."""
-    from lpdoctor.logformats import envoy_log
+_I = _e(" 200 - 0 2 ", ' 200 - via_upstream - "-" 0 2 ') + (
+    " outbound|8000||api.default.svc.cluster.local 10.0.0.9:41922 10.0.0.5:8000 203.0.113.7:41922 - default"
+)
 
-    matched = 0
-    for line, values in _layout_values(envoy_log.TEXT_LAYOUT, ODD_ENVOY_TEXT_LINES, seed=139):
-        if not values or not re.fullmatch(r"[A-Z][A-Z0-9_-]{0,31}|-", values["method"]):  # (J_METHOD: else Python)
-            continue
-        matched += 1
-        old = envoy_log._TEXT.match(line)
-        assert old is not None, line
-        assert {k: v for k, v in old.groupdict().items()} == {k: values[k] for k in old.groupdict()}, line
-    assert matched > 1000
+
+_i = _edits(_I)  # an Istio default line
+
+ODD_ISTIO_LINES = [
+    _i(),
+    _i(" 200 - via_upstream - ", " 504 UT response_timeout - "),
+    _i(" 200 - via_upstream - ", " 503 UC upstream_reset_before_response_started{connection_termination} - "),
+    _i(" 200 - via_upstream - ", " 0 DC downstream_remote_disconnect - "),
+    _i(' - "-" 0 2 ', ' - "upstream connect error" 0 2 '),
+    _i(' - "-" 0 2 ', ' - "" 0 2 '),
+    _i(' - "-" 0 2 ', ' "-" "-" 0 2 '),  # a quoted termination detail: _TEXT's alternative, Python
+    _i(' - "-" 0 2 ', " - - 0 2 "),  # a bare failure reason
+    _i(' - "-" 0 2 ', ' - "-" x 0 2 '),  # four tokens
+    _i(' via_upstream - "-" ', ' "-" '),  # one token
+    _i(' via_upstream - "-" ', " via_upstream - "),  # two
+    _i("via_upstream", "via" + "_" * 600),
+    _i('"-" 0 2', '"' + "r" * 1025 + '" 0 2'),
+    _i('"10.0.0.5:8000" outbound', '"10.0.0.5:8000"outbound'),
+    _i(" - default", " - default "),
+    _i(" outbound|8000||api.default.svc.cluster.local", ""),
+    _i()[: _I.index('"10.0.0.5:8000"') + len('"10.0.0.5:8000"')],  # no field after the upstream: Python
+    _i()[: _I.index('"10.0.0.5:8000"') + len('"10.0.0.5:8000"')] + " ",
+    _i(" 200 ", " 2000 "),
+    _i('"GET ', '"get '),
+    _i("/api/poll?cursor=41", "/caf\u00e9"),
+    _i() + "\x00",
+]
+
+
+def test_envoy_text_layout_reads_what_the_reader_reads() -> None:
+    """Wherever a layout matches (and the method is one _TEXT takes, and no layout before it matches), _TEXT
+    matches too, Envoy's layout with no optional field, Istio's with its three: its values are the layout's, over
+    the odd lines and 20 000 mutations of them."""
+    from lpdoctor.logformats import envoy_log
+    from lpdoctor.logformats.layout import layout_regex
+
+    envoy = layout_regex(envoy_log.TEXT_LAYOUT)
+    for layout, odd, seed in (
+        (envoy_log.TEXT_LAYOUT, ODD_ENVOY_TEXT_LINES, 139),
+        (envoy_log.ISTIO_LAYOUT, ODD_ISTIO_LINES + ODD_ENVOY_TEXT_LINES, 141),
+    ):
+        matched = 0
+        for line, values in _layout_values(layout, odd, seed=seed):
+            if not values or not re.fullmatch(r"[A-Z][A-Z0-9_-]{0,31}|-", values["method"]):  # (J_METHOD)
+                continue
+            if layout is envoy_log.ISTIO_LAYOUT and envoy.match(line):
+                continue  # (Envoy's layout reads it first)
+            matched += 1
+            old = envoy_log._TEXT.match(line)
+            assert old is not None, line
+            assert {k: v for k, v in old.groupdict().items()} == {k: values[k] for k in old.groupdict()}, line
+        assert matched > 1000
 
 
 def _envoy_restamped(lines: list[str], rnd: random.Random) -> list[str]:
@@ -838,6 +880,18 @@ def test_envoy_text_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     fast, slow = both(monkeypatch, _write(tmp_path / "plain.log", common[:6000]), ENVOY_TEXT)
     assert_same(fast, slow)
     assert calls["line"] == sum('" 0 DC ' in line for line in common[:6000])  # code 0: the reader's
+
+
+def test_istio_text_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Istio's default text line (Envoy's second layout): bench traffic, odd lines, mutations, days, a window;
+    plain traffic read in C but its client-gone lines (code 0)."""
+    common = list(bench_traffic.lines("envoy-istio", "ids", 20_000, seed=173))
+    odd = ODD_ISTIO_LINES + ODD_ENVOY_TEXT_LINES[-12:]
+    _compare_everywhere(tmp_path, monkeypatch, ENVOY_TEXT, common, odd, _envoy_restamped, random.Random(179))
+    calls = counted_parses(monkeypatch)
+    fast, slow = both(monkeypatch, _write(tmp_path / "plain.log", common[:6000]), ENVOY_TEXT)
+    assert_same(fast, slow)
+    assert calls["line"] == sum('" 0 DC ' in line for line in common[:6000]) > 0
 
 
 # ------------------------------------------------------------------------------------ Sōzu's access lines

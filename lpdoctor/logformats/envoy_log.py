@@ -227,8 +227,9 @@ def _json_parser() -> Any:
     return parse_json_line
 
 
-# What the compiled path reads: Envoy's default line with nothing between the flags and the byte counts (Istio's
-# extra fields, and lines with anything after the upstream host, are _TEXT's alone). _TEXT then matches it with no
+# What the compiled path reads: Envoy's default line with nothing between the flags and the byte counts, and
+# Istio's (ISTIO_LAYOUT, below); other lines (anything else between them or after the upstream host) are _TEXT's
+# alone. _TEXT then matches it with no
 # optional field (a test checks its values are this layout's, over 20 000 mutations): the four tokens before the
 # first quote are the counts and times. The aggregate reads neither the client nor the upstream service time.
 TEXT_LAYOUT = TextLayout(
@@ -253,6 +254,24 @@ TEXT_LAYOUT = TextLayout(
     end="exact",
 )
 
+# Istio's default line (its proxies' meshConfig.accessLogFile): Envoy's fields with Istio's three between the flags
+# and the byte counts (%RESPONSE_CODE_DETAILS% %CONNECTION_TERMINATION_DETAILS% "%UPSTREAM_TRANSPORT_FAILURE_REASON%",
+# which _TEXT's optional group reads as two bare tokens and a quoted one, trying them first), then its fields after
+# the upstream host (cluster, addresses, SNI, route name), which _TEXT does not read. Sources: Istio's
+# "Envoy Access Logs" task and its mesh config reference (the default text format).
+ISTIO_LAYOUT = TextLayout(
+    (
+        *TEXT_LAYOUT.fields[:6],
+        TextField(" ", "details", "skip", chars="bare", min=1, max=512),
+        TextField(" ", "termination", "skip", chars="bare", min=1, max=512),
+        TextField(' "', "failure", "skip", max=1024),
+        TextField('" ', "rx", "skip", chars="digits", min=1, max=20),
+        *TEXT_LAYOUT.fields[7:],
+        TextField('" ', "istio", "skip"),
+    ),
+    end="exact",
+)
+
 FORMATS: list[LogFormat] = [
     LogFormat(
         name="envoy-default",
@@ -260,7 +279,7 @@ FORMATS: list[LogFormat] = [
         has_timing=True,
         make_parser=_text_parser,
         fast="fields",
-        layouts=(TEXT_LAYOUT,),
+        layouts=(TEXT_LAYOUT, ISTIO_LAYOUT),
         priority=5,
         description="Envoy default access log format (also Istio's); DURATION in ms, RESPONSE_FLAGS",
         aliases=("envoy", "istio"),
