@@ -644,6 +644,16 @@ ODD_HEROKU_LINES = [
     _h("2026-11-21", "1969-11-21"),
     _h("T10:", "t10:"),
     _h("at=info", 'at=error code=H12 desc="Request timeout"'),
+    _h("at=info", 'at=error code=H13 desc="Connection closed without response"').replace("status=200", "status=503"),
+    _h("at=info", 'at=error code=H27 desc="Client Request Interrupted"').replace("status=200", "status=499"),
+    _h("at=info", 'at=error code=H123456789 desc="x"'),  # a code over 8 characters: the reader drops it
+    _h("at=info", 'at=error code= desc="x"'),
+    _h("at=info", 'at=error code=H12 desc="a \\"quoted\\" word"'),
+    _h("at=info", 'at=error code=H12 desc="x method=POST path=/y"'),
+    _h("at=info", "at=error code=H12 desc=Request"),
+    _h("at=info", "at=error code=H12"),
+    _h("at=info", 'sock=backend at=error code=H18 desc="Server Request Interrupted"'),
+    _h("at=info", 'at=error code="H12" desc="Request timeout"'),
     _h("status=200", "status=503 code=H12"),  # a later code: the reader reads it
     _h("protocol=https", "protocol=https code=H12"),
     _h("protocol=https", "protocol=https "),
@@ -709,7 +719,7 @@ def test_heroku_router_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     calls = counted_parses(monkeypatch)
     fast, slow = both(monkeypatch, _write(tmp_path / "plain.log", common[:6000]), HEROKU)
     assert_same(fast, slow)
-    assert calls["line"] == sum(" at=error " in line for line in common[:6000])  # error lines: the reader's
+    assert sum(" at=error " in line for line in common[:6000]) > 0 and calls["line"] == 0  # error lines too
 
 
 def test_heroku_layout_reads_the_fields_the_reader_reads() -> None:
@@ -717,8 +727,19 @@ def test_heroku_layout_reads_the_fields_the_reader_reads() -> None:
     the layout's fields, value for value: odd lines and 20 000 mutations of them."""
     from lpdoctor.logformats import heroku_log
 
+    errors = [line for line in ODD_HEROKU_LINES if "at=error" in line]
+    for layout, at, odd, seed in (
+        (heroku_log.INFO_LAYOUT, "info", ODD_HEROKU_LINES, 137),
+        (heroku_log.ERROR_LAYOUT, "error", errors, 138),
+    ):
+        assert _heroku_layout_reads_what_the_reader_reads(layout, at, odd, seed) > 1000
+
+
+def _heroku_layout_reads_what_the_reader_reads(layout: TextLayout, at: str, odd: list[str], seed: int) -> int:
+    from lpdoctor.logformats import heroku_log
+
     matched = 0
-    for line, values in _layout_values(heroku_log.INFO_LAYOUT, ODD_HEROKU_LINES, seed=137):
+    for line, values in _layout_values(layout, odd, seed=seed):
         if not values:
             continue
         matched += 1
@@ -731,12 +752,12 @@ def test_heroku_layout_reads_the_fields_the_reader_reads() -> None:
         expected = {name: value for name, value in values.items() if name != "time"}
         expected["connect"] += "ms"  # (the literal after them: the reader's value holds its unit)
         expected["service"] += "ms"
-        assert fields == {"at": "info", **expected}, line
+        assert fields == {"at": at, **expected}, line
         # a time the C walk reads (J_ISO_UTC) is the one the reader finds; any other is left to the reader
         if re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|\+00:00)", values["time"]):
             stamp = heroku_log._STAMP.match(line)
             assert stamp is not None and stamp[1] == values["time"], line
-    assert matched > 1000
+    return matched
 
 
 # ---------------------------------------------------------------------------------- Envoy's default text line

@@ -102,9 +102,9 @@ def _parser() -> Any:
 
 # What the compiled path reads: the router's at=info line with its fields in the order the router writes them
 # (heroku logs; the samples and Heroku's docs), which parse_line reads field by field (its logfmt values are
-# exactly these fields' text: a bare value has no blank or quote, a quoted one no escape). Any other line (an
-# error code, a syslog or drain header, another order, an escape) is parse_line's alone. The aggregate does not
-# read the client, so fwd is not read.
+# exactly these fields' text: a bare value has no blank or quote, a quoted one no escape), and its at=error line
+# (ERROR_LAYOUT, below). Any other line (an H15 line without a request, a syslog or drain header, another order,
+# an escape) is parse_line's alone. The aggregate does not read the client, so fwd is not read.
 INFO_LAYOUT = TextLayout(
     (
         TextField("", "time", "iso_utc", chars="token", min=20, max=36),
@@ -123,6 +123,20 @@ INFO_LAYOUT = TextLayout(
     end="exact",
 )
 
+# The router's error line for a request it cut or that ended without an answer (H12 its 30 s timeout, H13, H18,
+# H27 ...): the at=info fields after the code and its description. The code is in the group key (it decides the
+# outcome and is the record's detail); a code over 8 characters, which the reader drops, is the reader's.
+ERROR_LAYOUT = TextLayout(
+    (
+        INFO_LAYOUT.fields[0],
+        TextField(" heroku[router]: at=error code=", "code", "key", chars="bare", min=1, max=8),
+        TextField(' desc="', "desc", "skip", chars="quoted", max=16384),
+        TextField('" method=', "method", "key", chars="bare", min=1, max=32),
+        *INFO_LAYOUT.fields[2:],
+    ),
+    end="exact",
+)
+
 
 FORMATS: list[LogFormat] = [
     LogFormat(
@@ -131,7 +145,7 @@ FORMATS: list[LogFormat] = [
         has_timing=True,
         make_parser=_parser,
         fast="fields",
-        layouts=(INFO_LAYOUT,),
+        layouts=(INFO_LAYOUT, ERROR_LAYOUT),
         priority=5,
         description="Heroku router logfmt lines (connect/service in ms, H12/H13/H15/H18 codes)",
         aliases=("heroku",),
