@@ -238,7 +238,8 @@ TEXT_LAYOUT = TextLayout(
         TextField('] "', "method", "method", chars="[A-Z0-9_-]", min=1, max=32),
         TextField(" ", "path", "target", chars="bare", min=1, max=16384),
         TextField(" ", "proto", "skip", chars="[A-Za-z0-9/._-]", min=1, max=16),
-        TextField('" ', "code", "status", chars="digits", min=1, max=3),
+        # (its bytes in the group key, as the JSON line's response_code: code 0, a client gone, is read too)
+        TextField('" ', "code", "key", chars="digits", min=1, max=3),
         TextField(" ", "flags", "key", chars="[A-Za-z,_-]", min=1, max=256),
         TextField(" ", "rx", "skip", chars="digits", min=1, max=20),
         TextField(" ", "tx", "skip", chars="digits", min=1, max=20),
