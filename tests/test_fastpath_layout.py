@@ -1057,14 +1057,14 @@ def _sozu_restamped(lines: list[str], rnd: random.Random) -> list[str]:
 
 def test_sozu_access_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Sōzu 2.x access lines: bench traffic, the fixture, odd lines, mutations, days, a window; plain traffic read
-    in C but its client resets (status "-": the reader's)."""
+    in C, its client resets (status "-") too."""
     assert fastpath.available(SOZU)
     common = list(bench_traffic.lines("sozu-access", "ids", 20_000, seed=157))
     _compare_everywhere(tmp_path, monkeypatch, SOZU, common, ODD_SOZU_LINES, _sozu_restamped, random.Random(163))
     calls = counted_parses(monkeypatch)
     fast, slow = both(monkeypatch, _write(tmp_path / "plain.log", common[:6000]), SOZU)
     assert_same(fast, slow)
-    assert calls["line"] == sum(" - | H2::ResetFrame" in line for line in common[:6000]) > 0
+    assert sum(" - | H2::ResetFrame" in line for line in common[:6000]) > 0 and calls["line"] == 0
     fixture = _SOZU_FIXTURE.read_text().splitlines()
     calls = counted_parses(monkeypatch)
     fast, slow = both(monkeypatch, _write(tmp_path / "fixture.log", fixture * 50), None)
@@ -1092,7 +1092,7 @@ def _c_reads(values: dict[str, str]) -> bool:
     path = values["path"]
     return (
         re.fullmatch(r"[A-Z].*|-", values["method"]) is not None
-        and re.fullmatch(r"[1-9][0-9][0-9]", values["status"]) is not None
+        and re.fullmatch(r"[1-9][0-9][0-9]|-", values["status"]) is not None
         and path.startswith("/")
         and len(path) <= 16384
         and all("!" <= c <= "~" for c in path)
@@ -1122,7 +1122,7 @@ def test_sozu_layouts_read_what_the_reader_reads() -> None:
                 None if values["method"] == "-" else values["method"],
                 values["path"],
             ), line
-            assert got.status == int(values["status"]) and not got.tcp, line
+            assert got.status == (None if values["status"] == "-" else int(values["status"])) and not got.tcp, line
             assert got.total_s == sozu_log.parse_sozu_duration(values["request_time"]), line
             assert got.response_s == sozu_log.parse_sozu_duration(values["response_time"]), line
             assert got.backend_addr == (None if values["backend_addr"] == "-" else values["backend_addr"]), line

@@ -393,8 +393,8 @@ def _make_parser() -> Callable[[str, int, str], Parsed | None]:
 
 # What the compiled path reads of a 2.x access line (fast == "fields"), a subset of what the reader reads: the
 # level as written (``INFO-ACCESS`` then two spaces, ``ERROR-ACCESS`` then one), a TAB after the tag, a context
-# of four items, five durations, otel ``None``, an HTTP request with a status (or ``-`` for the method) and the
-# message after `` | `` or none. Any other line (Sōzu 1.0, a TCP session, a status ``-``, otel ``Some(..)``,
+# of four items, five durations, otel ``None``, an HTTP request with a status or ``-`` (``-`` for the method too)
+# and the message after `` | `` or none. Any other line (Sōzu 1.0, a TCP session, otel ``Some(..)``,
 # colours, a value outside ASCII) is left to the reader. The reader stays the reference: a test checks that
 # wherever a layout matches, the reader reads the same values (tests/test_fastpath_layout.py).
 _TAG = r"[!-Z^-~]"  # printable ASCII but a space, "[", "\" and "]" (the reader's [^\s\[\]], narrowed)
@@ -425,7 +425,7 @@ def _access_layout(level: str, message: bool) -> TextLayout:
         TextField(" ", "authority", "key", chars="token", min=1, max=1024),
         TextField(" ", "method", "method", chars="token", min=1, max=32),
         TextField(" ", "path", "target", chars="token", min=1, max=16384),
-        TextField(" ", "status", "status_http", chars="digits", min=3, max=3),
+        TextField(" ", "status", "status_http", chars="digits", min=3, max=3, dash=True),
     ]
     if message:
         fields.append(TextField(" | ", "message", "key"))

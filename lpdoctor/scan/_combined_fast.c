@@ -2018,7 +2018,7 @@ enum {
                            * sozu_log.parse_sozu_duration): the request's duration */
     J_UNIT_RESPONSE = 27, /* as J_UNIT_DURATION: the upstream's response time, and whether there is one, in the key */
     J_UNIT_CHECK = 28,    /* as J_UNIT_DURATION: a duration the reader checks but does not keep */
-    J_STATUS_HTTP = 29,   /* three digits, the first not 0 (sozu_log: "\d{3}" and not "0..") */
+    J_STATUS_HTTP = 29,   /* three digits, the first not 0 (sozu_log: "\d{3}" and not "0.."), or "-" (none: 0) */
 };
 #define MAX_JSON_KEYS 128
 #define MAX_JSON_VARS 62
@@ -2591,6 +2591,10 @@ static HOT_INLINE int read_value(const JsonKey *key, const unsigned char *p, Py_
         break;
     }
     case J_STATUS_HTTP:
+        if (vn == 1 && p[va] == '-') {
+            f->status = 0; /* (no status: the reader's None; no status of three digits is 0) */
+            break;
+        }
         if (vn != 3 || p[va] < '1' || p[va] > '9' || !is_digit(p[va + 1]) || !is_digit(p[va + 2])) return 0;
         f->status = (p[va] - '0') * 100 + (p[va + 1] - '0') * 10 + (p[va + 2] - '0');
         break;
@@ -2833,8 +2837,10 @@ static int walk_layout(const TextLayoutC *L, const unsigned char *p, Py_ssize_t 
         if (end - i < tf->lit_len || memcmp(p + i, tf->lit, (size_t)tf->lit_len) != 0) return 0;
         i += tf->lit_len;
         Py_ssize_t va = i, vb;
+        int dashed = 0;
         if (tf->dash && i < end && p[i] == '-') {
-            vb = ++i; /* (\d{1,n}|-): no digit there, so the regex tries "-" */
+            vb = ++i; /* (\d{min,max}|-): no digit there, so the regex tries "-", whatever min is */
+            dashed = 1;
         } else if (tf->last && tf->chars == CHARS_ANY) {
             vb = end; /* .{min,max}? then \s{0,16}$ (.{min,max} then the end: the whole rest) */
             while (!L->exact && vb > va && end - vb < 16 && is_space(p[vb - 1])) vb--;
@@ -2858,7 +2864,7 @@ static int walk_layout(const TextLayoutC *L, const unsigned char *p, Py_ssize_t 
                     i++;
             vb = i;
         }
-        if (vb - va > tf->max || vb - va < tf->min) return 0; /* (bytes: at least as many as characters) */
+        if (!dashed && (vb - va > tf->max || vb - va < tf->min)) return 0; /* (bytes: at least as many as characters) */
         /* fewer characters than bytes outside ASCII: Python (the other classes' runs are ASCII already) */
         if (tf->min > 1 && (tf->chars == CHARS_ANY || tf->chars == CHARS_QUOTED))
             for (Py_ssize_t x = va; x < vb; x++)
