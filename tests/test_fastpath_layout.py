@@ -695,19 +695,23 @@ ODD_HEROKU_LINES = [
 ]
 
 
-def _heroku_restamped(lines: list[str], rnd: random.Random) -> list[str]:
-    """``lines`` with their ISO stamps spread over a day and a half, with odd ones now and then."""
+def _iso_restamped(lines: list[str], rnd: random.Random, fractions: list[str], zones: list[str]) -> list[str]:
+    """``lines`` whose first word is an ISO time with it spread over a day and a half, each with one of
+    ``fractions`` (a random one of 6 digits for "rnd") and ``zones``: odd ones now and then."""
     out = []
     for line in lines:
         stamp, sep, rest = line.partition(" ")
         if not sep or not stamp[:4].isdigit():
             out.append(line)
             continue
-        new = _second_in_days(rnd)
-        new += rnd.choice(["", ".5", f".{rnd.randrange(10**6):06d}", ".123456789"])
-        new += rnd.choice(["+00:00", "+00:00", "Z", "+01:00", "-0000"])
-        out.append(f"{new} {rest}")
+        fraction = rnd.choice(fractions)
+        fraction = f".{rnd.randrange(10**6):06d}" if fraction == "rnd" else fraction
+        out.append(f"{_second_in_days(rnd)}{fraction}{rnd.choice(zones)} {rest}")
     return out
+
+
+def _heroku_restamped(lines: list[str], rnd: random.Random) -> list[str]:
+    return _iso_restamped(lines, rnd, ["", ".5", "rnd", ".123456789"], ["+00:00", "+00:00", "Z", "+01:00", "-0000"])
 
 
 def test_heroku_router_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -1044,15 +1048,7 @@ ODD_SOZU_LINES = [
 
 
 def _sozu_restamped(lines: list[str], rnd: random.Random) -> list[str]:
-    out = []
-    for line in lines:
-        stamp, sep, rest = line.partition(" ")
-        if not sep or not stamp[:4].isdigit():
-            out.append(line)
-            continue
-        new = _second_in_days(rnd) + rnd.choice(["Z", ".5Z", ".845727Z", ".123456789Z", "+00:00"])
-        out.append(f"{new} {rest}")
-    return out
+    return _iso_restamped(lines, rnd, ["", ".5", "rnd", ".123456789"], ["Z", "Z", "+00:00"])
 
 
 def test_sozu_access_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
