@@ -52,6 +52,7 @@ ROWS = (
     Row("ids-caddy", "same traffic, Caddy JSON", "caddy-json", "ids"),
     Row("ids-alb", "same traffic, AWS ALB", "aws-alb", "ids"),
     Row("ids-sozune", "same traffic, Sōzune", "sozune", "ids"),
+    Row("ids-sozune-json", "same traffic, Sōzune JSON (`log.format: json`)", "sozune-json", "ids"),
     Row("ids-traefik", "same traffic, Traefik JSON (default fields)", "traefik-json", "ids"),
     Row("ids-envoy", "same traffic, Envoy JSON (Envoy Gateway's default layout)", "envoy-json", "ids"),
     Row("ids-ingress", "same traffic, ingress-nginx's `upstreaminfo` log_format", "ingress-nginx", "ids"),
@@ -149,6 +150,12 @@ MAWK: dict[str, tuple[list[str], str]] = {
     "haproxy-httplog": ([], '{ split($10, t, "/"); add($(NF - 1), $11, t[5] / 1000) }'),
     "aws-alb": ([], '{ u = $14; sub(/^[a-z]+:\\/\\/[^\\/]*/, "", u); add(u, $9, $7 < 0 ? 0 : $6 + $7 + $8) }'),
     "sozune": ([], "{ add($13, $14, ($15 + 0) / 1000) }"),
+    "sozune-json": (
+        [],
+        '{ match($0, /"path":"[^"]*"/); u = substr($0, RSTART + 8, RLENGTH - 9); '
+        'match($0, /"status":[0-9]+/); s = substr($0, RSTART + 9, RLENGTH - 9); '
+        'match($0, /"duration_ms":[0-9]+/); add(u, s, substr($0, RSTART + 14, RLENGTH - 14) / 1000) }',
+    ),
     "traefik-json": (
         [],
         '{ match($0, /"RequestPath":"[^"]*"/); u = substr($0, RSTART + 15, RLENGTH - 16); '
