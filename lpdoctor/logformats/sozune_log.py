@@ -404,7 +404,10 @@ FORMATS: list[LogFormat] = [
         make_parser=_make_parser,
         # Higher than sozu-access: a Sōzune stream whose first lines are all embedded-Sōzu lines parses the
         # same count in both formats, and only this one goes on to read Sōzune's "timed out after 30s" lines.
-        priority=20,
+        # Higher than nginx-json (30) too, which reads Sōzune's JSON access lines (without their duration_ms):
+        # a JSON stream whose first lines are all access lines is Sōzune's. No nginx JSON line has "level" and
+        # "target", so this reads none of them.
+        priority=35,
         description="Sōzune stdout: Sōzune access/error lines (text or JSON) and the embedded Sōzu's lines",
         aliases=("sozune-stdout",),
         fast="sozune",
