@@ -2026,6 +2026,7 @@ typedef struct JsonKeyS {
     unsigned char name[64];
     int len, role, var, required, next;
     int exact; /* a key of a user's JSON log_format: looked up as it is, before the lower-cased aliases */
+    int plen;  /* a nested key ("parent.child", under a J_OBJECT key "parent"): the length of "parent."; else 0 */
     unsigned char expect[64];
     int expect_len;
 } JsonKey;
@@ -2321,7 +2322,8 @@ static inline int same_bytes(const unsigned char *a, const unsigned char *b, siz
 }
 
 /* The key (its opening quote at p[*i]) of the object that the key `parent` holds (-1: the line's own object),
- * whose keys are named prefix + key: *key its entry in the table (NULL: a key the reader does not read) and *i
+ * whose keys are named prefix + key (an entry of the table only where its name's prefix is that object's,
+ * JsonKey.plen): *key its entry in the table (NULL: a key the reader does not read) and *i
  * past its closing quote, or past the ':' right after it when *colon is 1. 0: a key this path does not read
  * (escapes, bytes above 0x7f, too long): Python. */
 static int json_key(JsonLine *c, const unsigned char *p, Py_ssize_t *i, Py_ssize_t end, int parent,
@@ -2355,13 +2357,15 @@ static int json_key(JsonLine *c, const unsigned char *p, Py_ssize_t *i, Py_ssize
     *key = NULL;
     if (c->exact_keys && plen == 0) /* key_map.get(key) first (its keys are ASCII) */
         for (int k = c->bucket[json_bucket(p + ka, n)]; k >= 0; k = c->keys[k].next)
-            if (c->keys[k].exact && c->keys[k].len == n && memcmp(c->keys[k].name, p + ka, (size_t)n) == 0) {
+            if (c->keys[k].exact && c->keys[k].len == n && c->keys[k].plen == 0 &&
+                memcmp(c->keys[k].name, p + ka, (size_t)n) == 0) {
                 *key = &c->keys[k];
                 break;
             }
     if (!*key) /* then ALIASES.get(key.lower()) */
         for (int k = c->bucket[json_bucket(name, n)]; k >= 0; k = c->keys[k].next)
-            if (!c->keys[k].exact && c->keys[k].len == n && memcmp(c->keys[k].name, name, (size_t)n) == 0) {
+            if (!c->keys[k].exact && c->keys[k].len == n && c->keys[k].plen == plen &&
+                memcmp(c->keys[k].name, name, (size_t)n) == 0) {
                 *key = &c->keys[k];
                 break;
             }
@@ -3723,6 +3727,17 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
             s->json_keys[k].expect_len = (int)expect_len;
         }
         s->n_json_keys = (int)n;
+        /* a name "parent.child" is the key "child" in the object of a J_OBJECT key "parent" (the longest such
+         * parent): only there. A key named "parent.child" in any other object is another key (the readers'
+         * obj.get("parent.child") is not obj["parent"]["child"]). */
+        for (Py_ssize_t k = 0; k < n; k++)
+            for (Py_ssize_t o = 0; o < n; o++) {
+                const JsonKey *a = &s->json_keys[o];
+                JsonKey *b = &s->json_keys[k];
+                if (a->role == J_OBJECT && a->len + 1 < b->len && a->len + 1 > b->plen && b->name[a->len] == '.' &&
+                    memcmp(a->name, b->name, (size_t)a->len) == 0)
+                    b->plen = a->len + 1;
+            }
         for (int m = 0; m < JSON_MEMO; m++) s->json_memo[m].parent = -2;
         for (int b = 0; b < 128; b++) s->json_bucket[b] = -1;
         for (int k = (int)n - 1; k >= 0; k--) { /* (chained in table order) */
