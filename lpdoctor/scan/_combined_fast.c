@@ -52,7 +52,8 @@ enum { TAIL_NONE = 0, TAIL_POSITIONAL = 1, TAIL_KV = 2, TAIL_MICROS = 3, HAPROXY
 /* FIELDS: a text line of fixed literals between fields (format nginx-log_format:*, a user's log_format; the
  * layout logformats/base.py TextLayout describes), read by parse_fields_line with what the reader does with each
  * field (the J_* roles of JSON keys, and J_CLF, J_DECIMAL). */
-/* SOZUNE: Sōzune's text access line (format sozune, logformats/sozune_log.py), read by parse_sozune_line. */
+/* SOZUNE: Sōzune's text access line (format sozune, logformats/sozune_log.py), read by parse_sozune_line, and its
+ * JSON access line (a line starting with '{'), walked with a key table by parse_sozune_json_line. */
 /* ALB: an AWS ALB access-log line (format aws-alb, logformats/alb_log.py), read by parse_alb_line. */
 /* JSON: one flat JSON object a line (format nginx-json, logformats/nginx_access.py _json_parser), read by
  * parse_json_line with a table of what the reader does with each key (json_keys; any other key is skipped,
@@ -2017,6 +2018,13 @@ enum {
     J_METHOD = 25,    /* a request method, "[A-Z][A-Z0-9_-]*" or "-" (envoy_log._TEXT): its bytes in the group key */
     J_CLF_START = 20, /* a text field's "dd/Mon/yyyy:hh:mm:ss +hhmm" when the request started (Traefik's CLF): the
                        * line's time is it plus the duration, as J_START */
+    /* Sōzune's JSON (sozune_log._parse_json; read_plain_value): `expect` is a decimal number, JsonKey.limit */
+    J_TEXT = 30,       /* a string without escapes, of 1 to `limit` bytes: its bytes in the group key (_str(v, limit):
+                        * a number, true/false/null, "", a longer string: Python) */
+    J_INT_STATUS = 31, /* a JSON integer token from 100 to 999: the status (_number, then its 100..999 check; a
+                        * string "200", a float 200.0: Python) */
+    J_INT_UNITS = 32,  /* a JSON integer token of at most `limit`: the duration, as it is, in the shape's units
+                        * (Sōzune's duration_ms: per_second 1000; a float, a string, a sign: Python) */
 };
 #define MAX_JSON_KEYS 128
 #define MAX_JSON_VARS 62
@@ -2029,6 +2037,7 @@ typedef struct JsonKeyS {
     int plen;  /* a nested key ("parent.child", under a J_OBJECT key "parent"): the length of "parent."; else 0 */
     unsigned char expect[64];
     int expect_len;
+    long long limit; /* J_TEXT, J_INT_UNITS: `expect` read as a decimal number */
 } JsonKey;
 
 #define JSON_MEMO 64 /* the keys of a line remembered, by their place (json_key) */
@@ -2403,6 +2412,37 @@ static int exact_decimal(const unsigned char *p, Py_ssize_t a, Py_ssize_t b, dou
     return 1;
 }
 
+/* J_TEXT, J_INT_STATUS and J_INT_UNITS (Sōzune's JSON: sozune_log._str and _number): the value p[va..vb), a
+ * string without escapes (json_object refuses escapes for every role but J_KEY) or a number token (`number`: the
+ * JSON grammar already checked, so no leading zero), into f and extra: 1, or 0 for Python. */
+static int read_plain_value(const JsonKey *key, const unsigned char *p, Py_ssize_t va, Py_ssize_t vb, int number,
+                            Fields *f, unsigned char *extra, int32_t *extra_len) {
+    Py_ssize_t vn = vb - va;
+    if (key->role == J_TEXT) {
+        /* _str's limit counts characters: the line is decoded as UTF-8 (invalid bytes replaced), each character
+         * from one byte or more, so 1 to `limit` bytes make 1 to `limit` characters; the bytes go in the key as
+         * they are (the same bytes decode to the same text) */
+        if (number || vn < 1 || vn > key->limit) return 0;
+        return append_extra(extra, extra_len, key->var, 0, p + va, vn);
+    }
+    /* an integer: digits only (no '-', '.' or exponent); float() of it is exact (at most 18 digits: below 2**63,
+     * and the limits, 999 and Sōzune's ten years of milliseconds, are below 2**53) */
+    if (!number || vn < 1 || vn > 18) return 0;
+    long long n = 0;
+    for (Py_ssize_t x = va; x < vb; x++) {
+        if (!is_digit(p[x])) return 0;
+        n = n * 10 + (p[x] - '0');
+    }
+    if (key->role == J_INT_STATUS) {
+        if (n < 100 || n > 999) return 0;
+        f->status = (int)n;
+        return 1;
+    }
+    if (n > key->limit) return 0;
+    f->request_ms = n;
+    return 1;
+}
+
 /* What the reader makes of the value p[va..vb) of a key (or a text field) with `key`'s role and variable, into f
  * and the group key's extra bytes: 1, or 0 for a value this path does not read (Python). `number`: a JSON number
  * token (else a string, or a text field's bytes); `escaped`: a string with escapes (J_KEY only); `m`: the memo of
@@ -2580,6 +2620,10 @@ static HOT_INLINE int read_value(const JsonKey *key, const unsigned char *p, Py_
             memcmp(p + va, key->expect, (size_t)key->expect_len) != 0)
             return 0;
         break;
+    case J_TEXT:
+    case J_INT_STATUS:
+    case J_INT_UNITS:
+        return read_plain_value(key, p, va, vb, number, f, extra, extra_len);
     default:
         return 0;
     }
@@ -3161,6 +3205,35 @@ static int parse_sozune_line(const unsigned char *p, Py_ssize_t end, Fields *f, 
     return 1;
 }
 
+/* 1: a Sōzune JSON line (tracing-subscriber's JSON, `log.format: json`) that sozune_log._parse_json reads into an
+ * access record from its fields, narrowed as the key table (sozune_log.FAST_KEYS, FAST_ALIASES) says: level
+ * "INFO", target "access", status, duration_ms, method, host and path valid, each once (at the top level or
+ * under "fields", not both); fields filled, the method, host and phase in extra (f->method stays empty: a JSON
+ * line's group never has a text line's method, so the two kinds never share a group), its time in *t (the
+ * timestamp, "Z" or "+00:00", read as J_ISO_UTC reads it; none without one). 0: anything else, for Python. */
+static int parse_sozune_json_line(Scanner *s, const unsigned char *p, Py_ssize_t end, Fields *f, unsigned char *extra,
+                                  int32_t *extra_len, double *t) {
+    *extra_len = 0;
+    if (!s->json_keys || !parse_json_line(s->json_keys, s->n_json_keys, s->json_bucket, 0, 0, s->json_memo, p, end, f,
+                                          extra, extra_len))
+        return 0;
+    if (!f->stamp) {
+        *t = NAN;
+    } else if (f->stamp_len == -1) {
+        *t = f->epoch;
+    } else {
+        return 0; /* (no other time role is in the table) */
+    }
+    return 1;
+}
+
+/* The SOZUNE shape's line: a JSON one (it starts with '{') or a text one. */
+static int parse_sozune_any(Scanner *s, const unsigned char *p, Py_ssize_t end, Fields *f, unsigned char *extra,
+                            int32_t *extra_len, double *t) {
+    if (end > 0 && p[0] == '{') return parse_sozune_json_line(s, p, end, f, extra, extra_len, t);
+    return parse_sozune_line(p, end, f, extra, extra_len, t);
+}
+
 /* --------------------------------------------------------------------------------- Python methods */
 
 static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
@@ -3214,7 +3287,7 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
         int parsed = text_len <= MAX_FAST_LINE &&
                      (s->timing == HAPROXY ? parse_haproxy_line(line, text_len, &f)
                       : s->timing == ALB   ? parse_alb_line(line, text_len, &f, extra, &extra_len, &alb_t)
-                      : s->timing == SOZUNE ? parse_sozune_line(line, text_len, &f, extra, &extra_len, &alb_t)
+                      : s->timing == SOZUNE ? parse_sozune_any(s, line, text_len, &f, extra, &extra_len, &alb_t)
                       : s->timing == FIELDS ? parse_fields_line(s, line, text_len, &f, extra, &extra_len, &alb_t)
                       : s->timing == JSON  ? parse_json_line(s->json_keys, s->n_json_keys, s->json_bucket, s->json_fold_case,
                                                              s->json_exact_keys, s->json_memo, line, text_len, &f, extra,
@@ -3674,7 +3747,9 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
     }
     for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++)
         if (strcmp(shapes[k].name, shape) == 0) timing = shapes[k].timing;
-    if (timing < 0 || (timing == JSON) != (json_keys != Py_None)) {
+    /* (SOZUNE: its JSON lines' keys; without them, its text lines only) */
+    if (timing < 0 || (timing == JSON && json_keys == Py_None) ||
+        (timing != JSON && timing != SOZUNE && json_keys != Py_None)) {
         PyErr_SetString(PyExc_ValueError, "unknown shape, or json_keys given with a shape that is not JSON (or not)");
         return -1;
     }
@@ -3709,7 +3784,12 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
                 Py_DECREF(seq);
                 return -1;
             }
-            if (len > 63 || expect_len > 63 || var < 0 || var >= MAX_JSON_VARS || role < J_SKIP || role > J_METHOD ||
+            long long limit = expect_len >= 1 && expect_len <= 18 ? 0 : -1; /* -1: not a decimal number */
+            for (Py_ssize_t x = 0; x < expect_len && limit >= 0; x++)
+                limit = is_digit((unsigned char)expect[x]) ? limit * 10 + (expect[x] - '0') : -1;
+            if (len > 63 || expect_len > 63 || var < 0 || var >= MAX_JSON_VARS || role < J_SKIP ||
+                (role > J_METHOD && role < J_TEXT) || role > J_INT_UNITS ||
+                ((role == J_TEXT || role == J_INT_UNITS) && limit < 1) ||
                 (role == J_UNITS && !(expect_len == 2 && (memcmp(expect, "ns", 2) == 0 || memcmp(expect, "ms", 2) == 0)))) {
                 Py_DECREF(seq);
                 PyErr_SetString(PyExc_ValueError, "bad json_keys entry");
@@ -3725,6 +3805,7 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
             s->json_exact_keys |= exact;
             memcpy(s->json_keys[k].expect, expect, (size_t)expect_len);
             s->json_keys[k].expect_len = (int)expect_len;
+            s->json_keys[k].limit = limit;
         }
         s->n_json_keys = (int)n;
         /* a name "parent.child" is the key "child" in the object of a J_OBJECT key "parent" (the longest such
