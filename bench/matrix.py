@@ -52,6 +52,7 @@ ROWS = (
     Row("ids-caddy", "same traffic, Caddy JSON", "caddy-json", "ids"),
     Row("ids-alb", "same traffic, AWS ALB", "aws-alb", "ids"),
     Row("ids-sozune", "same traffic, Sōzune", "sozune", "ids"),
+    Row("ids-sozune-json", "same traffic, Sōzune JSON (`log.format: json`)", "sozune-json", "ids"),
     Row("ids-traefik", "same traffic, Traefik JSON (default fields)", "traefik-json", "ids"),
     Row("ids-envoy", "same traffic, Envoy JSON (Envoy Gateway's default layout)", "envoy-json", "ids"),
     Row("ids-ingress", "same traffic, ingress-nginx's `upstreaminfo` log_format", "ingress-nginx", "ids"),
@@ -167,6 +168,12 @@ MAWK: dict[str, tuple[list[str], str]] = {
         '{ s = $(NF - 2); if (s == "-") s = 499; split($12, t, "/"); d = t[1]; '
         "if (d ~ /ms$/) v = d / 1e3; else if (d ~ /ns$/) v = d / 1e9; else if (d ~ /[0-9]s$/) v = d + 0; "
         "else v = d / 1e6; add($(NF - 3), s, v) }",
+    ),
+    "sozune-json": (
+        [],
+        '{ match($0, /"path":"[^"]*"/); u = substr($0, RSTART + 8, RLENGTH - 9); '
+        'match($0, /"status":[0-9]+/); s = substr($0, RSTART + 9, RLENGTH - 9); '
+        'match($0, /"duration_ms":[0-9]+/); add(u, s, substr($0, RSTART + 14, RLENGTH - 14) / 1000) }',
     ),
     "traefik-json": (
         [],

@@ -5,7 +5,8 @@
 A *shape* is what the requests are (their URLs, statuses and times); a *format* is how a proxy writes them. The
 same seed and shape give the same requests in every format, so the rows of the table differ only by format.
 The line layouts are those real proxies wrote in tests/fixtures/logformats/*.log (nginx 1.22, HAProxy, Apache
-``%D``, Caddy, an ALB, Sōzune, Traefik and Envoy Gateway JSON), with the fields of each request put in their place.
+``%D``, Caddy, an ALB, Sōzune, Traefik and Envoy Gateway JSON), with the fields of each request put in their place;
+``sozune-json`` is Sōzune's ``log.format: json`` (tests/fixtures/sozu/sozune-stdout-json.log), the same requests.
 
 Shapes:
 
@@ -56,6 +57,7 @@ FORMATS = (
     "caddy-json",
     "aws-alb",
     "sozune",
+    "sozune-json",
     "traefik-json",
     "envoy-json",
     "ingress-nginx",
@@ -425,6 +427,22 @@ def sozu(q: Request) -> str:
     )
 
 
+def sozune_json(q: Request) -> str:
+    # log.format: json: tracing-subscriber's JSON with the access fields flattened, then the message and the
+    # request's span (the keys and order of tests/fixtures/sozu/sozune-stdout-json.log); the same requests as sozune
+    path = q.target.split("?", 1)[0]
+    host = "matrix.example.com"
+    ms = int(q.rt * 1000)
+    return (
+        f'{{"timestamp":"{_iso(q.epoch)}","level":"INFO","target":"access","client_ip":"{q.ip}",'
+        f'"method":"{q.method}","host":"{host}","path":"{path}","status":{q.status},"duration_ms":{ms},'
+        f'"phase":"backend","trace_id":"-","message":"{q.ip} {q.method} {host} {path} {q.status} {ms}ms (backend) '
+        f'trace=-","span":{{"otel.name":"{q.method} {host}","http.request.method":"{q.method}",'
+        f'"server.address":"{host}","url.path":"{path}","http.response.status_code":{q.status},'
+        f'"name":"proxy.request"}}}}'
+    )
+
+
 def _iso_ns(ns: int, places: int = 9) -> str:
     """Epoch nanoseconds as Go's RFC3339Nano writes them in UTC (``places`` digits, trailing zeros dropped)."""
     t = time.gmtime(ns // 1_000_000_000)
@@ -527,6 +545,7 @@ WRITERS: dict[str, Callable[[Request], str]] = {
     "caddy-json": caddy_json,
     "aws-alb": aws_alb,
     "sozune": sozune,
+    "sozune-json": sozune_json,
     "traefik-json": traefik_json,
     "envoy-json": envoy_json,
     "ingress-nginx": ingress_upstreaminfo,
@@ -537,7 +556,7 @@ WRITERS: dict[str, Callable[[Request], str]] = {
     "envoy-istio": envoy_istio,
 }
 # The format lpdoctor reads a writer's lines as, where its name is not the writer's.
-READ_AS = {"envoy-istio": "envoy-default"}
+READ_AS = {"envoy-istio": "envoy-default", "sozune-json": "sozune"}
 
 
 def lines(fmt: str, shape: str, count: int, seed: int = 1) -> Iterator[str]:

@@ -942,6 +942,10 @@ ODD_CADDY_LINES = [
     _c({"k" * 55: 1}),
     _c({"k" * 56: 1}),
     '{"msg":"handled request","request":{"ur\\u0069":"/a","uri":"/b"},"status":200,"duration":0.5}',
+    # a top-level key named as a nested one ("request.host") is not it: the reader reads request.host (or none)
+    _c({"host": _DROP}, **{"request.host": "api.example.com"}),
+    _c(**{"request.host": "api.example.com"}),
+    _c({"uri": _DROP}, **{"request.uri": "/api/poll?timeout=55"}),
 ]
 ODD_CADDY_LINES += [_c().replace('"bytes_read":0', f'"bytes_read":{number}') for number in _LONG_NUMBERS]
 _CADDY_BASE = _c({"uri": "/URI", "headers": {"User-Agent": ["UA"]}})

@@ -293,6 +293,32 @@ def _span_field(obj: dict[str, Any], key: str) -> str | None:
     return None
 
 
+# The compiled path (scan/fastpath.py, ``_combined_fast.c``'s parse_sozune_json_line) reads a JSON line that
+# _parse_json makes an access record of from its fields: (key, role, required, expected text), as
+# envoy_log.FAST_KEYS. Only "INFO" and "access" (a lower-case level, the other target: Python). "text": a string of
+# 1 to `expected` bytes without escapes, its bytes in the group key (method, host and phase: the record's method,
+# host and detail); "int_status", "int_units": an integer number token (a string, a float: Python); "iso_utc": the
+# timestamp, "...Z" or "...+00:00" (any other form: Python; none: no time). The client and the message are not read
+# (the aggregate reads no client, and the message only stands in for invalid fields, which go to Python).
+FAST_KEYS: tuple[tuple[str, str, bool, str], ...] = (
+    ("level", "equals", True, "INFO"),
+    ("target", "equals", True, "access"),
+    ("timestamp", "iso_utc", False, ""),
+    ("fields", "object", False, ""),
+    ("status", "int_status", True, ""),
+    ("duration_ms", "int_units", True, str(_MAX_DURATION_MS)),
+    ("method", "text", True, "32"),
+    ("host", "text", True, "255"),
+    ("path", "target", True, ""),
+    ("phase", "text", False, "32"),
+)
+# get(key): a key under "fields" when the line has none at the top level. Each shares its key's variable, so a
+# line with both goes to Python.
+FAST_ALIASES: dict[str, str] = {
+    f"fields.{key}": key for key in ("status", "duration_ms", "method", "host", "path", "phase")
+}
+
+
 def _parse_json(text: str, line_no: int, source: str) -> Parsed | None:
     try:
         obj = json.loads(text)
@@ -404,7 +430,10 @@ FORMATS: list[LogFormat] = [
         make_parser=_make_parser,
         # Higher than sozu-access: a Sōzune stream whose first lines are all embedded-Sōzu lines parses the
         # same count in both formats, and only this one goes on to read Sōzune's "timed out after 30s" lines.
-        priority=20,
+        # Higher than nginx-json (30) too, which reads Sōzune's JSON access lines (without their duration_ms):
+        # a JSON stream whose first lines are all access lines is Sōzune's. No nginx JSON line has "level" and
+        # "target", so this reads none of them.
+        priority=35,
         description="Sōzune stdout: Sōzune access/error lines (text or JSON) and the embedded Sōzu's lines",
         aliases=("sozune-stdout",),
         fast="sozune",

@@ -52,7 +52,8 @@ enum { TAIL_NONE = 0, TAIL_POSITIONAL = 1, TAIL_KV = 2, TAIL_MICROS = 3, HAPROXY
 /* FIELDS: a text line of fixed literals between fields (format nginx-log_format:*, a user's log_format; the
  * layout logformats/base.py TextLayout describes), read by parse_fields_line with what the reader does with each
  * field (the J_* roles of JSON keys, and J_CLF, J_DECIMAL). */
-/* SOZUNE: Sōzune's text access line (format sozune, logformats/sozune_log.py), read by parse_sozune_line. */
+/* SOZUNE: Sōzune's text access line (format sozune, logformats/sozune_log.py), read by parse_sozune_line, and its
+ * JSON access line (a line starting with '{'), walked with a key table by parse_sozune_json_line. */
 /* ALB: an AWS ALB access-log line (format aws-alb, logformats/alb_log.py), read by parse_alb_line. */
 /* JSON: one flat JSON object a line (format nginx-json, logformats/nginx_access.py _json_parser), read by
  * parse_json_line with a table of what the reader does with each key (json_keys; any other key is skipped,
@@ -2019,6 +2020,13 @@ enum {
     J_UNIT_RESPONSE = 27, /* as J_UNIT_DURATION: the upstream's response time, and whether there is one, in the key */
     J_UNIT_CHECK = 28,    /* as J_UNIT_DURATION: a duration the reader checks but does not keep */
     J_STATUS_HTTP = 29,   /* three digits, the first not 0 (sozu_log: "\d{3}" and not "0.."), or "-" (none: 0) */
+    /* Sōzune's JSON (sozune_log._parse_json; read_plain_value): `expect` is a decimal number, JsonKey.limit */
+    J_TEXT = 30,       /* a string without escapes, of 1 to `limit` bytes: its bytes in the group key (_str(v, limit):
+                        * a number, true/false/null, "", a longer string: Python) */
+    J_INT_STATUS = 31, /* a JSON integer token from 100 to 999: the status (_number, then its 100..999 check; a
+                        * string "200", a float 200.0: Python) */
+    J_INT_UNITS = 32,  /* a JSON integer token of at most `limit`: the duration, as it is, in the shape's units
+                        * (Sōzune's duration_ms: per_second 1000; a float, a string, a sign: Python) */
 };
 #define MAX_JSON_KEYS 128
 #define MAX_JSON_VARS 62
@@ -2028,8 +2036,10 @@ typedef struct JsonKeyS {
     unsigned char name[64];
     int len, role, var, required, next;
     int exact; /* a key of a user's JSON log_format: looked up as it is, before the lower-cased aliases */
+    int plen;  /* a nested key ("parent.child", under a J_OBJECT key "parent"): the length of "parent."; else 0 */
     unsigned char expect[64];
     int expect_len;
+    long long limit; /* J_TEXT, J_INT_UNITS: `expect` read as a decimal number */
 } JsonKey;
 
 #define JSON_MEMO 64 /* the keys of a line remembered, by their place (json_key) */
@@ -2323,7 +2333,8 @@ static inline int same_bytes(const unsigned char *a, const unsigned char *b, siz
 }
 
 /* The key (its opening quote at p[*i]) of the object that the key `parent` holds (-1: the line's own object),
- * whose keys are named prefix + key: *key its entry in the table (NULL: a key the reader does not read) and *i
+ * whose keys are named prefix + key (an entry of the table only where its name's prefix is that object's,
+ * JsonKey.plen): *key its entry in the table (NULL: a key the reader does not read) and *i
  * past its closing quote, or past the ':' right after it when *colon is 1. 0: a key this path does not read
  * (escapes, bytes above 0x7f, too long): Python. */
 static int json_key(JsonLine *c, const unsigned char *p, Py_ssize_t *i, Py_ssize_t end, int parent,
@@ -2357,13 +2368,15 @@ static int json_key(JsonLine *c, const unsigned char *p, Py_ssize_t *i, Py_ssize
     *key = NULL;
     if (c->exact_keys && plen == 0) /* key_map.get(key) first (its keys are ASCII) */
         for (int k = c->bucket[json_bucket(p + ka, n)]; k >= 0; k = c->keys[k].next)
-            if (c->keys[k].exact && c->keys[k].len == n && memcmp(c->keys[k].name, p + ka, (size_t)n) == 0) {
+            if (c->keys[k].exact && c->keys[k].len == n && c->keys[k].plen == 0 &&
+                memcmp(c->keys[k].name, p + ka, (size_t)n) == 0) {
                 *key = &c->keys[k];
                 break;
             }
     if (!*key) /* then ALIASES.get(key.lower()) */
         for (int k = c->bucket[json_bucket(name, n)]; k >= 0; k = c->keys[k].next)
-            if (!c->keys[k].exact && c->keys[k].len == n && memcmp(c->keys[k].name, name, (size_t)n) == 0) {
+            if (!c->keys[k].exact && c->keys[k].len == n && c->keys[k].plen == plen &&
+                memcmp(c->keys[k].name, name, (size_t)n) == 0) {
                 *key = &c->keys[k];
                 break;
             }
@@ -2428,6 +2441,37 @@ static int unit_ns(const unsigned char *p, Py_ssize_t a, Py_ssize_t b, long long
                                                                                        : 0;
     if (x == a || per == 0 || n > UNIT_MAX_NS / per) return 0;
     *ns = n * per;
+    return 1;
+}
+
+/* J_TEXT, J_INT_STATUS and J_INT_UNITS (Sōzune's JSON: sozune_log._str and _number): the value p[va..vb), a
+ * string without escapes (json_object refuses escapes for every role but J_KEY) or a number token (`number`: the
+ * JSON grammar already checked, so no leading zero), into f and extra: 1, or 0 for Python. */
+static int read_plain_value(const JsonKey *key, const unsigned char *p, Py_ssize_t va, Py_ssize_t vb, int number,
+                            Fields *f, unsigned char *extra, int32_t *extra_len) {
+    Py_ssize_t vn = vb - va;
+    if (key->role == J_TEXT) {
+        /* _str's limit counts characters: the line is decoded as UTF-8 (invalid bytes replaced), each character
+         * from one byte or more, so 1 to `limit` bytes make 1 to `limit` characters; the bytes go in the key as
+         * they are (the same bytes decode to the same text) */
+        if (number || vn < 1 || vn > key->limit) return 0;
+        return append_extra(extra, extra_len, key->var, 0, p + va, vn);
+    }
+    /* an integer: digits only (no '-', '.' or exponent); float() of it is exact (at most 18 digits: below 2**63,
+     * and the limits, 999 and Sōzune's ten years of milliseconds, are below 2**53) */
+    if (!number || vn < 1 || vn > 18) return 0;
+    long long n = 0;
+    for (Py_ssize_t x = va; x < vb; x++) {
+        if (!is_digit(p[x])) return 0;
+        n = n * 10 + (p[x] - '0');
+    }
+    if (key->role == J_INT_STATUS) {
+        if (n < 100 || n > 999) return 0;
+        f->status = (int)n;
+        return 1;
+    }
+    if (n > key->limit) return 0;
+    f->request_ms = n;
     return 1;
 }
 
@@ -2629,6 +2673,10 @@ static HOT_INLINE int read_value(const JsonKey *key, const unsigned char *p, Py_
             memcmp(p + va, key->expect, (size_t)key->expect_len) != 0)
             return 0;
         break;
+    case J_TEXT:
+    case J_INT_STATUS:
+    case J_INT_UNITS:
+        return read_plain_value(key, p, va, vb, number, f, extra, extra_len);
     default:
         return 0;
     }
@@ -3239,6 +3287,35 @@ static int parse_sozune_line(const unsigned char *p, Py_ssize_t end, Fields *f, 
     return 1;
 }
 
+/* 1: a Sōzune JSON line (tracing-subscriber's JSON, `log.format: json`) that sozune_log._parse_json reads into an
+ * access record from its fields, narrowed as the key table (sozune_log.FAST_KEYS, FAST_ALIASES) says: level
+ * "INFO", target "access", status, duration_ms, method, host and path valid, each once (at the top level or
+ * under "fields", not both); fields filled, the method, host and phase in extra (f->method stays empty: a JSON
+ * line's group never has a text line's method, so the two kinds never share a group), its time in *t (the
+ * timestamp, "Z" or "+00:00", read as J_ISO_UTC reads it; none without one). 0: anything else, for Python. */
+static int parse_sozune_json_line(Scanner *s, const unsigned char *p, Py_ssize_t end, Fields *f, unsigned char *extra,
+                                  int32_t *extra_len, double *t) {
+    *extra_len = 0;
+    if (!s->json_keys || !parse_json_line(s->json_keys, s->n_json_keys, s->json_bucket, 0, 0, s->json_memo, p, end, f,
+                                          extra, extra_len))
+        return 0;
+    if (!f->stamp) {
+        *t = NAN;
+    } else if (f->stamp_len == -1) {
+        *t = f->epoch;
+    } else {
+        return 0; /* (no other time role is in the table) */
+    }
+    return 1;
+}
+
+/* The SOZUNE shape's line: a JSON one (it starts with '{') or a text one. */
+static int parse_sozune_any(Scanner *s, const unsigned char *p, Py_ssize_t end, Fields *f, unsigned char *extra,
+                            int32_t *extra_len, double *t) {
+    if (end > 0 && p[0] == '{') return parse_sozune_json_line(s, p, end, f, extra, extra_len, t);
+    return parse_sozune_line(p, end, f, extra, extra_len, t);
+}
+
 /* --------------------------------------------------------------------------------- Python methods */
 
 static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
@@ -3292,7 +3369,7 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
         int parsed = text_len <= MAX_FAST_LINE &&
                      (s->timing == HAPROXY ? parse_haproxy_line(line, text_len, &f)
                       : s->timing == ALB   ? parse_alb_line(line, text_len, &f, extra, &extra_len, &alb_t)
-                      : s->timing == SOZUNE ? parse_sozune_line(line, text_len, &f, extra, &extra_len, &alb_t)
+                      : s->timing == SOZUNE ? parse_sozune_any(s, line, text_len, &f, extra, &extra_len, &alb_t)
                       : s->timing == FIELDS ? parse_fields_line(s, line, text_len, &f, extra, &extra_len, &alb_t)
                       : s->timing == JSON  ? parse_json_line(s->json_keys, s->n_json_keys, s->json_bucket, s->json_fold_case,
                                                              s->json_exact_keys, s->json_memo, line, text_len, &f, extra,
@@ -3782,7 +3859,9 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
     }
     for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++)
         if (strcmp(shapes[k].name, shape) == 0) timing = shapes[k].timing;
-    if (timing < 0 || (timing == JSON) != (json_keys != Py_None)) {
+    /* (SOZUNE: its JSON lines' keys; without them, its text lines only) */
+    if (timing < 0 || (timing == JSON && json_keys == Py_None) ||
+        (timing != JSON && timing != SOZUNE && json_keys != Py_None)) {
         PyErr_SetString(PyExc_ValueError, "unknown shape, or json_keys given with a shape that is not JSON (or not)");
         return -1;
     }
@@ -3817,7 +3896,12 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
                 Py_DECREF(seq);
                 return -1;
             }
-            if (len > 63 || expect_len > 63 || var < 0 || var >= MAX_JSON_VARS || role < J_SKIP || role > J_METHOD ||
+            long long limit = expect_len >= 1 && expect_len <= 18 ? 0 : -1; /* -1: not a decimal number */
+            for (Py_ssize_t x = 0; x < expect_len && limit >= 0; x++)
+                limit = is_digit((unsigned char)expect[x]) ? limit * 10 + (expect[x] - '0') : -1;
+            if (len > 63 || expect_len > 63 || var < 0 || var >= MAX_JSON_VARS || role < J_SKIP ||
+                (role > J_METHOD && role < J_TEXT) || role > J_INT_UNITS ||
+                ((role == J_TEXT || role == J_INT_UNITS) && limit < 1) ||
                 (role == J_UNITS && !(expect_len == 2 && (memcmp(expect, "ns", 2) == 0 || memcmp(expect, "ms", 2) == 0)))) {
                 Py_DECREF(seq);
                 PyErr_SetString(PyExc_ValueError, "bad json_keys entry");
@@ -3833,8 +3917,20 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
             s->json_exact_keys |= exact;
             memcpy(s->json_keys[k].expect, expect, (size_t)expect_len);
             s->json_keys[k].expect_len = (int)expect_len;
+            s->json_keys[k].limit = limit;
         }
         s->n_json_keys = (int)n;
+        /* a name "parent.child" is the key "child" in the object of a J_OBJECT key "parent" (the longest such
+         * parent): only there. A key named "parent.child" in any other object is another key (the readers'
+         * obj.get("parent.child") is not obj["parent"]["child"]). */
+        for (Py_ssize_t k = 0; k < n; k++)
+            for (Py_ssize_t o = 0; o < n; o++) {
+                const JsonKey *a = &s->json_keys[o];
+                JsonKey *b = &s->json_keys[k];
+                if (a->role == J_OBJECT && a->len + 1 < b->len && a->len + 1 > b->plen && b->name[a->len] == '.' &&
+                    memcmp(a->name, b->name, (size_t)a->len) == 0)
+                    b->plen = a->len + 1;
+            }
         for (int m = 0; m < JSON_MEMO; m++) s->json_memo[m].parent = -2;
         for (int b = 0; b < 128; b++) s->json_bucket[b] = -1;
         for (int k = (int)n - 1; k >= 0; k--) { /* (chained in table order) */

@@ -1,7 +1,9 @@
 """The compiled fast path for the commonest logs: nginx ``combined`` (alone, with the positional timing tail, or
 with the samples' ``key=value`` tail ``rt= uct="" uht="" urt="" us="" ua=""``), nginx, Caddy, Traefik and Envoy
-JSON lines, Apache combined + ``%D``, HAProxy ``option httplog``, AWS ALB, Sōzune, and the text formats that state
-their layouts (``fields``: a user's nginx ``log_format``, ingress-nginx, Traefik CLF, Heroku, Envoy text, Sōzu).
+JSON lines, Apache combined + ``%D``, HAProxy ``option httplog``, AWS ALB, Sōzune (its text access lines, and its
+JSON ones, ``log.format: json``: a line starting with ``{`` is walked with ``sozune_log.FAST_KEYS``, the others
+read as text, in one scanner), and the text formats that state their layouts (``fields``: a user's nginx
+``log_format``, ingress-nginx, Traefik CLF, Heroku, Envoy and Istio text, Sōzu).
 
 Reading a line in Python costs 11-50 µs; a big log has millions. For the formats whose :class:`LogFormat`
 names a ``fast`` shape, the C scanner (``lpdoctor/scan/_combined_fast.c``) reads the blocks instead. It
@@ -35,6 +37,8 @@ from lpdoctor.logformats.envoy_log import FAST_KEYS as ENVOY_FAST_KEYS
 from lpdoctor.logformats.layout import CHARS, TextLayout, char_class, char_set
 from lpdoctor.logformats.logs import parse_line, read_line
 from lpdoctor.logformats.nginx_access import ALIASES, FAST_ROLES
+from lpdoctor.logformats.sozune_log import FAST_ALIASES as SOZUNE_FAST_ALIASES
+from lpdoctor.logformats.sozune_log import FAST_KEYS as SOZUNE_FAST_KEYS
 from lpdoctor.logformats.traefik_log import FAST_KEYS as TRAEFIK_FAST_KEYS
 from lpdoctor.model import ErrorEvent, InputSummary, RequestRecord
 from lpdoctor.scan.aggregate import GroupTimes, ScanAggregate, Times
@@ -87,6 +91,7 @@ _KEY_TABLES: dict[str, tuple[tuple[tuple[str, str, bool, str], ...], dict[str, s
     "caddy": (CADDY_FAST_KEYS, {}),
     "traefik": (TRAEFIK_FAST_KEYS, {}),
     "envoy": (ENVOY_FAST_KEYS, ENVOY_FAST_ALIASES),
+    "sozune": (SOZUNE_FAST_KEYS, SOZUNE_FAST_ALIASES),  # its JSON lines (its text lines have no table)
 }
 # The C scanner's J_* roles (_combined_fast.c), by the names nginx_access.FAST_ROLES uses.
 _JSON_ROLES = {
@@ -120,6 +125,9 @@ _JSON_ROLES = {
     "response_unit": 27,
     "check_unit": 28,
     "status_http": 29,
+    "text": 30,
+    "int_status": 31,
+    "int_units": 32,
 }
 
 
@@ -131,7 +139,8 @@ def json_keys(shape: str, exact: Mapping[str, str] | None = None) -> list[tuple[
     the reader does); ``$request`` and ``$status`` are required. Caddy (``caddy``): ``caddy_log.FAST_KEYS``,
     nested keys named ``request.uri``. Traefik (``traefik``): ``traefik_log.FAST_KEYS``. Envoy (``envoy``):
     ``envoy_log.FAST_KEYS``, and each of ``envoy_log.FAST_ALIASES`` with the role and variable of the key it
-    stands in for. Any other key is not read."""
+    stands in for. Sōzune (``sozune``, its JSON lines): ``sozune_log.FAST_KEYS`` and ``FAST_ALIASES`` (the same
+    keys under ``fields``). Any other key is not read."""
     if shape in _KEY_TABLES:
         table, aliases = _KEY_TABLES[shape]
         out = [

@@ -513,6 +513,21 @@ def test_detected_as_sozune(name: str) -> None:
     assert detected is not None and detected.name == "sozune"
 
 
+def test_stream_of_only_json_access_lines_is_sozune() -> None:
+    """nginx-json reads Sōzune's JSON access lines too (status, method, host, path: no duration): a stream whose
+    first lines are all access lines (no error or embedded Sōzu line yet) must still be Sōzune's."""
+    lines = [t for t in (FIXTURES / "sozune-stdout-json.log").read_text(encoding="utf-8").splitlines()]
+    access = [t for t in lines if '"target":"access"' in t]
+    assert len(access) >= 40
+    detected = detect_format(access, all_formats())
+    assert detected is not None and detected.name == "sozune"
+    detected = detect_format([DOC_JSON], all_formats())
+    assert detected is not None and detected.name == "sozune"
+    nginx = '{"time":"2026-11-21T10:00:00+00:00","status":200,"request":"GET /a HTTP/1.1","request_time":0.04}'
+    detected = detect_format([nginx], all_formats())
+    assert detected is not None and detected.name == "nginx-json"
+
+
 def test_stream_of_only_embedded_sozu_lines_is_sozune() -> None:
     """Both formats read these lines; only ``sozune`` goes on to read Sōzune's own lines later."""
     detected = detect_format([EMBEDDED_RESET, EMBEDDED_IDLE], all_formats())
