@@ -238,3 +238,34 @@ def test_ctrl_c_is_interrupted_exit_130(work: Path, idle_stdin: int) -> None:
             proc.kill()
     assert proc.returncode == 130
     assert one_line(err) == "lpdoctor: interrupted"
+
+
+# ---- a configuration's regular expressions: Python's own warnings about them never reach the screen
+
+NESTED_SET_NGINX = """events {}
+http { server { listen 80;
+  location ~ "^/[[a-z]]+/sync" { proxy_pass http://127.0.0.1:9; proxy_read_timeout 20s; }
+  location ~ "^/[a--z]+/poll" { proxy_pass http://127.0.0.1:9; proxy_read_timeout 20s; }
+} }
+"""
+NESTED_SET_TRAEFIK = """http:
+  routers:
+    sync:
+      rule: "PathRegexp(`^/[[a-z]]+/sync`) || PathRegexp(`^/[a--z]+/poll`)"
+      service: app
+  services:
+    app:
+      loadBalancer:
+        servers:
+          - url: "http://app:8008"
+"""
+
+
+@pytest.mark.parametrize(("name", "text"), [("nginx.conf", NESTED_SET_NGINX), ("dynamic.yml", NESTED_SET_TRAEFIK)])
+def test_a_pattern_python_warns_about_prints_no_python_warning(tmp_path: Path, name: str, text: str) -> None:
+    (tmp_path / name).write_text(text)
+    r = run("check-config", name, "--hold", "/abc/sync=30s", "--hold", "/ab/poll=30s", cwd=tmp_path)
+    assert r.returncode in (0, 1), r.stderr
+    assert "Warning" not in r.stderr and "Warning" not in r.stdout, r.stderr
+    assert ".py:" not in r.stderr, r.stderr
+    assert "lines parsed" in r.stdout and ("nginx" in r.stdout if name == "nginx.conf" else "traefik" in r.stdout)

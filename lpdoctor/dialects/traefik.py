@@ -50,6 +50,7 @@ from lpdoctor.dialects.config_regex import untrusted_match
 from lpdoctor.model import Hop, HopKind, Semantics, SourceLocation, Timeout
 from lpdoctor.model.hops import SCOPE_DEFAULT, SCOPE_ROUTE, SCOPE_SERVER, HopFacts
 from lpdoctor.text.durations import fmt_s
+from lpdoctor.text.safety import compile_untrusted
 
 COMPONENT = "traefik"
 DEFAULT_READ_TIMEOUT_S = default_seconds("traefik", "readTimeout")  # v2.11.2+, v3; 0 in v2.10.x-v2.11.1
@@ -297,9 +298,8 @@ def _any_regex(patterns: list[str], subject: str, *, fullmatch: bool, anchored: 
         if len(pattern) > 1024:
             unknown = True
             continue
-        try:
-            rx = re.compile(pattern)
-        except (re.error, RecursionError, OverflowError, ValueError):  # "((((…", "{99999999999}"
+        rx = compile_untrusted(pattern)
+        if rx is None:  # "((((…", "{99999999999}"
             unknown = True
             continue
         m = untrusted_match(rx.pattern, subject, how="fullmatch" if fullmatch else ("match" if anchored else "search"))
@@ -466,6 +466,17 @@ def looks_like(name: str, text: str) -> bool:
         or re.search(r"(?im)^\s*\[\s*entryPoints\b", head)
         or re.search(r"(?i)respondingtimeouts|forwardingtimeouts|serverstransports?\b", head)
         or (re.search(r"(?im)^\s*\[?http\.?(routers|services)\]?", head) and "rule" in low)
+        # the file provider's YAML and JSON: ``http:`` with ``routers:`` (or ``services:``) nested under it
+        or (
+            "rule" in low
+            and bool(
+                re.search(
+                    r"(?m)^http[ \t]*:[ \t]*(?:#[^\n]*)?\n(?:[ \t]*(?:#[^\n]*)?\n)*[ \t]+(routers|services)[ \t]*:",
+                    head,
+                )
+                or re.search(r'"http"\s*:\s*\{\s*"(routers|services)"\s*:', head)
+            )
+        )
     )
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import re
+import warnings
 from collections.abc import Mapping
 from urllib.parse import unquote
 
@@ -380,6 +381,17 @@ class _RegexTimeout(Exception):
     pass
 
 
+def compile_untrusted(pattern: str, flags: int = 0) -> re.Pattern[str] | None:
+    """A regular expression from a configuration, compiled; None when Python cannot read it. Python's own
+    FutureWarning on a pattern (``[[`` or ``--`` inside a set) is not printed: the user's proxy reads it its way."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return re.compile(pattern, flags)
+    except (re.error, RecursionError, OverflowError, ValueError):
+        return None
+
+
 def untrusted_match(pattern: str, subject: str, *, flags: int = 0, how: str = "search") -> bool | None:
     """Match a regular expression from a configuration against a subject that may be hostile.
 
@@ -392,9 +404,8 @@ def untrusted_match(pattern: str, subject: str, *, flags: int = 0, how: str = "s
     key = (pattern, flags)
     if _timeouts.get(key, 0) >= MAX_REGEX_TIMEOUTS or len(pattern) > 4096:
         return None
-    try:
-        rx = re.compile(pattern, flags)
-    except (re.error, RecursionError, OverflowError, ValueError):
+    rx = compile_untrusted(pattern, flags)
+    if rx is None:
         return None
     subject = subject[:MAX_REGEX_SUBJECT]
     method = {"search": rx.search, "match": rx.match, "fullmatch": rx.fullmatch}[how]

@@ -169,6 +169,28 @@ def test_sniffing_and_dispatch() -> None:
     assert not looks_like("nginx.conf", "server {\n  listen 80;\n  location / { proxy_pass http://a; }\n}\n")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the file provider with routers and services only: no entry points, no transport, any file name
+        'http:\n  routers:\n    sync:\n      rule: "PathPrefix(`/sync`)"\n      service: app\n'
+        "  services:\n    app:\n      loadBalancer:\n        servers:\n          - url: http://app:8008\n",
+        "# dynamic\nhttp:   # file provider\n\n  services:\n    app: {loadBalancer: {servers: [{url: 'http://a'}]}}\n"
+        "  routers:\n    r: {rule: 'Path(`/x`)', service: app}\n",
+        '{"http": {"routers": {"sync": {"rule": "PathPrefix(`/sync`)", "service": "app"}},'
+        ' "services": {"app": {"loadBalancer": {"servers": [{"url": "http://app:8008"}]}}}}}',
+    ],
+)
+def test_a_dynamic_file_with_routers_only_is_traefik(tmp_path: Path, text: str) -> None:
+    path = tmp_path / ("routes.json" if text.startswith("{") else "routes.yml")
+    path.write_text(text)
+    assert sniff_config(str(path)) == "traefik"
+    assert load_config_source(str(path)).component == "traefik"
+    # an Ingress is not one: its ``http:`` is nested under rules, and it has no router ``rule``
+    ingress = "apiVersion: networking.k8s.io/v1\nkind: Ingress\nspec:\n  rules:\n  - http:\n      paths: []\n"
+    assert not looks_like("ingress.yml", ingress)
+
+
 @given(st.text(max_size=200), st.sampled_from(["/", "/poll", "/a/b?c=d"]))
 @settings(max_examples=200, deadline=None)
 def test_rules_never_raise(rule: str, path: str) -> None:

@@ -43,6 +43,7 @@ from lpdoctor.dialects.nginx.model import (
 )
 from lpdoctor.model import SourceLocation, Timeout
 from lpdoctor.text.durations import DurationError, parse_nginx_time
+from lpdoctor.text.safety import compile_untrusted
 
 # --------------------------------------------------------------------------------------------- interpreting
 
@@ -624,10 +625,7 @@ def pcre_to_python(pattern: str) -> str:
 
 
 def compile_location_regex(pattern: str, caseless: bool) -> re.Pattern[str] | None:
-    try:
-        return re.compile(pcre_to_python(pattern), re.IGNORECASE if caseless else 0)
-    except (re.error, RecursionError, OverflowError):
-        return None
+    return compile_untrusted(pcre_to_python(pattern), re.IGNORECASE if caseless else 0)
 
 
 def _listen(stmt: Stmt) -> NginxListen:

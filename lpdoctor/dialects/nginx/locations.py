@@ -34,6 +34,7 @@ from urllib.parse import unquote
 from lpdoctor.dialects.config_regex import untrusted_match
 from lpdoctor.dialects.nginx.interpret import pcre_to_python
 from lpdoctor.dialects.nginx.model import NginxConfig, NginxLocation, NginxServer
+from lpdoctor.text.safety import compile_untrusted
 
 MAX_PATH_CHARS = 8192  # longer URIs are cut before regex matching; nginx's own limit is similar
 
@@ -183,7 +184,4 @@ def _trailing_wildcard(pattern: str, name: str) -> bool:
 
 
 def _server_regex(pattern: str) -> re.Pattern[str] | None:
-    try:
-        return re.compile(pcre_to_python(pattern), re.IGNORECASE)
-    except (re.error, RecursionError, OverflowError):
-        return None
+    return compile_untrusted(pcre_to_python(pattern), re.IGNORECASE)
