@@ -97,3 +97,53 @@ def test_a_file_whose_routes_outgrow_the_cap_is_read_in_seeded_pieces(
     monkeypatch.setenv("LPDOCTOR_NO_FAST", "1")
     parallel.scan_inputs([str(crowded)], max_routes=300)
     assert started == [("crowded.log", 0, [False]), ("few.log", 1, [False, False]), ("crowded.log", 0, [False])]
+
+
+@pytest.mark.skipif(fastpath._combined_fast is None, reason="the C fast path is not built here")
+def test_one_rare_route_late_in_a_small_head_does_not_make_a_file_crowded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A head of a MiB is about 1 200 Traefik JSON lines: one rare route first seen in its second half was
+    extrapolated to 16 000 routes for a 10 M-line file that has 17, and the file was read in one process. A few
+    new routes make the estimate look again at a head four times as big (up to CAP_SAMPLE_MAX_BYTES); the file
+    is then cut in two plain pieces, with the single-process report."""
+    log = tmp_path / "few.log"
+    generate(str(log), "nginx-timing", "few", 40_000, seed=4)
+    data = log.read_bytes()
+    sample = 1 << 14
+    at = data.index(b"\n", sample * 3 // 4) + 1  # a line in the second half of the first head
+    end = data.index(b"\n", at)
+    line = data[at:end]
+    path_start = line.index(b'"GET ') + 5
+    line = line[:path_start] + b"/rare/only-here" + line[line.index(b" HTTP/", path_start) :]
+    log.write_bytes(data[:at] + line + data[end:])
+    size = log.stat().st_size
+    monkeypatch.setattr(parallel, "CAP_SAMPLE_BYTES", sample)
+    monkeypatch.setattr(parallel, "CAP_SAMPLE_MAX_BYTES", sample)
+    assert parallel._outgrows_cap(str(log), size, None, 300)  # one head only: the rare route makes it crowded
+    monkeypatch.setattr(parallel, "CAP_SAMPLE_MAX_BYTES", sample * 16)
+    assert not parallel._outgrows_cap(str(log), size, None, 300)
+    # a file with new routes all along stays crowded when looked at again
+    crowded = tmp_path / "crowded.log"
+    bench_generate(str(crowded), 40_000, seed=4)
+    assert parallel._outgrows_cap(str(crowded), crowded.stat().st_size, None, 300)
+    monkeypatch.setattr(parallel, "CAP_SURE_NEW", 10**9)  # (every head read, up to the largest)
+    assert parallel._outgrows_cap(str(crowded), crowded.stat().st_size, None, 300)
+
+    pieces: list[list[bool]] = []
+    real_run = parallel._run
+
+    def spy(pool, inputs, *args, **kwargs):  # type: ignore[no-untyped-def]
+        pieces.append([p.seed_end is not None for p in inputs[0].pieces])
+        return real_run(pool, inputs, *args, **kwargs)
+
+    monkeypatch.setattr(parallel, "_run", spy)
+    monkeypatch.setattr(parallel, "available_cores", lambda: 2)
+    monkeypatch.setattr(parallel, "AUTO_PARALLEL_BYTES", 1 << 10)
+    monkeypatch.setattr(parallel, "MIN_PIECE_BYTES", 1 << 14)
+    monkeypatch.setattr(parallel, "SEED_MAX_BYTES", size - 1)  # were it judged crowded: one process
+    auto, errors = parallel.scan_inputs([str(log)], max_routes=300)
+    one, _ = parallel.scan_inputs([str(log)], max_routes=300, jobs=1)
+    assert not errors and pieces == [[False, False], [False]]  # two plain pieces, then --jobs 1
+    assert_same(auto, one)
+    assert "/rare/only-here" in auto.routes

@@ -49,8 +49,16 @@ AUTO_PARALLEL_BYTES = 32 << 20  # below this much work, worker processes cost mo
 # ids, SPA and Apache traffic); at 256 MiB, the limit before, those files were read in one process.
 COMPILED_BYTE_WEIGHT = 1 / 3
 MIN_PIECE_BYTES = 1 << 20
-# The head of a big file read to see how fast new routes come (see _fills_cap): two halves of this.
+# The head of a big file read to see how fast new routes come (see _fills_cap): two halves of this, then, while
+# the few routes new in the second half still say "outgrows the cap", four times as much, up to CAP_SAMPLE_MAX_BYTES.
+# One MiB is 1 200 Traefik JSON lines: one rare route first seen in its second half made 16 000 routes of a 10 M-line
+# file that has 17 (and the bench's SPA log, 66 routes, looked crowded from 10 M lines on), so both were read in one
+# process; 16 MiB (45 ms for the scanner) says 17 and 126.
 CAP_SAMPLE_BYTES = 1 << 20
+CAP_SAMPLE_MAX_BYTES = 16 << 20
+# New routes in the second half that make the extrapolation sure enough to stop (Poisson: +-12 %): the bench's own
+# log has 117 in its first MiB.
+CAP_SURE_NEW = 64
 # A file whose routes outgrow the cap is read in seeded pieces up to this size, in one process above it. Each
 # process's memory grows with its piece (the bench's own log on two processes: 120 MB PSS at 1 M lines, 165 MB
 # at 10 M, over the 150 MB budget; one process: 105 and 119 MB), while one process has by then made up for the
@@ -137,34 +145,45 @@ def _line_start_at(path: str, at: int, size: int) -> int:
 def _fills_cap(path: str, size: int, fmt: LogFormat | None, max_routes: int) -> bool:
     """Whether reading ``path`` would fill the route cap, judged from its head: the routes of its first
     :data:`CAP_SAMPLE_BYTES`, and as many more as the second half of that brought new ones per line, for every
-    line the rest of the file holds (at the head's bytes per line). The compiled scanner finds the routes alone
-    (:func:`~lpdoctor.scan.pipeline.discover_file`, a few ms); other formats are read by their parser.
+    line the rest of the file holds (at the head's bytes per line). While that says "fills" on fewer than
+    :data:`CAP_SURE_NEW` new routes, a head four times as big is read again, up to :data:`CAP_SAMPLE_MAX_BYTES`:
+    a few rare routes first seen late in a small head say little. The compiled scanner finds the routes alone
+    (:func:`~lpdoctor.scan.pipeline.discover_file`, a few ms a MiB); other formats are read by their parser, on
+    the first head only.
 
     Cut in plain pieces, such a file is read twice: a later piece fills the cap with routes of its own, turns
     away routes the whole file keeps, and is read again, alone, after all pieces are done (the bench's own
     10 M-line log: 18.3 s on two processes, 14.2 s on one). Its pieces are seeded instead (:class:`Piece`), or,
     without the compiled scanner, it is read in one process."""
-    half = _line_start_at(path, CAP_SAMPLE_BYTES // 2, size)
-    cut = _line_start_at(path, CAP_SAMPLE_BYTES, size)
-    if not 0 < half < cut < size:
-        return False
-    try:
-        if fmt is not None and fastpath.available(fmt):
-            seen: Collection[str] = set(discover_file(path, fmt, sys.maxsize, span=Span(0, half)))
-            later = discover_file(path, fmt, sys.maxsize, span=Span(half, cut))
-            head_lines, more_lines = count_newlines(path, 0, half), count_newlines(path, half, cut)
-        else:
-            head = aggregate_file(path, fmt, sys.maxsize, span=Span(0, half))
-            more = aggregate_file(path, fmt, sys.maxsize, span=Span(half, cut))
-            seen, later = head.routes.keys(), list(more.routes)
-            head_lines, more_lines = head.inputs[0].lines, more.inputs[0].lines
-    except InputError:
-        return False  # the scan of the whole file says why
-    new = sum(1 for route in later if route not in seen)
-    if not more_lines:
-        return False
-    rest = size / cut * (head_lines + more_lines) - head_lines - more_lines
-    return len(seen) + new + new / more_lines * max(rest, 0.0) >= max_routes
+    sample = CAP_SAMPLE_BYTES
+    compiled = fmt is not None and fastpath.available(fmt)
+    while True:
+        half = _line_start_at(path, sample // 2, size)
+        cut = _line_start_at(path, sample, size)
+        # a first head that is the whole file says nothing of the rest; a later one counts every route exactly
+        if not (0 < half < cut < size or (sample > CAP_SAMPLE_BYTES and 0 < half < cut == size)):
+            return False
+        try:
+            if compiled and fmt is not None:
+                seen: Collection[str] = set(discover_file(path, fmt, sys.maxsize, span=Span(0, half)))
+                later = discover_file(path, fmt, sys.maxsize, span=Span(half, cut))
+                head_lines, more_lines = count_newlines(path, 0, half), count_newlines(path, half, cut)
+            else:
+                head = aggregate_file(path, fmt, sys.maxsize, span=Span(0, half))
+                more = aggregate_file(path, fmt, sys.maxsize, span=Span(half, cut))
+                seen, later = head.routes.keys(), list(more.routes)
+                head_lines, more_lines = head.inputs[0].lines, more.inputs[0].lines
+        except InputError:
+            return False  # the scan of the whole file says why
+        new = sum(1 for route in later if route not in seen)
+        if not more_lines:
+            return False
+        rest = size / cut * (head_lines + more_lines) - head_lines - more_lines
+        if len(seen) + new + new / more_lines * max(rest, 0.0) < max_routes:
+            return False
+        if len(seen) + new >= max_routes or new >= CAP_SURE_NEW or sample >= CAP_SAMPLE_MAX_BYTES or not compiled:
+            return True  # (in Python, a bigger head would cost a second a MiB: the first one decides)
+        sample *= 4
 
 
 def count_newlines(path: str, start: int, end: int) -> int:
