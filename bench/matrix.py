@@ -61,6 +61,7 @@ ROWS = (
     Row("ids-envoy-text", "same traffic, Envoy's default text format", "envoy-default", "ids"),
     Row("ids-sozu", "same traffic, Sōzu 2.x access log", "sozu-access", "ids"),
     Row("ids-istio", "same traffic, Istio's default text format (Envoy's, with Istio's fields)", "envoy-istio", "ids"),
+    Row("errors-nginx", "same traffic, nginx's error log (`error_log ... info`)", "nginx-error", "ids"),
     Row("spa", "SPA/CDN paths (hashed chunks, uuids, base64 cursors), combined+timing", "nginx-timing", "spa"),
     Row("spa-json", "SPA/CDN paths, nginx JSON", "nginx-json", "spa"),
     Row("few", "a few routes, combined+timing", "nginx-timing", "few"),
@@ -124,6 +125,14 @@ END { for (r in n) if (bad[r]) printf "%s %d %d %.3f\n", r, n[r], bad[r], mx[r] 
 _QUOTED = '-F"'
 # mawk doing the core job (route, status, duration of each line), fields read by position for each layout.
 MAWK: dict[str, tuple[list[str], str]] = {
+    # an error log: the request of each line that has one, how it ended from the message, no duration
+    "nginx-error": (
+        [],
+        '/, request: "/ { match($0, /, request: "[A-Z]+ [^ "]*/); r = substr($0, RSTART + 11, RLENGTH - 11); '
+        'sub(/^[A-Z]+ /, "", r); s = 200; if (index($0, "upstream timed out")) s = 504; '
+        'else if (index($0, "upstream prematurely")) s = 502; else if (index($0, "client prematurely")) s = 499; '
+        "add(r, s, 0) }",
+    ),
     "nginx-timing": ([_QUOTED], '{ split($2, a, " "); split($3, b, " "); split($7, c, " "); add(a[2], b[1], c[1]) }'),
     "ingress-nginx": ([_QUOTED], '{ split($2, a, " "); split($3, b, " "); split($7, c, " "); add(a[2], b[1], c[2]) }'),
     "traefik-clf": ([_QUOTED], '{ split($2, a, " "); split($3, b, " "); add(a[2], b[1], substr($11, 2) / 1000) }'),

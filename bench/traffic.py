@@ -1,4 +1,4 @@
-"""Seeded traffic in every access-log format lpdoctor reads, in several shapes: the logs of ``bench.run``'s table.
+"""Seeded traffic in every log format lpdoctor reads, in several shapes: the logs of ``bench.run``'s table.
 
     python -m bench.traffic --format nginx-json --shape ids --lines 1000000 --out /tmp/x.log
 
@@ -6,7 +6,9 @@ A *shape* is what the requests are (their URLs, statuses and times); a *format* 
 same seed and shape give the same requests in every format, so the rows of the table differ only by format.
 The line layouts are those real proxies wrote in tests/fixtures/logformats/*.log (nginx 1.22, HAProxy, Apache
 ``%D``, Caddy, an ALB, Sōzune, Traefik and Envoy Gateway JSON), with the fields of each request put in their place;
-``sozune-json`` is Sōzune's ``log.format: json`` (tests/fixtures/sozu/sozune-stdout-json.log), the same requests.
+``sozune-json`` is Sōzune's ``log.format: json`` (tests/fixtures/sozu/sozune-stdout-json.log), the same requests;
+``nginx-error`` is the error log nginx writes beside them (``error_log ... info``: a line for each request that
+ended badly, the closed keepalive connection for the others).
 
 Shapes:
 
@@ -66,6 +68,7 @@ FORMATS = (
     "envoy-default",
     "sozu-access",
     "envoy-istio",
+    "nginx-error",
 )
 
 
@@ -536,6 +539,36 @@ def envoy_istio(q: Request) -> str:
     )
 
 
+def nginx_error(q: Request) -> str:
+    # error_log ... info; nginx 1.22's lines (ngx_http_log_error): what it writes for each request that ended
+    # badly, and for the others the keepalive connection closed after them (info). No duration: an error log
+    # says how a request ended, not when it began.
+    t = time.gmtime(int(q.epoch))
+    head = (
+        f"{t.tm_year}/{t.tm_mon:02d}/{t.tm_mday:02d} {t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} "
+        f"[{{}}] {2211 + q.port % 4}#{2211 + q.port % 4}: *{q.port * 31 + int(q.epoch) % 9973} "
+    )
+    request = f'client: {q.ip}, server: api.example.com, request: "{q.method} {q.target} HTTP/1.1"'
+    upstream = f'upstream: "http://10.0.0.5:8080{q.target}", host: "api.example.com"'
+    if q.status == 504:
+        what = "upstream timed out (110: Connection timed out) while reading response header from upstream"
+        return f"{head.format('error')}{what}, {request}, {upstream}"
+    if q.status == 502:
+        what = "upstream prematurely closed connection while reading response header from upstream"
+        return f"{head.format('error')}{what}, {request}, {upstream}"
+    if q.status == 499:
+        what = (
+            "epoll_wait() reported that client prematurely closed connection, so upstream connection is closed "
+            "too while reading response header from upstream"
+        )
+        return f"{head.format('info')}{what}, {request}, {upstream}"
+    path = q.target.split("?", 1)[0]
+    if q.status == 404 and "." in path.rsplit("/", 1)[-1]:  # a static file (an API's 404 is its upstream's)
+        what = f'open() "/usr/share/nginx/html{path}" failed (2: No such file or directory)'
+        return f'{head.format("error")}{what}, {request}, host: "api.example.com"'
+    return f"{head.format('info')}client {q.ip} closed keepalive connection"
+
+
 WRITERS: dict[str, Callable[[Request], str]] = {
     "nginx-timing": nginx_timing,
     "nginx-json": nginx_json,
@@ -554,7 +587,11 @@ WRITERS: dict[str, Callable[[Request], str]] = {
     "envoy-default": envoy_default,
     "sozu-access": sozu,
     "envoy-istio": envoy_istio,
+    "nginx-error": nginx_error,
 }
+# The error logs among them: their lines are events, not requests, and are read in Python (no compiled path).
+ERROR_FORMATS = ("nginx-error",)
+ACCESS_FORMATS = tuple(f for f in FORMATS if f not in ERROR_FORMATS)
 # The format lpdoctor reads a writer's lines as, where its name is not the writer's.
 READ_AS = {"envoy-istio": "envoy-default", "sozune-json": "sozune"}
 

@@ -38,7 +38,7 @@ def _parses(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 @built
-@pytest.mark.parametrize("fmt", list(bench_traffic.FORMATS))
+@pytest.mark.parametrize("fmt", list(bench_traffic.ACCESS_FORMATS))
 @pytest.mark.parametrize("every", [3, 8192])
 def test_refused_routes_group_as_the_overflow_bucket(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str, every: int

@@ -188,6 +188,54 @@ def test_a_file_with_error_lines_is_read_whole(big_log: Path, tmp_path: Path) ->
     assert report_json(split) == report_json(plain)
 
 
+@pytest.fixture(scope="module")
+def error_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """nginx's error log beside 40 000 requests of the benchmark's traffic, and a few lines of no request
+    (start-up notices) at its start and in its middle."""
+    from bench.traffic import generate as traffic_generate
+
+    folder = tmp_path_factory.mktemp("errors")
+    body = folder / "body.log"
+    traffic_generate(str(body), "nginx-error", "ids", 40_000, seed=12)
+    notices = Path(__file__).parent.joinpath("fixtures", "logformats", "nginx-error.log").read_bytes()
+    data = body.read_bytes()
+    middle = data.index(b"\n", len(data) // 2) + 1
+    path = folder / "error.log"
+    path.write_bytes(notices + data[:middle] + notices + data[middle:])
+    assert path.stat().st_size > 2 * parallel.MIN_PIECE_BYTES
+    return path
+
+
+@pytest.mark.parametrize("max_routes", [5000, 3])
+@pytest.mark.parametrize("pieces", [2, 5])
+def test_an_error_log_alone_is_read_in_pieces_with_the_single_process_result(
+    error_log: Path, max_routes: int, pieces: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No line of an error log is a request, so what each line adds does not depend on the lines before it
+    (a route's first error adds the hold its request asked for only while the route has no request): its
+    pieces are merged, not read again whole. With a cap of 3 routes, later pieces turn away routes the file
+    keeps and are read again keeping those, as for an access log."""
+    wholes: list[parallel.Piece] = []
+    scan_piece = parallel._scan_piece
+
+    def counting(piece: parallel.Piece, max_routes: int, report: bool = True) -> ScanAggregate:
+        if piece.span is None:
+            wholes.append(piece)
+        return scan_piece(piece, max_routes, report)
+
+    monkeypatch.setattr(parallel, "_scan_piece", counting)
+    plain, _ = aggregate_logs([str(error_log)], max_routes=max_routes)
+    split, _ = scan_inputs([str(error_log)], max_routes=max_routes, jobs=1, pieces=pieces)  # countable here
+    assert split.inputs[0].format == "nginx-error" and split.inputs[0].parsed == plain.inputs[0].parsed
+    assert not wholes  # no piece was read again from the start of the file
+    assert report_json(split) == report_json(plain)
+    assert split.to_dict() == plain.to_dict()
+    routed = sum(sum(rs.errors.values()) for rs in plain.routes.values())
+    assert routed + sum(plain.unrouted_errors.values()) > 1000 and routed > 0
+    on_two, _ = scan_inputs([str(error_log)], max_routes=max_routes, jobs=2, pieces=pieces)
+    assert report_json(on_two) == report_json(plain)
+
+
 # ------------------------------------------------------------------------------------------ boundaries
 
 

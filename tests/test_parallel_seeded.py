@@ -31,7 +31,7 @@ _READER_ONLY = {"heroku-router": " at=error ", "envoy-default": '" 0 DC '}
 
 
 @built
-@pytest.mark.parametrize("fmt_name", list(bench_traffic.FORMATS))
+@pytest.mark.parametrize("fmt_name", list(bench_traffic.ACCESS_FORMATS))
 def test_discovery_meets_the_routes_in_the_aggregates_order(tmp_path: Path, fmt_name: str) -> None:
     """Every format the bench writes, SPA traffic: the routes the scanner alone finds are the aggregate's, in
     its order, and a limit cuts them where the cap would."""

@@ -10,7 +10,8 @@ come out as in a single process. Two cases need more than a merge, and get it:
 - a piece that filled the route cap on its own may have sent requests of routes the whole file keeps to the
   overflow bucket: once the merge says which routes the file keeps, that piece is scanned again keeping
   exactly those;
-- a file with error-log lines is scanned whole (what an error line adds can depend on the requests before it).
+- a file with both requests and error-log lines is scanned whole (what an error line adds can depend on the
+  requests before it); an error log alone (no line of it is a request) is merged as it is.
 
 :func:`scan_inputs` is :func:`~lpdoctor.scan.pipeline.aggregate_logs` with ``jobs``; with one job it is
 the same loop in this process.
@@ -251,8 +252,8 @@ def _plan(
     if size is None or count < 2 or size < 2 * MIN_PIECE_BYTES:
         return forced, [0]
     fmt = _format_of(path, forced, {} if known is None else known)
-    if fmt is None or fmt.kind != "access":
-        return fmt, [0]  # unknown lines are only counted; error logs are read whole
+    if fmt is None or fmt.kind not in ("access", "error"):
+        return fmt, [0]  # unknown lines are only counted
     return fmt, line_starts(path, size, min(count, size // MIN_PIECE_BYTES))
 
 
@@ -470,6 +471,10 @@ def _saw_errors(agg: ScanAggregate) -> bool:
     return bool(agg.unrouted_errors) or any(rs.errors for rs in agg.routes.values())
 
 
+def _saw_requests(agg: ScanAggregate) -> bool:
+    return bool(agg.overflow_requests) or any(rs.requests for rs in agg.routes.values())
+
+
 # ------------------------------------------------------------------------------------------ the scan
 
 
@@ -633,7 +638,10 @@ def _finish(pool: Executor, inp: _Input, max_routes: int) -> ScanAggregate:
     if len(parts) == 1:
         return parts[0]
     scan = _scan_for(pool)
-    if any(_saw_errors(p) for p in parts):
+    # An error line adds the hold its request asked for only while its route has no request yet: with requests
+    # in the file, what it adds depends on the lines before it. Without any (an error log: nginx, Apache, Caddy's
+    # runtime log), it always adds it, and the pieces merge as the lines would have.
+    if any(_saw_errors(p) for p in parts) and any(_saw_requests(p) for p in parts):
         return _received(pool.submit(scan, Piece(inp.pieces[0].input, inp.path), max_routes, False).result())
     _number(pool, inp, parts, max_routes)
     # A piece read with the routes found before it (Piece.seed_end) is right if all of them are routes the pieces
