@@ -82,6 +82,20 @@ def test_a_log_in_pieces_gives_the_one_process_report(
     assert on_dask == plain
 
 
+def test_an_error_log_in_pieces_gives_the_one_process_report(cluster: str, tmp_path: Path) -> None:
+    """nginx's error log beside 40 000 requests: cut in three pieces and merged, not read again whole."""
+    from bench.traffic import generate as traffic_generate
+
+    log = tmp_path / "error.log"
+    traffic_generate(str(log), "nginx-error", "ids", 40_000, seed=5)
+    assert len(parallel.line_starts(str(log), log.stat().st_size, 3)) == 3
+    code, plain, _ = run("scan", "-f", "json", "--jobs", "1", str(log))
+    code_dask, on_dask, err = run("scan", "-f", "json", "--dask", cluster, "--jobs", "3", str(log))
+    assert '"format": "nginx-error"' in plain and '"parsed": 40000' in plain and '"upstream-timeout"' in plain
+    assert (code_dask, err) == (code, "")
+    assert on_dask == plain
+
+
 TIMING = '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time $upstream_response_time $upstream_status'
 
 

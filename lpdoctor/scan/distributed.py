@@ -3,7 +3,7 @@
 Optional: ``pip install 'lpdoctor[dask]'``. Nothing here imports ``distributed`` until :func:`scan_on_dask`
 runs, so lpdoctor works without it.
 
-The plan is the one :mod:`~lpdoctor.scan.parallel` makes on one machine: a big uncompressed access log is
+The plan is the one :mod:`~lpdoctor.scan.parallel` makes on one machine: a big uncompressed access or error log is
 cut into byte ranges at line starts (:func:`~lpdoctor.scan.parallel._plan`, as many pieces as the cluster has
 worker threads unless ``pieces`` says otherwise), everything else is read whole. The client reads the head of
 each file (format, size, where pieces start); the workers read the files **by path**, so every path must be
@@ -14,8 +14,9 @@ Each task returns its piece's partial aggregate as :meth:`ScanAggregate.to_dict`
 document, versioned), so the workers and the client need lpdoctor installed and nothing else in common. The
 client merges the partials in input and piece order, which gives the report a single process gives (as
 ``lpdoctor merge`` of partials in log order does). A partial does not carry the routes a piece turned away at
-the route cap, and what an error-log line adds depends on the lines before it, so a file cut in pieces where a
-later piece filled the cap, or with error-log lines, is read again whole by one task.
+the route cap, and what an error-log line adds depends on the requests before it, so a file cut in pieces where a
+later piece filled the cap, or with both requests and error-log lines, is read again whole by one task (an error
+log alone is merged: :func:`~lpdoctor.scan.parallel.read_whole_again`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from lpdoctor.logformats.base import LogFormat
 from lpdoctor.logformats.nginx_access import make_custom_format
 from lpdoctor.logformats.registry import get_format
 from lpdoctor.scan.aggregate import DEFAULT_MAX_ROUTES, ScanAggregate
-from lpdoctor.scan.parallel import _plan, _saw_errors, count_newlines, join_pieces, plain_file_size
+from lpdoctor.scan.parallel import _plan, count_newlines, join_pieces, plain_file_size, read_whole_again
 from lpdoctor.scan.pipeline import aggregate_file
 from lpdoctor.text.inputs import InputError, Span
 
@@ -217,7 +218,7 @@ def _scan(
             for c in counted:
                 c.result()
             parts = [ScanAggregate.from_dict(f.result()) for f in mine]
-            if len(parts) > 1 and (any(_saw_errors(p) for p in parts) or any(p.full for p in parts[1:])):
+            if len(parts) > 1 and (read_whole_again(parts) or any(p.full for p in parts[1:])):
                 parts = [ScanAggregate.from_dict(submit(scan_task, path, spec, max_routes, None, window).result())]
         except InputError as exc:
             errors.append(str(exc))

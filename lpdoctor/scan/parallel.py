@@ -475,6 +475,14 @@ def _saw_requests(agg: ScanAggregate) -> bool:
     return bool(agg.overflow_requests) or any(rs.requests for rs in agg.routes.values())
 
 
+def read_whole_again(parts: list[ScanAggregate]) -> bool:
+    """Whether the pieces of one file cannot be merged because of its error lines: an error line adds the hold its
+    request asked for only while its route has no request yet, so with requests in the file what it adds depends
+    on the lines before it. Without any (an error log: nginx, Apache, Caddy's runtime log), it always adds it,
+    and the pieces merge as the lines would have."""
+    return any(_saw_errors(p) for p in parts) and any(_saw_requests(p) for p in parts)
+
+
 # ------------------------------------------------------------------------------------------ the scan
 
 
@@ -638,10 +646,7 @@ def _finish(pool: Executor, inp: _Input, max_routes: int) -> ScanAggregate:
     if len(parts) == 1:
         return parts[0]
     scan = _scan_for(pool)
-    # An error line adds the hold its request asked for only while its route has no request yet: with requests
-    # in the file, what it adds depends on the lines before it. Without any (an error log: nginx, Apache, Caddy's
-    # runtime log), it always adds it, and the pieces merge as the lines would have.
-    if any(_saw_errors(p) for p in parts) and any(_saw_requests(p) for p in parts):
+    if read_whole_again(parts):
         return _received(pool.submit(scan, Piece(inp.pieces[0].input, inp.path), max_routes, False).result())
     _number(pool, inp, parts, max_routes)
     # A piece read with the routes found before it (Piece.seed_end) is right if all of them are routes the pieces
