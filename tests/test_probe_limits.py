@@ -13,6 +13,7 @@ import http.server
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -172,3 +173,41 @@ def test_margin_is_an_option_of_probe() -> None:
     assert "--margin" in proc.stdout
     proc, _took = cli("http://127.0.0.1:9/poll?timeout=5", "--margin", "-1")
     assert proc.returncode == 2
+
+
+def test_max_time_bounds_a_resolver_that_never_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``socket.create_connection`` resolves a name without a timeout: a resolver that does not answer held the
+    probe for its own retries, past --max-time. No resolver can be made to hang here, so getaddrinfo is made to
+    wait 30 s for one name (the only stand-in in this file); the rest is the real CLI in this process."""
+    from click.testing import CliRunner
+
+    from lpdoctor.cli import main
+
+    real = socket.getaddrinfo
+
+    def hanging(host: object, *args: object, **kwargs: object) -> object:
+        if host == "dns-hangs.example":
+            time.sleep(30)
+        return real(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", hanging)
+    began = time.monotonic()
+    result = CliRunner().invoke(
+        main, ["probe", "http://dns-hangs.example/poll?timeout=30000", "--max-time", "2s", "-f", "json"]
+    )
+    took = time.monotonic() - began
+    assert took < 5, f"--max-time 2s took {took:.1f} s"
+    assert result.exit_code == 2, result.output
+    assert json.loads(result.stdout)["stats"]["probe"]["requests"][0]["failure"] == "max-time"
+
+
+def test_names_resolve_in_order_and_a_bad_name_is_a_connect_error() -> None:
+    import httpcore
+
+    from lpdoctor.probe.transport import resolve_within
+
+    assert resolve_within("127.0.0.1", 80, 1.0) == ["127.0.0.1"]
+    assert resolve_within("[::1]", 80, 1.0) == ["::1"]
+    assert "127.0.0.1" in resolve_within("localhost", 80, 5.0)
+    with pytest.raises(httpcore.ConnectError):
+        resolve_within("bad..name", 80, 5.0)  # an empty label: refused before any lookup

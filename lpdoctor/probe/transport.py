@@ -227,6 +227,48 @@ class _RecordingStream(httpcore.NetworkStream):
         return self._inner.get_extra_info(info)
 
 
+def _is_address(host: str) -> bool:
+    try:
+        socket.inet_pton(socket.AF_INET6 if ":" in host else socket.AF_INET, host.strip("[]"))
+    except OSError:
+        return False
+    return True
+
+
+def resolve_within(host: str, port: int, wait_s: float) -> list[str]:
+    """The addresses of ``host``, in the resolver's order, or :class:`httpcore.ConnectTimeout` after ``wait_s``.
+
+    ``socket.create_connection`` resolves without any timeout: a resolver that does not answer held a probe
+    for the resolver's own retries (5 s x 2 attempts x each nameserver with glibc's defaults), past
+    ``--max-time``. The lookup runs on a daemon thread, left to finish on its own when it takes too long."""
+    if _is_address(host):
+        return [host.strip("[]")]
+    done = threading.Event()
+    found: list[Any] = []
+
+    def lookup() -> None:
+        try:
+            found.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        except BaseException as exc:  # gaierror, UnicodeError on a bad name: said by the caller
+            found.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=lookup, name=f"lpdoctor-resolve-{host[:40]}", daemon=True).start()
+    if not done.wait(max(wait_s, 0.0)):
+        raise httpcore.ConnectTimeout(f"resolving {host} took more than {wait_s:.1f} s")
+    result = found[0]
+    if isinstance(result, BaseException):
+        raise httpcore.ConnectError(str(result)) from result
+    addresses: list[str] = []
+    for _family, _type, _proto, _name, sockaddr in result:
+        if str(sockaddr[0]) not in addresses:
+            addresses.append(str(sockaddr[0]))
+    if not addresses:
+        raise httpcore.ConnectError(f"{host} has no address")
+    return addresses
+
+
 class _RecordingBackend(httpcore.NetworkBackend):
     def __init__(self, rec: _Recorder) -> None:
         self._inner = httpcore.SyncBackend()
@@ -241,7 +283,17 @@ class _RecordingBackend(httpcore.NetworkBackend):
         socket_options: Any = None,
     ) -> httpcore.NetworkStream:
         try:
-            stream = self._inner.connect_tcp(host, port, self._rec.wait_s(timeout), local_address, socket_options)
+            addresses = resolve_within(host, port, self._rec.wait_s(timeout))
+            # each address in turn, as socket.create_connection tries them (an IPv6 one unreachable from here)
+            for i, address in enumerate(addresses):
+                try:
+                    stream = self._inner.connect_tcp(
+                        address, port, self._rec.wait_s(timeout), local_address, socket_options
+                    )
+                    break
+                except httpcore.ConnectError:
+                    if i == len(addresses) - 1:
+                        raise
         except httpcore.ConnectTimeout:
             self._rec.note_timeout()
             raise
