@@ -106,3 +106,19 @@ def test_every_check_module_rule_has_a_doc() -> None:
         ids = [module.RULE_ID] if isinstance(module.RULE_ID, str) else list(module.RULE_ID)
         missing += [f"{module.__name__}: {rule_id}" for rule_id in ids if rule_id not in docs]
     assert not missing, "checks without a rules/checks/<id>.yaml: " + ", ".join(missing)
+
+
+def test_every_rule_has_its_row_and_anchor_in_the_readme() -> None:
+    """SARIF's ``helpUri`` is ``https://pypi.org/project/lpdoctor/#rule-<id>``: PyPI renders README.md and keeps an
+    element's ``id`` (its cleaner allows ``id`` on every tag) but gives headings no anchor, so each rule's row
+    carries ``<a id="rule-<id>"></a>``. The table lists exactly the rules there are, each with its title."""
+    from lpdoctor.reporters.sarif_report import HELP_URI, INFORMATION_URI
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r'^\| <a id="rule-([a-z0-9-]+)"></a>`[a-z0-9-]+` \|.*\| ([^|]+?) \|$', readme, re.M))
+    docs = rule_docs()
+    assert sorted(rows) == sorted(docs), "README.md's rules table and rules/checks/ differ"
+    for rule_id, doc in docs.items():
+        assert rows[rule_id] == doc.title, rule_id
+        assert HELP_URI.format(id=rule_id) == f"{INFORMATION_URI}#rule-{rule_id}"
+    assert len(re.findall(r'<a id="rule-', readme)) == len(docs)  # one anchor each: an id is unique on the page
