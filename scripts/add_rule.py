@@ -125,6 +125,27 @@ def register(init: Path, module: str) -> None:
     init.write_text(text, encoding="utf-8")
 
 
+_README_ROW = re.compile(r'^\| <a id="rule-(?P<id>[a-z0-9-]+)"></a>`[a-z0-9-]+` \| (?P<severity>\w+) \|.*$', re.M)
+
+
+def readme_with_row(text: str, rule_id: str, title: str, severity: str, applies_to: list[str]) -> str:
+    """README.md's text with the rule's row in its rules table (the anchor SARIF's ``helpUri`` points at), among
+    the rules of its severity, by id."""
+    rows = list(_README_ROW.finditer(text))
+    if not rows:
+        raise ScaffoldError(
+            "README.md has no rules table (rows starting '| <a id=\"rule-'); add the rule's row by hand"
+        )
+    row = f'| <a id="rule-{rule_id}"></a>`{rule_id}` | {severity} | {", ".join(applies_to)} | {title} |'
+    rank = SEVERITIES.index(severity)
+    after = None
+    for m in rows:
+        if (SEVERITIES.index(m["severity"]) if m["severity"] in SEVERITIES else 9, m["id"]) < (rank, rule_id):
+            after = m
+    at = after.end() + 1 if after is not None else rows[0].start()
+    return text[:at] + row + "\n" + text[at:]
+
+
 def scaffold(
     root: Path, rule_id: str, title: str, severity: str, applies_to: list[str], module: bool = True
 ) -> list[Path]:
@@ -143,6 +164,10 @@ def scaffold(
         raise ScaffoldError(f"{root} is not an lpdoctor source tree (no rules/checks/ or lpdoctor/checks/)")
     if rule_file.exists():
         raise ScaffoldError(f"{rule_file.relative_to(root)} already exists")
+    readme = root / "README.md"
+    if not readme.is_file():
+        raise ScaffoldError(f"{root} has no README.md (its rules table gets the rule's row)")
+    readme_text = readme_with_row(readme.read_text(encoding="utf-8"), rule_id, title, severity, applies_to)
     if module and module_file.exists():
         raise ScaffoldError(f"{module_file.relative_to(root)} already exists")
     title_yaml = '"' + title.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -155,7 +180,8 @@ def scaffold(
         module_file.write_text(CHECK_MODULE.format(rule_id=rule_id, title=title.rstrip(".") + "."), encoding="utf-8")
         register(init, module_name)
         written += [module_file, init]
-    return written
+    readme.write_text(readme_text, encoding="utf-8")
+    return [*written, readme]
 
 
 def main(argv: list[str] | None = None) -> int:

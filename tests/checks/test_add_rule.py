@@ -30,7 +30,7 @@ def tree(tmp_path: Path) -> Path:
     root = tmp_path / "src"
     for name in ("lpdoctor", "rules", "tests/checks", "tests/realworld"):
         shutil.copytree(REPO / name, root / name, ignore=IGNORE)
-    for name in ("pyproject.toml", "tests/__init__.py", "tests/conftest.py", "tests/test_rule_docs.py"):
+    for name in ("pyproject.toml", "README.md", "tests/__init__.py", "tests/conftest.py", "tests/test_rule_docs.py"):
         shutil.copy2(REPO / name, root / name)
     return root
 
@@ -38,11 +38,16 @@ def tree(tmp_path: Path) -> Path:
 def test_a_scaffolded_rule_is_registered_explained_and_held_to_the_recipe(tree: Path) -> None:
     made = run(tree, str(SCRIPT), "demo-stall", "--title", "A demo rule", "--root", str(tree))
     assert made.returncode == 0, made.stderr
-    assert made.stdout.splitlines()[:3] == [
+    assert made.stdout.splitlines()[:4] == [
         "rules/checks/demo-stall.yaml",
         "lpdoctor/checks/demo_stall.py",
         "lpdoctor/checks/__init__.py",
+        "README.md",
     ]
+    readme = (tree / "README.md").read_text(encoding="utf-8")
+    row = '| <a id="rule-demo-stall"></a>`demo-stall` | warning | check-config | A demo rule |\n'
+    assert row in readme  # among the warnings, by id: after client-side ones, before global-timeout-raise
+    assert readme.index("`client-timeout-below-hold`") < readme.index(row) < readme.index("`global-timeout-raise`")
 
     listed = run(tree, "-c", "from lpdoctor.checks import CHECKS; print(' '.join(m.RULE_ID for m in CHECKS))")
     assert listed.returncode == 0, listed.stderr
