@@ -46,6 +46,12 @@ _KINDS: tuple[tuple[str, ErrorKind], ...] = (
 )
 
 
+# What sends a line to this reader when the compiled scanner reads the log (shape "nginx_error"): its fields
+# (", client: ", where the request is) or one of the kinds. Any other line with the prefix is an event of kind
+# "other" without a request, which the aggregate only times: the scanner counts and times it without a parse.
+PYTHON_NEEDLES = (", client: ", *(needle for needle, _ in _KINDS))
+
+
 def _unquote(value: str) -> str:
     v = value.strip()
     if len(v) >= 2 and v[0] == '"' and v[-1] == '"':
@@ -108,6 +114,7 @@ FORMATS: list[LogFormat] = [
         has_timing=False,
         make_parser=lambda: parse_error_line,
         priority=10,
+        fast="nginx_error",
         description="nginx error log",
     )
 ]

@@ -48,7 +48,9 @@ enum { SCAN_END = 0, SCAN_PYTHON = 1, SCAN_FULL = 2 };
  * ' rt=$request_time uct="$upstream_connect_time" uht="$upstream_header_time" urt="$upstream_response_time"
  * us="$upstream_status" ua="$upstream_addr"', every value one upstream try. */
 enum { TAIL_NONE = 0, TAIL_POSITIONAL = 1, TAIL_KV = 2, TAIL_MICROS = 3, HAPROXY = 4, JSON = 5, ALB = 6, SOZUNE = 7,
-       FIELDS = 8 };
+       FIELDS = 8, NGINX_ERROR = 9 };
+#define MAX_QUIET_LINE 60000 /* NGINX_ERROR: a longer line goes to the Python parser (it cuts its message at 65 536) */
+#define MAX_NEEDLES 32
 /* FIELDS: a text line of fixed literals between fields (format nginx-log_format:*, a user's log_format; the
  * layout logformats/base.py TextLayout describes), read by parse_fields_line with what the reader does with each
  * field (the J_* roles of JSON keys, and J_CLF, J_DECIMAL). */
@@ -765,6 +767,13 @@ typedef struct {
     Py_ssize_t stamp_len;
     double stamp_time;
     int discover;                     /* discover(): lines only make their routes; no groups, no holds */
+    /* NGINX_ERROR: a line holding one of these goes to the Python parser (nginx_error.PYTHON_NEEDLES); any other
+     * line with the prefix is an event that adds only its time (quiet, counted until quiet() is called) */
+    PyObject *needles;                /* tuple of bytes, or NULL */
+    const char *needle[MAX_NEEDLES];
+    Py_ssize_t needle_len[MAX_NEEDLES];
+    int n_needles;
+    long long quiet;
 } Scanner;
 
 static int32_t template_id(Scanner *s, PyObject *template) {
@@ -3316,6 +3325,60 @@ static int parse_sozune_any(Scanner *s, const unsigned char *p, Py_ssize_t end, 
     return parse_sozune_line(p, end, f, extra, extra_len, t);
 }
 
+/* Whether needle[0..m) occurs in p[0..n) (memmem is not in every C library). */
+static int holds_bytes(const unsigned char *p, Py_ssize_t n, const unsigned char *needle, Py_ssize_t m) {
+    if (m <= 0 || m > n) return m <= 0;
+    const unsigned char *end = p + (n - m) + 1;
+    for (const unsigned char *at = p; at < end;) {
+        const unsigned char *hit = memchr(at, needle[0], (size_t)(end - at));
+        if (!hit) return 0;
+        if (memcmp(hit, needle, (size_t)m) == 0) return 1;
+        at = hit + 1;
+    }
+    return 0;
+}
+
+/* ASCII digits p[0..n) -> *v; 0 unless there are 1 to n of them, then a stop byte (returned in *used). */
+static int some_digits(const unsigned char *p, Py_ssize_t avail, int most, int64_t *v, Py_ssize_t *used) {
+    int64_t x = 0;
+    Py_ssize_t i = 0;
+    while (i < avail && i < most && p[i] >= '0' && p[i] <= '9') x = x * 10 + (p[i++] - '0');
+    *v = x;
+    *used = i;
+    return i > 0;
+}
+
+/* An nginx error line that adds nothing but its time: the prefix nginx_error._PREFIX reads,
+ * "yyyy/mm/dd HH:MM:SS [level] pid#tid: ", then no ", client: " (the reader's fields: no request) and none of
+ * the kinds' needles (nginx_error.PYTHON_NEEDLES holds both), so the reader makes of it an ErrorEvent of kind
+ * "other" without a target, which ScanAggregate.add_error only times. Its time as calendar.timegm makes it
+ * (any day and time of day the digits give; month 1-12 and year >= 1, else Python: timegm refuses them).
+ * 0 for any other line: the Python parser reads it. */
+static int quiet_error_line(Scanner *s, const unsigned char *p, Py_ssize_t n, double *t) {
+    int64_t y, mo, d, hh, mi, ss, v;
+    Py_ssize_t used;
+    if (n < 25 || n > MAX_QUIET_LINE || p[4] != '/' || p[7] != '/' || p[10] != ' ' || p[13] != ':' ||
+        p[16] != ':' || p[19] != ' ' || p[20] != '[')
+        return 0;
+    if (!digits(p, 4, &y) || !digits(p + 5, 2, &mo) || !digits(p + 8, 2, &d) || !digits(p + 11, 2, &hh) ||
+        !digits(p + 14, 2, &mi) || !digits(p + 17, 2, &ss) || y < 1 || mo < 1 || mo > 12)
+        return 0;
+    Py_ssize_t i = 21, level = 0;
+    while (i < n && p[i] >= 'a' && p[i] <= 'z' && level < 9) i++, level++;
+    if (level < 1 || level > 8 || i + 1 >= n || p[i] != ']' || p[i + 1] != ' ') return 0;
+    i += 2;
+    if (!some_digits(p + i, n - i, 10, &v, &used) || i + used >= n || p[i + used] != '#') return 0;
+    i += used + 1;
+    if (!some_digits(p + i, n - i, 10, &v, &used) || i + used + 1 >= n || p[i + used] != ':' ||
+        p[i + used + 1] != ' ')
+        return 0;
+    i += used + 2;
+    for (int k = 0; k < s->n_needles; k++)
+        if (holds_bytes(p + i, n - i, (const unsigned char *)s->needle[k], s->needle_len[k])) return 0;
+    *t = (double)(((days_from_civil(y, mo, 1) + d - 1) * 24 + hh) * 3600 + mi * 60 + ss);
+    return 1;
+}
+
 /* --------------------------------------------------------------------------------- Python methods */
 
 static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
@@ -3350,6 +3413,24 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
         Py_ssize_t j = 0;
         while (j < text_len && is_space(line[j])) j++;
         if (j == text_len) { /* blank: neither parsed nor skipped */
+            lines++;
+            pos = next;
+            continue;
+        }
+        if (s->timing == NGINX_ERROR) {
+            double qt;
+            if (!quiet_error_line(s, line, text_len, &qt)) {
+                stop = SCAN_PYTHON;
+                break;
+            }
+            /* as ScanAggregate.outside_window does for the event: its time in the range, the window's count */
+            int in_range = fabs(qt) <= s->max_time;
+            if (in_range) span_note(&s->seen_lo, &s->seen_hi, qt);
+            if ((s->has_since || s->has_until) &&
+                (!in_range || (s->has_since && qt < s->since) || (s->has_until && qt > s->until)))
+                s->outside++;
+            else
+                s->quiet++;
             lines++;
             pos = next;
             continue;
@@ -3690,6 +3771,12 @@ static PyObject *Scanner_route_count(Scanner *s, void *Py_UNUSED(closure)) {
 
 /* What the lines since the last window() said of time: (lines the window left out, those of them with a
  * duration, the first time read or None, the last or None). Starts over. */
+static PyObject *Scanner_quiet(Scanner *s, PyObject *Py_UNUSED(ignored)) {
+    long long n = s->quiet;
+    s->quiet = 0;
+    return PyLong_FromLongLong(n);
+}
+
 static PyObject *Scanner_window(Scanner *s, PyObject *Py_UNUSED(ignored)) {
     PyObject *lo = time_or_none(s->seen_lo), *hi = lo ? time_or_none(s->seen_hi) : NULL;
     PyObject *out = hi ? Py_BuildValue("(LLOO)", s->outside, s->outside_timed, lo, hi) : NULL;
@@ -3828,24 +3915,25 @@ static int load_text_layouts(Scanner *s, PyObject *layouts) {
 static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
     static char *kwlist[] = {"segment_template", "route_template", "hold_key", "hold_names", "shape", "since",
                              "until", "max_time", "json_keys", "fold_case", "hold_present", "per_second",
-                             "max_duration", "text_layouts", NULL};
+                             "max_duration", "text_layouts", "needles", NULL};
     /* LogFormat.fast -> how the scanner reads a line ("json", "caddy", "traefik" and "envoy" walk JSON with json_keys) */
     static const struct {
         const char *name;
         int timing;
     } shapes[] = {{"combined", TAIL_NONE}, {"timing", TAIL_POSITIONAL}, {"kv", TAIL_KV}, {"apache", TAIL_MICROS},
                   {"haproxy", HAPROXY},     {"json", JSON},              {"caddy", JSON},  {"alb", ALB},
-                  {"sozune", SOZUNE},       {"traefik", JSON},           {"envoy", JSON},  {"fields", FIELDS}};
+                  {"sozune", SOZUNE},       {"traefik", JSON},           {"envoy", JSON},  {"fields", FIELDS},
+                  {"nginx_error", NGINX_ERROR}};
     PyObject *seg, *route, *hold, *names, *since = Py_None, *until = Py_None, *json_keys = Py_None;
-    PyObject *present = Py_None, *text_layouts = Py_None;
+    PyObject *present = Py_None, *text_layouts = Py_None, *needles = Py_None;
     const char *shape;
     int timing = -1, fold_case = 0;
     double max_time = 1e13;
     long long per_second = 0;
     double max_duration = 30 * 86400.0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOs|OOdOpOLdO", kwlist, &seg, &route, &hold, &names, &shape,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOs|OOdOpOLdOO", kwlist, &seg, &route, &hold, &names, &shape,
                                      &since, &until, &max_time, &json_keys, &fold_case, &present, &per_second,
-                                     &max_duration, &text_layouts))
+                                     &max_duration, &text_layouts, &needles))
         return -1;
     if (per_second < 0 || per_second > (1LL << 40) || !(max_duration >= 0.0 && max_duration < 1e9)) {
         PyErr_SetString(PyExc_ValueError, "per_second or max_duration out of range");
@@ -3870,6 +3958,32 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
         return -1;
     }
     if (text_layouts != Py_None && load_text_layouts(s, text_layouts) < 0) return -1;
+    if ((timing == NGINX_ERROR) != (needles != Py_None)) {
+        PyErr_SetString(PyExc_ValueError, "needles given with a shape that is not nginx_error (or not)");
+        return -1;
+    }
+    if (needles != Py_None) {
+        PyObject *tuple = PySequence_Tuple(needles);
+        if (!tuple) return -1;
+        Py_ssize_t k, count = PyTuple_GET_SIZE(tuple);
+        if (count > MAX_NEEDLES) {
+            Py_DECREF(tuple);
+            PyErr_SetString(PyExc_ValueError, "too many needles");
+            return -1;
+        }
+        for (k = 0; k < count; k++) {
+            PyObject *one = PyTuple_GET_ITEM(tuple, k);
+            if (!PyBytes_Check(one) || PyBytes_GET_SIZE(one) == 0) {
+                Py_DECREF(tuple);
+                PyErr_SetString(PyExc_TypeError, "needles are non-empty bytes");
+                return -1;
+            }
+            s->needle[k] = PyBytes_AS_STRING(one);
+            s->needle_len[k] = PyBytes_GET_SIZE(one);
+        }
+        s->needles = tuple; /* owns the bytes the pointers point into */
+        s->n_needles = (int)count;
+    }
     s->json_fold_case = fold_case;
     if (json_keys != Py_None) { /* [(name bytes, lower case, role, var), ...] */
         PyObject *seq = PySequence_Fast(json_keys, "json_keys must be a sequence");
@@ -4005,6 +4119,7 @@ static void Scanner_dealloc(Scanner *s) {
     Py_XDECREF(s->whole_routes);
     Py_XDECREF(s->admitted);
     Py_XDECREF(s->refused_list);
+    Py_XDECREF(s->needles);
     Py_TYPE(s)->tp_free((PyObject *)s);
 }
 
@@ -4024,6 +4139,8 @@ static PyMethodDef Scanner_methods[] = {
      "From now on scan() only makes the lines' routes (routes() lists them, in order): no groups, no holds."},
     {"routes", (PyCFunction)Scanner_routes, METH_VARARGS,
      "routes(start=0): the texts of the routes made so far, from the start-th on, in the order they were made."},
+    {"quiet", (PyCFunction)Scanner_quiet, METH_NOARGS,
+     "NGINX_ERROR: the lines read here that add only their time (within the window), since the last quiet()."},
     {"window", (PyCFunction)Scanner_window, METH_NOARGS,
      "(left out, left out with a duration, first time or None, last time or None) since the last window()."},
     {NULL, NULL, 0, NULL},

@@ -3,7 +3,10 @@ with the samples' ``key=value`` tail ``rt= uct="" uht="" urt="" us="" ua=""``), 
 JSON lines, Apache combined + ``%D``, HAProxy ``option httplog``, AWS ALB, Sōzune (its text access lines, and its
 JSON ones, ``log.format: json``: a line starting with ``{`` is walked with ``sozune_log.FAST_KEYS``, the others
 read as text, in one scanner), and the text formats that state their layouts (``fields``: a user's nginx
-``log_format``, ingress-nginx, Traefik CLF, Heroku, Envoy and Istio text, Sōzu).
+``log_format``, ingress-nginx, Traefik CLF, Heroku, Envoy and Istio text, Sōzu). nginx's error log
+(``nginx_error``) too, in part: the scanner counts and times the lines that add nothing but their time (no
+request and none of the kinds lpdoctor knows: closed keepalive connections, notices) and leaves every other
+line to the reader.
 
 Reading a line in Python costs 11-50 µs; a big log has millions. For the formats whose :class:`LogFormat`
 names a ``fast`` shape, the C scanner (``lpdoctor/scan/_combined_fast.c``) reads the blocks instead. It
@@ -37,6 +40,7 @@ from lpdoctor.logformats.envoy_log import FAST_KEYS as ENVOY_FAST_KEYS
 from lpdoctor.logformats.layout import CHARS, TextLayout, char_class, char_set
 from lpdoctor.logformats.logs import parse_line, read_line
 from lpdoctor.logformats.nginx_access import ALIASES, FAST_ROLES
+from lpdoctor.logformats.nginx_error import PYTHON_NEEDLES as NGINX_ERROR_NEEDLES
 from lpdoctor.logformats.sozune_log import FAST_ALIASES as SOZUNE_FAST_ALIASES
 from lpdoctor.logformats.sozune_log import FAST_KEYS as SOZUNE_FAST_KEYS
 from lpdoctor.logformats.traefik_log import FAST_KEYS as TRAEFIK_FAST_KEYS
@@ -73,6 +77,7 @@ _SHAPES = (
     "traefik",
     "envoy",
     "fields",
+    "nginx_error",
 )
 # The scanner's values are whole units of these (milliseconds, microseconds, nanoseconds) a second.
 _PER_SECOND = {
@@ -243,6 +248,8 @@ def _new_scanner(fmt: LogFormat, holds: _Holds, since: float | None, until: floa
     if shape == "fields":
         assert fmt.layouts
         layout = {"text_layouts": text_layouts(fmt.layouts)}
+    elif shape == "nginx_error":
+        layout = {"needles": [needle.encode("ascii") for needle in NGINX_ERROR_NEEDLES]}
     return _combined_fast.Scanner(
         segment_template=segment_template,
         route_template=lambda path: normalize_path(path, templates),
@@ -375,7 +382,7 @@ def aggregate_blocks(
         if not closed:
             close_routes()
         outside, outside_timed, seen_lo, seen_hi = scanner.window()
-        summary.parsed += outside
+        summary.parsed += outside + scanner.quiet()
         timed += outside_timed
         agg.outside += outside
         agg.outside_window(seen_lo, 0)  # the inputs' time range

@@ -231,7 +231,9 @@ def _work(paths: list[str], sizes: list[int | None], forced: LogFormat | None, k
         if not size:
             continue
         fmt = _format_of(path, forced, known)
-        total += size * (COMPILED_BYTE_WEIGHT if fastpath.available(fmt) else 1.0)
+        # (an error log's lines with a request are still parsed in Python: it counts whole)
+        compiled = fastpath.available(fmt) and fmt is not None and fmt.kind == "access"
+        total += size * (COMPILED_BYTE_WEIGHT if compiled else 1.0)
     return total
 
 
