@@ -3338,16 +3338,6 @@ static int holds_bytes(const unsigned char *p, Py_ssize_t n, const unsigned char
     return 0;
 }
 
-/* ASCII digits p[0..n) -> *v; 0 unless there are 1 to n of them, then a stop byte (returned in *used). */
-static int some_digits(const unsigned char *p, Py_ssize_t avail, int most, int64_t *v, Py_ssize_t *used) {
-    int64_t x = 0;
-    Py_ssize_t i = 0;
-    while (i < avail && i < most && p[i] >= '0' && p[i] <= '9') x = x * 10 + (p[i++] - '0');
-    *v = x;
-    *used = i;
-    return i > 0;
-}
-
 /* An nginx error line that adds nothing but its time: the prefix nginx_error._PREFIX reads,
  * "yyyy/mm/dd HH:MM:SS [level] pid#tid: ", then no ", client: " (the reader's fields: no request) and none of
  * the kinds' needles (nginx_error.PYTHON_NEEDLES holds both), so the reader makes of it an ErrorEvent of kind
@@ -3355,8 +3345,8 @@ static int some_digits(const unsigned char *p, Py_ssize_t avail, int most, int64
  * (any day and time of day the digits give; month 1-12 and year >= 1, else Python: timegm refuses them).
  * 0 for any other line: the Python parser reads it. */
 static int quiet_error_line(Scanner *s, const unsigned char *p, Py_ssize_t n, double *t) {
-    int64_t y, mo, d, hh, mi, ss, v;
-    Py_ssize_t used;
+    int64_t y, mo, d, hh, mi, ss;
+    int ok;
     if (n < 25 || n > MAX_QUIET_LINE || p[4] != '/' || p[7] != '/' || p[10] != ' ' || p[13] != ':' ||
         p[16] != ':' || p[19] != ' ' || p[20] != '[')
         return 0;
@@ -3367,12 +3357,10 @@ static int quiet_error_line(Scanner *s, const unsigned char *p, Py_ssize_t n, do
     while (i < n && p[i] >= 'a' && p[i] <= 'z' && level < 9) i++, level++;
     if (level < 1 || level > 8 || i + 1 >= n || p[i] != ']' || p[i + 1] != ' ') return 0;
     i += 2;
-    if (!some_digits(p + i, n - i, 10, &v, &used) || i + used >= n || p[i + used] != '#') return 0;
-    i += used + 1;
-    if (!some_digits(p + i, n - i, 10, &v, &used) || i + used + 1 >= n || p[i + used] != ':' ||
-        p[i + used + 1] != ' ')
-        return 0;
-    i += used + 2;
+    signed_number(p, &i, n, 0, 0, 10, &ok); /* pid#tid: */
+    if (!ok || !expect_byte(p, &i, n, '#')) return 0;
+    signed_number(p, &i, n, 0, 0, 10, &ok);
+    if (!ok || !expect_byte(p, &i, n, ':') || !expect_byte(p, &i, n, ' ')) return 0;
     for (int k = 0; k < s->n_needles; k++)
         if (holds_bytes(p + i, n - i, (const unsigned char *)s->needle[k], s->needle_len[k])) return 0;
     *t = (double)(((days_from_civil(y, mo, 1) + d - 1) * 24 + hh) * 3600 + mi * 60 + ss);
