@@ -292,6 +292,16 @@ def _write(path: Path, lines: list[str], raw_tail: bytes = b"") -> Path:
     return path
 
 
+def mutated_lines(seeds: list[str], count: int, rnd: random.Random) -> list[str]:
+    """``count`` lines drawn from ``seeds``, two in three of them mutated (tests/fuzz/mutate.py), newlines made
+    spaces."""
+    lines = []
+    for i in range(count):
+        line = rnd.choice(seeds)
+        lines.append(line if i % 3 == 0 else mutate(line, rnd, seeds).replace("\n", " "))
+    return lines
+
+
 def _bench(n: int, seed: int = 3) -> list[str]:
     return list(bench_lines(n, seed=seed))
 
@@ -341,10 +351,7 @@ def test_every_odd_line_in_its_place(tmp_path: Path, monkeypatch: pytest.MonkeyP
 def test_seeded_mutations_of_real_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     rnd = random.Random(2026)
     seeds = _bench(2000, seed=7) + ODD_TIMING_LINES
-    lines = []
-    for i in range(30_000):
-        line = rnd.choice(seeds)
-        lines.append(line if i % 3 == 0 else mutate(line, rnd, seeds).replace("\n", " "))
+    lines = mutated_lines(seeds, 30_000, rnd)
     log = _write(tmp_path / "mutated.log", lines)
     for fmt in (TIMING, COMBINED):
         fast, slow = both(monkeypatch, log, fmt)

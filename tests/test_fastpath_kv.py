@@ -10,8 +10,7 @@ from pathlib import Path
 from bench.traffic import lines as traffic_lines
 from lpdoctor.logformats.registry import get_format
 from lpdoctor.scan import fastpath
-from tests.fuzz.mutate import mutate
-from tests.test_fastpath import _write, assert_same, both, built
+from tests.test_fastpath import _write, assert_same, both, built, mutated_lines
 
 KV = get_format("nginx-kv")
 _HEAD = '198.51.100.7 - - [21/Nov/2026:10:00:00 +0000] "GET /_matrix/client/v3/sync?timeout=30000 HTTP/1.1"'
@@ -78,10 +77,7 @@ def test_odd_kv_tails_in_their_place(tmp_path: Path, monkeypatch) -> None:  # ty
 def test_seeded_mutations_of_kv_lines(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     rnd = random.Random(2027)
     seeds = _kv(2000, 7) + ODD_KV_LINES
-    lines = []
-    for i in range(20_000):
-        line = rnd.choice(seeds)
-        lines.append(line if i % 3 == 0 else mutate(line, rnd, seeds).replace("\n", " "))
+    lines = mutated_lines(seeds, 20_000, rnd)
     log = _write(tmp_path / "mutated.log", lines)
     fast, slow = both(monkeypatch, log, KV)
     assert_same(fast, slow)

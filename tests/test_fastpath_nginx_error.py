@@ -17,8 +17,7 @@ from lpdoctor.logformats.nginx_error import PYTHON_NEEDLES
 from lpdoctor.logformats.registry import get_format
 from lpdoctor.scan import fastpath
 from lpdoctor.scan.parallel import scan_inputs
-from tests.fuzz.mutate import mutate
-from tests.test_fastpath import _write, assert_same, both, built, counted_parses
+from tests.test_fastpath import _write, assert_same, both, built, counted_parses, mutated_lines
 
 FIXTURE = Path(__file__).parent / "fixtures" / "logformats" / "nginx-error.log"
 FORMAT = get_format("nginx-error")
@@ -120,10 +119,7 @@ def test_windows_and_hand_overs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 def test_seeded_mutations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     rnd = random.Random(2027)
     seeds = _lines(2000, seed=10) + ODD_ERROR_LINES[:-3]
-    lines = []
-    for i in range(30_000):
-        line = rnd.choice(seeds)
-        lines.append(line if i % 3 == 0 else mutate(line, rnd, seeds).replace("\n", " "))
+    lines = mutated_lines(seeds, 30_000, rnd)
     log = _write(tmp_path / "mutated.log", lines)
     fast, slow = both(monkeypatch, log, FORMAT)
     assert_same(fast, slow)
