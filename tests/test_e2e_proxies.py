@@ -11,8 +11,9 @@ Five scenarios are recorded at once (each in its own thread, about 10 s in all),
 - **HAProxy 2.6** ``mode tcp`` (``option tcplog``), ``timeout client 2s`` / ``timeout server 2s``, Go behind:
   an empty reply at 2 s (``cD``).
 - **nginx 1.22** with **two** servers (Go and Node), ``proxy_read_timeout 2s`` and the default
-  ``proxy_next_upstream error timeout`` / ``max_fails=1``: 502 at 2 s (``504, 502``), then instant 502s
-  "no live upstreams" on every route.
+  ``proxy_next_upstream error timeout`` / ``max_fails=1``: six polls at once, three on each server; the first
+  to time out is retried on the other server (``504, 504`` at 4 s), the others find no server left (``504, 502``
+  at 2 s); then instant 502s "no live upstreams" on every route.
 - **nginx 1.22** in front of Node sending ``102 Processing`` every second: nginx takes the first 102 as the
   response; the client, which never gets a byte, gives up.
 - **nginx 1.22** in front of Go with ``http.Server{WriteTimeout: 2s}`` and holds of 0.6 to 5 s: polls longer
@@ -78,7 +79,8 @@ def _clients(port: int, *targets: str, **kwargs: Any) -> ClientConfig:
         "failure_backoff_s": (0.0, 0.0),
     }
     defaults.update(kwargs)
-    return ClientConfig(port=port, targets=cycle_targets(*targets), **defaults)
+    defaults.setdefault("targets", cycle_targets(*targets))
+    return ClientConfig(port=port, **defaults)
 
 
 def _apache(rec: Recorded, work: Path, go: tuple[Path, str]) -> None:
@@ -150,10 +152,16 @@ def _nginx_two(rec: Recorded, work: Path, go: tuple[Path, str]) -> None:
         proxy = launch_nginx(config, work / "nginx-two")
         try:
             rec.version = f"{proxy.binary}; " + "; ".join(s.version for s in servers)
-            # Clients back off a little after a failure, so the instant 502s stay in the hundreds.
-            cfg = _clients(
-                proxy.port, f"{SYNC}?timeout=4000", VERSIONS, VERSIONS, duration_s=6.0, failure_backoff_s=(0.05, 0.1)
-            )
+            # Every client's first request is a poll, so round robin puts three on each server and nothing else
+            # is in flight: the first timeout retries on the other server (504, 504 at 4 s), and the later ones
+            # find both servers down (504, 502 at 2 s). Then polls and /versions alternate, all instant 502s;
+            # clients back off a little after a failure, so those stay in the hundreds.
+            later = (VERSIONS, VERSIONS, f"{SYNC}?timeout=4000")
+
+            def poll_first(_rng: object, client: int, seq: int, *_rest: object) -> str:
+                return f"{SYNC}?timeout=4000" if seq == 1 else later[(client + seq) % len(later)]
+
+            cfg = _clients(proxy.port, targets=poll_first, clients=6, duration_s=6.0, failure_backoff_s=(0.05, 0.1))
             rec.runs.append(run_clients(cfg))
         finally:
             proxy.stop()
@@ -327,7 +335,7 @@ def test_nginx_two_servers_per_attempt_cut_and_max_fails_collateral(recorded: di
     rec = recorded["nginx-two"]
     rec.need()
     lines = rec.files["access"].read_text().splitlines()
-    assert any('us="504, 502"' in ln for ln in lines)
+    assert sum('us="504, 502"' in ln for ln in lines) >= 3 and any('us="504, 504"' in ln for ln in lines)
     assert any('" 502 ' in ln and VERSIONS in ln and 'ua="backend"' in ln for ln in lines)
 
     run = scan(rec.files["access"], rec.files["error"])
