@@ -1,8 +1,9 @@
 """nginx's error log on the compiled path: the scanner counts and times the lines that add nothing but their time
-(no request, none of the kinds lpdoctor knows: closed keepalive connections, start-up notices ...) and hands every
-other line to the reader, in its place. The aggregate, the input's summary and the report are the Python path's,
-on real lines, odd ones at every boundary of what the scanner takes, seeded mutations and --since/--until
-windows."""
+(no request, none of the kinds lpdoctor knows: closed keepalive connections, start-up notices ...), groups the lines
+about a request in the shape nginx writes them (by route, hold, kind, action, host and server: the first line of
+each group goes to the reader) and hands every other line to the reader, in its place. The aggregate, the input's
+summary and the report are the Python path's, on real lines, odd ones at every boundary of what the scanner
+takes, seeded mutations and --since/--until windows."""
 
 from __future__ import annotations
 
@@ -61,8 +62,77 @@ ODD_ERROR_LINES = [
 ]
 
 
-def _lines(n: int, seed: int) -> list[str]:
-    return list(bench_traffic.lines("nginx-error", "ids", n, seed=seed))
+H = "2026/06/12 10:16:42 [error] 1#1: *5 "
+TIMED_OUT = "upstream timed out (110: Connection timed out) while reading response header from upstream"
+FIELDS = 'client: 1.2.3.4, server: a, request: "GET /_matrix/client/v3/sync?timeout=30000 HTTP/1.1"'
+# Lines about a request at every boundary of the shape the scanner groups (the rest go to the reader).
+ODD_REQUEST_LINES = [
+    f"{H}{TIMED_OUT}, {FIELDS}, upstream: " + '"http://10.0.0.5:8008/x", host: "a"',
+    f"{H}{TIMED_OUT}, {FIELDS}",  # no upstream, no host: the server names the host
+    f'{H}{TIMED_OUT}, client: 1.2.3.4, request: "GET /a HTTP/1.1"',  # no server either
+    f'{H}{TIMED_OUT}, client: 1.2.3.4, server: , request: "GET /a HTTP/1.1", host: ""',  # empty values
+    f'{H}{TIMED_OUT}, client: 1.2.3.4, server: a, request: "GET /a"',  # no version
+    f'{H}{TIMED_OUT}, client: 1.2.3.4, server: a, request: "GET /a HTTP/1.1.1.1"',  # a version of 5 bytes
+    f'{H}{TIMED_OUT}, client: 1.2.3.4, server: a, request: "GET /a HTTP/1.1.1.1.1"',  # 6: no request
+    f'{H}{TIMED_OUT}, client: 1.2.3.4, server: a, request: "GET /a HTTP/x"',
+    f'{H}{TIMED_OUT}, client: 1.2.3.4, server: a, request: "GET /a b HTTP/1.1"',
+    f'{H}{TIMED_OUT}, client: 1.2.3.4, server: a, request: "get /a HTTP/1.1"',
+    f'{H}{TIMED_OUT}, client: 1.2.3.4, server: a, request: "ABCDEFGHIJKLMNOPQRST /a HTTP/1.1"',  # 20 letters
+    f'{H}{TIMED_OUT}, client: 1.2.3.4, server: a, request: "ABCDEFGHIJKLMNOPQRSTU /a HTTP/1.1"',  # 21
+    f'{H}{TIMED_OUT}, client: 1.2.3.4, server: a, request: "M-_ /a?x=1#frag HTTP/1.1"',
+    f'{H}{TIMED_OUT}, client: 1.2.3.4, server: a, request: "GET http://other.example/p?q HTTP/1.1"',
+    f'{H}{TIMED_OUT}, client: 1.2.3.4, server: a, request: "GET ?only=query HTTP/1.1"',
+    f'{H}{TIMED_OUT}, client: 1.2.3.4, server: a, request: "GET /é HTTP/1.1"',
+    f'{H}{TIMED_OUT}, client: 1.2.3.4, server: a, request: "GET /\x01 HTTP/1.1"',
+    f'{H}{TIMED_OUT}, client: 1.2.3.4, server: a, request: "GET /a\\"b HTTP/1.1"',  # a backslash: the reader
+    f'{H}{TIMED_OUT}, client: 1.2.3.4, server: a, request: "GET /a HTTP/1.1", host: "a", host: "b"',  # twice
+    f'{H}{TIMED_OUT}, client: 1.2.3.4, server: a, request: "GET /a HTTP/1.1", port: 8080',  # not a field
+    f'{H}{TIMED_OUT}, client: 1.2.3.4, server: a, request: "GET /a HTTP/1.1", host: "a" ',  # a space after
+    f'{H}{TIMED_OUT}, client: 1.2.3.4, server: a, request: "GET /a HTTP/1.1", host: "a',  # unclosed
+    f'{H}{TIMED_OUT}, client: 1.2.3.4, server: a"b, request: "GET /a HTTP/1.1"',
+    f'{H}{TIMED_OUT}, client: 1.2.3.4, server: {"s" * 4096}, request: "GET /a HTTP/1.1"',  # the longest
+    f'{H}{TIMED_OUT}, client: 1.2.3.4, server: {"s" * 4097}, request: "GET /a HTTP/1.1"',
+    f'{H}{TIMED_OUT}, client: 1.2.3.4, server: a, request: "GET /a HTTP/1.1", host: "{"h" * 9000}"',
+    f'{H}{TIMED_OUT}, client: 1.2.3.4, server: a, request: "GET /a HTTP/1.1", referrer: "https://x/, host: y"',
+    f'{H}{TIMED_OUT}, client: 1.2.3.4, server: a, request: "GET /a HTTP/1.1", subrequest: "/auth", host: "B"',
+    f'{H}{TIMED_OUT}, client: 1.2.3.4, server: a, request: "GET /a HTTP/1.1", host: "bé"',
+    f'{H}upstream timed out while connecting, client: 1.2.3.4, server: a, request: "GET /a HTTP/1.1"',
+    f'{H}upstream timed out while x while {"y" * 90}, client: 1.2.3.4, server: a, request: "GET /a HTTP/1.1"',
+    f'{H}upstream timed out while é, client: 1.2.3.4, server: a, request: "GET /a HTTP/1.1"',
+    f'{H}upstream timed out, client: 1.2.3.4, server: a while b, request: "GET /a HTTP/1.1"',
+    f'{H}something else, client: 1.2.3.4, server: a, request: "GET /a HTTP/1.1", upstream: "no live upstreams"',
+    f'{H}no live upstreams while connecting to upstream, client: 1.2.3.4, server: a, request: "GET /a HTTP/1.1", '
+    'upstream: "http://backend/a", host: "a"',
+    f'{H}upstream prematurely closed connection while reading, client: 1.2.3.4, server: a, request: "GET /a"',
+    f'{H}client prematurely closed connection, client: 1.2.3.4, server: a, client: 5.6.7.8, request: "GET /a"',
+    f'{H}a, client: 1.2.3.4, server: a, request: "GET /a HTTP/1.1", client: 1.2.3.4',
+    f'{H}a, client: 1.2.3.4,server: a, request: "GET /a HTTP/1.1"',
+    f'{H}a, client: 1.2.3.4, server: a, request: "GET /a HTTP/1.1",',
+    f"{H}a, client: 1.2.3.4, server: a, request: GET /a HTTP/1.1",  # the request unquoted
+    f'{H}a, client: 1.2.3.4, server: a, request: ""',
+    f"{H}a, client: 1.2.3.4, server: a",  # no request: unrouted
+    f"{H}, client: 1.2.3.4, server: a, request: " + '"GET /a HTTP/1.1"',  # no message
+    "2026/06/12 10:16:42 [error] 1#1: *12345678901234567890 a, client: 1.2.3.4, request: " + '"GET /a HTTP/1.1"',
+    "2026/06/12 10:16:42 [error] 1#1: *123456789012345678901 a, client: 1.2.3.4, request: " + '"GET /a HTTP/1.1"',
+    "2026/06/12 10:16:42 [error] 1#1: *x a, client: 1.2.3.4, request: " + '"GET /a HTTP/1.1"',
+    "2026/06/12 10:16:42 [error] 1#1: a, client: 1.2.3.4, request: " + '"GET /b HTTP/1.1"',  # no connection
+    f'{H}a, client: 1.2.3.4, server: a, request: "GET /{"p" * 59_000} HTTP/1.1"',  # just under the most
+    f'{H}a, client: 1.2.3.4, server: a, request: "GET /{"p" * 61_000} HTTP/1.1"',
+    f'{H}{TIMED_OUT}, client: 1.2.3.4, server: a, request: "GET /a HTTP/1.1"\r',
+    # alike but for what decides: the kind (a needle in a field is not the kind), the server (the host when there
+    # is none), the hold asked for
+    f"{H}foo while reading response header from upstream, {FIELDS}, " + 'upstream: "upstream timed out", host: "a"',
+    f"{H}{TIMED_OUT}, " + FIELDS.replace("server: a", "server: b"),
+    f"{H}{TIMED_OUT}, " + FIELDS.replace("timeout=30000", "timeout=5000"),
+    f"{H}{TIMED_OUT}, " + FIELDS.replace("timeout=30000", "timeout=30000&since=s7"),
+    # an escaped quote does not end a quoted value: the reader's hosts are 'a\", upstream: ' and 'a\", referrer: '
+    f"{H}{TIMED_OUT}, {FIELDS}, " + 'host: "a\\", upstream: "b"',
+    f"{H}{TIMED_OUT}, {FIELDS}, " + 'host: "a\\", referrer: "b"',
+]
+
+
+def _lines(n: int, seed: int, fmt: str = "nginx-error") -> list[str]:
+    return list(bench_traffic.lines(fmt, "ids", n, seed=seed))
 
 
 def _restamped(lines: list[str], rnd: random.Random) -> list[str]:
@@ -98,9 +168,68 @@ def test_real_odd_and_generated_lines(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 @built
+def test_request_lines_are_grouped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An outage's error log (every line a failed request), real lines and odd ones: the reader reads a group's
+    first line, not every line."""
+    outage = _lines(30_000, seed=12, fmt="nginx-error-outage")
+    lines = FIXTURE.read_text().splitlines() + ODD_REQUEST_LINES * 3 + outage + ODD_REQUEST_LINES
+    log = _write(tmp_path / "outage.log", lines)
+    calls = counted_parses(monkeypatch)
+    fast, slow = both(monkeypatch, log, FORMAT)
+    assert_same(fast, slow)
+    assert fast.inputs[0].to_dict() == slow.inputs[0].to_dict()
+    assert fast.inputs[0].skipped == 0 and fast.unrouted_errors
+    assert {"upstream-timeout", "connect-failed", "no-live-upstreams"} <= set().union(
+        *(rs.errors for rs in fast.routes.values())
+    )
+    # the reader: the odd lines the scanner does not take, and one line a group (a few thousand: 100 k ids)
+    assert calls["line"] // 2 < 4 * len(ODD_REQUEST_LINES) + 200
+    assert calls["group"] < len(outage) // 3
+
+
+@built
+def test_route_cap_and_a_flood_of_probes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A scanner probing 3 000 distinct paths (404s: open() failed) among an outage's lines, with 12 routes kept:
+    the lines of the routes the aggregate turns away are unrouted, by kind, grouped together (no parse a route)."""
+    rnd = random.Random(7)
+    words = ["".join(rnd.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rnd.randint(5, 9))) for _ in range(3000)]
+    probes = [
+        f'{H}open() "/usr/share/nginx/html/{w}/admin.php" failed (2: No such file or directory), client: 1.2.3.4, '
+        f'server: a, request: "GET /{w}/admin.php HTTP/1.1", host: "a"'
+        for w in words
+    ]
+    outage = _lines(8000, seed=16, fmt="nginx-error-outage")
+    # the probes after the first block (1 MiB): the scanner learns at its end that the cap is reached
+    lines = outage[:5000] + [line for pair in zip(outage[5000:], probes, strict=True) for line in pair]
+    log = _write(tmp_path / "probes.log", lines + ODD_REQUEST_LINES)
+    assert log.stat().st_size > 1.1 * (1 << 20) and sum(map(len, outage[:5000])) > 1 << 20
+    monkeypatch.setattr(fastpath, "_TAKE_EVERY", 1)  # (a hand-over at the end of every block)
+    for cap in (12, 3):
+        calls = counted_parses(monkeypatch)
+        fast, slow = both(monkeypatch, log, FORMAT, max_routes=cap, track_refused=True)
+        assert_same(fast, slow)
+        assert fast.refused is not None and slow.refused is not None
+        assert fast.refused.bits == slow.refused.bits and f"/{words[-1]}/admin.php" in fast.refused
+        assert fast.unrouted_errors == slow.unrouted_errors and fast.unrouted_errors["other"] > 2900
+        assert calls["group"] < 300  # not one a refused route
+
+
+@built
+def test_odd_request_lines_one_by_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each odd line alone after two grouped ones (with a host, and without: the server names it), so a line the
+    scanner took wrongly shows as its own difference."""
+    for n, line in enumerate(ODD_REQUEST_LINES):
+        log = _write(tmp_path / f"odd{n}.log", [*ODD_REQUEST_LINES[:2], line, line])
+        fast, slow = both(monkeypatch, log, FORMAT)
+        assert_same(fast, slow)
+        assert fast.inputs[0].to_dict() == slow.inputs[0].to_dict(), line[:120]
+
+
+@built
 def test_windows_and_hand_overs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     rnd = random.Random(5)
-    log = _write(tmp_path / "times.log", _restamped(_lines(20_000, seed=9) + ODD_ERROR_LINES * 5, rnd))
+    lines = _lines(20_000, seed=9) + _lines(10_000, seed=13, fmt="nginx-error-outage")
+    log = _write(tmp_path / "times.log", _restamped(lines + ODD_ERROR_LINES * 5 + ODD_REQUEST_LINES * 5, rnd))
     fast, slow = both(monkeypatch, log, FORMAT)
     assert_same(fast, slow)
     day = 1_795_132_800
@@ -118,7 +247,8 @@ def test_windows_and_hand_overs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 @built
 def test_seeded_mutations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     rnd = random.Random(2027)
-    seeds = _lines(2000, seed=10) + ODD_ERROR_LINES[:-3]
+    seeds = _lines(2000, seed=10) + _lines(1000, seed=14, fmt="nginx-error-outage") + ODD_ERROR_LINES[:-3]
+    seeds += ODD_REQUEST_LINES
     lines = mutated_lines(seeds, 30_000, rnd)
     log = _write(tmp_path / "mutated.log", lines)
     fast, slow = both(monkeypatch, log, FORMAT)
@@ -128,7 +258,8 @@ def test_seeded_mutations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 
 @built
 def test_detected_in_pieces_on_two_processes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    log = _write(tmp_path / "error.log", _lines(40_000, seed=11) + ODD_ERROR_LINES)
+    lines = _lines(40_000, seed=11) + _lines(20_000, seed=15, fmt="nginx-error-outage")
+    log = _write(tmp_path / "error.log", lines + ODD_ERROR_LINES + ODD_REQUEST_LINES)
     fast, _ = scan_inputs([str(log)], jobs=2, pieces=3)
     monkeypatch.setenv("LPDOCTOR_NO_FAST", "1")
     slow, _ = scan_inputs([str(log)], jobs=1)

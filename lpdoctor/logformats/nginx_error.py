@@ -46,9 +46,11 @@ _KINDS: tuple[tuple[str, ErrorKind], ...] = (
 )
 
 
-# What sends a line to this reader when the compiled scanner reads the log (shape "nginx_error"): its fields
-# (", client: ", where the request is) or one of the kinds. Any other line with the prefix is an event of kind
-# "other" without a request, which the aggregate only times: the scanner counts and times it without a parse.
+# What the compiled scanner (shape "nginx_error") looks for, in this order: the fields (", client: ", where the
+# request is), then the kinds, as _KINDS orders them. A line with the prefix and none of them is an event of kind
+# "other" without a request, which the aggregate only times: the scanner counts and times it without a parse. A
+# line with fields in the shape nginx writes them is grouped with the lines alike (the first of the kinds in its
+# message, its action, host, server, route and hold); any other goes to this reader.
 PYTHON_NEEDLES = (", client: ", *(needle for needle, _ in _KINDS))
 
 

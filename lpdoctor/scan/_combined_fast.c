@@ -3338,13 +3338,10 @@ static int holds_bytes(const unsigned char *p, Py_ssize_t n, const unsigned char
     return 0;
 }
 
-/* An nginx error line that adds nothing but its time: the prefix nginx_error._PREFIX reads,
- * "yyyy/mm/dd HH:MM:SS [level] pid#tid: ", then no ", client: " (the reader's fields: no request) and none of
- * the kinds' needles (nginx_error.PYTHON_NEEDLES holds both), so the reader makes of it an ErrorEvent of kind
- * "other" without a target, which ScanAggregate.add_error only times. Its time as calendar.timegm makes it
- * (any day and time of day the digits give; month 1-12 and year >= 1, else Python: timegm refuses them).
- * 0 for any other line: the Python parser reads it. */
-static int quiet_error_line(Scanner *s, const unsigned char *p, Py_ssize_t n, double *t) {
+/* The prefix nginx_error._PREFIX reads, "yyyy/mm/dd HH:MM:SS [level] pid#tid: ", at p[0..n): its time as
+ * calendar.timegm makes it (any day and time of day the digits give; month 1-12 and year >= 1, else Python:
+ * timegm refuses them) in *t, and the index after it in *at. 0: not there. */
+static int error_prefix(const unsigned char *p, Py_ssize_t n, double *t, Py_ssize_t *at) {
     int64_t y, mo, d, hh, mi, ss;
     int ok;
     if (n < 25 || n > MAX_QUIET_LINE || p[4] != '/' || p[7] != '/' || p[10] != ' ' || p[13] != ':' ||
@@ -3361,10 +3358,133 @@ static int quiet_error_line(Scanner *s, const unsigned char *p, Py_ssize_t n, do
     if (!ok || !expect_byte(p, &i, n, '#')) return 0;
     signed_number(p, &i, n, 0, 0, 10, &ok);
     if (!ok || !expect_byte(p, &i, n, ':') || !expect_byte(p, &i, n, ' ')) return 0;
+    *t = (double)(((days_from_civil(y, mo, 1) + d - 1) * 24 + hh) * 3600 + mi * 60 + ss);
+    *at = i;
+    return 1;
+}
+
+/* An nginx error line that adds nothing but its time: the prefix, then no ", client: " (the reader's fields: no
+ * request) and none of the kinds' needles (nginx_error.PYTHON_NEEDLES holds both), so the reader makes of it an
+ * ErrorEvent of kind "other" without a target, which ScanAggregate.add_error only times. 0 for any other line. */
+static int quiet_error_line(Scanner *s, const unsigned char *p, Py_ssize_t n, double *t) {
+    Py_ssize_t i;
+    if (!error_prefix(p, n, t, &i)) return 0;
     for (int k = 0; k < s->n_needles; k++)
         if (holds_bytes(p + i, n - i, (const unsigned char *)s->needle[k], s->needle_len[k])) return 0;
-    *t = (double)(((days_from_civil(y, mo, 1) + d - 1) * 24 + hh) * 3600 + mi * 60 + ss);
     return 1;
+}
+
+/* The fields nginx writes after an error's message (ngx_http_log_error_handler), the ones nginx_error._FIELD
+ * reads: "client: a, server: b, request: "...", ..." */
+static const char *const ERROR_FIELDS[] = {"client", "upstream", "server", "request", "host", "referrer", "subrequest"};
+#define N_ERROR_FIELDS 7
+enum { EF_SERVER = 2, EF_REQUEST = 3, EF_HOST = 4 };
+
+/* Append a length (4 bytes) and the bytes p[0..n) to extra, within EXTRA_MAX; 0 when they do not fit. */
+#define EXTRA_MAX 8192
+static int extra_put(unsigned char *extra, int32_t *len, const unsigned char *p, Py_ssize_t n) {
+    if (n < 0 || *len + 4 + n > EXTRA_MAX) return 0;
+    int32_t m = (int32_t)n;
+    memcpy(extra + *len, &m, 4);
+    if (n) memcpy(extra + *len + 4, p, (size_t)n);
+    *len += 4 + m;
+    return 1;
+}
+
+/* An nginx error line about a request, in the shape nginx writes it: the prefix, "*cid " or not, the message up
+ * to the first ", client: ", then only "name: value" items joined by ", " up to the end of the line, each of
+ * nginx_error._FIELD's names at most once, a value quoted without a backslash in it ("...") or unquoted without
+ * '"', '\' or ',' (at most 4 096 bytes), and a request "METHOD target[ HTTP/x.y]" (printable ASCII target) among
+ * them: nginx_error._FIELD's matches are then exactly these items. f gets the target's path and query, *t the
+ * time, and extra what else ScanAggregate.add_error reads of the line, as bytes that are equal only for lines it
+ * reads alike: the kind (the first of the kinds' needles in the message), the action (after the message's last
+ * " while "), and the host and server fields. 0 for any other line: the Python parser reads it. */
+static int request_error_line(Scanner *s, const unsigned char *p, Py_ssize_t n, double *t, Fields *f,
+                              unsigned char *extra, int32_t *extra_len) {
+    Py_ssize_t i;
+    if (!error_prefix(p, n, t, &i)) return 0;
+    if (i < n && p[i] == '*') { /* (?:\*\d{1,20} )? */
+        Py_ssize_t k = i + 1;
+        while (k < n && is_digit(p[k]) && k - i <= 21) k++;
+        if (k == i + 1 || k - i > 21 || k >= n || p[k] != ' ') return 0;
+        i = k + 1;
+    }
+    static const unsigned char CLIENT[] = ", client: ";
+    Py_ssize_t cut = -1;
+    for (Py_ssize_t k = i; k + 10 <= n; k++) {
+        const unsigned char *hit = memchr(p + k, ',', (size_t)(n - k));
+        if (!hit) break;
+        k = hit - p;
+        if (k + 10 <= n && memcmp(p + k, CLIENT, 10) == 0) {
+            cut = k;
+            break;
+        }
+    }
+    if (cut < 0) return 0;
+    unsigned char kind = 0; /* the index in PYTHON_NEEDLES of the first kind found (0: "other") */
+    for (int k = 1; k < s->n_needles && !kind; k++)
+        if (holds_bytes(p + i, cut - i, (const unsigned char *)s->needle[k], s->needle_len[k])) kind = (unsigned char)k;
+    Py_ssize_t action = -1; /* message.rfind(" while ") + 7 */
+    for (Py_ssize_t k = cut - 7; k >= i; k--)
+        if (p[k] == ' ' && memcmp(p + k, " while ", 7) == 0) {
+            action = k + 7;
+            break;
+        }
+    const unsigned char *value[N_ERROR_FIELDS] = {0};
+    Py_ssize_t value_len[N_ERROR_FIELDS] = {0};
+    Py_ssize_t k = cut;
+    while (k < n) {
+        if (k + 2 > n || p[k] != ',' || p[k + 1] != ' ') return 0;
+        k += 2;
+        int name = -1;
+        for (int e = 0; e < N_ERROR_FIELDS; e++) {
+            size_t len = strlen(ERROR_FIELDS[e]);
+            if (k + (Py_ssize_t)len + 2 <= n && memcmp(p + k, ERROR_FIELDS[e], len) == 0 && p[k + len] == ':' &&
+                p[k + len + 1] == ' ') {
+                name = e;
+                k += (Py_ssize_t)len + 2;
+                break;
+            }
+        }
+        if (name < 0 || value[name]) return 0;
+        Py_ssize_t v = k;
+        if (k < n && p[k] == '"') {
+            const unsigned char *close = memchr(p + k + 1, '"', (size_t)(n - k - 1));
+            if (!close || memchr(p + k + 1, '\\', (size_t)(close - p - k - 1))) return 0;
+            k = close - p + 1;
+        } else {
+            while (k < n && p[k] != ',' && p[k] != '"' && p[k] != '\\') k++;
+            if ((k < n && p[k] != ',') || k - v > 4096) return 0;
+        }
+        value[name] = p + v;
+        value_len[name] = k - v;
+    }
+    /* the request: _REQUEST.fullmatch of the unquoted value */
+    const unsigned char *r = value[EF_REQUEST];
+    Py_ssize_t rn = value_len[EF_REQUEST];
+    if (!r || rn < 2 || r[0] != '"' || r[rn - 1] != '"') return 0;
+    r++;
+    rn -= 2;
+    Py_ssize_t m = 0;
+    if (m >= rn || r[m] < 'A' || r[m] > 'Z') return 0;
+    while (m < rn && ((r[m] >= 'A' && r[m] <= 'Z') || r[m] == '_' || r[m] == '-')) m++;
+    if (m > 20 || m >= rn || r[m] != ' ') return 0;
+    Py_ssize_t target = ++m;
+    while (m < rn && r[m] > ' ' && r[m] < 0x7f) m++;
+    if (m == target) return 0;
+    Py_ssize_t target_end = m;
+    if (m < rn) {
+        if (rn - m < 7 || memcmp(r + m, " HTTP/", 6) != 0 || rn - m - 6 > 5) return 0;
+        for (Py_ssize_t d = m + 6; d < rn; d++)
+            if (!is_digit(r[d]) && r[d] != '.') return 0;
+    }
+    set_target(f, r, target, target_end);
+    *extra_len = 0;
+    extra[(*extra_len)++] = kind;
+    extra[(*extra_len)++] = (unsigned char)((action >= 0) | (value[EF_HOST] ? 2 : 0) | (value[EF_SERVER] ? 4 : 0));
+    return extra_put(extra, extra_len, action >= 0 ? p + action : p, action >= 0 ? cut - action : 0) &&
+           extra_put(extra, extra_len, value[EF_HOST], value_len[EF_HOST]) &&
+           extra_put(extra, extra_len, value[EF_SERVER], value_len[EF_SERVER]);
 }
 
 /* --------------------------------------------------------------------------------- Python methods */
@@ -3407,7 +3527,11 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
         }
         if (s->timing == NGINX_ERROR) {
             double qt;
-            if (!quiet_error_line(s, line, text_len, &qt)) {
+            Fields ef = {0};
+            unsigned char ekey[EXTRA_MAX + 64];
+            int32_t ekey_len = 0;
+            int quiet = quiet_error_line(s, line, text_len, &qt);
+            if (!quiet && !request_error_line(s, line, text_len, &qt, &ef, ekey, &ekey_len)) {
                 stop = SCAN_PYTHON;
                 break;
             }
@@ -3415,10 +3539,34 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
             int in_range = fabs(qt) <= s->max_time;
             if (in_range) span_note(&s->seen_lo, &s->seen_hi, qt);
             if ((s->has_since || s->has_until) &&
-                (!in_range || (s->has_since && qt < s->since) || (s->has_until && qt > s->until)))
+                (!in_range || (s->has_since && qt < s->since) || (s->has_until && qt > s->until))) {
                 s->outside++;
-            else
+            } else if (quiet) {
                 s->quiet++;
+            } else { /* grouped by route, hold and what else add_error reads */
+                GroupKey key;
+                memset(&key, 0, sizeof key);
+                key.route = route_id(s, ef.path, ef.path_len);
+                if (key.route < 0) goto done;
+                if (!s->discover) {
+                    Route *r = &s->routes[key.route];
+                    if (r->refused) { /* the aggregate keeps no route of its own for it: unrouted, by kind */
+                        if (s->refused_list && !r->reported) {
+                            if (PyList_Append(s->refused_list, r->text) < 0) goto done;
+                            r->reported = 1;
+                        }
+                        key.route = OVERFLOW_ROUTE;
+                    } else {
+                        key.hold = hold_id(s, key.route, ef.query, ef.query_len);
+                        if (key.hold < 0) goto done;
+                    }
+                    key.extra_len = ekey_len;
+                    key.extra_hash = hash_bytes(ekey, ekey_len);
+                    Group *g = group_for(s, &key, ekey, line, text_len, line_no + lines);
+                    if (!g) goto done;
+                    g->count++;
+                }
+            }
             lines++;
             pos = next;
             continue;

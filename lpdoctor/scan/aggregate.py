@@ -247,13 +247,14 @@ class RouteStats:
             for seconds, first, last, count in at.spans:
                 add_failure_time(self.failure_times, failure_bin(seconds), first, last, count)
 
-    def add_error(self, ev: ErrorEvent) -> None:
-        self.errors[ev.kind.value] += 1
+    def add_error(self, ev: ErrorEvent, n: int = 1) -> None:
+        """``n`` error-log lines like ``ev`` about this route."""
+        self.errors[ev.kind.value] += n
         if ev.action:
-            self.error_actions[f"{ev.kind.value}|{ev.action[:80]}"] += 1
+            self.error_actions[f"{ev.kind.value}|{ev.action[:80]}"] += n
         timeout = plausible_request_s(ev.timeout_s)
         if timeout is not None:
-            self.error_timeouts[f"{timeout:.1f}"] += 1
+            self.error_timeouts[f"{timeout:.1f}"] += n
         if ev.host:
             self.hosts[ev.host[:128].lower()] += 0  # known host, no request counted
         if self.example is None and ev.target:
@@ -617,9 +618,14 @@ class ScanAggregate:
     def add_error(self, ev: ErrorEvent) -> None:
         if self.outside_window(ev.time, 1):
             return
+        self.add_errors(ev, 1)
+
+    def add_errors(self, ev: ErrorEvent, n: int) -> None:
+        """What :meth:`add_error` does for ``n`` error-log lines alike, within the window (the fast path's groups:
+        the scanner noted their times)."""
         if not ev.target:
             if ev.kind is not ErrorKind.OTHER:  # start-up notices and the like are not about requests
-                self.unrouted_errors[ev.kind.value] += 1
+                self.unrouted_errors[ev.kind.value] += n
             return
         timeout = plausible_request_s(ev.timeout_s)
         if ev.kind is ErrorKind.UPSTREAM_TIMEOUT and timeout is not None:
@@ -639,23 +645,24 @@ class ScanAggregate:
                     time=ev.time,
                     client=ev.client,
                     detail="backend_timeout",
-                )
+                ),
+                n,
             )
         path, query = split_target(ev.target)
         route = self._route_cache.route(path)
         rs = self._stats_for(route)
         if rs is None:
-            self.unrouted_errors[ev.kind.value] += 1
+            self.unrouted_errors[ev.kind.value] += n
             return
-        rs.add_error(ev)
+        rs.add_error(ev, n)
         if ev.kind in (ErrorKind.UPSTREAM_TIMEOUT, ErrorKind.UPSTREAM_CLOSED) and rs.requests == 0:
             # An error-log-only route still carries the hold its request asked for.
             hold = self._holds.match(route, query)
             if hold is not None:
-                rs.holds[f"{hold.seconds:.3f}"] += 1
-                rs.hold_source[hold.describe()] += 1
+                rs.holds[f"{hold.seconds:.3f}"] += n
+                rs.hold_source[hold.describe()] += n
                 if hold.protocol:
-                    rs.hold_protocol[hold.protocol] += 1
+                    rs.hold_protocol[hold.protocol] += n
 
     def merge(self, other: ScanAggregate) -> None:
         """Add ``other``, the aggregate of a later input (or of a later piece of the same input).

@@ -4,9 +4,10 @@ JSON lines, Apache combined + ``%D``, HAProxy ``option httplog``, AWS ALB, Sōzu
 JSON ones, ``log.format: json``: a line starting with ``{`` is walked with ``sozune_log.FAST_KEYS``, the others
 read as text, in one scanner), and the text formats that state their layouts (``fields``: a user's nginx
 ``log_format``, ingress-nginx, Traefik CLF, Heroku, Envoy and Istio text, Sōzu). nginx's error log
-(``nginx_error``) too, in part: the scanner counts and times the lines that add nothing but their time (no
-request and none of the kinds lpdoctor knows: closed keepalive connections, notices) and leaves every other
-line to the reader.
+(``nginx_error``) too: the scanner counts and times the lines that add nothing but their time (no request and
+none of the kinds lpdoctor knows: closed keepalive connections, notices), groups the lines about a request in the
+shape nginx writes them (by route, requested hold, kind, action, host and server: what
+:meth:`~lpdoctor.scan.aggregate.ScanAggregate.add_error` reads), and leaves every other line to the reader.
 
 Reading a line in Python costs 11-50 µs; a big log has millions. For the formats whose :class:`LogFormat`
 names a ``fast`` shape, the C scanner (``lpdoctor/scan/_combined_fast.c``) reads the blocks instead. It
@@ -322,7 +323,8 @@ def aggregate_blocks(
     per_second = _PER_SECOND.get(shape, 1000)  # int / int: the double nearest the value, as float() reads it
     scanner = _new_scanner(fmt, _Holds(agg.hold_matcher, agg.hold_of), agg.since, agg.until)
     timed = 0
-    alike: dict[_combined_fast.GroupKey, RequestRecord] = {}
+    errors = shape == "nginx_error"
+    alike: dict[_combined_fast.GroupKey, RequestRecord | ErrorEvent] = {}
     closed = False
 
     def close_routes() -> None:
@@ -343,18 +345,26 @@ def aggregate_blocks(
                 continue
             first, line_no, n, request_ms, upstream_ms, key, when = cast("_combined_fast.Group", entry)
             summary.parsed += n
-            rec = alike.get(key)
-            if rec is None:
+            known = alike.get(key)
+            if known is None:
                 # The first group with this key: its first line, read by the parser, stands for every line
                 # with this key from now on (what add_request reads of it is what the key holds).
                 parsed = parse_line(parse, decode_line(first), line_no, source)
-                if not isinstance(parsed, RequestRecord):  # the scanner only groups lines the parser reads
+                # the scanner only groups lines the parser reads (of an error log, those about a request)
+                if errors:
+                    if not isinstance(parsed, ErrorEvent) or not parsed.target:
+                        raise RuntimeError(f"{source}:{line_no}: the fast path grouped a line without a request")
+                elif not isinstance(parsed, RequestRecord):
                     raise RuntimeError(f"{source}:{line_no}: the fast path grouped a line the parser does not read")
-                rec = parsed
+                known = parsed
                 if n > 1:  # a group of one line (a junk URL, say) is unlikely to come again
                     if len(alike) >= _ALIKE_KEPT:
                         alike.clear()
-                    alike[key] = rec
+                    alike[key] = known
+            if isinstance(known, ErrorEvent):  # error-log lines alike (the scanner applied the window)
+                agg.add_errors(known, n)
+                continue
+            rec = known
             # The scanner's values are whole units (negative: the line had none); Python divides them as the
             # parser does (1234 / 1000 is the double nearest 1.234, which float("1.234") is too).
             durations: Times = (
