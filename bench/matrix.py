@@ -62,6 +62,12 @@ ROWS = (
     Row("ids-sozu", "same traffic, Sōzu 2.x access log", "sozu-access", "ids"),
     Row("ids-istio", "same traffic, Istio's default text format (Envoy's, with Istio's fields)", "envoy-istio", "ids"),
     Row("errors-nginx", "same traffic, nginx's error log (`error_log ... info`)", "nginx-error", "ids"),
+    Row(
+        "errors-outage",
+        "same traffic, nginx's error log in an outage (every line a failed request)",
+        "nginx-error-outage",
+        "ids",
+    ),
     Row("spa", "SPA/CDN paths (hashed chunks, uuids, base64 cursors), combined+timing", "nginx-timing", "spa"),
     Row("spa-json", "SPA/CDN paths, nginx JSON", "nginx-json", "spa"),
     Row("few", "a few routes, combined+timing", "nginx-timing", "few"),
@@ -200,6 +206,7 @@ MAWK: dict[str, tuple[list[str], str]] = {
         'match($0, /"duration":[0-9]+/); add(u, s, substr($0, RSTART + 11, RLENGTH - 11) / 1000) }',
     ),
 }
+MAWK["nginx-error-outage"] = MAWK["nginx-error"]  # the same lines, every one with a request
 
 
 def log_path(directory: Path, row: Row, lines: int, seed: int) -> Path:

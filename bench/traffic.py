@@ -8,7 +8,8 @@ The line layouts are those real proxies wrote in tests/fixtures/logformats/*.log
 ``%D``, Caddy, an ALB, Sōzune, Traefik and Envoy Gateway JSON), with the fields of each request put in their place;
 ``sozune-json`` is Sōzune's ``log.format: json`` (tests/fixtures/sozu/sozune-stdout-json.log), the same requests;
 ``nginx-error`` is the error log nginx writes beside them (``error_log ... info``: a line for each request that
-ended badly, the closed keepalive connection for the others).
+ended badly, the closed keepalive connection for the others); ``nginx-error-outage`` the same log while the
+upstreams are down: every request fails, every line names its request.
 
 Shapes:
 
@@ -69,6 +70,7 @@ FORMATS = (
     "sozu-access",
     "envoy-istio",
     "nginx-error",
+    "nginx-error-outage",
 )
 
 
@@ -569,6 +571,26 @@ def nginx_error(q: Request) -> str:
     return f"{head.format('info')}client {q.ip} closed keepalive connection"
 
 
+def nginx_error_outage(q: Request) -> str:
+    # The same error log while the upstreams are down: every request fails and its line names it (the shape of an
+    # error log at level error during an incident, the one an SRE scans). The long-polls end as in nginx_error;
+    # the others find the port closed (connect() failed), or, once max_fails took every server out, no server
+    # left to try (no live upstreams: $upstream_addr is the group's name).
+    if q.status in (504, 502, 499):
+        return nginx_error(q)
+    t = time.gmtime(int(q.epoch))
+    head = (
+        f"{t.tm_year}/{t.tm_mon:02d}/{t.tm_mday:02d} {t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} "
+        f"[error] {2211 + q.port % 4}#{2211 + q.port % 4}: *{q.port * 31 + int(q.epoch) % 9973} "
+    )
+    request = f'client: {q.ip}, server: api.example.com, request: "{q.method} {q.target} HTTP/1.1"'
+    if q.port % 3:
+        what = "connect() failed (111: Connection refused) while connecting to upstream"
+        return f'{head}{what}, {request}, upstream: "http://10.0.0.5:8080{q.target}", host: "api.example.com"'
+    what = "no live upstreams while connecting to upstream"
+    return f'{head}{what}, {request}, upstream: "http://backend{q.target}", host: "api.example.com"'
+
+
 WRITERS: dict[str, Callable[[Request], str]] = {
     "nginx-timing": nginx_timing,
     "nginx-json": nginx_json,
@@ -588,12 +610,13 @@ WRITERS: dict[str, Callable[[Request], str]] = {
     "sozu-access": sozu,
     "envoy-istio": envoy_istio,
     "nginx-error": nginx_error,
+    "nginx-error-outage": nginx_error_outage,
 }
 # The error logs among them: their lines are events, not requests, and are read in Python (no compiled path).
-ERROR_FORMATS = ("nginx-error",)
+ERROR_FORMATS = ("nginx-error", "nginx-error-outage")
 ACCESS_FORMATS = tuple(f for f in FORMATS if f not in ERROR_FORMATS)
 # The format lpdoctor reads a writer's lines as, where its name is not the writer's.
-READ_AS = {"envoy-istio": "envoy-default", "sozune-json": "sozune"}
+READ_AS = {"envoy-istio": "envoy-default", "sozune-json": "sozune", "nginx-error-outage": "nginx-error"}
 
 
 def lines(fmt: str, shape: str, count: int, seed: int = 1) -> Iterator[str]:
