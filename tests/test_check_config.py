@@ -60,6 +60,8 @@ def test_regex_location_that_shadows_the_prefix_is_the_one_judged() -> None:
     assert f["host"] == "matrix.example.org"
     assert f["fix"].startswith(f"set `proxy_read_timeout 35s;` at {MATRIX_SITE}:23")
     assert "2 servers" in f["message"] and "60 s" in f["message"]
+    # two servers and timeouts retried: the retry times out too (504), or finds every server taken out (502)
+    assert "clients see 504 once every server timed out, or 502 when a retry finds no server left" in (f["explanation"])
 
 
 def test_default_proxy_next_upstream_is_reported_at_the_location_block() -> None:

@@ -353,6 +353,7 @@ def test_nginx_two_servers_per_attempt_cut_and_max_fails_collateral(recorded: di
     )
     below = one(checked, "timeout-below-hold")
     assert below["evidence"]["setting"] == "proxy_read_timeout"
+    assert "504 once every server timed out, or 502 when a retry finds no server left" in below["explanation"]
     assert abs(below["cutoff_s"] - cut["cutoff_s"]) <= TOLERANCE_S
 
 

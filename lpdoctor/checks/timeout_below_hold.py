@@ -72,11 +72,18 @@ def check(model: CheckModel) -> Iterator[Finding]:
                         + " is an idle timer on the same stream: raise both."
                     )
                 attempts = facts.hop.attempts
-                if attempts > 1 and facts.retry is not None and facts.retry.on_timeout:
+                retried = attempts > 1 and facts.retry is not None and facts.retry.on_timeout
+                if retried:
                     message += (
                         f" Each cut is retried on the next of {attempts} servers, so clients wait up to "
                         f"{fmt_s(attempts * t.value_s)}."
                     )
+                status = status_of(t)
+                seen = str(status) if status else None
+                if seen and retried and t.component in ("nginx", "ingress-nginx"):
+                    # measured (tests/test_e2e_proxies.py, two servers): 504 when the retry timed out too
+                    # ("504, 504"), 502 when the cuts had taken every server out ("504, 502", no live upstreams)
+                    seen = f"{seen} once every server timed out, or 502 when a retry finds no server left"
                 found = shortfall_finding(
                     RULE_ID,
                     short,
@@ -89,7 +96,7 @@ def check(model: CheckModel) -> Iterator[Finding]:
                         + (
                             " (clients see an empty reply: a FIN, no byte)"
                             if tcp
-                            else (f" (clients see {s})" if (s := status_of(t)) else "")
+                            else (f" (clients see {seen})" if seen else "")
                         )
                         + "; the long-poll never delivers the event it was waiting for and the client reconnects."
                     ),
