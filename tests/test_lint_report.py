@@ -11,7 +11,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from lpdoctor.cli import main
-from lpdoctor.reporters.layout import elide_middle
+from lpdoctor.reporters.layout import elide_label, elide_middle
 
 MATRIX = ["samples/matrix-504/access.log", "samples/matrix-504/error.log"]
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -71,6 +71,23 @@ def test_routes_are_elided_in_the_middle_and_stay_apart() -> None:
     assert elide_middle("/_matrix/client/v3/profile/{id}/displayname", 27) == "/…/profile/{id}/displayname"
     assert elide_middle("/_matrix/client/v3/profile/{id}/displayname", 24) == "/_matrix/…/displayname"
     assert elide_middle("/_matrix/client/v3/profile/{id}", 20) == "/…/v3/profile/{id}"
+
+
+def test_chain_labels_are_shortened_at_a_word_boundary_of_the_setting() -> None:
+    """The hop and component stay whole; the setting loses its start at a boundary, never half a word."""
+    for fmt in ("text", "rich"):
+        code, out, _ = run("check-config", "samples/alb-ingress", "-f", fmt, "--color", "never", columns=100)
+        assert code == 1
+        (row,) = [line for line in out.splitlines() if "60 s idle" in line]
+        assert row.split()[:3] == ["edge:", "aws-alb", "…timeout_seconds"], row
+    label = "proxy: ingress-nginx nginx.ingress.kubernetes.io/proxy-read-timeout"
+    assert elide_label(label, 35) == "proxy: ingress-nginx …read-timeout"
+    assert elide_label(label, 45) == "proxy: ingress-nginx …proxy-read-timeout"
+    assert elide_label(label, len(label)) == label
+    assert elide_label("edge: aws-alb idle_timeout.timeout_seconds", 30) == "edge: aws-alb …timeout_seconds"
+    assert elide_label("edge: aws-alb idle_timeout.timeout_seconds", 27) == "edge: aws-alb …seconds"
+    long_head = "edge: cloudflare-enterprise-plan proxy_read_timeout"
+    assert elide_label(long_head, 20) == elide_middle(long_head, 20)  # no tail fits after the head
 
 
 def test_identical_findings_across_routes_are_one_with_every_route(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """Laying a report out for a terminal (text and rich): narrow widths, long routes, repeated findings, numbers.
 
 - :func:`elide_middle` shortens a route by its middle, so ``/_matrix/client/v3/profile/{id}`` and
-  ``/_matrix/client/v3/presence/{id}/status`` stay apart at any width (their ends differ, not their starts).
+  ``/_matrix/client/v3/presence/{id}/status`` stay apart at any width (their ends differ, not their starts);
+  :func:`elide_label` a chain row's label at a word boundary of its setting.
 - :func:`group_findings` folds findings that say the same thing about different routes (the same rule, place,
   message and fix but for the route) into one, with every route listed.
 - :func:`count` writes a count with thousands separators; :func:`status_counts` the failing statuses of a
@@ -37,6 +38,26 @@ def elide_middle(text: str, width: int) -> str:
     head = keep * 2 // 5
     tail = keep - head
     return text[:head] + ELLIPSIS + text[len(text) - tail :]
+
+
+_BOUNDARIES = ("/ :", ".", "_-")  # strongest first: a path or annotation segment, a dotted name, a word
+
+
+def elide_label(label: str, width: int) -> str:
+    """A chain row's label (``edge: aws-alb idle_timeout.timeout_seconds``) in at most ``width`` characters: the
+    hop and component kept whole, the setting shortened from its start at a word boundary (``edge: aws-alb
+    …timeout_seconds``), never cut inside a word; :func:`elide_middle` when even that does not fit."""
+    if len(label) <= width:
+        return label
+    words = label.split(" ", 2)
+    if len(words) == 3:
+        head, setting = f"{words[0]} {words[1]}", words[2]
+        for boundaries in _BOUNDARIES:  # the longest tail that fits, after the strongest boundary that gives one
+            for k, c in enumerate(setting):
+                tail = setting[k + 1 :]
+                if c in boundaries and tail and len(head) + 2 + len(tail) <= width:
+                    return f"{head} {ELLIPSIS}{tail}"
+    return elide_middle(label, width)
 
 
 def _elide_segments(path: str, width: int) -> str | None:

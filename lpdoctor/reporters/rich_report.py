@@ -12,7 +12,15 @@ from rich.text import Text
 
 from lpdoctor.model import Report, Severity
 from lpdoctor.reporters.chain_view import axis_rows
-from lpdoctor.reporters.layout import NO_STATUS_NOTE, count, elide_middle, group_chains, group_findings, status_counts
+from lpdoctor.reporters.layout import (
+    NO_STATUS_NOTE,
+    count,
+    elide_label,
+    elide_middle,
+    group_chains,
+    group_findings,
+    status_counts,
+)
 from lpdoctor.reporters.tally import suppressed_line, suppressed_summary
 from lpdoctor.text.durations import fmt_s
 
@@ -171,7 +179,7 @@ def render(report: Report, out: TextIO, color: bool | None = None) -> None:
         for label, bar, value, first in axis_rows(chain, max(10, min(40, console.width - 66))):
             style = "bold red" if first else ("blue" if label == "hold" else "green")
             t.add_row(
-                Text(elide_middle(label, 36)), Text(bar, style=style), Text(value + ("  ← cuts first" if first else ""))
+                Text(elide_label(label, 36)), Text(bar, style=style), Text(value + ("  ← cuts first" if first else ""))
             )
         console.print()
         console.print(t)

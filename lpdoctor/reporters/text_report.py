@@ -12,6 +12,7 @@ from lpdoctor.reporters.layout import (
     WIDTH,
     FindingGroup,
     count,
+    elide_label,
     elide_middle,
     group_chains,
     group_findings,
@@ -118,7 +119,7 @@ def render(report: Report, out: TextIO) -> None:
                 w(line + "\n")
         label_w = 35  # one row per timer, whatever the width: the bars share one axis
         for label, bar, value, first in axis_rows(chain, 8):
-            w(f"  {elide_middle(label, label_w):<{label_w}} {bar:<9} {value}{'  <- cuts first' if first else ''}\n")
+            w(f"  {elide_label(label, label_w):<{label_w}} {bar:<9} {value}{'  <- cuts first' if first else ''}\n")
         w("\n")
     if report.findings:
         groups = group_findings(report.findings)
