@@ -48,6 +48,9 @@ ROWS = (
     Row("ids-json", "same traffic, nginx JSON (`escape=json`)", "nginx-json", "ids"),
     Row("ids-kv", "same traffic, `key=value` timing tail (the samples' format)", "nginx-kv", "ids"),
     Row("ids-haproxy", "same traffic, HAProxy `option httplog` (syslog prefix)", "haproxy-httplog", "ids"),
+    Row(
+        "ids-haproxy-tcp", "same traffic, HAProxy `option tcplog` (mode tcp: a session a line)", "haproxy-tcplog", "ids"
+    ),
     Row("ids-apache", "same traffic, Apache combined + `%D`", "apache-combined-D", "ids"),
     Row("ids-caddy", "same traffic, Caddy JSON", "caddy-json", "ids"),
     Row("ids-alb", "same traffic, AWS ALB", "aws-alb", "ids"),
@@ -207,6 +210,12 @@ MAWK: dict[str, tuple[list[str], str]] = {
     ),
 }
 MAWK["nginx-error-outage"] = MAWK["nginx-error"]  # the same lines, every one with a request
+# tcplog: the stream is the route, the state says how it ended, %Tt the duration (ms); after the syslog header
+MAWK["haproxy-tcplog"] = (
+    [],
+    "{ s = 200; if ($12 ~ /^s/) s = 504; else if ($12 ~ /^S/) s = 502; else if ($12 ~ /^C/) s = 499; "
+    'split($10, a, "/"); add($8 " " $9, s, a[3] / 1000) }',
+)
 
 
 def log_path(directory: Path, row: Row, lines: int, seed: int) -> Path:

@@ -56,6 +56,7 @@ FORMATS = (
     "nginx-json",
     "nginx-kv",
     "haproxy-httplog",
+    "haproxy-tcplog",
     "apache-combined-D",
     "caddy-json",
     "aws-alb",
@@ -311,6 +312,26 @@ def haproxy_httplog(q: Request) -> str:
         f"{prefix}{q.ip}:{q.port} [{stamp}] fe_main be_app/app1 0/0/0/{tr}/{total} {status} {q.size} - - {flags} "
         f'12/12/3/3/0 0/0 "{q.method} {q.target} HTTP/1.1"'
     )
+
+
+def haproxy_tcplog(q: Request) -> str:
+    # option tcplog (mode tcp), through rsyslog: one line a TCP session, no request. Each request is a session
+    # here, on the frontend/backend of its service (the long-polls' services have their own), its state from how
+    # it ended: sD the server's idle timeout, SD the server closing, CD the client leaving, -- a normal end.
+    t = time.gmtime(int(q.epoch))
+    prefix = f"{_MONTHS[t.tm_mon - 1]} {t.tm_mday:2d} {t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} lb1 haproxy[2211]: "
+    path = q.target.split("?", 1)[0]
+    if path.endswith("/sync"):
+        stream = "fe_matrix be_synapse/syn1"
+    elif "wait=" in q.target:
+        stream = "fe_consul be_consul/c1"
+    elif path.startswith("/api/events"):
+        stream = "fe_events be_events/ev1"
+    else:
+        stream = f"fe_tcp be_app/app{q.port % 3 + 1}"
+    state = {504: "sD", 502: "SD", 499: "CD"}.get(q.status, "--")
+    stamp = f"{_clf_time(q.epoch)}.{int(q.epoch % 1 * 1000):03d}"
+    return f"{prefix}{q.ip}:{q.port} [{stamp}] {stream} 0/0/{int(q.rt * 1000)} {q.size} {state} 12/12/3/3/0 0/0"
 
 
 def apache_combined_d(q: Request) -> str:
@@ -596,6 +617,7 @@ WRITERS: dict[str, Callable[[Request], str]] = {
     "nginx-json": nginx_json,
     "nginx-kv": nginx_kv,
     "haproxy-httplog": haproxy_httplog,
+    "haproxy-tcplog": haproxy_tcplog,
     "apache-combined-D": apache_combined_d,
     "caddy-json": caddy_json,
     "aws-alb": aws_alb,

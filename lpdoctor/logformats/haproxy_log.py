@@ -225,5 +225,6 @@ FORMATS: list[LogFormat] = [
         priority=5,
         description="HAProxy option tcplog (mode tcp: Tw/Tc/Tt, 2-character state), raw or syslog",
         aliases=("haproxy-tcp",),
+        fast="haproxy_tcp",
     ),
 ]

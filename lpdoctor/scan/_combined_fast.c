@@ -48,7 +48,7 @@ enum { SCAN_END = 0, SCAN_PYTHON = 1, SCAN_FULL = 2 };
  * ' rt=$request_time uct="$upstream_connect_time" uht="$upstream_header_time" urt="$upstream_response_time"
  * us="$upstream_status" ua="$upstream_addr"', every value one upstream try. */
 enum { TAIL_NONE = 0, TAIL_POSITIONAL = 1, TAIL_KV = 2, TAIL_MICROS = 3, HAPROXY = 4, JSON = 5, ALB = 6, SOZUNE = 7,
-       FIELDS = 8, NGINX_ERROR = 9 };
+       FIELDS = 8, NGINX_ERROR = 9, HAPROXY_TCP = 10 };
 #define MAX_QUIET_LINE 60000 /* NGINX_ERROR: a longer line goes to the Python parser (it cuts its message at 65 536) */
 #define MAX_NEEDLES 32
 /* FIELDS: a text line of fixed literals between fields (format nginx-log_format:*, a user's log_format; the
@@ -61,7 +61,9 @@ enum { TAIL_NONE = 0, TAIL_POSITIONAL = 1, TAIL_KV = 2, TAIL_MICROS = 3, HAPROXY
  * parse_json_line with a table of what the reader does with each key (json_keys; any other key is skipped,
  * its value still checked to be JSON). */
 /* HAPROXY: not combined at all: HAProxy's `option httplog` line, raw or behind an RFC 3164 syslog header
- * (format haproxy-httplog, logformats/haproxy_log.py), read by parse_haproxy_line. */
+ * (format haproxy-httplog, logformats/haproxy_log.py), read by parse_haproxy_line. HAPROXY_TCP: its `option
+ * tcplog` line (mode tcp, format haproxy-tcplog), read by parse_haproxy_tcp_line: no request; its route is the
+ * stream, "(tcp frontend/backend)", as ScanAggregate.add_request names it (stream_route). */
 /* TAIL_MICROS: Apache httpd's combined + " %D" (or " %T/%D"), format apache-combined-D
  * (logformats/apache_log.py): the request time in microseconds, and %t is when the request arrived, so a line's
  * time is its %t plus its duration. Its lines may hold backslash escapes; a line with a backslash, a control
@@ -726,6 +728,7 @@ typedef struct {
     PyObject *hold_names;       /* route str -> the parameter names hold_key reads (iterable of str) */
     PyObject *hold_present;     /* route str -> those of them whose value it reads only as empty or not; or None */
     SegCache holds;             /* route id + the query cut to those parameters -> hold id */
+    SegCache streams;           /* HAPROXY_TCP: "(tcp frontend/backend)" -> route id */
     int timing; /* TAIL_NONE, TAIL_POSITIONAL or TAIL_KV */
     SegCache segs;
     SegCache shapes;            /* a segment with its digits made "0" -> template id, for digit-free templates */
@@ -1462,6 +1465,7 @@ static void drop_routes(Scanner *s) {
     s->route_slot_len = 0;
     PyDict_Clear(s->whole_routes);
     segcache_clear(&s->holds);
+    segcache_clear(&s->streams);
 }
 
 /* Forget the segment templates too (routes are made of their ids): again only between two takes. */
@@ -1785,38 +1789,53 @@ static Py_ssize_t haproxy_syslog_header(const unsigned char *p, Py_ssize_t end) 
 
 /* 1: an httplog line as haproxy_log.parse_line reads it, narrowed (ASCII, an origin-form target, a method of
  * at most 20 characters ...), fields filled; 0: anything else, for Python. */
-static int parse_haproxy_line(const unsigned char *p, Py_ssize_t end, Fields *f) {
+/* What httplog and tcplog lines start with: "%ci:%cp [%tr] %ft %b/%s ", raw or after a syslog header. f gets
+ * the time's text, *fe and *be the frontend's and backend's names (their lengths in *fe_len, *be_len); returns
+ * the index after the space that follows, or -1. */
+static Py_ssize_t haproxy_head(const unsigned char *p, Py_ssize_t end, Fields *f, const unsigned char **fe,
+                               Py_ssize_t *fe_len, const unsigned char **be, Py_ssize_t *be_len) {
     Py_ssize_t i = 0, k;
-    int ok;
     /* A raw line starts with "client:port [": a 3-letter first word is a syslog header's month. */
     if (end > 4 && p[3] == ' ') {
-        if ((i = haproxy_syslog_header(p, end)) < 0) return 0;
+        if ((i = haproxy_syslog_header(p, end)) < 0) return -1;
     }
     /* %ci:%cp: the client is everything up to the last ':' of the first word */
-    if ((k = token(p, i, end, 64 + 1 + 5)) < 0) return 0;
+    if ((k = token(p, i, end, 64 + 1 + 5)) < 0) return -1;
     Py_ssize_t colon = k - 1;
     while (colon > i && p[colon] != ':') colon--;
-    if (colon <= i || colon - i > 64 || k - colon - 1 < 1 || k - colon - 1 > 5) return 0;
+    if (colon <= i || colon - i > 64 || k - colon - 1 < 1 || k - colon - 1 > 5) return -1;
     for (Py_ssize_t d = colon + 1; d < k; d++)
-        if (!is_digit(p[d])) return 0;
+        if (!is_digit(p[d])) return -1;
     i = k + 1;
     /* [%tr]: dd/Mon/yyyy:hh:mm:ss with 1..6 digits of fraction or none */
-    if (!expect_byte(p, &i, end, '[')) return 0;
+    if (!expect_byte(p, &i, end, '[')) return -1;
     f->stamp = p + i;
     k = i;
     while (k < end && p[k] != ']' && k - i <= 27) k++;
-    if (k >= end || p[k] != ']' || !(k - i == 20 || (k - i >= 22 && k - i <= 27 && p[i + 20] == '.'))) return 0;
+    if (k >= end || p[k] != ']' || !(k - i == 20 || (k - i >= 22 && k - i <= 27 && p[i + 20] == '.'))) return -1;
     f->stamp_len = k - i;
     i = k + 1;
-    if (!expect_byte(p, &i, end, ' ')) return 0;
+    if (!expect_byte(p, &i, end, ' ')) return -1;
     /* %ft %b/%s */
-    if ((k = token(p, i, end, 128)) < 0) return 0;
+    if ((k = token(p, i, end, 128)) < 0) return -1;
+    *fe = p + i;
+    *fe_len = k - i;
     i = k + 1;
-    if ((k = token(p, i, end, 128 + 1 + 128)) < 0) return 0;
+    if ((k = token(p, i, end, 128 + 1 + 128)) < 0) return -1;
     const unsigned char *slash = memchr(p + i, '/', (size_t)(k - i));
     if (!slash || slash == p + i || slash - (p + i) > 128 || k - (slash - p) - 1 < 1 || k - (slash - p) - 1 > 128)
-        return 0;
-    i = k + 1;
+        return -1;
+    *be = p + i;
+    *be_len = slash - (p + i);
+    return k + 1;
+}
+
+static int parse_haproxy_line(const unsigned char *p, Py_ssize_t end, Fields *f) {
+    const unsigned char *fe, *be;
+    Py_ssize_t fe_len, be_len, k;
+    int ok;
+    Py_ssize_t i = haproxy_head(p, end, f, &fe, &fe_len, &be, &be_len);
+    if (i < 0) return 0;
     /* %TR/%Tw/%Tc/%Tr/%Ta: the last is the duration ("+": option logasap; negative: none) */
     for (int t = 0; t < 4; t++) {
         signed_number(p, &i, end, 0, 1, 10, &ok);
@@ -1971,6 +1990,85 @@ static int checked_clf_time(const unsigned char *p, Py_ssize_t n, double *t) {
     int64_t epoch = ((days_from_civil(year, month, 1) + day - 1) * 24 + hh) * 3600 + mm * 60 + ss;
     *t = (double)epoch - offset;
     return 1;
+}
+
+/* A tcplog line (haproxy_log._TCPLOG, after the head): "%Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq" and
+ * nothing after it. f gets the duration (%Tt, ms; "+": logasap; negative: none) and *ts the 2-character state;
+ * fe and be as haproxy_head gives them. 0: anything else, for Python. */
+static int parse_haproxy_tcp_line(const unsigned char *p, Py_ssize_t end, Fields *f, const unsigned char **fe,
+                                  Py_ssize_t *fe_len, const unsigned char **be, Py_ssize_t *be_len,
+                                  const unsigned char **ts) {
+    int ok;
+    Py_ssize_t i = haproxy_head(p, end, f, fe, fe_len, be, be_len);
+    if (i < 0) return 0;
+    for (int t = 0; t < 2; t++) { /* %Tw/%Tc/ */
+        signed_number(p, &i, end, 0, 1, 10, &ok);
+        if (!ok || !expect_byte(p, &i, end, '/')) return 0;
+    }
+    long long total = signed_number(p, &i, end, 1, 1, 10, &ok);
+    if (!ok || !expect_byte(p, &i, end, ' ')) return 0;
+    f->request_ms = total >= 0 ? total : -1;
+    signed_number(p, &i, end, 1, 1, 20, &ok); /* %B */
+    if (!ok || !expect_byte(p, &i, end, ' ')) return 0;
+    if (i + 3 > end || p[i + 2] != ' ') return 0;
+    for (int c = 0; c < 2; c++)
+        if (!((p[i + c] >= 'A' && p[i + c] <= 'Z') || (p[i + c] >= 'a' && p[i + c] <= 'z') || p[i + c] == '-'))
+            return 0;
+    *ts = p + i;
+    i += 3;
+    for (int c = 0; c < 5; c++) { /* %ac/%fc/%bc/%sc/%rc %sq/%bq, then the end */
+        signed_number(p, &i, end, 1, 0, 10, &ok);
+        if (!ok || !expect_byte(p, &i, end, c < 4 ? '/' : ' ')) return 0;
+    }
+    signed_number(p, &i, end, 0, 0, 10, &ok);
+    if (!ok || !expect_byte(p, &i, end, '/')) return 0;
+    signed_number(p, &i, end, 0, 0, 10, &ok);
+    if (!ok || i != end) return 0;
+    f->path = NULL;
+    f->path_len = 0;
+    f->method = (const unsigned char *)"";
+    f->method_len = 0;
+    f->status = -1;
+    f->upstream_ms = -1;
+    f->upstream_status = -1;
+    return 1;
+}
+
+/* HAPROXY_TCP: the route of a TCP session, "(tcp frontend/backend)", exactly as ScanAggregate.add_request
+ * names it (no template: the route is not a path); -1 on error. */
+static int32_t stream_route(Scanner *s, const unsigned char *fe, Py_ssize_t fe_len, const unsigned char *be,
+                            Py_ssize_t be_len) {
+    unsigned char text[5 + 128 + 1 + 128 + 1];
+    Py_ssize_t n = 5;
+    memcpy(text, "(tcp ", 5);
+    memcpy(text + n, fe, (size_t)fe_len);
+    n += fe_len;
+    text[n++] = '/';
+    memcpy(text + n, be, (size_t)be_len);
+    n += be_len;
+    text[n++] = ')';
+    uint64_t h;
+    int found;
+    Py_ssize_t j = segcache_slot(&s->streams, text, n, &h, &found);
+    if (j < 0) return -1;
+    if (found) return s->streams.slots[j].id;
+    PyObject *str = PyUnicode_DecodeASCII((const char *)text, n, "strict"); /* (the names are is_graph) */
+    if (!str) return -1;
+    PyObject *known = PyDict_GetItemWithError(s->whole_routes, str);
+    int32_t route;
+    if (known) {
+        route = (int32_t)PyLong_AsLong(known);
+    } else if (PyErr_Occurred()) {
+        route = -1;
+    } else {
+        route = new_route(s, str);
+        PyObject *num = route >= 0 ? PyLong_FromLong(route) : NULL;
+        if (!num || PyDict_SetItem(s->whole_routes, str, num) < 0) route = -1;
+        Py_XDECREF(num);
+    }
+    Py_DECREF(str);
+    if (route < 0 || segcache_store(&s->streams, j, h, text, n, route) < 0) return -1;
+    return route;
 }
 
 /* HAProxy's %tr, "dd/Mon/yyyy:hh:mm:ss[.ffffff]", as parse_clf_time reads it with no offset: _epoch's checks,
@@ -3583,8 +3681,12 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
         unsigned char extra[8192 + 64];
         int32_t extra_len = 0;
         double alb_t = NAN;
+        const unsigned char *fe = NULL, *be = NULL, *ts = NULL; /* HAPROXY_TCP */
+        Py_ssize_t fe_len = 0, be_len = 0;
         int parsed = text_len <= MAX_FAST_LINE &&
                      (s->timing == HAPROXY ? parse_haproxy_line(line, text_len, &f)
+                      : s->timing == HAPROXY_TCP
+                          ? parse_haproxy_tcp_line(line, text_len, &f, &fe, &fe_len, &be, &be_len, &ts)
                       : s->timing == ALB   ? parse_alb_line(line, text_len, &f, extra, &extra_len, &alb_t)
                       : s->timing == SOZUNE ? parse_sozune_any(s, line, text_len, &f, extra, &extra_len, &alb_t)
                       : s->timing == FIELDS ? parse_fields_line(s, line, text_len, &f, extra, &extra_len, &alb_t)
@@ -3628,7 +3730,7 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
                 stop = SCAN_PYTHON;
                 break;
             }
-        } else if (s->timing == HAPROXY) {
+        } else if (s->timing == HAPROXY || s->timing == HAPROXY_TCP) {
             /* the time is the end: %tr (the start) + the duration, when there is one */
             if (!haproxy_time(f.stamp, f.stamp_len, &t)) {
                 stop = SCAN_PYTHON;
@@ -3675,7 +3777,7 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
         }
         GroupKey key;
         memset(&key, 0, sizeof key);
-        key.route = route_id(s, f.path, f.path_len);
+        key.route = s->timing == HAPROXY_TCP ? stream_route(s, fe, fe_len, be, be_len) : route_id(s, f.path, f.path_len);
         if (key.route < 0) goto done;
         if (s->discover) { /* the route is made (routes() lists it, in order): nothing else */
             lines++;
@@ -3690,7 +3792,7 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
             }
             key.route = OVERFLOW_ROUTE;
             key.hold = 0;
-        } else {
+        } else if (s->timing != HAPROXY_TCP) { /* (a TCP session asks for no hold: it has no request) */
             key.hold = hold_id(s, key.route, f.query, f.query_len);
             if (key.hold < 0) goto done;
         }
@@ -3711,6 +3813,10 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
                 key.extra_len += (int32_t)f.capture_len;
             }
             key.extra_hash = hash_bytes(extra, key.extra_len);
+        } else if (s->timing == HAPROXY_TCP) { /* the session's state */
+            memcpy(extra, ts, 2);
+            key.extra_len = 2;
+            key.extra_hash = hash_bytes(extra, 2);
         }
         Group *g = group_for(s, &key, extra, line, text_len, line_no + lines);
         if (!g) goto done;
@@ -4057,7 +4163,7 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
         const char *name;
         int timing;
     } shapes[] = {{"combined", TAIL_NONE}, {"timing", TAIL_POSITIONAL}, {"kv", TAIL_KV}, {"apache", TAIL_MICROS},
-                  {"haproxy", HAPROXY},     {"json", JSON},              {"caddy", JSON},  {"alb", ALB},
+                  {"haproxy", HAPROXY}, {"haproxy_tcp", HAPROXY_TCP},     {"json", JSON},              {"caddy", JSON},  {"alb", ALB},
                   {"sozune", SOZUNE},       {"traefik", JSON},           {"envoy", JSON},  {"fields", FIELDS},
                   {"nginx_error", NGINX_ERROR}};
     PyObject *seg, *route, *hold, *names, *since = Py_None, *until = Py_None, *json_keys = Py_None;

@@ -1,6 +1,6 @@
 """The compiled fast path for the commonest logs: nginx ``combined`` (alone, with the positional timing tail, or
 with the samples' ``key=value`` tail ``rt= uct="" uht="" urt="" us="" ua=""``), nginx, Caddy, Traefik and Envoy
-JSON lines, Apache combined + ``%D``, HAProxy ``option httplog``, AWS ALB, Sōzune (its text access lines, and its
+JSON lines, Apache combined + ``%D``, HAProxy ``option httplog`` and ``option tcplog``, AWS ALB, Sōzune (its text access lines, and its
 JSON ones, ``log.format: json``: a line starting with ``{`` is walked with ``sozune_log.FAST_KEYS``, the others
 read as text, in one scanner), and the text formats that state their layouts (``fields``: a user's nginx
 ``log_format``, ingress-nginx, Traefik CLF, Heroku, Envoy and Istio text, Sōzu). nginx's error log
@@ -71,6 +71,7 @@ _SHAPES = (
     "kv",
     "apache",
     "haproxy",
+    "haproxy_tcp",
     "json",
     "caddy",
     "alb",
