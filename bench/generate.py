@@ -28,6 +28,8 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 
+from bench.outfile import finish, staging
+
 NGINX_LOG_FORMAT = (
     '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent '
     '"$http_referer" "$http_user_agent" $request_time $upstream_response_time $upstream_status'
@@ -210,8 +212,9 @@ def lines(count: int, seed: int = 1) -> Iterator[str]:
 
 
 def generate(path: str, count: int, seed: int = 1, progress: Callable[[int], None] | None = None) -> int:
-    """Write ``count`` lines to ``path`` (atomically: a temporary file renamed into place). Returns bytes written."""
-    tmp = f"{path}.tmp{os.getpid()}"
+    """Write ``count`` lines to ``path`` (atomically, when it is a regular file: a temporary file renamed into
+    place; bench.outfile). Returns bytes written."""
+    tmp = staging(path)
     written = 0
     batch: list[str] = []
     with open(tmp, "w", encoding="ascii", newline="\n") as fh:
@@ -228,7 +231,7 @@ def generate(path: str, count: int, seed: int = 1, progress: Callable[[int], Non
             block = "\n".join(batch) + "\n"
             fh.write(block)
             written += len(block)
-    os.replace(tmp, path)
+    finish(tmp, path)
     return written
 
 

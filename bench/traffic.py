@@ -29,12 +29,13 @@ from __future__ import annotations
 
 import argparse
 import base64
-import os
 import random
 import sys
 import time
 from collections.abc import Callable, Iterator
 from typing import NamedTuple
+
+from bench.outfile import finish, staging
 
 START_EPOCH = 1_781_000_000  # 2026-06-09
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -649,8 +650,8 @@ def lines(fmt: str, shape: str, count: int, seed: int = 1) -> Iterator[str]:
 
 
 def generate(path: str, fmt: str, shape: str, count: int, seed: int = 1) -> int:
-    """Write ``count`` lines to ``path`` (atomically). Returns the bytes written."""
-    tmp = f"{path}.tmp{os.getpid()}"
+    """Write ``count`` lines to ``path`` (atomically, when it is a regular file). Returns the bytes written."""
+    tmp = staging(path)
     written = 0
     with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
         batch: list[str] = []
@@ -661,14 +662,14 @@ def generate(path: str, fmt: str, shape: str, count: int, seed: int = 1) -> int:
                 batch.clear()
         if batch:
             written += fh.write("\n".join(batch) + "\n")
-    os.replace(tmp, path)
+    finish(tmp, path)
     return written
 
 
 def generate_many(paths: dict[str, str], shape: str, count: int, seed: int = 1) -> None:
     """Write the same ``count`` requests in several formats at once (``{format: path}``): what
     :func:`generate` writes for each, in one pass over the traffic."""
-    tmps = {fmt: f"{path}.tmp{os.getpid()}" for fmt, path in paths.items()}
+    tmps = {fmt: staging(path) for fmt, path in paths.items()}
     handles = {fmt: open(tmp, "w", encoding="utf-8", newline="\n") for fmt, tmp in tmps.items()}  # noqa: SIM115
     try:
         traffic = Traffic(shape, seed)
@@ -684,7 +685,7 @@ def generate_many(paths: dict[str, str], shape: str, count: int, seed: int = 1) 
         for fh in handles.values():
             fh.close()
     for fmt, tmp in tmps.items():
-        os.replace(tmp, paths[fmt])
+        finish(tmp, paths[fmt])
 
 
 def main(argv: list[str] | None = None) -> int:

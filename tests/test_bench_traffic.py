@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.outfile import staging
 from bench.traffic import FORMATS, READ_AS, SHAPES, Traffic, generate, lines
 from lpdoctor.scan.parallel import scan_inputs
 from lpdoctor.scan.report import build_report
@@ -32,3 +33,17 @@ def test_seeded_and_shapes_differ() -> None:
     assert list(lines("nginx-timing", "spa", 200, seed=4)) != list(lines("nginx-timing", "spa", 200, seed=5))
     targets = {shape: {Traffic(shape, 1).next().target for _ in range(1)} for shape in SHAPES}
     assert len(targets) == len(SHAPES)
+
+
+def test_a_symlink_or_a_device_is_written_through_not_replaced(tmp_path: Path) -> None:
+    """A rename would replace what the path names (as root, /dev/stdout became a regular file)."""
+    target = tmp_path / "real.log"
+    target.write_text("old\n")
+    link = tmp_path / "link.log"
+    link.symlink_to(target)
+    generate(str(link), "nginx-timing", "few", 10, seed=1)
+    assert link.is_symlink() and len(target.read_text().splitlines()) == 10
+    assert not list(tmp_path.glob("*.tmp*"))
+    generate(str(tmp_path / "new.log"), "nginx-timing", "few", 10, seed=1)  # a new file: written, then renamed
+    assert (tmp_path / "new.log").read_text() == target.read_text()
+    assert staging("/dev/null") == "/dev/null" and staging("/dev/stdout") == "/dev/stdout"  # written directly
