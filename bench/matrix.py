@@ -71,6 +71,12 @@ ROWS = (
         "nginx-error-outage",
         "ids",
     ),
+    Row(
+        "errors-caddy",
+        "same traffic, Caddy's runtime log in an outage (every line a failed request)",
+        "caddy-runtime",
+        "ids",
+    ),
     Row("spa", "SPA/CDN paths (hashed chunks, uuids, base64 cursors), combined+timing", "nginx-timing", "spa"),
     Row("spa-json", "SPA/CDN paths, nginx JSON", "nginx-json", "spa"),
     Row("few", "a few routes, combined+timing", "nginx-timing", "few"),
@@ -210,6 +216,13 @@ MAWK: dict[str, tuple[list[str], str]] = {
     ),
 }
 MAWK["nginx-error-outage"] = MAWK["nginx-error"]  # the same lines, every one with a request
+# Caddy's runtime log: the request's uri, how it ended from the message, its duration
+MAWK["caddy-runtime"] = (
+    [],
+    '{ match($0, /"uri":"[^"]*"/); u = substr($0, RSTART + 7, RLENGTH - 8); s = 502; '
+    'if (index($0, "i/o timeout")) s = 504; else if (index($0, "context canceled")) s = 499; '
+    'match($0, /"duration":[0-9.]+/); add(u, s, substr($0, RSTART + 11, RLENGTH - 11)) }',
+)
 # tcplog: the stream is the route, the state says how it ended, %Tt the duration (ms); after the syslog header
 MAWK["haproxy-tcplog"] = (
     [],

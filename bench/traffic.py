@@ -9,7 +9,8 @@ The line layouts are those real proxies wrote in tests/fixtures/logformats/*.log
 ``sozune-json`` is Sōzune's ``log.format: json`` (tests/fixtures/sozu/sozune-stdout-json.log), the same requests;
 ``nginx-error`` is the error log nginx writes beside them (``error_log ... info``: a line for each request that
 ended badly, the closed keepalive connection for the others); ``nginx-error-outage`` the same log while the
-upstreams are down: every request fails, every line names its request.
+upstreams are down: every request fails, every line names its request; ``caddy-runtime`` Caddy's runtime log
+in the same outage (an ``http.log.error`` entry for every failed request).
 
 Shapes:
 
@@ -73,6 +74,7 @@ FORMATS = (
     "envoy-istio",
     "nginx-error",
     "nginx-error-outage",
+    "caddy-runtime",
 )
 
 
@@ -394,6 +396,29 @@ def caddy_json(q: Request) -> str:
     )
 
 
+def caddy_runtime(q: Request) -> str:
+    # Caddy's runtime (default) log while the upstreams are down: an http.log.error entry for every failed
+    # proxied request (Caddy 2.6's fields, tests/fixtures/logformats/caddy-runtime.log); the message names the
+    # connection (its ports), so no two are alike. The long-polls end as in the access logs: read_timeout (504),
+    # the upstream closing (502), the client leaving (499); the others find the port closed.
+    conn = f"10.0.0.7:{40000 + q.port % 20000}->10.0.0.5:8080"
+    if q.status == 504:
+        msg, status = f"read tcp {conn}: i/o timeout", 504
+    elif q.status == 502:
+        msg, status = f"read tcp {conn}: read: connection reset by peer", 502
+    elif q.status == 499:
+        msg, status = "context canceled", 499
+    else:
+        msg, status = "dial tcp 10.0.0.5:8080: connect: connection refused", 502
+    return (
+        f'{{"level":"error","ts":{q.epoch:.6f},"logger":"http.log.error.log0","msg":"{msg}",'
+        f'"request":{{"remote_ip":"{q.ip}","remote_port":"{q.port}","client_ip":"{q.ip}","proto":"HTTP/1.1",'
+        f'"method":"{q.method}","host":"api.example.com","uri":"{q.target}","headers":{{"User-Agent":["{q.ua}"],'
+        f'"Accept":["application/json"]}}}},"duration":{q.rt:.9f},"status":{status},"err_id":"{q.port:09x}",'
+        f'"err_trace":"reverseproxy.statusError (reverseproxy.go:1272)"}}'
+    )
+
+
 def aws_alb(q: Request) -> str:
     if q.status in (502, 504) or q.upstream_rt is None:
         target_time, target_status = "-1", "-"
@@ -634,9 +659,10 @@ WRITERS: dict[str, Callable[[Request], str]] = {
     "envoy-istio": envoy_istio,
     "nginx-error": nginx_error,
     "nginx-error-outage": nginx_error_outage,
+    "caddy-runtime": caddy_runtime,
 }
 # The error logs among them: their lines are events, not requests, and are read in Python (no compiled path).
-ERROR_FORMATS = ("nginx-error", "nginx-error-outage")
+ERROR_FORMATS = ("nginx-error", "nginx-error-outage", "caddy-runtime")
 ACCESS_FORMATS = tuple(f for f in FORMATS if f not in ERROR_FORMATS)
 # The format lpdoctor reads a writer's lines as, where its name is not the writer's.
 READ_AS = {"envoy-istio": "envoy-default", "sozune-json": "sozune", "nginx-error-outage": "nginx-error"}

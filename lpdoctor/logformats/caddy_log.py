@@ -144,6 +144,22 @@ _ERROR_WORDS: tuple[tuple[str, ErrorKind, str | None], ...] = (
     ("broken pipe", ErrorKind.UPSTREAM_CLOSED, None),
 )
 _LEVELS = frozenset(("debug", "info", "warn", "error", "dpanic", "panic", "fatal"))
+_ERROR_LOGGER = "http.log.error"
+_MESSAGE_CHARS = 2048
+
+# What parse_runtime_line reads of each key, for the compiled path (roles as FAST_KEYS, plus "one_of" (a string
+# that must be one of the '|'-separated words), "needles" (a string keyed by the first of the '|'-separated
+# words it holds, in _ERROR_WORDS' order) and "prefix_flag" (whether a string starts with the text)). A line from
+# a logger other than _ERROR_LOGGER adds only its time; one from it with a request target is grouped.
+RUNTIME_FAST_KEYS: tuple[tuple[str, str, bool, str], ...] = (
+    ("level", "one_of", True, "|".join(sorted(_LEVELS))),
+    ("ts", "epoch", True, ""),
+    ("msg", "needles", True, "|".join(words for words, _, _ in _ERROR_WORDS)),
+    ("logger", "prefix_flag", False, _ERROR_LOGGER),
+    ("request", "object", False, ""),
+    ("request.uri", "target", False, ""),
+    ("request.host", "key", False, ""),
+)
 
 
 def parse_runtime_line(line: str, line_no: int, source: str) -> Parsed | None:
@@ -158,11 +174,11 @@ def parse_runtime_line(line: str, line_no: int, source: str) -> Parsed | None:
     level = obj.get("level")
     if not isinstance(level, str) or level not in _LEVELS:
         return None
-    message = obj["msg"][:2048]
+    message = obj["msg"][:_MESSAGE_CHARS]
     logger = obj.get("logger")
     request = obj.get("request")
     kind, action, target, host, method, client = ErrorKind.OTHER, None, None, None, None, None
-    if isinstance(logger, str) and logger.startswith("http.log.error") and isinstance(request, dict):
+    if isinstance(logger, str) and logger.startswith(_ERROR_LOGGER) and isinstance(request, dict):
         uri = _str(request.get("uri"))
         host, target = split_target(uri) if uri else (None, None)
         req_host = _str(request.get("host"), 300)
@@ -217,5 +233,6 @@ FORMATS: list[LogFormat] = [
         priority=3,
         description="Caddy v2 runtime log (JSON; reverse_proxy errors from http.log.error)",
         aliases=("caddy-error",),
+        fast="caddy_runtime",
     ),
 ]

@@ -48,7 +48,7 @@ enum { SCAN_END = 0, SCAN_PYTHON = 1, SCAN_FULL = 2 };
  * ' rt=$request_time uct="$upstream_connect_time" uht="$upstream_header_time" urt="$upstream_response_time"
  * us="$upstream_status" ua="$upstream_addr"', every value one upstream try. */
 enum { TAIL_NONE = 0, TAIL_POSITIONAL = 1, TAIL_KV = 2, TAIL_MICROS = 3, HAPROXY = 4, JSON = 5, ALB = 6, SOZUNE = 7,
-       FIELDS = 8, NGINX_ERROR = 9, HAPROXY_TCP = 10 };
+       FIELDS = 8, NGINX_ERROR = 9, HAPROXY_TCP = 10, CADDY_RUNTIME = 11 };
 #define MAX_QUIET_LINE 60000 /* NGINX_ERROR: a longer line goes to the Python parser (it cuts its message at 65 536) */
 #define MAX_NEEDLES 32
 /* FIELDS: a text line of fixed literals between fields (format nginx-log_format:*, a user's log_format; the
@@ -1555,6 +1555,7 @@ typedef struct {
     Py_ssize_t clf_len;
     double decimal;  /* a text layout's $msec (J_DECIMAL), when has_decimal */
     int has_decimal;
+    int flag; /* J_PREFIX_FLAG: the value started with the expected text */
 } Fields;
 
 /* routes.split_target of the target p[t..end): drop "#...", then cut at the first "?" into path and query. */
@@ -2087,6 +2088,19 @@ static int haproxy_time(const unsigned char *p, Py_ssize_t n, double *t) {
     return 1;
 }
 
+/* Whether needle[0..m) occurs in p[0..n) (memmem is not in every C library). */
+static int holds_bytes(const unsigned char *p, Py_ssize_t n, const unsigned char *needle, Py_ssize_t m) {
+    if (m <= 0 || m > n) return m <= 0;
+    const unsigned char *end = p + (n - m) + 1;
+    for (const unsigned char *at = p; at < end;) {
+        const unsigned char *hit = memchr(at, needle[0], (size_t)(end - at));
+        if (!hit) return 0;
+        if (memcmp(hit, needle, (size_t)m) == 0) return 1;
+        at = hit + 1;
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------------------------------------ JSON */
 
 /* What the reader does with a key's value (fastpath.py gives the table, from nginx_access.FAST_ROLES). */
@@ -2134,7 +2148,14 @@ enum {
                         * string "200", a float 200.0: Python) */
     J_INT_UNITS = 32,  /* a JSON integer token of at most `limit`: the duration, as it is, in the shape's units
                         * (Sōzune's duration_ms: per_second 1000; a float, a string, a sign: Python) */
+    /* Caddy's runtime log (caddy_log.parse_runtime_line, RUNTIME_FAST_KEYS): */
+    J_NEEDLES = 33,     /* a string without escapes of at most NEEDLE_TEXT bytes: the first of `expect`'s
+                         * '|'-separated words it holds (their order, 1 based; 0: none), in the group key */
+    J_PREFIX_FLAG = 34, /* whether the value is a string that starts with `expect` (a number: not a string), in the
+                         * group key and in Fields.flag */
+    J_ONE_OF = 35,      /* a string that is one of `expect`'s '|'-separated words (else the reader refuses it) */
 };
+#define NEEDLE_TEXT 2048 /* caddy_log: the kinds are looked for in msg[:2048]; a longer msg goes to Python */
 #define MAX_JSON_KEYS 128
 #define MAX_JSON_VARS 62
 #define MAX_EXTRA 4096
@@ -2144,7 +2165,7 @@ typedef struct JsonKeyS {
     int len, role, var, required, next;
     int exact; /* a key of a user's JSON log_format: looked up as it is, before the lower-cased aliases */
     int plen;  /* a nested key ("parent.child", under a J_OBJECT key "parent"): the length of "parent."; else 0 */
-    unsigned char expect[64];
+    unsigned char expect[256];
     int expect_len;
     long long limit; /* J_TEXT, J_INT_UNITS: `expect` read as a decimal number */
 } JsonKey;
@@ -2784,6 +2805,36 @@ static HOT_INLINE int read_value(const JsonKey *key, const unsigned char *p, Py_
     case J_INT_STATUS:
     case J_INT_UNITS:
         return read_plain_value(key, p, va, vb, number, f, extra, extra_len);
+    case J_NEEDLES: {
+        if (number || vn > NEEDLE_TEXT) return 0;
+        unsigned char which = 0, at = 0;
+        for (int a = 0; a < key->expect_len && !which; at++) {
+            int b = a;
+            while (b < key->expect_len && key->expect[b] != '|') b++;
+            if (b > a && holds_bytes(p + va, vn, key->expect + a, b - a)) which = (unsigned char)(at + 1);
+            a = b + 1;
+        }
+        if (!append_extra(extra, extra_len, var, 0, &which, 1)) return 0;
+        break;
+    }
+    case J_PREFIX_FLAG: {
+        unsigned char yes = !number && vn >= key->expect_len && memcmp(p + va, key->expect, (size_t)key->expect_len) == 0;
+        f->flag = yes;
+        if (!append_extra(extra, extra_len, var, 0, &yes, 1)) return 0;
+        break;
+    }
+    case J_ONE_OF: {
+        if (number) return 0;
+        int found = 0;
+        for (int a = 0; a < key->expect_len && !found;) {
+            int b = a;
+            while (b < key->expect_len && key->expect[b] != '|') b++;
+            found = b - a == vn && memcmp(p + va, key->expect + a, (size_t)vn) == 0;
+            a = b + 1;
+        }
+        if (!found) return 0;
+        break;
+    }
     default:
         return 0;
     }
@@ -2872,7 +2923,7 @@ static int json_object(JsonLine *c, const unsigned char *p, Py_ssize_t *i, Py_ss
  * 0: anything else, for Python. */
 static int parse_json_line(const JsonKey *keys, int n_keys, const int16_t *bucket, int fold_case, int exact_keys,
                            JsonMemo *memo, const unsigned char *p, Py_ssize_t end, Fields *f, unsigned char *extra,
-                           int32_t *extra_len) {
+                           int32_t *extra_len, int need_path) {
     JsonLine c = {.keys = keys, .n_keys = n_keys, .bucket = bucket, .fold_case = fold_case, .exact_keys = exact_keys,
                   .f = f, .extra = extra, .extra_len = extra_len, .memo = memo};
     Py_ssize_t i = 0;
@@ -2884,7 +2935,7 @@ static int parse_json_line(const JsonKey *keys, int n_keys, const int16_t *bucke
     f->stamp_len = 0;
     f->path = NULL;
     if (end < 2 || p[0] != '{' || p[end - 1] != '}') return 0; /* (the reader strips the line: Python) */
-    if (!json_object(&c, p, &i, end, -1, (const unsigned char *)"", 0) || i != end || !f->path) return 0;
+    if (!json_object(&c, p, &i, end, -1, (const unsigned char *)"", 0) || i != end || (need_path && !f->path)) return 0;
     for (int k = 0; k < n_keys; k++)
         if (keys[k].required && !((c.seen >> keys[k].var) & 1)) return 0;
     /* which keys were there (a key missing and one with "" may read alike; the key says which) */
@@ -3404,7 +3455,7 @@ static int parse_sozune_json_line(Scanner *s, const unsigned char *p, Py_ssize_t
                                   int32_t *extra_len, double *t) {
     *extra_len = 0;
     if (!s->json_keys || !parse_json_line(s->json_keys, s->n_json_keys, s->json_bucket, 0, 0, s->json_memo, p, end, f,
-                                          extra, extra_len))
+                                          extra, extra_len, 1))
         return 0;
     if (!f->stamp) {
         *t = NAN;
@@ -3423,18 +3474,6 @@ static int parse_sozune_any(Scanner *s, const unsigned char *p, Py_ssize_t end, 
     return parse_sozune_line(p, end, f, extra, extra_len, t);
 }
 
-/* Whether needle[0..m) occurs in p[0..n) (memmem is not in every C library). */
-static int holds_bytes(const unsigned char *p, Py_ssize_t n, const unsigned char *needle, Py_ssize_t m) {
-    if (m <= 0 || m > n) return m <= 0;
-    const unsigned char *end = p + (n - m) + 1;
-    for (const unsigned char *at = p; at < end;) {
-        const unsigned char *hit = memchr(at, needle[0], (size_t)(end - at));
-        if (!hit) return 0;
-        if (memcmp(hit, needle, (size_t)m) == 0) return 1;
-        at = hit + 1;
-    }
-    return 0;
-}
 
 /* The prefix nginx_error._PREFIX reads, "yyyy/mm/dd HH:MM:SS [level] pid#tid: ", at p[0..n): its time as
  * calendar.timegm makes it (any day and time of day the digits give; month 1-12 and year >= 1, else Python:
@@ -3669,6 +3708,59 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
             pos = next;
             continue;
         }
+        if (s->timing == CADDY_RUNTIME) {
+            /* Caddy's runtime log: an entry the reader reads (the key table narrows it). From a logger other than
+             * http.log.error it adds only its time (the reader makes it an event of kind "other" without a
+             * target); from http.log.error with a request target it is grouped by route, hold, the first of the
+             * kinds' words in its msg and its request's host; any other line goes to Python. */
+            Fields cf;
+            memset(&cf, 0, sizeof cf);
+            unsigned char ckey[MAX_EXTRA + 64];
+            int32_t ckey_len = 0;
+            if (text_len > MAX_FAST_LINE || line[0] != '{' ||
+                holds_bytes(line, text_len, (const unsigned char *)"handled request", 15) ||
+                !parse_json_line(s->json_keys, s->n_json_keys, s->json_bucket, 0, 0, s->json_memo, line, text_len, &cf,
+                                 ckey, &ckey_len, 0) ||
+                cf.stamp_len != -1 || (cf.flag && !cf.path)) {
+                stop = SCAN_PYTHON;
+                break;
+            }
+            double ct = cf.epoch; /* (J_EPOCH: 0 <= t < 1e11) */
+            int in_range = fabs(ct) <= s->max_time;
+            if (in_range) span_note(&s->seen_lo, &s->seen_hi, ct);
+            if ((s->has_since || s->has_until) &&
+                (!in_range || (s->has_since && ct < s->since) || (s->has_until && ct > s->until))) {
+                s->outside++;
+            } else if (!cf.flag) {
+                s->quiet++;
+            } else {
+                GroupKey key;
+                memset(&key, 0, sizeof key);
+                key.route = route_id(s, cf.path, cf.path_len);
+                if (key.route < 0) goto done;
+                if (!s->discover) {
+                    Route *r = &s->routes[key.route];
+                    if (r->refused) { /* unrouted, by kind (ScanAggregate.add_errors) */
+                        if (s->refused_list && !r->reported) {
+                            if (PyList_Append(s->refused_list, r->text) < 0) goto done;
+                            r->reported = 1;
+                        }
+                        key.route = OVERFLOW_ROUTE;
+                    } else {
+                        key.hold = hold_id(s, key.route, cf.query, cf.query_len);
+                        if (key.hold < 0) goto done;
+                    }
+                    key.extra_len = ckey_len;
+                    key.extra_hash = hash_bytes(ckey, ckey_len);
+                    Group *g = group_for(s, &key, ckey, line, text_len, line_no + lines);
+                    if (!g) goto done;
+                    g->count++;
+                }
+            }
+            lines++;
+            pos = next;
+            continue;
+        }
         Fields f = {0};
         if (s->timing == TAIL_MICROS) { /* Apache: printable ASCII without a backslash, or Python */
             Py_ssize_t c = 0;
@@ -3692,7 +3784,7 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
                       : s->timing == FIELDS ? parse_fields_line(s, line, text_len, &f, extra, &extra_len, &alb_t)
                       : s->timing == JSON  ? parse_json_line(s->json_keys, s->n_json_keys, s->json_bucket, s->json_fold_case,
                                                              s->json_exact_keys, s->json_memo, line, text_len, &f, extra,
-                                                             &extra_len)
+                                                             &extra_len, 1)
                                            : parse_line(line, text_len, s->timing, &f));
         if (!parsed) {
             stop = SCAN_PYTHON;
@@ -4165,7 +4257,7 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
     } shapes[] = {{"combined", TAIL_NONE}, {"timing", TAIL_POSITIONAL}, {"kv", TAIL_KV}, {"apache", TAIL_MICROS},
                   {"haproxy", HAPROXY}, {"haproxy_tcp", HAPROXY_TCP},     {"json", JSON},              {"caddy", JSON},  {"alb", ALB},
                   {"sozune", SOZUNE},       {"traefik", JSON},           {"envoy", JSON},  {"fields", FIELDS},
-                  {"nginx_error", NGINX_ERROR}};
+                  {"nginx_error", NGINX_ERROR}, {"caddy_runtime", CADDY_RUNTIME}};
     PyObject *seg, *route, *hold, *names, *since = Py_None, *until = Py_None, *json_keys = Py_None;
     PyObject *present = Py_None, *text_layouts = Py_None, *needles = Py_None;
     const char *shape;
@@ -4190,8 +4282,8 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
     for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++)
         if (strcmp(shapes[k].name, shape) == 0) timing = shapes[k].timing;
     /* (SOZUNE: its JSON lines' keys; without them, its text lines only) */
-    if (timing < 0 || (timing == JSON && json_keys == Py_None) ||
-        (timing != JSON && timing != SOZUNE && json_keys != Py_None)) {
+    if (timing < 0 || ((timing == JSON || timing == CADDY_RUNTIME) && json_keys == Py_None) ||
+        (timing != JSON && timing != SOZUNE && timing != CADDY_RUNTIME && json_keys != Py_None)) {
         PyErr_SetString(PyExc_ValueError, "unknown shape, or json_keys given with a shape that is not JSON (or not)");
         return -1;
     }
@@ -4255,8 +4347,8 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
             long long limit = expect_len >= 1 && expect_len <= 18 ? 0 : -1; /* -1: not a decimal number */
             for (Py_ssize_t x = 0; x < expect_len && limit >= 0; x++)
                 limit = is_digit((unsigned char)expect[x]) ? limit * 10 + (expect[x] - '0') : -1;
-            if (len > 63 || expect_len > 63 || var < 0 || var >= MAX_JSON_VARS || role < J_SKIP ||
-                (role > J_METHOD && role < J_TEXT) || role > J_INT_UNITS ||
+            if (len > 63 || expect_len > (role >= J_NEEDLES ? 255 : 63) || var < 0 || var >= MAX_JSON_VARS ||
+                role < J_SKIP || (role > J_METHOD && role < J_TEXT) || role > J_ONE_OF ||
                 ((role == J_TEXT || role == J_INT_UNITS) && limit < 1) ||
                 (role == J_UNITS && !(expect_len == 2 && (memcmp(expect, "ns", 2) == 0 || memcmp(expect, "ms", 2) == 0)))) {
                 Py_DECREF(seq);

@@ -8,6 +8,9 @@ read as text, in one scanner), and the text formats that state their layouts (``
 none of the kinds lpdoctor knows: closed keepalive connections, notices), groups the lines about a request in the
 shape nginx writes them (by route, requested hold, kind, action, host and server: what
 :meth:`~lpdoctor.scan.aggregate.ScanAggregate.add_error` reads), and leaves every other line to the reader.
+Caddy's runtime log (``caddy_runtime``) alike: the entries of loggers other than ``http.log.error`` are counted
+and timed, the ``http.log.error`` entries with a request target grouped by route, hold, the first of the kinds'
+words in their message and their request's host (``caddy_log.RUNTIME_FAST_KEYS``).
 
 Reading a line in Python costs 11-50 µs; a big log has millions. For the formats whose :class:`LogFormat`
 names a ``fast`` shape, the C scanner (``lpdoctor/scan/_combined_fast.c``) reads the blocks instead. It
@@ -36,6 +39,7 @@ from typing import Any, cast
 from lpdoctor.catalog.holds import HoldMatcher, RequestedHold
 from lpdoctor.logformats.base import LogFormat
 from lpdoctor.logformats.caddy_log import FAST_KEYS as CADDY_FAST_KEYS
+from lpdoctor.logformats.caddy_log import RUNTIME_FAST_KEYS as CADDY_RUNTIME_FAST_KEYS
 from lpdoctor.logformats.envoy_log import FAST_ALIASES as ENVOY_FAST_ALIASES
 from lpdoctor.logformats.envoy_log import FAST_KEYS as ENVOY_FAST_KEYS
 from lpdoctor.logformats.layout import CHARS, TextLayout, char_class, char_set
@@ -80,6 +84,7 @@ _SHAPES = (
     "envoy",
     "fields",
     "nginx_error",
+    "caddy_runtime",
 )
 # The scanner's values are whole units of these (milliseconds, microseconds, nanoseconds) a second.
 _PER_SECOND = {
@@ -96,6 +101,7 @@ _PER_SECOND = {
 # goes to Python, where the reader's order decides).
 _KEY_TABLES: dict[str, tuple[tuple[tuple[str, str, bool, str], ...], dict[str, str]]] = {
     "caddy": (CADDY_FAST_KEYS, {}),
+    "caddy_runtime": (CADDY_RUNTIME_FAST_KEYS, {}),
     "traefik": (TRAEFIK_FAST_KEYS, {}),
     "envoy": (ENVOY_FAST_KEYS, ENVOY_FAST_ALIASES),
     "sozune": (SOZUNE_FAST_KEYS, SOZUNE_FAST_ALIASES),  # its JSON lines (its text lines have no table)
@@ -135,6 +141,9 @@ _JSON_ROLES = {
     "text": 30,
     "int_status": 31,
     "int_units": 32,
+    "needles": 33,
+    "prefix_flag": 34,
+    "one_of": 35,
 }
 
 
@@ -324,7 +333,7 @@ def aggregate_blocks(
     per_second = _PER_SECOND.get(shape, 1000)  # int / int: the double nearest the value, as float() reads it
     scanner = _new_scanner(fmt, _Holds(agg.hold_matcher, agg.hold_of), agg.since, agg.until)
     timed = 0
-    errors = shape == "nginx_error"
+    errors = shape in ("nginx_error", "caddy_runtime")  # error logs: their groups are events
     alike: dict[_combined_fast.GroupKey, RequestRecord | ErrorEvent] = {}
     closed = False
 
