@@ -37,6 +37,16 @@ def _parses(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return calls
 
 
+def spa_lines(fmt: str, count: int, seed: int) -> list[str]:
+    """The bench's SPA traffic in ``fmt`` (65 routes). HAProxy's tcplog has no request: a session's route is its
+    frontend/backend, of which the bench writes one per service (4); here the sessions go through 80 of them, in
+    turn, so a cap has routes to turn away."""
+    lines = list(bench_traffic.lines(fmt, "spa", count, seed=seed))
+    if fmt == "haproxy-tcplog":
+        lines = [re.sub(r" fe_\w+ be_\w+/", f" fe{i % 80} be{i % 80}/", line, count=1) for i, line in enumerate(lines)]
+    return lines
+
+
 @built
 @pytest.mark.parametrize("fmt", list(bench_traffic.ACCESS_FORMATS))
 @pytest.mark.parametrize("every", [3, 8192])
@@ -46,7 +56,7 @@ def test_refused_routes_group_as_the_overflow_bucket(
     """Every format the bench writes, SPA traffic (65 routes) under a cap of 12: the same aggregate as the
     Python path, with hand-overs every 3 groups (the cap is reached after a few) or only at the end."""
     monkeypatch.setattr(fastpath, "_TAKE_EVERY", every)
-    log = _write(tmp_path / f"{fmt}.log", list(bench_traffic.lines(fmt, "spa", 6_000, seed=4)))
+    log = _write(tmp_path / f"{fmt}.log", spa_lines(fmt, 6_000, seed=4))
     fast, slow = both(monkeypatch, log, None, max_routes=12)
     assert fast.overflow_requests == slow.overflow_requests > 500
     assert_same(fast, slow)

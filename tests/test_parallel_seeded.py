@@ -19,6 +19,7 @@ from lpdoctor.scan.pipeline import aggregate_file, discover_file
 from lpdoctor.text.inputs import Span
 from tests.parallel_support import sent_to_workers
 from tests.test_fastpath import assert_same
+from tests.test_fastpath_cap import spa_lines
 
 built = pytest.mark.skipif(fastpath._combined_fast is None, reason="the C fast path is not built here")
 
@@ -39,7 +40,7 @@ def test_discovery_meets_the_routes_in_the_aggregates_order(tmp_path: Path, fmt_
     # the lines the scanner leaves to the reader, which the discovery passes over (Heroku's error lines, Envoy's
     # code 0): left out here; test_seeded_pieces_give_the_single_process_aggregate covers routes only they hold
     reader_only = _READER_ONLY.get(fmt_name, "\0")
-    lines = [line for line in bench_traffic.lines(fmt_name, "spa", 3_000, seed=5) if reader_only not in line]
+    lines = [line for line in spa_lines(fmt_name, 3_000, seed=5) if reader_only not in line]
     log.write_text("\n".join(lines) + "\n")
     fmt = detect_file_format(str(log))
     assert fmt is not None and fastpath.available(fmt)
