@@ -170,3 +170,29 @@ def test_the_contract_sees_every_kind_of_import(tmp_path: Path, source: str, exp
     path = tmp_path / "m.py"
     path.write_text(source)
     assert [t for _, t in imports(path)] == expected
+
+
+def test_the_cut_analysis_reads_no_proxy_vocabulary() -> None:
+    """Readers translate a proxy's words (RequestRecord.outcome, .ended_by); scan/cutoff.py weighs them in one
+    vocabulary. It used to read every proxy's word as an HAProxy termination state, so Envoy's SI (its own
+    stream idle timeout) was blamed on the server. Its code (not its docstrings) holds no proxy's word and no
+    regular expression."""
+    tree = ast.parse((Path(__file__).resolve().parents[1] / "lpdoctor" / "scan" / "cutoff.py").read_text())
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    words = [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+    ]
+    for token in ("H2::", "backend_timeout", "sH", "SH", "tcp ", "[cCsS]"):
+        assert not any(token in w for w in words), token
+    assert not {"UT", "DC", "SI", "UC"} & set(words)
+    imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom) for a in n.names}
+    assert "re" not in imported

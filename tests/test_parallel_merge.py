@@ -92,7 +92,7 @@ def test_merge_refuses_a_file_that_is_not_a_partial(big_log: Path, tmp_path: Pat
     assert code == 2 and out == ""
     assert "not JSON" in err and len(err.strip().splitlines()) == 1
     damaged = tmp_path / "damaged.json"
-    damaged.write_text(json.dumps({"lpdoctor_partial": 2, "routes": [{"route": "/x"}]}))
+    damaged.write_text(json.dumps({"lpdoctor_partial": 3, "routes": [{"route": "/x"}]}))
     code, _, err = run("merge", str(damaged))
     assert code == 2 and "damaged partial" in err
 

@@ -44,7 +44,7 @@ from typing import Any
 
 from lpdoctor.logformats.base import LogFormat, Parsed
 from lpdoctor.logformats.traefik_log import nonneg_seconds, parse_clf_time, parse_offset, split_request, to_status
-from lpdoctor.model import Outcome, RequestRecord, outcome_from_status
+from lpdoctor.model import HopKind, Outcome, RequestRecord, outcome_from_status
 
 PROXY = "haproxy"
 
@@ -105,6 +105,17 @@ def outcome_for(tsc: str, status: int | None) -> Outcome:
     return outcome_from_status(status)
 
 
+# A termination state whose first letter (the cause) says who ended the session: s HAProxy's own timeout server,
+# S the server, c/C the client (its timeout client, or its abort).
+_CAUSED = re.compile(r"[cCsS][A-Z-]{1,3}")
+_CAUSE_HOP = {"s": HopKind.PROXY, "S": HopKind.SERVER, "c": HopKind.CLIENT, "C": HopKind.CLIENT}
+
+
+def ended_by(tsc: str) -> HopKind | None:
+    """Who ended a request, from its termination state (RequestRecord.ended_by); None: its outcome says."""
+    return _CAUSE_HOP[tsc[0]] if _CAUSED.fullmatch(tsc) else None
+
+
 def _ms(text: str) -> int:
     return int(text.lstrip("+"))
 
@@ -160,6 +171,7 @@ def parse_line(line: str, line_no: int, source: str) -> Parsed | None:
         time=start + duration if start is not None and duration is not None else start,
         client=m["client"],
         detail=tsc,
+        ended_by=ended_by(tsc),
         header_s=header,
     )
 
@@ -194,6 +206,8 @@ def parse_tcp_line(line: str, line_no: int, source: str) -> Parsed | None:
         time=start + duration if start is not None and duration is not None else start,
         client=m["client"],
         detail=f"tcp {ts}",
+        # timeout client or timeout server closed a silent stream: HAProxy's own idle timers
+        ended_by=HopKind.PROXY if ts[0] in "cs" else None,
         stream=f"{m['frontend']}/{m['backend']}",
     )
 

@@ -31,7 +31,15 @@ from dataclasses import dataclass
 
 from lpdoctor.logformats.base import LogFormat, Parsed
 from lpdoctor.logformats.layout import TextField, TextLayout
-from lpdoctor.model import ErrorEvent, ErrorKind, Outcome, RequestRecord, UpstreamTry, outcome_from_status
+from lpdoctor.model import (
+    ErrorEvent,
+    ErrorKind,
+    HopKind,
+    Outcome,
+    RequestRecord,
+    UpstreamTry,
+    outcome_from_status,
+)
 
 PROXY = "sozu"
 
@@ -166,6 +174,24 @@ _TOKEN_OUTCOME = {
 }
 
 
+# The tokens that say who ended a request where its outcome alone would not (a RESET is anybody's), first found
+# wins: Sōzu's own timers, and the client's RST_STREAM.
+_TOKEN_HOP = (
+    ("H2::IdleTimeout", HopKind.PROXY),
+    ("backend_timeout", HopKind.PROXY),
+    ("backend_response_timeout", HopKind.PROXY),
+    ("H2::ResetFrame", HopKind.CLIENT),
+)
+
+
+def sozu_ended_by(message: str | None) -> HopKind | None:
+    """Who ended a request, when Sōzu's message token says (RequestRecord.ended_by); None: its outcome says."""
+    for token, hop in _TOKEN_HOP:
+        if message and token in message:
+            return hop
+    return None
+
+
 def sozu_outcome(message: str | None, status: int | None, *, tcp: bool = False, error: bool = False) -> Outcome:
     """How a request ended, from Sōzu's message token and status.
 
@@ -239,6 +265,7 @@ class SozuAccessLine:
             client=_host_of(self.session_addr or "-"),
             upstream=upstream,
             detail=self.message,
+            ended_by=sozu_ended_by(self.message),
         )
 
 

@@ -115,6 +115,9 @@ class RequestRecord:
     upstream: tuple[UpstreamTry, ...] = ()
     redirects: int = 0  # internal redirects (" : " groups in $upstream_*)
     detail: str | None = None  # the proxy's own word for the ending: "sH--", "UT", "H2::ResetFrame"
+    # Who ended the request, when the proxy's own word says it and the outcome alone would not (its reader
+    # translates: HAProxy's termination state, Sōzu's H2::IdleTimeout ...); None: the outcome says.
+    ended_by: HopKind | None = None
     header_s: float | None = None  # time to the upstream's response headers, when the proxy logs it
     stream: str | None = None  # a TCP session with no request (HAProxy mode tcp): "frontend/backend"
 

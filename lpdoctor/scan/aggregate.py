@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from lpdoctor.catalog.holds import HoldMatcher, RequestedHold
-from lpdoctor.model import ErrorEvent, ErrorKind, InputSummary, Outcome, RequestRecord
+from lpdoctor.model import ErrorEvent, ErrorKind, HopKind, InputSummary, Outcome, RequestRecord
 from lpdoctor.scan.histogram import Histogram, hist_map_from_dict, hist_map_to_dict, merge_hist_map
 from lpdoctor.scan.partial_values import (
     MAX_COUNTER_KEYS,
@@ -42,7 +42,7 @@ from lpdoctor.text.durations import MAX_REQUEST_S, plausible_request_s
 
 DEFAULT_MAX_ROUTES = 5000
 # Version 2: histogram bins are keyed in milliseconds (version 1 keyed them in deciseconds).
-PARTIAL_VERSION = 2
+PARTIAL_VERSION = 3  # 3: RouteStats.ended_by (who ended the failures, as the readers translated it)
 OVERFLOW_ROUTE = "(other routes)"
 
 _new_dict = dict.__new__
@@ -90,6 +90,7 @@ COUNTERS = (
     "hosts",
     "proxies",
     "details",
+    "ended_by",
     "holds",
     "hold_source",
     "hold_protocol",
@@ -117,6 +118,7 @@ class RouteStats:
     hosts: Counter[str] = field(default_factory=_counter)
     proxies: Counter[str] = field(default_factory=_counter)
     details: Counter[str] = field(default_factory=_counter)  # "outcome|detail" -> count
+    ended_by: Counter[str] = field(default_factory=_counter)  # "outcome|hop" -> failures whose proxy said who
     durations: dict[str, Histogram] = field(default_factory=dict)  # outcome -> histogram
     holds: Counter[str] = field(default_factory=_counter)  # requested hold seconds ("30.0") -> count
     hold_source: Counter[str] = field(default_factory=_counter)  # "matrix-sync: timeout in ms" -> count
@@ -176,6 +178,8 @@ class RouteStats:
         self.proxies[rec.proxy] += n
         if rec.detail and failed:
             self.details[f"{outcome}|{rec.detail[:40]}"] += n
+        if rec.ended_by is not None and failed:
+            self.ended_by[f"{outcome}|{rec.ended_by.value}"] += n
         if self.example is None and rec.target:
             self.example = rec.target[:512]
         if hold is not None:
@@ -645,6 +649,7 @@ class ScanAggregate:
                     time=ev.time,
                     client=ev.client,
                     detail="backend_timeout",
+                    ended_by=HopKind.PROXY,  # the proxy's own backend timeout
                 ),
                 n,
             )

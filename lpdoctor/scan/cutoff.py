@@ -8,8 +8,10 @@ Two shapes give a cut-off ``T`` away:
   ``http.Server`` with ``WriteTimeout`` 10 s lets a 15 s poll run to its end and then drops it, so the 502s
   spread between 10 s and the hold while no request longer than 10 s ever succeeds.
 
-The hop follows from how the requests failed (:class:`~lpdoctor.model.Outcome`): the proxy gave up (504),
-the upstream closed (502), the client left (499). Retries visible in nginx's multi-value upstream fields turn
+The hop follows from who the proxy said ended the requests, as its reader translated its word
+(``RequestRecord.ended_by``: HAProxy's termination state, Sōzu's ``H2::IdleTimeout``), else from how they
+failed (:class:`~lpdoctor.model.Outcome`): the proxy gave up (504), the upstream closed (502), the client left
+(499). No proxy's vocabulary is read here. Retries visible in nginx's multi-value upstream fields turn
 one timeout into a client wait of N × T; the cut-off reported is the per-attempt T.
 
 Evidence is weighed in one order, whatever proxy wrote it:
@@ -25,7 +27,6 @@ Evidence is weighed in one order, whatever proxy wrote it:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from lpdoctor.model import HopKind, Outcome
@@ -42,17 +43,6 @@ _OUTCOME_HOP = {
     Outcome.SERVER_ERROR: HopKind.SERVER,
     Outcome.RESET: HopKind.UNKNOWN,
 }
-
-# A proxy's own word for an ending that overrides the status-based guess.
-_DETAIL_HOPS = {
-    "H2::IdleTimeout": HopKind.PROXY,
-    "backend_timeout": HopKind.PROXY,
-    "backend_response_timeout": HopKind.PROXY,
-    "H2::ResetFrame": HopKind.CLIENT,
-}
-
-
-_TERMINATION_STATE = re.compile(r"[cCsS][A-Z-][A-Z-]{0,2}")
 
 
 def tolerance(seconds: float) -> float:
@@ -109,18 +99,14 @@ def _without_instant(h: Histogram) -> Histogram:
 
 
 def _hop_for(outcome: Outcome, rs: RouteStats) -> tuple[HopKind, str | None]:
-    details = [(n, key.split("|", 1)[1]) for key, n in rs.details.items() if key.startswith(outcome.value + "|")]
+    """Who ended the failures of ``outcome``: what most of those whose proxy said (the readers translated its
+    word into RequestRecord.ended_by), else what the outcome implies; and the proxy's commonest word for them."""
+    prefix = outcome.value + "|"
+    details = [(n, key[len(prefix) :]) for key, n in rs.details.items() if key.startswith(prefix)]
     detail = max(details)[1] if details else None
-    if detail:
-        if detail.startswith("tcp ") and detail[4:5] in ("c", "s"):
-            return HopKind.PROXY, detail  # HAProxy mode tcp: timeout client/server closed a silent stream
-        for token, hop in _DETAIL_HOPS.items():
-            if token in detail:
-                return hop, detail
-        if _TERMINATION_STATE.fullmatch(detail):
-            # HAProxy: the first letter says who ended it (s: its own server timeout, S: the server,
-            # c/C: the client).
-            return {"s": HopKind.PROXY, "S": HopKind.SERVER}.get(detail[0], HopKind.CLIENT), detail
+    said = [(n, key[len(prefix) :]) for key, n in rs.ended_by.items() if key.startswith(prefix)]
+    if said:
+        return HopKind(max(said)[1]), detail
     return _OUTCOME_HOP.get(outcome, HopKind.UNKNOWN), detail
 
 

@@ -33,6 +33,7 @@ from typing import Any
 from lpdoctor.logformats.base import LogFormat
 from lpdoctor.logformats.registry import all_formats
 from lpdoctor.model import ErrorEvent, RequestRecord
+from lpdoctor.scan.aggregate import PARTIAL_VERSION
 
 from .mutate import mutate, random_text
 from .payloads import check_json_output, output_text
@@ -474,7 +475,7 @@ def _partial_seeds() -> list[Files]:
 
     with tempfile.TemporaryDirectory() as tmp:
         agg = _real_scan(tmp)
-    data = {"lpdoctor_partial": 2, **agg.to_dict()} if "lpdoctor_partial" not in agg.to_dict() else agg.to_dict()
+    data = {"lpdoctor_partial": PARTIAL_VERSION, **agg.to_dict()}
     return [{"partial.json": json.dumps(data)}, {"partial.json": json.dumps(data, indent=1)}]
 
 

@@ -153,3 +153,21 @@ def test_registered_and_detected() -> None:
     ):
         fmt = detect_format(_lines(name), all_formats())
         assert fmt is not None and fmt.name == expected, name
+
+
+def test_stream_idle_timeout_is_envoys_own_cut(tmp_path: Path) -> None:
+    """SI (408 after stream_idle_timeout) is Envoy's timer: the proxy's cut, not the server's. (The scan used
+    to read "SI" as an HAProxy termination state, S for the server.)"""
+    from lpdoctor.scan.parallel import scan_inputs
+    from lpdoctor.scan.report import build_report
+
+    line = (
+        '[2026-06-12T10:{:02d}:00.000Z] "GET /api/poll?timeout=60 HTTP/1.1" 408 SI 0 0 15000 - "1.2.3.4" "curl/8" '
+        '"a" "api.example.com" "10.0.0.5:8000"'
+    )
+    log = tmp_path / "envoy.log"
+    log.write_text("\n".join(line.format(m) for m in range(6)) + "\n")
+    agg, errors = scan_inputs([str(log)], jobs=1)
+    assert not errors and agg.inputs[0].format == "envoy-default"
+    (cut,) = [f for f in build_report(agg).findings if f.rule == "hold-cut"]
+    assert cut.hop.value == "proxy" and cut.cutoff_s == 15.0

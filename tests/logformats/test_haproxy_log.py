@@ -224,3 +224,26 @@ def test_registered_and_detected() -> None:
         lines = (FIXTURES / name).read_text(encoding="utf-8").splitlines()
         fmt = detect_format(lines, all_formats())
         assert fmt is not None and fmt.name == "haproxy-httplog", name
+
+
+def test_termination_state_says_who_ended_it() -> None:
+    """The reader translates the state's cause (RequestRecord.ended_by); the analysis reads no HAProxy word."""
+    from lpdoctor.logformats.haproxy_log import ended_by, parse_tcp_line
+    from lpdoctor.model import HopKind
+
+    assert [ended_by(s) for s in ("sH--", "SH--", "cD--", "CD--", "----", "PH--", "sh--")] == [
+        HopKind.PROXY,
+        HopKind.SERVER,
+        HopKind.CLIENT,
+        HopKind.CLIENT,
+        None,
+        None,
+        None,
+    ]
+    tcp = "127.0.0.1:59750 [06/Dec/2026:18:56:52.641] fe be/s1 1/0/2001 0 {} 3/3/2/2/0 0/0"
+    assert [getattr(parse_tcp_line(tcp.format(s), 1, "x"), "ended_by", "?") for s in ("cD", "sD", "SD", "--")] == [
+        HopKind.PROXY,
+        HopKind.PROXY,
+        None,
+        None,
+    ]

@@ -523,3 +523,14 @@ def test_make_parser_gives_a_working_parser() -> None:
     assert fmt is not None
     rec = fmt.parser()(STANDALONE_504, 1, "x")
     assert isinstance(rec, RequestRecord) and rec.status == 504
+
+
+def test_message_tokens_say_who_ended_it() -> None:
+    from lpdoctor.logformats.sozu_log import sozu_ended_by
+    from lpdoctor.model import HopKind
+
+    assert sozu_ended_by("H2::IdleTimeout") is HopKind.PROXY
+    assert sozu_ended_by("backend_timeout") is HopKind.PROXY
+    assert sozu_ended_by("backend_response_timeout") is HopKind.PROXY
+    assert sozu_ended_by("H2::ResetFrame") is HopKind.CLIENT
+    assert sozu_ended_by("H1::Complete") is None and sozu_ended_by(None) is None
