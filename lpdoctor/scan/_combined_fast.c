@@ -1228,6 +1228,18 @@ static int32_t route_of_parts(Scanner *s, const int32_t *ids, int32_t nparts) {
     return route;
 }
 
+/* The route whose text is `text` (a str), made the first time (whole_routes keeps them by text); -1 on error. */
+static int32_t route_of_text(Scanner *s, PyObject *text) {
+    PyObject *known = PyDict_GetItemWithError(s->whole_routes, text);
+    if (known) return (int32_t)PyLong_AsLong(known);
+    if (PyErr_Occurred()) return -1;
+    int32_t route = new_route(s, text);
+    PyObject *num = route >= 0 ? PyLong_FromLong(route) : NULL;
+    if (!num || PyDict_SetItem(s->whole_routes, text, num) < 0) route = -1;
+    Py_XDECREF(num);
+    return route;
+}
+
 /* Any other path: normalize_path itself, through the route_template callback. */
 static int32_t route_of_whole(Scanner *s, const unsigned char *p, Py_ssize_t n) {
     PyObject *path = PyUnicode_DecodeASCII((const char *)p, n, "strict");
@@ -1235,18 +1247,7 @@ static int32_t route_of_whole(Scanner *s, const unsigned char *p, Py_ssize_t n) 
     PyObject *text = PyObject_CallOneArg(s->route_template, path);
     Py_DECREF(path);
     if (!text) return -1;
-    PyObject *known = PyDict_GetItemWithError(s->whole_routes, text);
-    int32_t route;
-    if (known) {
-        route = (int32_t)PyLong_AsLong(known);
-    } else if (PyErr_Occurred()) {
-        route = -1;
-    } else {
-        route = new_route(s, text);
-        PyObject *num = route >= 0 ? PyLong_FromLong(route) : NULL;
-        if (!num || PyDict_SetItem(s->whole_routes, text, num) < 0) route = -1;
-        Py_XDECREF(num);
-    }
+    int32_t route = route_of_text(s, text);
     Py_DECREF(text);
     return route;
 }
@@ -2055,18 +2056,7 @@ static int32_t stream_route(Scanner *s, const unsigned char *fe, Py_ssize_t fe_l
     if (found) return s->streams.slots[j].id;
     PyObject *str = PyUnicode_DecodeASCII((const char *)text, n, "strict"); /* (the names are is_graph) */
     if (!str) return -1;
-    PyObject *known = PyDict_GetItemWithError(s->whole_routes, str);
-    int32_t route;
-    if (known) {
-        route = (int32_t)PyLong_AsLong(known);
-    } else if (PyErr_Occurred()) {
-        route = -1;
-    } else {
-        route = new_route(s, str);
-        PyObject *num = route >= 0 ? PyLong_FromLong(route) : NULL;
-        if (!num || PyDict_SetItem(s->whole_routes, str, num) < 0) route = -1;
-        Py_XDECREF(num);
-    }
+    int32_t route = route_of_text(s, str);
     Py_DECREF(str);
     if (route < 0 || segcache_store(&s->streams, j, h, text, n, route) < 0) return -1;
     return route;
@@ -3624,6 +3614,48 @@ static int request_error_line(Scanner *s, const unsigned char *p, Py_ssize_t n, 
            extra_put(extra, extra_len, value[EF_SERVER], value_len[EF_SERVER]);
 }
 
+/* An error-log line read here (NGINX_ERROR, CADDY_RUNTIME) at time t, as ScanAggregate.add_error takes it: the
+ * time in the inputs' range and the window's count (outside_window); a line that adds only its time counted as
+ * quiet; one about a request (f's path and query, and `key` the bytes of what else add_error reads of it) grouped
+ * by route, hold and those bytes, the lines of a route the aggregate turns away together (unrouted, by kind:
+ * ScanAggregate.add_errors). 0 on error. */
+static int error_line_seen(Scanner *s, double t, int quiet, const Fields *f, const unsigned char *key_bytes,
+                           int32_t key_len, const unsigned char *line, Py_ssize_t len, long long line_no) {
+    int in_range = fabs(t) <= s->max_time;
+    if (in_range) span_note(&s->seen_lo, &s->seen_hi, t);
+    if ((s->has_since || s->has_until) &&
+        (!in_range || (s->has_since && t < s->since) || (s->has_until && t > s->until))) {
+        s->outside++;
+        return 1;
+    }
+    if (quiet) {
+        s->quiet++;
+        return 1;
+    }
+    GroupKey key;
+    memset(&key, 0, sizeof key);
+    key.route = route_id(s, f->path, f->path_len);
+    if (key.route < 0) return 0;
+    if (s->discover) return 1; /* (the route is made: nothing else) */
+    Route *r = &s->routes[key.route];
+    if (r->refused) {
+        if (s->refused_list && !r->reported) {
+            if (PyList_Append(s->refused_list, r->text) < 0) return 0;
+            r->reported = 1;
+        }
+        key.route = OVERFLOW_ROUTE;
+    } else {
+        key.hold = hold_id(s, key.route, f->query, f->query_len);
+        if (key.hold < 0) return 0;
+    }
+    key.extra_len = key_len;
+    key.extra_hash = hash_bytes(key_bytes, key_len);
+    Group *g = group_for(s, &key, key_bytes, line, len, line_no);
+    if (!g) return 0;
+    g->count++;
+    return 1;
+}
+
 /* --------------------------------------------------------------------------------- Python methods */
 
 static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
@@ -3672,38 +3704,7 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
                 stop = SCAN_PYTHON;
                 break;
             }
-            /* as ScanAggregate.outside_window does for the event: its time in the range, the window's count */
-            int in_range = fabs(qt) <= s->max_time;
-            if (in_range) span_note(&s->seen_lo, &s->seen_hi, qt);
-            if ((s->has_since || s->has_until) &&
-                (!in_range || (s->has_since && qt < s->since) || (s->has_until && qt > s->until))) {
-                s->outside++;
-            } else if (quiet) {
-                s->quiet++;
-            } else { /* grouped by route, hold and what else add_error reads */
-                GroupKey key;
-                memset(&key, 0, sizeof key);
-                key.route = route_id(s, ef.path, ef.path_len);
-                if (key.route < 0) goto done;
-                if (!s->discover) {
-                    Route *r = &s->routes[key.route];
-                    if (r->refused) { /* the aggregate keeps no route of its own for it: unrouted, by kind */
-                        if (s->refused_list && !r->reported) {
-                            if (PyList_Append(s->refused_list, r->text) < 0) goto done;
-                            r->reported = 1;
-                        }
-                        key.route = OVERFLOW_ROUTE;
-                    } else {
-                        key.hold = hold_id(s, key.route, ef.query, ef.query_len);
-                        if (key.hold < 0) goto done;
-                    }
-                    key.extra_len = ekey_len;
-                    key.extra_hash = hash_bytes(ekey, ekey_len);
-                    Group *g = group_for(s, &key, ekey, line, text_len, line_no + lines);
-                    if (!g) goto done;
-                    g->count++;
-                }
-            }
+            if (!error_line_seen(s, qt, quiet, &ef, ekey, ekey_len, line, text_len, line_no + lines)) goto done;
             lines++;
             pos = next;
             continue;
@@ -3725,38 +3726,8 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
                 stop = SCAN_PYTHON;
                 break;
             }
-            double ct = cf.epoch; /* (J_EPOCH: 0 <= t < 1e11) */
-            int in_range = fabs(ct) <= s->max_time;
-            if (in_range) span_note(&s->seen_lo, &s->seen_hi, ct);
-            if ((s->has_since || s->has_until) &&
-                (!in_range || (s->has_since && ct < s->since) || (s->has_until && ct > s->until))) {
-                s->outside++;
-            } else if (!cf.flag) {
-                s->quiet++;
-            } else {
-                GroupKey key;
-                memset(&key, 0, sizeof key);
-                key.route = route_id(s, cf.path, cf.path_len);
-                if (key.route < 0) goto done;
-                if (!s->discover) {
-                    Route *r = &s->routes[key.route];
-                    if (r->refused) { /* unrouted, by kind (ScanAggregate.add_errors) */
-                        if (s->refused_list && !r->reported) {
-                            if (PyList_Append(s->refused_list, r->text) < 0) goto done;
-                            r->reported = 1;
-                        }
-                        key.route = OVERFLOW_ROUTE;
-                    } else {
-                        key.hold = hold_id(s, key.route, cf.query, cf.query_len);
-                        if (key.hold < 0) goto done;
-                    }
-                    key.extra_len = ckey_len;
-                    key.extra_hash = hash_bytes(ckey, ckey_len);
-                    Group *g = group_for(s, &key, ckey, line, text_len, line_no + lines);
-                    if (!g) goto done;
-                    g->count++;
-                }
-            }
+            /* (J_EPOCH: 0 <= t < 1e11) */
+            if (!error_line_seen(s, cf.epoch, !cf.flag, &cf, ckey, ckey_len, line, text_len, line_no + lines)) goto done;
             lines++;
             pos = next;
             continue;
