@@ -691,6 +691,8 @@ def all_targets() -> list[Target]:
             "sozune",
             (
                 "dialects.sozune.config",
+                "dialects.sozune.file_provider",
+                "dialects.sozune.nodes",
                 "dialects.sozune.labels",
                 "dialects.sozune.routes",
                 "dialects.sozune.source",

@@ -8,9 +8,12 @@ Three surfaces, one scheme (shared/research/sozune.md §1):
   :mod:`lpdoctor.dialects.app_servers`) can become the chain's server hop;
 - **Kubernetes** manifests: ``sozune.*`` annotations of ``kind: Service`` objects (several documents,
   ``kind: List`` too);
-- the **file provider** YAML: a top-level ``entrypoints:`` list (``id``, ``name``, ``protocol``,
-  ``backends``, ``config.hostnames``, ``config.backend_timeout`` …), read by Sōzune with serde_yaml: a value
-  of the wrong type makes the whole file fail to load, an unknown key is silently ignored.
+- the **file provider** YAML: a top-level ``entrypoints:`` list, read by
+  :mod:`lpdoctor.dialects.sozune.file_provider`.
+
+This module reads the file, tells the surfaces apart and reads the labels and annotations; YAML nodes are
+walked with :mod:`lpdoctor.dialects.sozune.nodes`, label keys and values read with
+:mod:`lpdoctor.dialects.sozune.labels`.
 
 Every value keeps its ``file:line``; a default keeps the line of the block it applies to. Values Sōzune
 would ignore or read differently become :class:`~lpdoctor.dialects.sozune.routes.LabelProblem`\\ s, never
@@ -21,37 +24,25 @@ objects are ever constructed from tags). Invalid YAML raises :class:`SozuneConfi
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from lpdoctor.dialects.base import ConfigReadError, read_text
 from lpdoctor.dialects.sozune import labels as sl
-from lpdoctor.dialects.sozune.routes import LabelProblem, Setting, SozuneRoute
+from lpdoctor.dialects.sozune.file_provider import read_file_provider
+from lpdoctor.dialects.sozune.nodes import is_null, node_get, node_items, node_line, node_text, plain_scalar_text
+from lpdoctor.dialects.sozune.routes import LabelProblem, Setting, SozuneConfig, SozuneRoute
 from lpdoctor.dialects.yaml_nodes import YamlTooLarge, compose_documents
 from lpdoctor.model import Severity, SourceLocation
-from lpdoctor.text.durations import DurationError, parse_duration
 
 MAX_CONFIG_BYTES = 32 << 20
-MAX_MERGE_DEPTH = 8
 FORMS = ("compose", "kubernetes", "file")
 
 
 class SozuneConfigError(ConfigReadError):
     """The file cannot be read or is not YAML. ``str()`` is one line with ``file:line``."""
-
-
-@dataclass(slots=True)
-class SozuneConfig:
-    """What one file says about Sōzune routes."""
-
-    path: str  # the path as given
-    file: str  # as shown in reports ("<stdin>" for -)
-    form: str  # "compose" | "kubernetes" | "file" | "none"
-    routes: list[SozuneRoute] = field(default_factory=list)
-    problems: list[LabelProblem] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
 
 
 # ---- reading
@@ -125,7 +116,7 @@ def load_sozune_config(path: str) -> SozuneConfig:
             for obj in _k8s_objects(doc):
                 _k8s_object(obj, config)
         elif form == "file":
-            _file_provider(doc, config)
+            read_file_provider(doc, config)
     if config.form == "none":
         config.notes.append(f"{shown}: no sozune.* labels or annotations and no file-provider entrypoints: found")
     elif not config.routes and not config.problems:
@@ -136,77 +127,20 @@ def load_sozune_config(path: str) -> SozuneConfig:
 def _form_of(doc: Node) -> str | None:
     if not isinstance(doc, MappingNode):
         return None
-    if isinstance(_get(doc, "entrypoints"), SequenceNode):
+    if isinstance(node_get(doc, "entrypoints"), SequenceNode):
         return "file"
-    services = _get(doc, "services")
+    services = node_get(doc, "services")
     if isinstance(services, MappingNode):
-        for _, _, svc in _items(services):
+        for _, _, svc in node_items(services):
             if any(k.startswith("sozune.") for k, *_ in _labels_of(svc, None)):
                 return "compose"
         return None
-    if _text(_get(doc, "kind")) is not None:
+    if node_text(node_get(doc, "kind")) is not None:
         for obj in _k8s_objects(doc):
-            ann = _get(_get(obj, "metadata"), "annotations")
-            if isinstance(ann, MappingNode) and any(k.startswith("sozune.") for k, _, _ in _items(ann)):
+            ann = node_get(node_get(obj, "metadata"), "annotations")
+            if isinstance(ann, MappingNode) and any(k.startswith("sozune.") for k, _, _ in node_items(ann)):
                 return "kubernetes"
     return None
-
-
-# ---- YAML nodes
-
-
-def _line(node: Node | None) -> int | None:
-    return node.start_mark.line + 1 if node is not None else None
-
-
-def _text(node: Node | None) -> str | None:
-    return node.value if isinstance(node, ScalarNode) else None
-
-
-def _items(node: Node | None, depth: int = 0) -> Iterator[tuple[str, Node, Node]]:
-    """(key, key node, value node) of a mapping, with ``<<`` merge keys resolved (explicit keys win)."""
-    if not isinstance(node, MappingNode) or depth > MAX_MERGE_DEPTH:
-        return
-    seen: set[str] = set()
-    merged: list[Node] = []
-    for k, v in node.value:
-        key = _text(k)
-        if key is None:
-            continue
-        if key == "<<" and k.tag == "tag:yaml.org,2002:merge":
-            merged.extend(v.value if isinstance(v, SequenceNode) else [v])
-            continue
-        seen.add(key)
-    for k, v in node.value:
-        key = _text(k)
-        if key is not None and not (key == "<<" and k.tag == "tag:yaml.org,2002:merge"):
-            yield key, k, v
-    for m in merged:
-        for key, k, v in _items(m, depth + 1):
-            if key not in seen:
-                seen.add(key)
-                yield key, k, v
-
-
-def _get(node: Node | None, key: str) -> Node | None:
-    for k, _, v in _items(node):
-        if k == key:
-            return v
-    return None
-
-
-def _is_null(node: Node | None) -> bool:
-    return node is None or (isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:null")
-
-
-def _plain_scalar_text(node: ScalarNode) -> str:
-    """A mapping label value as compose turns it into a string (unquoted true/false/numbers)."""
-    if node.style is None or node.style == "":
-        if node.tag == "tag:yaml.org,2002:bool":
-            return "true" if node.value.lower() in ("true", "yes", "on", "y") else "false"
-        if node.tag == "tag:yaml.org,2002:null":
-            return ""
-    return node.value
 
 
 # ---- labels and annotations
@@ -217,34 +151,37 @@ def _labels_of(
 ) -> list[tuple[str, str, int | None, str]]:
     """(key, value, line, style) of a compose service's ``labels`` and ``deploy.labels``."""
     out: list[tuple[str, str, int | None, str]] = []
-    for node, label in ((_get(svc, "labels"), "labels"), (_get(_get(svc, "deploy"), "labels"), "deploy.labels")):
-        if node is None or _is_null(node):
+    for node, label in (
+        (node_get(svc, "labels"), "labels"),
+        (node_get(node_get(svc, "deploy"), "labels"), "deploy.labels"),
+    ):
+        if node is None or is_null(node):
             continue
         if isinstance(node, SequenceNode):
             for item in node.value:
-                text = _text(item)
+                text = node_text(item)
                 if text is None:
                     if problems is not None:
                         problems.append(
                             LabelProblem(
                                 "yaml",
                                 f'a {label} item of {where} is not a string (expected "key=value"): ignored',
-                                SourceLocation(file, _line(item), where),
+                                SourceLocation(file, node_line(item), where),
                             )
                         )
                     continue
                 key, _, value = text.partition("=")
-                out.append((key.strip(), value, _line(item), "list"))
+                out.append((key.strip(), value, node_line(item), "list"))
         elif isinstance(node, MappingNode):
-            for key, knode, vnode in _items(node):
+            for key, knode, vnode in node_items(node):
                 if isinstance(vnode, ScalarNode):
-                    out.append((key.strip(), _plain_scalar_text(vnode), _line(knode), "mapping"))
+                    out.append((key.strip(), plain_scalar_text(vnode), node_line(knode), "mapping"))
                 elif problems is not None:
                     problems.append(
                         LabelProblem(
                             "yaml",
                             f"label {key} of {where} has a list or mapping as its value: ignored",
-                            SourceLocation(file, _line(knode), where),
+                            SourceLocation(file, node_line(knode), where),
                             key=key,
                         )
                     )
@@ -253,7 +190,7 @@ def _labels_of(
                 LabelProblem(
                     "yaml",
                     f"{label} of {where} is neither a list nor a mapping: ignored",
-                    SourceLocation(file, _line(node), where),
+                    SourceLocation(file, node_line(node), where),
                 )
             )
     return out
@@ -272,21 +209,23 @@ class _Workload:
 
 def _compose(doc: Node, config: SozuneConfig) -> None:
     file = config.file
-    for name, knode, svc in _items(_get(doc, "services")):
+    for name, knode, svc in node_items(node_get(doc, "services")):
         where = f"service {name}"
         labels = _labels_of(svc, config.problems, file, where)
         if not any(k.startswith("sozune.") for k, *_ in labels):
             continue
-        w = _Workload("label", name, SourceLocation(file, _line(knode), where), labels)
-        w.image = _text(_get(svc, "image"))
+        w = _Workload("label", name, SourceLocation(file, node_line(knode), where), labels)
+        w.image = node_text(node_get(svc, "image"))
         _routes_from_labels(w, config)
 
 
 def _k8s_objects(doc: Node, depth: int = 0) -> Iterator[Node]:
     if depth > 4 or not isinstance(doc, MappingNode):
         return
-    items = _get(doc, "items")
-    if _text(_get(doc, "kind")) in ("List",) or (isinstance(items, SequenceNode) and _get(doc, "metadata") is None):
+    items = node_get(doc, "items")
+    if node_text(node_get(doc, "kind")) in ("List",) or (
+        isinstance(items, SequenceNode) and node_get(doc, "metadata") is None
+    ):
         if isinstance(items, SequenceNode):
             for item in items.value:
                 yield from _k8s_objects(item, depth + 1)
@@ -295,17 +234,17 @@ def _k8s_objects(doc: Node, depth: int = 0) -> Iterator[Node]:
 
 
 def _k8s_object(obj: Node, config: SozuneConfig) -> None:
-    kind = _text(_get(obj, "kind")) or "?"
-    meta = _get(obj, "metadata")
-    name = _text(_get(meta, "name")) or "?"
-    namespace = _text(_get(meta, "namespace")) or "default"
-    ann = _get(meta, "annotations")
+    kind = node_text(node_get(obj, "kind")) or "?"
+    meta = node_get(obj, "metadata")
+    name = node_text(node_get(meta, "name")) or "?"
+    namespace = node_text(node_get(meta, "namespace")) or "default"
+    ann = node_get(meta, "annotations")
     if not isinstance(ann, MappingNode):
         return
     labels: list[tuple[str, str, int | None, str]] = []
-    for key, knode, vnode in _items(ann):
+    for key, knode, vnode in node_items(ann):
         if key.startswith("sozune."):
-            labels.append((key, _text(vnode) or "", _line(knode), "mapping"))
+            labels.append((key, node_text(vnode) or "", node_line(knode), "mapping"))
     if not labels:
         return
     where = f"{kind} {namespace}/{name}"
@@ -314,14 +253,14 @@ def _k8s_object(obj: Node, config: SozuneConfig) -> None:
             LabelProblem(
                 "k8s-kind",
                 f"{where} carries sozune.* annotations, but Sōzune reads them only on a Service: ignored",
-                SourceLocation(config.file, _line(ann), where),
+                SourceLocation(config.file, node_line(ann), where),
                 explanation="Sōzune's Kubernetes provider makes candidates of Services (annotations) and of "
                 "Ingress/HTTPRoute objects; annotations on other kinds are not read "
                 "(kemeter/sozune documentation/providers/kubernetes.md).",
             )
         )
         return
-    block = SourceLocation(config.file, _line(ann), f"Service {namespace}/{name} > annotations")
+    block = SourceLocation(config.file, node_line(ann), f"Service {namespace}/{name} > annotations")
     _routes_from_labels(_Workload("annotation", name, block, labels), config)
 
 
@@ -404,7 +343,7 @@ def _line_for(w: _Workload, key: str, value: str) -> str:
 def _unknown(w: _Workload, k: sl.LabelKey, value: str, loc: SourceLocation, why: str) -> LabelProblem:
     hint = sl.suggest_label(k)
     if hint is not None and hint.endswith(".backendTimeout") and sl.parse_unsigned(value) is None:
-        value = _suggest_seconds(value)  # "5s" becomes the whole seconds backendTimeout takes
+        value = sl.suggest_seconds(value)  # "5s" becomes the whole seconds backendTimeout takes
     return LabelProblem(
         "W013",
         f"unknown label {k.raw} ({why}): Sōzune ignores it" + (f"; did you mean {hint}?" if hint else ""),
@@ -519,8 +458,8 @@ def _label_route(
                     "W003",
                     "backendTimeout",
                     f"{bt[2]}={raw!r} is not a whole number of seconds: Sōzune ignores it (W003) and the "
-                    "default 30 s applies" + _unit_hint(raw),
-                    suggestion=_line_for(w, bt[2], _suggest_seconds(raw)),
+                    "default 30 s applies" + sl.unit_hint(raw),
+                    suggestion=_line_for(w, bt[2], sl.suggest_seconds(raw)),
                 )
         else:
             route.backend_timeout = parsed
@@ -561,242 +500,3 @@ def _label_route(
         except ValueError:
             problem("W002", "priority", f"{prio[2]}={prio[0]!r} is not a whole number: Sōzune uses 0 (W002)")
     return route
-
-
-def _unit_hint(raw: str) -> str:
-    low = raw.strip().lower()
-    if low.endswith(("ms", "s", "m", "h")):
-        return f"; write a bare number of seconds ({_suggest_seconds(raw)}), without a unit"
-    return ""
-
-
-def _suggest_seconds(raw: str) -> str:
-    try:
-        seconds = parse_duration(raw.strip(), default_unit="s")
-    except (DurationError, ValueError, OverflowError):
-        return "60"
-    return str(max(1, round(seconds)))
-
-
-# ---- the file provider
-
-
-_ENTRYPOINT_KEYS = ("id", "name", "protocol", "backends", "config", "source")
-_PROTOCOL_VALUES = ("Http", "Tcp", "Udp")
-
-
-def _file_provider(doc: Node, config: SozuneConfig) -> None:
-    file = config.file
-    seq = _get(doc, "entrypoints")
-    assert isinstance(seq, SequenceNode)
-    seen_ids: dict[str, int | None] = {}
-    for item in seq.value:
-        if not isinstance(item, MappingNode):
-            config.problems.append(
-                LabelProblem(
-                    "file-type",
-                    "an entrypoints: item is not a mapping: Sōzune cannot load this file",
-                    SourceLocation(file, _line(item), "entrypoints"),
-                    severity=Severity.ERROR,
-                )
-            )
-            continue
-        route = _file_entrypoint(item, config)
-        if route is None:
-            continue
-        if route.id in seen_ids:
-            config.problems.append(
-                LabelProblem(
-                    "file-duplicate",
-                    f"entrypoint id {route.id!r} is used twice (first at line {seen_ids[route.id]}): "
-                    "the later one replaces the earlier",
-                    route.block,
-                )
-            )
-        seen_ids[route.id] = route.block.line
-        config.routes.append(route)
-
-
-def _file_entrypoint(item: MappingNode, config: SozuneConfig) -> SozuneRoute | None:
-    file = config.file
-    ident = _text(_get(item, "id"))
-    where = f"entrypoint {ident}" if ident else "entrypoint"
-    block = SourceLocation(file, _line(item), where)
-
-    def fatal(
-        message: str,
-        node: Node | None,
-        key: str | None = None,
-        value: str | None = None,
-        suggestion: str | None = None,
-    ) -> None:
-        config.problems.append(
-            LabelProblem(
-                "file-type",
-                message + ": Sōzune's file provider fails to load the whole file (serde_yaml)",
-                SourceLocation(file, _line(node) or block.line, where),
-                severity=Severity.ERROR,
-                key=key,
-                value=value,
-                suggestion=suggestion,
-            )
-        )
-
-    for key, knode, vnode in _items(item):
-        if key not in _ENTRYPOINT_KEYS:
-            hint = sl.suggest_file_key(key)
-            config.problems.append(
-                LabelProblem(
-                    "file-unknown",
-                    f"{where}: unknown key {key!r} is silently ignored by Sōzune"
-                    + (f"; did you mean config.{hint} (under config:)?" if hint else ""),
-                    SourceLocation(file, _line(knode), where),
-                    key=key,
-                    value=_text(vnode),
-                    suggestion=_file_line(hint, _text(vnode)) + "  # under config:" if hint else None,
-                )
-            )
-    missing = [k for k in ("id", "name", "protocol", "backends", "config") if _get(item, k) is None]
-    if missing:
-        fatal(f"{where} lacks required key(s) {', '.join(missing)}", item)
-    protocol = _text(_get(item, "protocol"))
-    if protocol is not None and protocol not in _PROTOCOL_VALUES:
-        fixed = next((p for p in _PROTOCOL_VALUES if p.lower() == protocol.lower()), None)
-        fatal(
-            f"{where}: protocol {protocol!r} is not one of Http, Tcp, Udp (case matters)",
-            _get(item, "protocol"),
-            suggestion=f"protocol: {fixed}" if fixed else None,
-        )
-    cfg = _get(item, "config")
-    if ident is None or not isinstance(cfg, MappingNode):
-        if cfg is not None and not isinstance(cfg, MappingNode):
-            fatal(f"{where}: config is not a mapping", cfg)
-        return None
-    if (protocol or "").lower() != "http":
-        return None
-    route = SozuneRoute(
-        id=ident,
-        service=_text(_get(item, "name")) or ident,
-        form="file",
-        file=file,
-        block=SourceLocation(file, _line(item), where),
-        workload=_text(_get(item, "name")),
-    )
-    ctx = f"{where} > config"
-    for key, knode, vnode in _items(cfg):
-        if key not in sl.FILE_CONFIG_KEYS:
-            hint = sl.suggest_file_key(key)
-            config.problems.append(
-                LabelProblem(
-                    "file-unknown",
-                    f"{ctx}: unknown key {key!r} is silently ignored by Sōzune"
-                    + (f"; did you mean {hint}?" if hint else ""),
-                    SourceLocation(file, _line(knode), ctx),
-                    key=key,
-                    value=_text(vnode),
-                    suggestion=_file_line(hint, _text(vnode)) if hint else None,
-                )
-            )
-            continue
-        route.settings[_FILE_TO_LABEL.get(key, key)] = Setting(
-            f"config.{key}", _text(vnode) or "", SourceLocation(file, _line(knode), ctx)
-        )
-    hosts = _get(cfg, "hostnames")
-    if isinstance(hosts, SequenceNode):
-        route.hosts = [h.value for h in hosts.value[:32] if isinstance(h, ScalarNode)]
-    elif hosts is None:
-        fatal(f"{ctx}: hostnames is required", cfg)
-    else:
-        fatal(f"{ctx}: hostnames must be a list", hosts)
-    for req in ("tls", "strip_prefix", "priority"):
-        if _get(cfg, req) is None:
-            fatal(f"{ctx}: {req} is required (no default in the file provider)", cfg)
-    route.tls = _text(_get(cfg, "tls")) in ("true", "True", "TRUE")
-    prio = _get(cfg, "priority")
-    if prio is not None and not _is_null(prio):
-        number = _file_int(prio)
-        if number is None:
-            fatal(f"{ctx}: priority must be a whole number", prio)
-        else:
-            route.priority = number
-    path = _get(cfg, "path")
-    if isinstance(path, MappingNode):
-        rtype = _text(_get(path, "rule_type")) or "Prefix"
-        value = _text(_get(path, "value"))
-        if rtype not in ("Prefix", "Regex", "Exact"):
-            fatal(f"{ctx}: path.rule_type {rtype!r} is not Prefix, Regex or Exact", _get(path, "rule_type"))
-            rtype = "Prefix"
-        route.path_type, route.path = rtype, value or "/"
-    bt = _get(cfg, "backend_timeout")
-    if bt is not None and not _is_null(bt):
-        parsed = _file_uint(bt)
-        if parsed is None:
-            raw = _text(bt) or "?"
-            fatal(
-                f"{ctx}: backend_timeout {raw!r} is not a whole number of seconds (or null)" + _unit_hint(raw),
-                bt,
-                key="config.backend_timeout",
-                value=raw,
-                suggestion=f"backend_timeout: {_suggest_seconds(raw)}",
-            )
-        else:
-            route.backend_timeout = parsed
-    retry = _get(cfg, "retry")
-    if retry is not None and not _is_null(retry):
-        attempts = _get(retry, "attempts")
-        n = _file_uint(attempts) if attempts is not None else None
-        if n is None:
-            fatal(f"{ctx}: retry.attempts must be a whole number", attempts or retry)
-        else:
-            route.retry_attempts = max(1, n)
-            route.settings["retry.attempts"] = Setting(
-                "config.retry.attempts", str(n), SourceLocation(file, _line(attempts), ctx)
-            )
-    ifr = _get(cfg, "in_flight_req")
-    if ifr is not None and not _is_null(ifr):
-        n = _file_uint(ifr)
-        if n is None:
-            fatal(f"{ctx}: in_flight_req must be a whole number", ifr)
-        elif n > 0:
-            route.in_flight_req = n
-    for key in ("in_flight_req", "forward_auth", "rate_limit", "circuit_breaker"):
-        if not _is_null(_get(cfg, key)):
-            route.middleware_reasons.append(key)
-    if route.backend_timeout is not None:
-        route.middleware_reasons.append("backend_timeout")
-    if _text(_get(cfg, "compress")) == "true":
-        route.middleware_reasons.append("compress")
-    for key in ("plugins", "match_headers", "match_query", "match_client_ip", "ip_allow_list"):
-        node = _get(cfg, key)
-        if isinstance(node, SequenceNode) and node.value:
-            route.middleware_reasons.append(key)
-    if route.retry_attempts > 1:
-        route.middleware_reasons.append("retry")
-    route.middleware = bool(route.middleware_reasons)
-    return route
-
-
-def _file_line(key: str, value: str | None) -> str:
-    if key == "backend_timeout" and value is not None and sl.parse_unsigned(value) is None:
-        value = _suggest_seconds(value)
-    return f"{key}: {value if value is not None else '…'}"
-
-
-_FILE_TO_LABEL = {"backend_timeout": "backendTimeout", "in_flight_req": "inFlightReq", "hostnames": "host"}
-
-
-def _file_int(node: Node) -> int | None:
-    if not isinstance(node, ScalarNode) or node.tag != "tag:yaml.org,2002:int":
-        return None
-    text = node.value.replace("_", "")
-    sign = -1 if text.startswith("-") else 1
-    number = sl.parse_unsigned(text.lstrip("+-"))
-    return None if number is None else sign * number
-
-
-def _file_uint(node: Node) -> int | None:
-    """A u64 as serde_yaml reads it: a plain integer scalar (a quoted "60" is a string, not a number)."""
-    if not isinstance(node, ScalarNode) or node.tag != "tag:yaml.org,2002:int":
-        return None
-    text = node.value.replace("_", "")
-    return sl.parse_unsigned(text)

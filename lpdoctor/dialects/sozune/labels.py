@@ -22,6 +22,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from lpdoctor.text.durations import DurationError, parse_duration
+
 PROTOCOLS = ("http", "tcp", "udp")
 GLOBAL_KEYS = ("enable", "network")
 
@@ -305,3 +307,20 @@ MIDDLEWARE_FIELDS = (
     "ratelimit.average",
     "ratelimit.burst",
 )
+
+
+def unit_hint(raw: str) -> str:
+    """What to say of a backendTimeout written with a unit (Sōzune reads whole seconds): the bare number."""
+    low = raw.strip().lower()
+    if low.endswith(("ms", "s", "m", "h")):
+        return f"; write a bare number of seconds ({suggest_seconds(raw)}), without a unit"
+    return ""
+
+
+def suggest_seconds(raw: str) -> str:
+    """A duration as the whole seconds Sōzune's backendTimeout takes (60 when it is not one)."""
+    try:
+        seconds = parse_duration(raw.strip(), default_unit="s")
+    except (DurationError, ValueError, OverflowError):
+        return "60"
+    return str(max(1, round(seconds)))

@@ -1,4 +1,5 @@
-"""Sōzune routes as lpdoctor sees them, the hop each one forms, and fixes in Sōzune's own syntax.
+"""Sōzune routes as lpdoctor sees them (and :class:`SozuneConfig`, what one file says of them), the hop each
+one forms, and fixes in Sōzune's own syntax.
 
 A route is one HTTP entrypoint (``http_<service>`` for labels, the ``id`` in the file provider), whatever
 surface it came from (compose labels, Kubernetes annotations, the file provider). Its hop:
@@ -205,3 +206,15 @@ def path_matches(route: SozuneRoute, path: str) -> bool:
     if route.path_type == "Exact":
         return path == route.path
     return path.startswith(route.path or "/")
+
+
+@dataclass(slots=True)
+class SozuneConfig:
+    """What one file says about Sōzune routes."""
+
+    path: str  # the path as given
+    file: str  # as shown in reports ("<stdin>" for -)
+    form: str  # "compose" | "kubernetes" | "file" | "none"
+    routes: list[SozuneRoute] = field(default_factory=list)
+    problems: list[LabelProblem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
