@@ -297,10 +297,16 @@ def nginx_json(q: Request) -> str:
     )
 
 
-def haproxy_httplog(q: Request) -> str:
-    # option httplog, through rsyslog: "Jun  9 08:53:20 lb1 haproxy[2211]: " then the HAProxy line
+def _haproxy_head(q: Request) -> str:
+    """What HAProxy's httplog and tcplog lines start with, through rsyslog: the syslog header
+    ("Jun  9 08:53:20 lb1 haproxy[2211]: "), the client and %tr with milliseconds."""
     t = time.gmtime(int(q.epoch))
     prefix = f"{_MONTHS[t.tm_mon - 1]} {t.tm_mday:2d} {t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} lb1 haproxy[2211]: "
+    return f"{prefix}{q.ip}:{q.port} [{_clf_time(q.epoch)}.{int(q.epoch % 1 * 1000):03d}]"
+
+
+def haproxy_httplog(q: Request) -> str:
+    # option httplog, through rsyslog
     total = int(q.rt * 1000)
     if q.status == 504:
         tr, status, flags = "-1", "504", "sH--"
@@ -310,9 +316,8 @@ def haproxy_httplog(q: Request) -> str:
         tr, status, flags = "-1", "-1", "CH--"
     else:
         tr, status, flags = str(max(total - 1, 0)), str(q.status), "----"
-    stamp = f"{_clf_time(q.epoch)}.{int(q.epoch % 1 * 1000):03d}"
     return (
-        f"{prefix}{q.ip}:{q.port} [{stamp}] fe_main be_app/app1 0/0/0/{tr}/{total} {status} {q.size} - - {flags} "
+        f"{_haproxy_head(q)} fe_main be_app/app1 0/0/0/{tr}/{total} {status} {q.size} - - {flags} "
         f'12/12/3/3/0 0/0 "{q.method} {q.target} HTTP/1.1"'
     )
 
@@ -321,8 +326,6 @@ def haproxy_tcplog(q: Request) -> str:
     # option tcplog (mode tcp), through rsyslog: one line a TCP session, no request. Each request is a session
     # here, on the frontend/backend of its service (the long-polls' services have their own), its state from how
     # it ended: sD the server's idle timeout, SD the server closing, CD the client leaving, -- a normal end.
-    t = time.gmtime(int(q.epoch))
-    prefix = f"{_MONTHS[t.tm_mon - 1]} {t.tm_mday:2d} {t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} lb1 haproxy[2211]: "
     path = q.target.split("?", 1)[0]
     if path.endswith("/sync"):
         stream = "fe_matrix be_synapse/syn1"
@@ -333,8 +336,7 @@ def haproxy_tcplog(q: Request) -> str:
     else:
         stream = f"fe_tcp be_app/app{q.port % 3 + 1}"
     state = {504: "sD", 502: "SD", 499: "CD"}.get(q.status, "--")
-    stamp = f"{_clf_time(q.epoch)}.{int(q.epoch % 1 * 1000):03d}"
-    return f"{prefix}{q.ip}:{q.port} [{stamp}] {stream} 0/0/{int(q.rt * 1000)} {q.size} {state} 12/12/3/3/0 0/0"
+    return f"{_haproxy_head(q)} {stream} 0/0/{int(q.rt * 1000)} {q.size} {state} 12/12/3/3/0 0/0"
 
 
 def apache_combined_d(q: Request) -> str:
@@ -588,16 +590,22 @@ def envoy_istio(q: Request) -> str:
     )
 
 
-def nginx_error(q: Request) -> str:
-    # error_log ... info; nginx 1.22's lines (ngx_http_log_error): what it writes for each request that ended
-    # badly, and for the others the keepalive connection closed after them (info). No duration: an error log
-    # says how a request ended, not when it began.
+def _nginx_error_head(q: Request) -> tuple[str, str]:
+    """An nginx error line's prefix, its level left as "{}" ("2026/06/09 10:13:20 [{}] 2213#2213: *1143568 "), and
+    the fields that name the request ("client: ..., server: ..., request: ...")."""
     t = time.gmtime(int(q.epoch))
     head = (
         f"{t.tm_year}/{t.tm_mon:02d}/{t.tm_mday:02d} {t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} "
         f"[{{}}] {2211 + q.port % 4}#{2211 + q.port % 4}: *{q.port * 31 + int(q.epoch) % 9973} "
     )
-    request = f'client: {q.ip}, server: api.example.com, request: "{q.method} {q.target} HTTP/1.1"'
+    return head, f'client: {q.ip}, server: api.example.com, request: "{q.method} {q.target} HTTP/1.1"'
+
+
+def nginx_error(q: Request) -> str:
+    # error_log ... info; nginx 1.22's lines (ngx_http_log_error): what it writes for each request that ended
+    # badly, and for the others the keepalive connection closed after them (info). No duration: an error log
+    # says how a request ended, not when it began.
+    head, request = _nginx_error_head(q)
     upstream = f'upstream: "http://10.0.0.5:8080{q.target}", host: "api.example.com"'
     if q.status == 504:
         what = "upstream timed out (110: Connection timed out) while reading response header from upstream"
@@ -625,12 +633,8 @@ def nginx_error_outage(q: Request) -> str:
     # left to try (no live upstreams: $upstream_addr is the group's name).
     if q.status in (504, 502, 499):
         return nginx_error(q)
-    t = time.gmtime(int(q.epoch))
-    head = (
-        f"{t.tm_year}/{t.tm_mon:02d}/{t.tm_mday:02d} {t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} "
-        f"[error] {2211 + q.port % 4}#{2211 + q.port % 4}: *{q.port * 31 + int(q.epoch) % 9973} "
-    )
-    request = f'client: {q.ip}, server: api.example.com, request: "{q.method} {q.target} HTTP/1.1"'
+    level_head, request = _nginx_error_head(q)
+    head = level_head.format("error")
     if q.port % 3:
         what = "connect() failed (111: Connection refused) while connecting to upstream"
         return f'{head}{what}, {request}, upstream: "http://10.0.0.5:8080{q.target}", host: "api.example.com"'
