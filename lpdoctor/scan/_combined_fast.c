@@ -2382,9 +2382,10 @@ static inline int append_extra(unsigned char *extra, int32_t *len, int var, int 
     return 1;
 }
 
-/* Cut a request "METHOD /target[ HTTP/x.y]" p[a..b) as nginx_access.split_request does, narrowed (an origin-form
- * ASCII target, no control character): 1 with the method and target in f. */
-static int split_json_request(const unsigned char *p, Py_ssize_t a, Py_ssize_t b, Fields *f) {
+/* Cut a request "METHOD /target[ HTTP/x.y]" p[a..b) as nginx_access.split_request (a JSON line's $request) and
+ * nginx_error._REQUEST (an error line's request field) do, narrowed (an origin-form ASCII target, no control
+ * character): 1 with the method and target in f. */
+static int split_origin_request(const unsigned char *p, Py_ssize_t a, Py_ssize_t b, Fields *f) {
     Py_ssize_t k = a;
     if (k >= b || p[k] < 'A' || p[k] > 'Z') return 0;
     while (k < b && ((p[k] >= 'A' && p[k] <= 'Z') || p[k] == '_' || p[k] == '-')) k++;
@@ -2593,6 +2594,21 @@ static int read_plain_value(const JsonKey *key, const unsigned char *p, Py_ssize
     return 1;
 }
 
+/* J_NEEDLES, J_ONE_OF: the place (1 based) of the first of `key`'s '|'-separated words that v[0..n) holds
+ * (`contains`) or is; 0: none. */
+static int which_word(const JsonKey *key, const unsigned char *v, Py_ssize_t n, int contains) {
+    int at = 0;
+    for (int a = 0; a < key->expect_len; at++) {
+        int b = a;
+        while (b < key->expect_len && key->expect[b] != '|') b++;
+        if (b > a && (contains ? holds_bytes(v, n, key->expect + a, b - a)
+                               : b - a == n && memcmp(v, key->expect + a, (size_t)n) == 0))
+            return at + 1;
+        a = b + 1;
+    }
+    return 0;
+}
+
 /* What the reader makes of the value p[va..vb) of a key (or a text field) with `key`'s role and variable, into f
  * and the group key's extra bytes: 1, or 0 for a value this path does not read (Python). `number`: a JSON number
  * token (else a string, or a text field's bytes); `escaped`: a string with escapes (J_KEY only); `m`: the memo of
@@ -2612,7 +2628,7 @@ static HOT_INLINE int read_value(const JsonKey *key, const unsigned char *p, Py_
         if (!append_extra(extra, extra_len, var, number, p + va, vn)) return 0;
         break;
     case J_REQUEST:
-        if (number || !split_json_request(p, va, vb, f)) return 0;
+        if (number || !split_origin_request(p, va, vb, f)) return 0;
         break;
     case J_TARGET: {
         /* (longer than 16384 bytes: envoy_log._text drops such a path; Python) */
@@ -2797,13 +2813,7 @@ static HOT_INLINE int read_value(const JsonKey *key, const unsigned char *p, Py_
         return read_plain_value(key, p, va, vb, number, f, extra, extra_len);
     case J_NEEDLES: {
         if (number || vn > NEEDLE_TEXT) return 0;
-        unsigned char which = 0, at = 0;
-        for (int a = 0; a < key->expect_len && !which; at++) {
-            int b = a;
-            while (b < key->expect_len && key->expect[b] != '|') b++;
-            if (b > a && holds_bytes(p + va, vn, key->expect + a, b - a)) which = (unsigned char)(at + 1);
-            a = b + 1;
-        }
+        unsigned char which = (unsigned char)which_word(key, p + va, vn, 1);
         if (!append_extra(extra, extra_len, var, 0, &which, 1)) return 0;
         break;
     }
@@ -2813,18 +2823,9 @@ static HOT_INLINE int read_value(const JsonKey *key, const unsigned char *p, Py_
         if (!append_extra(extra, extra_len, var, 0, &yes, 1)) return 0;
         break;
     }
-    case J_ONE_OF: {
-        if (number) return 0;
-        int found = 0;
-        for (int a = 0; a < key->expect_len && !found;) {
-            int b = a;
-            while (b < key->expect_len && key->expect[b] != '|') b++;
-            found = b - a == vn && memcmp(p + va, key->expect + a, (size_t)vn) == 0;
-            a = b + 1;
-        }
-        if (!found) return 0;
+    case J_ONE_OF:
+        if (number || !which_word(key, p + va, vn, 0)) return 0;
         break;
-    }
     default:
         return 0;
     }
@@ -3507,21 +3508,10 @@ static const char *const ERROR_FIELDS[] = {"client", "upstream", "server", "requ
 #define N_ERROR_FIELDS 7
 enum { EF_SERVER = 2, EF_REQUEST = 3, EF_HOST = 4 };
 
-/* Append a length (4 bytes) and the bytes p[0..n) to extra, within EXTRA_MAX; 0 when they do not fit. */
-#define EXTRA_MAX 8192
-static int extra_put(unsigned char *extra, int32_t *len, const unsigned char *p, Py_ssize_t n) {
-    if (n < 0 || *len + 4 + n > EXTRA_MAX) return 0;
-    int32_t m = (int32_t)n;
-    memcpy(extra + *len, &m, 4);
-    if (n) memcpy(extra + *len + 4, p, (size_t)n);
-    *len += 4 + m;
-    return 1;
-}
-
 /* An nginx error line about a request, in the shape nginx writes it: the prefix, "*cid " or not, the message up
  * to the first ", client: ", then only "name: value" items joined by ", " up to the end of the line, each of
  * nginx_error._FIELD's names at most once, a value quoted without a backslash in it ("...") or unquoted without
- * '"', '\' or ',' (at most 4 096 bytes), and a request "METHOD target[ HTTP/x.y]" (printable ASCII target) among
+ * '"', '\' or ',' (at most 4 096 bytes), and a request "METHOD /target[ HTTP/x.y]" (split_origin_request) among
  * them: nginx_error._FIELD's matches are then exactly these items. f gets the target's path and query, *t the
  * time, and extra what else ScanAggregate.add_error reads of the line, as bytes that are equal only for lines it
  * reads alike: the kind (the first of the kinds' needles in the message), the action (after the message's last
@@ -3589,29 +3579,15 @@ static int request_error_line(Scanner *s, const unsigned char *p, Py_ssize_t n, 
     /* the request: _REQUEST.fullmatch of the unquoted value */
     const unsigned char *r = value[EF_REQUEST];
     Py_ssize_t rn = value_len[EF_REQUEST];
-    if (!r || rn < 2 || r[0] != '"' || r[rn - 1] != '"') return 0;
-    r++;
-    rn -= 2;
-    Py_ssize_t m = 0;
-    if (m >= rn || r[m] < 'A' || r[m] > 'Z') return 0;
-    while (m < rn && ((r[m] >= 'A' && r[m] <= 'Z') || r[m] == '_' || r[m] == '-')) m++;
-    if (m > 20 || m >= rn || r[m] != ' ') return 0;
-    Py_ssize_t target = ++m;
-    while (m < rn && r[m] > ' ' && r[m] < 0x7f) m++;
-    if (m == target) return 0;
-    Py_ssize_t target_end = m;
-    if (m < rn) {
-        if (rn - m < 7 || memcmp(r + m, " HTTP/", 6) != 0 || rn - m - 6 > 5) return 0;
-        for (Py_ssize_t d = m + 6; d < rn; d++)
-            if (!is_digit(r[d]) && r[d] != '.') return 0;
-    }
-    set_target(f, r, target, target_end);
+    if (!r || rn < 2 || r[0] != '"' || r[rn - 1] != '"' || !split_origin_request(r, 1, rn - 1, f)) return 0;
+    /* the key: the kind, then the action, host and server, each with whether the line has it */
     *extra_len = 0;
-    extra[(*extra_len)++] = kind;
-    extra[(*extra_len)++] = (unsigned char)((action >= 0) | (value[EF_HOST] ? 2 : 0) | (value[EF_SERVER] ? 4 : 0));
-    return extra_put(extra, extra_len, action >= 0 ? p + action : p, action >= 0 ? cut - action : 0) &&
-           extra_put(extra, extra_len, value[EF_HOST], value_len[EF_HOST]) &&
-           extra_put(extra, extra_len, value[EF_SERVER], value_len[EF_SERVER]);
+    return append_extra(extra, extra_len, 0, kind, p, 0) &&
+           append_extra(extra, extra_len, 1, action >= 0, p + (action >= 0 ? action : 0), action >= 0 ? cut - action : 0) &&
+           append_extra(extra, extra_len, 2, value[EF_HOST] != NULL, value[EF_HOST] ? value[EF_HOST] : p,
+                        value_len[EF_HOST]) &&
+           append_extra(extra, extra_len, 3, value[EF_SERVER] != NULL, value[EF_SERVER] ? value[EF_SERVER] : p,
+                        value_len[EF_SERVER]);
 }
 
 /* An error-log line read here (NGINX_ERROR, CADDY_RUNTIME) at time t, as ScanAggregate.add_error takes it: the
@@ -3697,7 +3673,7 @@ static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
         if (s->timing == NGINX_ERROR) {
             double qt;
             Fields ef = {0};
-            unsigned char ekey[EXTRA_MAX + 64];
+            unsigned char ekey[MAX_EXTRA + 64];
             int32_t ekey_len = 0;
             int quiet = quiet_error_line(s, line, text_len, &qt);
             if (!quiet && !request_error_line(s, line, text_len, &qt, &ef, ekey, &ekey_len)) {
