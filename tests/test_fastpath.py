@@ -146,6 +146,17 @@ def both(monkeypatch: pytest.MonkeyPatch, path: Path, fmt: Any, **kw: Any) -> tu
     return fast, slow
 
 
+def assert_each_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: Any, lead: list[str], odd: list[str]
+) -> None:
+    """Each of ``odd``, twice, after the ``lead`` lines the scanner groups: a line it took wrongly shows as its
+    own difference from the Python path (aggregate and input summary)."""
+    for n, line in enumerate(odd):
+        fast, slow = both(monkeypatch, _write(tmp_path / f"odd{n}.log", [*lead, line, line]), fmt)
+        assert_same(fast, slow)
+        assert fast.inputs[0].to_dict() == slow.inputs[0].to_dict(), line[:160]
+
+
 # Lines of every shape the fast path must give back to the Python parser (or skip exactly as it does), and
 # lines of the common shape with the values that decide grouping.
 _UA = '"-" "Mozilla/5.0 (X11; Linux x86_64)"'

@@ -20,7 +20,15 @@ from lpdoctor.logformats.caddy_log import RUNTIME_FAST_KEYS
 from lpdoctor.logformats.registry import get_format
 from lpdoctor.scan import fastpath
 from lpdoctor.scan.parallel import scan_inputs
-from tests.test_fastpath import _write, assert_same, both, built, counted_parses, mutated_lines
+from tests.test_fastpath import (
+    _write,
+    assert_each_alone,
+    assert_same,
+    both,
+    built,
+    counted_parses,
+    mutated_lines,
+)
 
 FIXTURE = Path(__file__).parent / "fixtures" / "logformats" / "caddy-runtime.log"
 FORMAT = get_format("caddy-runtime")
@@ -157,11 +165,7 @@ def test_real_odd_and_generated_lines(tmp_path: Path, monkeypatch: pytest.Monkey
 @built
 def test_odd_lines_one_by_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each odd line after two grouped ones, so a line the scanner took wrongly shows as its own difference."""
-    for n, line in enumerate(ODD_LINES):
-        log = _write(tmp_path / f"odd{n}.log", [ODD_LINES[0], ODD_LINES[2], line, line])
-        fast, slow = both(monkeypatch, log, FORMAT)
-        assert_same(fast, slow)
-        assert fast.inputs[0].to_dict() == slow.inputs[0].to_dict(), line[:160]
+    assert_each_alone(tmp_path, monkeypatch, FORMAT, [ODD_LINES[0], ODD_LINES[2]], ODD_LINES)
 
 
 @built

@@ -18,7 +18,15 @@ from lpdoctor.logformats.nginx_error import PYTHON_NEEDLES
 from lpdoctor.logformats.registry import get_format
 from lpdoctor.scan import fastpath
 from lpdoctor.scan.parallel import scan_inputs
-from tests.test_fastpath import _write, assert_same, both, built, counted_parses, mutated_lines
+from tests.test_fastpath import (
+    _write,
+    assert_each_alone,
+    assert_same,
+    both,
+    built,
+    counted_parses,
+    mutated_lines,
+)
 
 FIXTURE = Path(__file__).parent / "fixtures" / "logformats" / "nginx-error.log"
 FORMAT = get_format("nginx-error")
@@ -218,11 +226,7 @@ def test_route_cap_and_a_flood_of_probes(tmp_path: Path, monkeypatch: pytest.Mon
 def test_odd_request_lines_one_by_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each odd line alone after two grouped ones (with a host, and without: the server names it), so a line the
     scanner took wrongly shows as its own difference."""
-    for n, line in enumerate(ODD_REQUEST_LINES):
-        log = _write(tmp_path / f"odd{n}.log", [*ODD_REQUEST_LINES[:2], line, line])
-        fast, slow = both(monkeypatch, log, FORMAT)
-        assert_same(fast, slow)
-        assert fast.inputs[0].to_dict() == slow.inputs[0].to_dict(), line[:120]
+    assert_each_alone(tmp_path, monkeypatch, FORMAT, ODD_REQUEST_LINES[:2], ODD_REQUEST_LINES)
 
 
 @built
